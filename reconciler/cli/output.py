@@ -1,0 +1,36 @@
+"""Writing to the terminal: errors to stderr, colour decided once, secrets masked on the way out.
+
+Effectful (stdout/stderr only). Renderers return strings; this module is where they are printed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from reconciler.diagnostics import Diagnostic
+
+
+def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
+    """Whether to colour output: only on a TTY, never with --no-color or NO_COLOR set."""
+    if no_color_flag or os.environ.get("NO_COLOR"):
+        return False
+    target = stream if stream is not None else sys.stdout
+    isatty = getattr(target, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def print_error(summary: str, detail: str = "") -> None:
+    """Print an expected failure as ``error: summary`` plus an optional indented detail."""
+    click.echo(f"error: {summary}", err=True)
+    if detail:
+        for line in detail.splitlines():
+            click.echo(f"  {line}", err=True)
+
+
+def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    """Print located problems one per line to stderr, errors and warnings alike."""
+    for diag in diagnostics:
+        click.echo(diag.format(), err=True)
