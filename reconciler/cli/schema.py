@@ -1,0 +1,33 @@
+"""``comfyops schema``: write the manifest JSON Schemas, or check the committed ones are current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.errors import ReconcilerError
+from reconciler.manifest.schema import schema_files
+
+
+@click.command("schema")
+@click.option("--out", "out_dir", default="schemas", show_default=True, type=click.Path(path_type=Path),
+              help="Folder to write the schemas into (or to check).")
+@click.option("--check", is_flag=True, help="Exit 1 when the files in --out differ from the generated ones.")
+def command(out_dir: Path, check: bool) -> None:
+    """Generate JSON Schemas for the manifest kinds (for editors and CI checks)."""
+    wanted = schema_files()
+    if check:
+        stale = [name for name, text in sorted(wanted.items())
+                 if not (out_dir / name).is_file() or (out_dir / name).read_text(encoding="utf-8") != text]
+        if stale:
+            raise ReconcilerError(
+                f"schemas in {out_dir}/ are stale: {', '.join(stale)}",
+                f"run `comfyops schema --out {out_dir}` and commit the result",
+            )
+        click.echo(f"{len(wanted)} schemas in {out_dir}/ are up to date")
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in sorted(wanted.items()):
+        (out_dir / name).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out_dir / name}")

@@ -1,0 +1,1 @@
+"""Manifests: YAML documents of kind Deployment, OverridePreset and Settings, loaded into a DesiredState."""

@@ -1,0 +1,112 @@
+"""The desired state: what the manifests ask for, fully resolved, with every value's source position.
+
+Pure values. Nothing after loading sees raw YAML: defaults are filled in (manifest, then
+Settings.defaults, then the API's), variables are substituted, presets are resolved, and each
+value remembers where it was written so that plan-time problems can name ``file:line``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.diagnostics import Location
+from reconciler.manifest.model import SettingsSpec, SmokeSpec
+from reconciler.workflow.graph import WorkflowGraph
+from reconciler.workflow.object_info import ObjectInfo
+
+InputOverrides = dict[str, dict[str, Any]]
+"""Flattened overrides: node id -> input name -> value."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One OverridePreset as written: its own overrides and what it extends."""
+
+    name: str
+    extends: tuple[str, ...]
+    overrides: InputOverrides
+    source: Location
+    locations: Mapping[tuple[str, str], Location] = field(default_factory=dict)
+    sensitive_inputs: frozenset[tuple[str, str]] = frozenset()
+
+
+@dataclass(frozen=True)
+class ResolvedOverrides:
+    """Overrides merged from presets and inline values, each input remembering which layer set it."""
+
+    values: InputOverrides
+    locations: Mapping[tuple[str, str], Location]
+    sensitive_inputs: frozenset[tuple[str, str]] = frozenset()
+
+    def locate(self, node_id: str, input_name: str | None) -> Location | None:
+        """Where the override of ``node_id``.``input_name`` (or the node's first one) was written."""
+        if input_name is not None and (node_id, input_name) in self.locations:
+            return self.locations[(node_id, input_name)]
+        return next((loc for (node, _), loc in self.locations.items() if node == node_id), None)
+
+
+@dataclass(frozen=True)
+class DesiredDeployment:
+    """One deployment as the manifests want it, with API defaults applied."""
+
+    name: str
+    fields: Mapping[str, Any]
+    """The managed fields (catalog.MANAGED_FIELDS), every one resolved to a value."""
+    source: Location
+    pinned_id: str | None = None
+    previous_names: tuple[str, ...] = ()
+    state: str = "present"
+    protect: bool = False
+    ignore_changes: frozenset[str] = frozenset()
+    smoke: SmokeSpec | None = None
+    smoke_overrides: ResolvedOverrides | None = None
+    workflow_file: str | None = None
+    workflow: WorkflowGraph | None = None
+    object_info: ObjectInfo | None = None
+    field_locations: Mapping[str, Location] = field(default_factory=dict)
+    sensitive_fields: frozenset[str] = frozenset()
+
+    @property
+    def is_absent(self) -> bool:
+        """Whether the manifest asks for this deployment to be deleted."""
+        return self.state == "absent"
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything the manifests declare, resolved and checked."""
+
+    deployments: tuple[DesiredDeployment, ...]
+    presets: Mapping[str, Preset]
+    settings: SettingsSpec
+    files: tuple[str, ...]
+    secret_values: frozenset[str] = frozenset()
+    settings_source: Location | None = None
+
+    def deployment(self, name: str) -> DesiredDeployment | None:
+        """The deployment declared under ``name``, if any."""
+        return next((d for d in self.deployments if d.name == name), None)
+
+    def fingerprint(self) -> str:
+        """A digest of everything plan depends on, to tell whether manifests changed since a saved plan."""
+        essence = {
+            "deployments": [
+                {
+                    "name": d.name,
+                    "fields": dict(d.fields),
+                    "pinned_id": d.pinned_id,
+                    "previous_names": list(d.previous_names),
+                    "state": d.state,
+                    "protect": d.protect,
+                    "ignore_changes": sorted(d.ignore_changes),
+                }
+                for d in self.deployments
+            ],
+            "settings": self.settings.model_dump(mode="json"),
+        }
+        text = json.dumps(essence, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,245 @@
+"""The manifest kinds as strict pydantic models: Deployment, OverridePreset, Settings.
+
+Pure. These models are the single source of the manifest format: the loader validates documents
+with them and ``comfyops schema`` generates the JSON Schemas in ``schemas/`` from them. Unknown
+keys are errors (``extra="forbid"``): a misspelt key would otherwise be a silent no-op. Field names
+inside ``spec`` are the RunComfy API's own. Every model is frozen.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from reconciler.runcomfy import catalog
+
+API_VERSION = "comfyops/v1"
+KINDS = ("Deployment", "OverridePreset", "Settings")
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+NAME_RULE = (
+    "1-100 characters: letters, digits, '-', '_' and '.', starting with a letter or digit "
+    "(names are matched by --target and prune globs, written into file names by import and into "
+    "Markdown tables, so glob characters, '/', '|', spaces and backticks are not allowed)"
+)
+
+Hardware = Literal["TURING_16", "AMPERE_24", "AMPERE_48", "ADA_48_PLUS", "AMPERE_80", "ADA_80_PLUS", "HOPPER_141"]
+assert set(Hardware.__args__) == set(catalog.HARDWARE_SKUS)  # type: ignore[attr-defined]
+
+ManagedField = Literal[
+    "workflow_id",
+    "workflow_version",
+    "hardware",
+    "min_instances",
+    "max_instances",
+    "queue_size",
+    "keep_warm_duration_in_seconds",
+    "is_enabled",
+]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+NodeId = Annotated[str, StringConstraints(min_length=1)]
+OutputChannel = Literal["images", "gifs", "videos", "audio", "text", "files"]
+MediaFormat = Literal["png", "jpeg", "webp", "gif", "mp4", "webm"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Metadata(_Strict):
+    """Identity of a document: its name, and for deployments an optional pinned id and former names."""
+
+    name: Name = Field(description=f"Unique name of this object among all manifests. {NAME_RULE}.")
+
+
+class DeploymentMetadata(Metadata):
+    """A deployment's identity: the RunComfy name, an optional pinned UUID, names it had before."""
+
+    id: str | None = Field(
+        default=None,
+        description="Pin this manifest to an existing deployment UUID (needed when two live deployments share a name).",
+    )
+    previous_names: list[Name] = Field(
+        default_factory=list,
+        description="Names this deployment had before; a live deployment under one of them is renamed (PATCH), "
+        "never deleted and re-created.",
+    )
+
+
+class NodeOverride(_Strict):
+    """The inputs to set on one workflow node, as the API's ``overrides`` takes them."""
+
+    inputs: dict[str, Any] = Field(description="Input name -> value (scalars, https URLs or data: URIs for media).")
+
+
+Overrides = dict[NodeId, NodeOverride]
+
+
+class ChannelExpectation(_Strict):
+    """What one output channel (images, gifs, text, ...) of one node must hold."""
+
+    count: int | None = Field(default=None, ge=0, description="Exact number of items.")
+    min_count: int | None = Field(default=None, ge=0, description="At least this many items.")
+    max_count: int | None = Field(default=None, ge=0, description="At most this many items.")
+    format: MediaFormat | None = Field(default=None, description="File format, checked from the bytes' signature.")
+    min_width: int | None = Field(default=None, ge=1)
+    max_width: int | None = Field(default=None, ge=1)
+    min_height: int | None = Field(default=None, ge=1)
+    max_height: int | None = Field(default=None, ge=1)
+    non_empty: bool | None = Field(default=None, description="For text: every item has non-blank text.")
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> ChannelExpectation:
+        for low, high in (("min_count", "max_count"), ("min_width", "max_width"), ("min_height", "max_height")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{low} ({lo}) is greater than {high} ({hi})")
+        if self.count is not None and (self.min_count is not None or self.max_count is not None):
+            raise ValueError("use either count or min_count/max_count, not both")
+        return self
+
+
+class SmokeExpectation(_Strict):
+    """What a smoke test's run must produce."""
+
+    status: Literal["succeeded", "failed", "cancelled"] = Field(
+        default="succeeded", description="The result status the run must end with."
+    )
+    max_duration_seconds: float | None = Field(
+        default=None, gt=0, description="Fail when the run (submit to result) took longer than this."
+    )
+    outputs: dict[NodeId, dict[OutputChannel, ChannelExpectation]] = Field(
+        default_factory=dict, description="Per output node id: per channel, what it must hold."
+    )
+
+
+class SmokeSpec(_Strict):
+    """A sample request to submit after a change, and what its result must look like."""
+
+    preset: Name | None = Field(default=None, description="An OverridePreset by name.")
+    overrides: Overrides | None = Field(default=None, description="Inline overrides, applied after the preset's.")
+    extra_data: dict[str, Any] | None = Field(
+        default=None, description='Passed as the request\'s extra_data (e.g. {"api_key_comfy_org": "${COMFY_ORG_KEY}"}).'
+    )
+    timeout_seconds: int = Field(default=600, ge=1, le=86400, description="Cancel and fail the test after this long.")
+    cleanup: bool = Field(default=True, description="Delete the request's stored inputs and outputs afterwards.")
+    expect: SmokeExpectation = Field(default_factory=SmokeExpectation)
+
+
+class DeploymentSpec(_Strict):
+    """Desired settings of one RunComfy deployment; omitted fields take Settings.defaults, then the API's."""
+
+    workflow_id: str = Field(min_length=1, description="The RunComfy workflow's id. Create-only: changing it replaces.")
+    workflow_version: str = Field(min_length=1, description="The workflow version to serve, e.g. v3.")
+    workflow_file: str | None = Field(
+        default=None,
+        description="That version's workflow_api.json, relative to this manifest, for offline checks of presets.",
+    )
+    hardware: Hardware | None = Field(default=None, description="GPU SKU (default AMPERE_48).")
+    min_instances: int | None = Field(default=None, ge=0, le=30, description="Warm instances kept (billed) while idle.")
+    max_instances: int | None = Field(default=None, ge=1, le=60, description="Upper bound of instances.")
+    queue_size: int | None = Field(default=None, ge=1, description="Queued requests per instance before scaling.")
+    keep_warm_duration_in_seconds: int | None = Field(default=None, ge=0, description="Idle seconds before scale-down.")
+    is_enabled: bool | None = Field(default=None, description="false pauses the deployment (default true).")
+    state: Literal["present", "absent"] = Field(default="present", description="absent: delete it if it exists.")
+    protect: bool = Field(default=False, description="Refuse any plan that deletes or replaces this deployment.")
+    ignore_changes: list[ManagedField] = Field(
+        default_factory=list, description="Fields whose live values are left alone (never diffed)."
+    )
+    smoke: SmokeSpec | None = Field(default=None, description="Smoke test run after apply and by comfyops smoke.")
+
+    @model_validator(mode="after")
+    def _min_not_above_max(self) -> DeploymentSpec:
+        if self.min_instances is not None and self.max_instances is not None and self.max_instances < self.min_instances:
+            raise ValueError(
+                f"max_instances ({self.max_instances}) is below min_instances ({self.min_instances})"
+            )
+        return self
+
+
+class OverridePresetSpec(_Strict):
+    """Reusable partial workflow inputs, keyed by node id."""
+
+    description: str | None = None
+    extends: list[Name] = Field(default_factory=list, description="Presets merged left to right, then this one.")
+    overrides: Overrides = Field(default_factory=dict)
+
+
+class PruneSettings(_Strict):
+    """Whether and how to remove live deployments that no manifest declares."""
+
+    enabled: bool = False
+    match: list[str] = Field(default_factory=list, description="Glob patterns of names this repository owns.")
+    action: Literal["delete", "pause"] = Field(default="delete", description="pause sets is_enabled: false instead.")
+
+
+class DefaultSettings(_Strict):
+    """Values for deployment fields a manifest leaves out (before the API's own defaults)."""
+
+    hardware: Hardware | None = None
+    min_instances: int | None = Field(default=None, ge=0, le=30)
+    max_instances: int | None = Field(default=None, ge=1, le=60)
+    queue_size: int | None = Field(default=None, ge=1)
+    keep_warm_duration_in_seconds: int | None = Field(default=None, ge=0)
+    is_enabled: bool | None = None
+
+
+class LimitSettings(_Strict):
+    """Account limits lower than the API's (some plans allow only 0-3 warm and 1-10 max instances)."""
+
+    min_instances_max: int = Field(default=30, ge=0, le=30)
+    max_instances_max: int = Field(default=60, ge=1, le=60)
+
+
+class RateLimitSettings(_Strict):
+    """The client's shared token bucket."""
+
+    requests_per_second: float = Field(default=1.0, gt=0, le=100)
+    burst: int = Field(default=5, ge=1, le=100)
+
+
+class SettingsSpec(_Strict):
+    """Repository-wide settings; at most one Settings document."""
+
+    prune: PruneSettings = Field(default_factory=PruneSettings)
+    defaults: DefaultSettings = Field(default_factory=DefaultSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    prices: dict[Hardware, float] = Field(default_factory=dict, description="Hourly USD price per SKU, for cost figures.")
+    queue_api_version: Literal["v1", "v2"] = Field(default="v1", description="Path version of the inference queue API.")
+
+
+class _Document(_Strict):
+    apiVersion: Literal["comfyops/v1"]  # noqa: N815 - the manifest's own key
+
+
+class DeploymentDocument(_Document):
+    """``kind: Deployment``."""
+
+    kind: Literal["Deployment"]
+    metadata: DeploymentMetadata
+    spec: DeploymentSpec
+
+
+class OverridePresetDocument(_Document):
+    """``kind: OverridePreset``."""
+
+    kind: Literal["OverridePreset"]
+    metadata: Metadata
+    spec: OverridePresetSpec = Field(default_factory=OverridePresetSpec)
+
+
+class SettingsDocument(_Document):
+    """``kind: Settings``."""
+
+    kind: Literal["Settings"]
+    metadata: Metadata | None = None
+    spec: SettingsSpec = Field(default_factory=SettingsSpec)
+
+
+DOCUMENT_MODELS: dict[str, type[_Document]] = {
+    "Deployment": DeploymentDocument,
+    "OverridePreset": OverridePresetDocument,
+    "Settings": SettingsDocument,
+}
