@@ -1,0 +1,126 @@
+"""Emulator-only routes under ``/_emulator``: setup, knobs and hosted files (no auth, no faults).
+
+- ``GET /_emulator/health``: ``{"ok": true}``.
+- ``GET|POST /_emulator/workflows``: list; register ``{"workflow_id", "version", "workflow_api_json"}``.
+- ``GET|POST /_emulator/config``: read; change ``queue_seconds``, ``run_seconds``, ``fail_next_runs``,
+  ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``.
+- ``GET|POST|DELETE /_emulator/faults``: read; replace (see :class:`.faults.FaultConfig`); clear.
+- ``POST /_emulator/reset``: forget everything; answers what was cleared.
+- ``GET /_emulator/outputs/{request_id}/{filename}``: the bytes of a hosted output (PNG or MP4).
+- ``GET /_emulator/object_info/{workflow_id}/{version}``: a small object_info for that workflow.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from reconciler.emulator import media, requests, workflows
+from reconciler.emulator.errors import ApiError
+from reconciler.emulator.routes_api import ctx, json_body
+from reconciler.runcomfy.catalog import ERROR_NOT_FOUND, ERROR_VALIDATION
+
+
+async def health(request: Request) -> Response:
+    """Liveness probe."""
+    return JSONResponse({"ok": True})
+
+
+async def list_workflows(request: Request) -> Response:
+    """Registered workflow ids and versions."""
+    return JSONResponse(ctx(request).state.workflows())
+
+
+async def register_workflow(request: Request) -> Response:
+    """Register (or replace) one workflow version's ``workflow_api.json``."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise ApiError(ERROR_VALIDATION, "Body must be an object")
+    problems = [
+        {"loc": ["body", key], "msg": f"{key} must be a non-empty string"}
+        for key in ("workflow_id", "version")
+        if not isinstance(body.get(key), str) or not body[key]
+    ]
+    problems += workflows.graph_problems(body.get("workflow_api_json"))
+    if problems:
+        raise ApiError(ERROR_VALIDATION, "Invalid workflow registration", problems)
+    ctx(request).state.register_workflow(body["workflow_id"], body["version"], body["workflow_api_json"])
+    return JSONResponse({"workflow_id": body["workflow_id"], "version": body["version"]}, status_code=201)
+
+
+async def config(request: Request) -> Response:
+    """Read (GET) or change (POST) the emulator's behaviour settings."""
+    state = ctx(request).state
+    if request.method == "GET":
+        return JSONResponse(state.config())
+    body = await json_body(request, empty={})
+    if not isinstance(body, dict):
+        raise ApiError(ERROR_VALIDATION, "Body must be an object")
+    try:
+        return JSONResponse(state.configure(**body))
+    except ValueError as exc:
+        raise ApiError(ERROR_VALIDATION, str(exc)) from None
+
+
+async def faults(request: Request) -> Response:
+    """Read (GET), replace (POST) or clear (DELETE) the fault config."""
+    injector = ctx(request).faults
+    if request.method == "DELETE":
+        injector.clear()
+    elif request.method == "POST":
+        body = await json_body(request, empty={})
+        if not isinstance(body, dict):
+            raise ApiError(ERROR_VALIDATION, "Body must be an object")
+        try:
+            injector.set(**body)
+        except (TypeError, ValueError) as exc:
+            raise ApiError(ERROR_VALIDATION, str(exc)) from None
+    return JSONResponse(injector.config().to_dict())
+
+
+async def reset(request: Request) -> Response:
+    """Forget every deployment, workflow, request, setting and fault."""
+    return JSONResponse({"cleared": ctx(request).state.reset()})
+
+
+async def output_file(request: Request) -> Response:
+    """Serve a hosted output's bytes; 404 once the request was deleted or for unknown files."""
+    c = ctx(request)
+    request_id, filename = request.path_params["request_id"], request.path_params["filename"]
+    with c.state.read() as data:
+        req = data["requests"].get(request_id)
+        now = c.clock.now()
+        if (
+            req is None
+            or requests.phase(req, now) != "completed"
+            or filename not in requests.output_files(req)
+        ):
+            raise ApiError(ERROR_NOT_FOUND, f"Output {filename} not found")
+        width, height = workflows.image_size(req["graph"])
+    if filename.endswith(".mp4"):
+        return Response(media.mp4_bytes(width, height), media_type="video/mp4")
+    seed = sum(request_id.encode()) + sum(filename.encode())
+    return Response(media.png_bytes(width, height, seed % 97), media_type="image/png")
+
+
+async def workflow_object_info(request: Request) -> Response:
+    """A small object_info for the node classes of a registered workflow version."""
+    graph = ctx(request).state.workflow(request.path_params["workflow_id"], request.path_params["version"])
+    if graph is None:
+        raise ApiError(ERROR_NOT_FOUND, "Workflow version not registered")
+    return JSONResponse(workflows.object_info(graph))
+
+
+def routes() -> list[Route]:
+    """Every emulator-only route."""
+    return [
+        Route("/_emulator/health", health, methods=["GET"]),
+        Route("/_emulator/workflows", list_workflows, methods=["GET"]),
+        Route("/_emulator/workflows", register_workflow, methods=["POST"]),
+        Route("/_emulator/config", config, methods=["GET", "POST"]),
+        Route("/_emulator/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/outputs/{request_id}/{filename}", output_file, methods=["GET"]),
+        Route("/_emulator/object_info/{workflow_id}/{version}", workflow_object_info, methods=["GET"]),
+    ]

@@ -1,0 +1,189 @@
+"""The emulator's persistent state: deployments, workflows, requests, config and faults as JSON.
+
+One file, ``state.json``, under the state directory (default ``.comfyops/emulator/``, or
+``COMFYOPS_EMULATOR_STATE``), so that separate commands (plan, apply, plan) and separate emulator
+processes see the same account. Writes are atomic (a temp file in the same directory, fsync,
+``os.replace``); every access holds one re-entrant lock, and a read first reloads the file if
+another process replaced it since (by mtime and size), so a ``serve`` process and ``--emulator``
+commands sharing a directory stay consistent between requests (last writer wins on a true race).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from reconciler.runcomfy.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+
+STATE_ENV = "COMFYOPS_EMULATOR_STATE"
+STATE_FILE = "state.json"
+FORMAT_VERSION = 1
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "queue_seconds": 1.0,
+    "run_seconds": 2.0,
+    "fail_next_runs": 0,
+    "rate_limit_enabled": True,
+    "rate_limit_per_second": DEFAULT_REQUESTS_PER_SECOND,
+    "rate_limit_burst": DEFAULT_BURST,
+}
+"""Emulator behaviour settings; change them with ``POST /_emulator/config`` or :meth:`configure`."""
+
+
+def default_state_dir() -> Path:
+    """``COMFYOPS_EMULATOR_STATE`` if set, else ``.comfyops/emulator`` under the working directory."""
+    return Path(os.environ.get(STATE_ENV) or Path(".comfyops") / "emulator")
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "workflows": {},
+        "deployments": {},
+        "requests": {},
+        "config": dict(DEFAULT_CONFIG),
+        "faults": {},
+    }
+
+
+def _check_config(key: str, value: Any) -> Any:
+    if key not in DEFAULT_CONFIG:
+        raise ValueError(f"unknown config key {key!r} (known: {', '.join(sorted(DEFAULT_CONFIG))})")
+    if key == "rate_limit_enabled":
+        if not isinstance(value, bool):
+            raise ValueError("rate_limit_enabled must be a boolean")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{key} must be a non-negative number")
+    if key in ("fail_next_runs", "rate_limit_burst"):
+        return int(value)
+    return float(value)
+
+
+class EmulatorState:
+    """Thread-safe, file-backed state of one emulated RunComfy account."""
+
+    def __init__(self, state_dir: Path | None = None) -> None:
+        """Open (or start) the state kept in ``state_dir`` (default :func:`default_state_dir`)."""
+        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+        self.lock = threading.RLock()
+        self._data: dict[str, Any] = _empty()
+        self._stamp: tuple[int, int] | None = None
+        with self.lock:
+            self._reload_if_changed()
+
+    @property
+    def path(self) -> Path:
+        """The JSON file holding the state."""
+        return self.state_dir / STATE_FILE
+
+    def _reload_if_changed(self) -> None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            if self._stamp is not None:  # the file was removed (``emulator reset``): start empty
+                self._data, self._stamp = _empty(), None
+            return
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self._stamp:
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            data = _empty()
+            data.update(loaded)
+            data["config"] = {**DEFAULT_CONFIG, **loaded.get("config", {})}
+            self._data, self._stamp = data, stamp
+
+    def _save(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.state_dir)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(self._data, handle, indent=1, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        stat = self.path.stat()
+        self._stamp = (stat.st_mtime_ns, stat.st_size)
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[dict[str, Any]]:
+        """Hold the lock and yield the current data (do not mutate it)."""
+        with self.lock:
+            self._reload_if_changed()
+            yield self._data
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[dict[str, Any]]:
+        """Hold the lock, yield the data to mutate, and save it atomically if no exception escapes."""
+        with self.lock:
+            self._reload_if_changed()
+            try:
+                yield self._data
+            except BaseException:  # roll back: forget the in-memory edits, reread the file
+                self._data, self._stamp = _empty(), None
+                self._reload_if_changed()
+                raise
+            self._save()
+
+    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> None:
+        """Store (or replace) the ``workflow_api.json`` of ``workflow_id`` at ``version``."""
+        with self.transaction() as data:
+            data["workflows"].setdefault(workflow_id, {})[version] = copy.deepcopy(graph)
+
+    def workflow(self, workflow_id: str, version: str) -> dict[str, Any] | None:
+        """The stored graph of ``workflow_id`` at ``version``, or None if it is not registered."""
+        with self.read() as data:
+            graph = data["workflows"].get(workflow_id, {}).get(version)
+            return copy.deepcopy(graph) if graph is not None else None
+
+    def workflows(self) -> dict[str, list[str]]:
+        """Registered workflow ids and their versions."""
+        with self.read() as data:
+            return {wid: sorted(versions) for wid, versions in data["workflows"].items()}
+
+    def config(self) -> dict[str, Any]:
+        """A copy of the current behaviour settings."""
+        with self.read() as data:
+            return dict(data["config"])
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Validate and apply setting changes (see :data:`DEFAULT_CONFIG`); returns the new settings."""
+        checked = {key: _check_config(key, value) for key, value in changes.items()}
+        with self.transaction() as data:
+            data["config"].update(checked)
+            return dict(data["config"])
+
+    def take_failure(self) -> bool:
+        """Consume one ``fail_next_runs`` credit: True if the next run should fail."""
+        with self.transaction() as data:
+            if data["config"].get("fail_next_runs", 0) > 0:
+                data["config"]["fail_next_runs"] -= 1
+                return True
+            return False
+
+    def counts(self) -> dict[str, int]:
+        """How many deployments (live), workflow versions and requests the state holds."""
+        with self.read() as data:
+            return {
+                "deployments": sum(1 for d in data["deployments"].values() if not d.get("deleted")),
+                "workflow_versions": sum(len(v) for v in data["workflows"].values()),
+                "requests": len(data["requests"]),
+            }
+
+    def reset(self) -> dict[str, int]:
+        """Forget everything (deployments, workflows, requests, config, faults); returns what was cleared."""
+        with self.lock:
+            cleared = self.counts()
+            self._data = _empty()
+            self._save()
+            return cleared
