@@ -1,0 +1,127 @@
+"""The one place an ``httpx.Client`` for the RunComfy API is built, and httpx's failures described.
+
+Effectful shell (reads two environment variables, logs). :func:`build_http_client` sets the bearer
+token, the ``User-Agent`` and timeouts, and takes an injected transport so tests pass
+``httpx.MockTransport(router.handler)`` instead of patching httpx (STYLE.md C.8). With ``verbose`` it
+logs each exchange to the ``reconciler.http`` logger as method, host, path, status and elapsed time:
+never headers (the token), never query strings (signed output URLs), never bodies (Comfy Org API
+keys, webhook URLs).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+import httpx
+
+import reconciler
+from reconciler.errors import ReconcilerError
+
+logger = logging.getLogger("reconciler.http")
+
+CONNECT_TIMEOUT_ENV: Final[str] = "COMFYOPS_CONNECT_TIMEOUT"
+READ_TIMEOUT_ENV: Final[str] = "COMFYOPS_READ_TIMEOUT"
+DEFAULT_CONNECT_TIMEOUT: Final[float] = 10.0
+DEFAULT_READ_TIMEOUT: Final[float] = 60.0
+USER_AGENT: Final[str] = f"comfyops/{reconciler.__version__}"
+
+_START: Final[str] = "comfyops.start"
+
+# httpx failures after which the server cannot have seen the request: nothing was sent.
+_NEVER_SENT: Final[tuple[type[Exception], ...]] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+
+def default_timeout() -> httpx.Timeout:
+    """Connect 10s, read 60s (overridable via COMFYOPS_CONNECT_TIMEOUT / COMFYOPS_READ_TIMEOUT)."""
+    connect = _env_seconds(CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT)
+    read = _env_seconds(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT)
+    return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+
+def build_http_client(
+    *,
+    base_url: str,
+    token: str,
+    verbose: int = 0,
+    timeout: httpx.Timeout | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` for ``base_url``: bearer auth, our User-Agent, timeouts, optional logging."""
+    hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
+    if verbose > 0:
+        hooks = {"request": [_mark_start], "response": [_log_response]}
+    return httpx.Client(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {token.strip()}", "User-Agent": USER_AGENT},
+        timeout=timeout if timeout is not None else default_timeout(),
+        transport=transport,
+        event_hooks=hooks,
+    )
+
+
+def never_sent(exc: httpx.RequestError) -> bool:
+    """Whether an httpx failure happened before any byte of the request could reach the server."""
+    return isinstance(exc, _NEVER_SENT)
+
+
+def describe(exc: httpx.RequestError) -> str:
+    """A short, secret-free description of an httpx failure, e.g. ``read timeout (ReadTimeout)``."""
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        phase = {
+            httpx.ConnectTimeout: "connect",
+            httpx.ReadTimeout: "read",
+            httpx.WriteTimeout: "write",
+            httpx.PoolTimeout: "connection pool",
+        }.get(type(exc), "")
+        return f"{phase} timeout ({kind})".strip()
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect ({kind}: {str(exc)[:120]})"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+        return f"connection dropped before a full response ({kind})"
+    text = str(exc)[:120]
+    return f"{kind}: {text}" if text else kind
+
+
+def same_origin(url: httpx.URL, base: httpx.URL) -> bool:
+    """Whether ``url`` has the scheme, host and port of ``base`` (where the bearer token may go)."""
+    return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+
+
+def _mark_start(request: httpx.Request) -> None:
+    request.extensions[_START] = time.monotonic()
+    logger.debug("%s %s%s ...", request.method, request.url.host, request.url.path)
+
+
+def _log_response(response: httpx.Response) -> None:
+    request = response.request
+    started = request.extensions.get(_START)
+    elapsed = time.monotonic() - started if isinstance(started, float) else 0.0
+    logger.info(
+        "%s %s%s -> %d (%.3fs)", request.method, request.url.host, request.url.path,
+        response.status_code, elapsed,
+    )
+
+
+def _env_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ReconcilerError(f"{name}={raw!r} is not a positive number of seconds", f"Unset or fix {name}.")
+    return value

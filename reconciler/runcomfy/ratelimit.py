@@ -1,0 +1,92 @@
+"""The process-wide token bucket that keeps every API call under the account's rate limit.
+
+Effectful (it blocks), but the clock and the sleep are injected, so tests drive it with a fake clock
+and never sleep. One bucket per process, shared by every call of the one ``RunComfyClient``: the limit
+is per account (one request per second, short bursts allowed), not per call site. A ``429`` with
+``Retry-After`` pauses the whole bucket via :meth:`TokenBucket.penalize`, so every caller waits, not
+only the one that was told to. Rate limiting is separate from retrying (STYLE.md C.11).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+from reconciler.runcomfy import catalog
+
+DEFAULT_RATE: Final[float] = catalog.DEFAULT_REQUESTS_PER_SECOND
+"""Requests per second: the documented account limit (1.0)."""
+DEFAULT_BURST: Final[int] = catalog.DEFAULT_BURST
+"""Requests that may go out back to back after an idle spell (5)."""
+
+
+class TokenBucket:
+    """A thread-safe token bucket: ``rate`` tokens per second, holding at most ``burst``; starts full."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"rate must be > 0 and burst >= 1, got rate={rate!r} burst={burst!r}")
+        self.rate = float(rate)
+        self.burst = int(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._tokens = float(burst)
+        self._last = clock()
+        self._paused_until = self._last
+
+    def acquire(self) -> float:
+        """Take one token, sleeping (outside the lock) until one is free; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                wait = self._take_or_wait(self._clock())
+            if wait <= 0:
+                return waited
+            self._sleep(wait)
+            waited += wait
+
+    def penalize(self, seconds: float) -> None:
+        """Pause every caller for ``seconds`` (a 429's Retry-After) and drop the burst allowance.
+
+        Emptying the bucket means calls resume at the steady rate after the pause instead of firing a
+        burst straight back into the limit that just rejected them.
+        """
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._tokens = 0.0
+            self._paused_until = max(self._paused_until, now + max(0.0, seconds))
+
+    @property
+    def available(self) -> float:
+        """Tokens available now (fractional); informational, for tests and logs."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            return 0.0 if now < self._paused_until else self._tokens
+
+    def _take_or_wait(self, now: float) -> float:
+        self._refill(now)
+        if now < self._paused_until:
+            return self._paused_until - now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self.rate
+
+    def _refill(self, now: float) -> None:
+        # Tokens accrue only for time outside a pause.
+        start = max(self._last, self._paused_until)
+        if now > start:
+            self._tokens = min(float(self.burst), self._tokens + (now - start) * self.rate)
+        self._last = max(self._last, now)

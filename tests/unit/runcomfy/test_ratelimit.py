@@ -1,0 +1,112 @@
+"""ratelimit.TokenBucket with a fake clock: bursts, steady rate, shared pauses, thread safety."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from reconciler.runcomfy import ratelimit
+from reconciler.runcomfy.ratelimit import TokenBucket
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def _bucket(t: FakeTime, rate: float = 1.0, burst: int = 5) -> TokenBucket:
+    return TokenBucket(rate, burst, clock=t.clock, sleep=t.sleep)
+
+
+def test_defaults_are_the_documented_account_limit() -> None:
+    assert (ratelimit.DEFAULT_RATE, ratelimit.DEFAULT_BURST) == (1.0, 5)
+
+
+def test_burst_goes_out_at_once_then_steady_rate() -> None:
+    t = FakeTime()
+    bucket = _bucket(t)
+    assert [bucket.acquire() for _ in range(5)] == [0.0] * 5
+    assert t.sleeps == []
+    assert bucket.acquire() == pytest.approx(1.0)
+    assert bucket.acquire() == pytest.approx(1.0)
+    assert t.sleeps == pytest.approx([1.0, 1.0])
+
+
+def test_rate_sets_the_wait() -> None:
+    t = FakeTime()
+    bucket = _bucket(t, rate=4.0, burst=1)
+    bucket.acquire()
+    assert bucket.acquire() == pytest.approx(0.25)
+
+
+def test_idle_time_refills_up_to_burst_only() -> None:
+    t = FakeTime()
+    bucket = _bucket(t, burst=3)
+    for _ in range(3):
+        bucket.acquire()
+    t.now += 1000
+    assert bucket.available == 3.0
+    for _ in range(3):
+        assert bucket.acquire() == 0.0
+    assert bucket.acquire() == pytest.approx(1.0)
+
+
+def test_penalize_pauses_every_caller_and_drops_the_burst() -> None:
+    t = FakeTime()
+    bucket = _bucket(t)
+    bucket.acquire()
+    bucket.penalize(7.0)
+    assert bucket.available == 0.0
+    assert bucket.acquire() == pytest.approx(8.0)  # 7s pause, then one token at 1/s (no burst)
+    assert bucket.acquire() == pytest.approx(1.0)
+
+
+def test_penalize_never_shortens_a_pause() -> None:
+    t = FakeTime()
+    bucket = _bucket(t)
+    bucket.penalize(10.0)
+    bucket.penalize(2.0)
+    assert bucket.acquire() == pytest.approx(11.0)
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0.0, 5), (-1.0, 5), (1.0, 0)])
+def test_invalid_arguments(rate: float, burst: int) -> None:
+    with pytest.raises(ValueError):
+        TokenBucket(rate, burst)
+
+
+class _Blocked(Exception):
+    pass
+
+
+def test_threads_never_take_more_than_the_burst() -> None:
+    def refuse(_: float) -> None:
+        raise _Blocked
+
+    bucket = TokenBucket(1.0, 5, clock=lambda: 0.0, sleep=refuse)
+    granted: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            bucket.acquire()
+        except _Blocked:
+            return
+        with lock:
+            granted.append(1)
+
+    threads = [threading.Thread(target=worker) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(granted) == 5
