@@ -1,0 +1,131 @@
+"""``comfyops emulator``: run the local RunComfy emulator over HTTP, or clear its state.
+
+Effectful shell over :mod:`reconciler.emulator`. ``serve`` runs the same app that ``--emulator``
+embeds, with uvicorn in the foreground, on the same state directory (``--state``, else
+``COMFYOPS_EMULATOR_STATE``, else ``.comfyops/emulator``), so deployments created through either
+are seen by both. ``reset`` forgets everything in that directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.context import emulator_state_dir
+
+
+def _state_dir(value: Path | None) -> Path:
+    return value if value is not None else emulator_state_dir()
+
+
+def _parse_registration(spec: str) -> tuple[str, str, dict[str, Any]]:
+    """``ID:VERSION:FILE`` -> (workflow id, version, graph read from the JSON file)."""
+    from reconciler.emulator.workflows import graph_problems
+
+    parts = spec.split(":", 2)
+    if len(parts) != 3 or not all(parts):
+        raise click.BadParameter(f"{spec!r}: expected ID:VERSION:FILE", param_hint="--register-workflow")
+    workflow_id, version, file = parts
+    try:
+        graph = json.loads(Path(file).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"{file}: {exc}", param_hint="--register-workflow") from None
+    problems = graph_problems(graph)
+    if problems:
+        raise click.BadParameter(
+            f"{file}: not an API-format workflow_api.json ({problems[0]['msg']})",
+            param_hint="--register-workflow",
+        )
+    return workflow_id, version, graph
+
+
+@click.group(name="emulator")
+def command() -> None:
+    """Run a local RunComfy Serverless API emulator, or reset its state."""
+
+
+@command.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8189, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="State directory (default: COMFYOPS_EMULATOR_STATE or .comfyops/emulator).",
+)
+@click.option(
+    "--register-workflow",
+    "registrations",
+    multiple=True,
+    metavar="ID:VERSION:FILE",
+    help="Register a workflow_api.json as workflow ID at VERSION (repeatable).",
+)
+@click.option(
+    "--speed", default=1.0, show_default=True, type=float, help="Run request lifecycles N times faster."
+)
+@click.option(
+    "--no-rate-limit", is_flag=True, help="Turn the 1 request/s limit off (persisted in the state)."
+)
+def serve(
+    host: str,
+    port: int,
+    state_dir: Path | None,
+    registrations: tuple[str, ...],
+    speed: float,
+    no_rate_limit: bool,
+) -> None:
+    """Serve the emulator over HTTP until interrupted.
+
+    \b
+    Example:
+      comfyops emulator serve --register-workflow wf-1:v1:workflow_api.json
+      RUNCOMFY_API_URL=http://127.0.0.1:8189 RUNCOMFY_API_TOKEN=anything comfyops plan -f examples
+    """
+    import uvicorn
+
+    from reconciler.emulator.app import create_app
+    from reconciler.emulator.clock import ScaledClock
+
+    if speed <= 0:
+        raise click.BadParameter("must be positive", param_hint="--speed")
+    parsed = [_parse_registration(spec) for spec in registrations]
+    directory = _state_dir(state_dir)
+    app = create_app(directory, clock=ScaledClock(speed))
+    for workflow_id, version, graph in parsed:
+        app.register_workflow(workflow_id, version, graph)
+        click.echo(f"registered workflow {workflow_id} version {version}")
+    if no_rate_limit:
+        app.configure(rate_limit_enabled=False)
+    url = f"http://{host}:{port}"
+    click.echo(f"RunComfy emulator listening on {url} (state: {directory}, speed x{speed:g})")
+    click.echo("Point comfyops at it:")
+    click.echo(f"  export RUNCOMFY_API_URL={url}")
+    click.echo("  export RUNCOMFY_API_TOKEN=anything")
+    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+
+
+@command.command()
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="State directory (default: COMFYOPS_EMULATOR_STATE or .comfyops/emulator).",
+)
+def reset(state_dir: Path | None) -> None:
+    """Forget every deployment, workflow, request, setting and fault in the emulator's state."""
+    from reconciler.emulator.state import EmulatorState
+
+    directory = _state_dir(state_dir)
+    if not (directory / "state.json").exists():
+        click.echo(f"nothing to clear in {directory}")
+        return
+    cleared = EmulatorState(directory).reset()
+    click.echo(
+        f"cleared {cleared['deployments']} deployment(s), {cleared['workflow_versions']} workflow version(s) "
+        f"and {cleared['requests']} request(s) from {directory}"
+    )
