@@ -1,0 +1,54 @@
+"""ComfyUI workflows, node schemas and override checks: the offline half of deploying a workflow.
+
+Pure: every function takes parsed JSON and returns values or diagnostics; only the small
+``load_*_file`` helpers read a file. Nothing here touches the network, the environment or the clock.
+
+- :mod:`.graph`: ``workflow_api.json`` as a :class:`WorkflowGraph` (links, titles, output nodes).
+- :mod:`.object_info`: ``/object_info`` as an :class:`ObjectInfo` of normalised input specs.
+- :mod:`.validate`: :func:`validate_overrides` and :func:`merge_overrides` for override presets.
+- :mod:`.media`: which inputs take uploaded media, and which URLs/data URIs RunComfy accepts.
+"""
+
+from reconciler.workflow.graph import (
+    Link,
+    WorkflowFormatError,
+    WorkflowGraph,
+    WorkflowNode,
+    is_link,
+    load_workflow_file,
+    output_nodes,
+    parse_workflow,
+)
+from reconciler.workflow.media import MediaKind
+from reconciler.workflow.object_info import (
+    InputKind,
+    InputSpec,
+    NodeClass,
+    ObjectInfo,
+    ObjectInfoFormatError,
+    load_object_info_file,
+    parse_object_info,
+)
+from reconciler.workflow.validate import Locator, merge_overrides, validate_overrides
+
+__all__ = [
+    "InputKind",
+    "InputSpec",
+    "Link",
+    "Locator",
+    "MediaKind",
+    "NodeClass",
+    "ObjectInfo",
+    "ObjectInfoFormatError",
+    "WorkflowFormatError",
+    "WorkflowGraph",
+    "WorkflowNode",
+    "is_link",
+    "load_object_info_file",
+    "load_workflow_file",
+    "merge_overrides",
+    "output_nodes",
+    "parse_object_info",
+    "parse_workflow",
+    "validate_overrides",
+]
