@@ -72,9 +72,7 @@ def _check_fields(body: dict[str, Any], problems: list[dict[str, Any]]) -> dict[
             problems.append(_problem("hardware", "exactly one hardware SKU is required"))
         elif values[0] not in catalog.HARDWARE_SKUS:
             problems.append(
-                _problem(
-                    "hardware", f"unknown hardware {values[0]!r}; one of: " + ", ".join(catalog.HARDWARE_SKUS)
-                )
+                _problem("hardware", f"unknown hardware {values[0]!r}; one of: " + ", ".join(catalog.HARDWARE_SKUS))
             )
         else:
             clean["hardware"] = [values[0]]
@@ -102,26 +100,20 @@ def _check_min_max(record: dict[str, Any], problems: list[dict[str, Any]]) -> No
         problems.append(
             _problem(
                 "max_instances",
-                f"max_instances ({record['max_instances']}) must be >= "
-                f"min_instances ({record['min_instances']})",
+                f"max_instances ({record['max_instances']}) must be >= min_instances ({record['min_instances']})",
             )
         )
 
 
-def _check_workflow(
-    data: dict[str, Any], workflow_id: str, version: str, problems: list[dict[str, Any]]
-) -> None:
+def _check_workflow(data: dict[str, Any], workflow_id: str, version: str, problems: list[dict[str, Any]]) -> None:
     versions = data["workflows"].get(workflow_id)
     if versions is None:
-        problems.append(
-            _problem("workflow_id", f"workflow {workflow_id!r} not found in this account", "not_found")
-        )
+        problems.append(_problem("workflow_id", f"workflow {workflow_id!r} not found in this account", "not_found"))
     elif version not in versions:
         problems.append(
             _problem(
                 "workflow_version",
-                f"workflow {workflow_id!r} has no version {version!r} "
-                f"(saved: {', '.join(sorted(versions)) or 'none'})",
+                f"workflow {workflow_id!r} has no version {version!r} (saved: {', '.join(sorted(versions)) or 'none'})",
                 "not_found",
             )
         )
@@ -215,8 +207,7 @@ def view(data: dict[str, Any], record: dict[str, Any], includes: set[str], base_
         out["payload"] = {
             "workflow_api_json": copy.deepcopy(graph),
             "overrides": {},
-            "object_info_url": f"{base_url}/_emulator/object_info/{record['workflow_id']}/"
-            f"{record['workflow_version']}"
+            "object_info_url": f"{base_url}/_emulator/object_info/{record['workflow_id']}/{record['workflow_version']}"
             if graph is not None
             else None,
         }

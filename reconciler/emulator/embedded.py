@@ -121,7 +121,7 @@ class EmbeddedEmulator:
             self._thread.join(timeout=5)
         if self._socket is not None:
             self._socket.close()
-        self._server = self._thread = None
+        self._server, self._thread, self._socket = None, None, None
 
     def __enter__(self) -> EmbeddedEmulator:
         """Start the emulator."""

@@ -47,9 +47,7 @@ class FaultConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(raw) - known
         if unknown:
-            raise ValueError(
-                f"unknown fault keys: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
-            )
+            raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
         values = dict(raw)
         for key in ("error_rate", "rate_limit_rate", "drop_rate", "ambiguous_create_rate"):
             rate = values.get(key, 0.0)
@@ -102,6 +100,8 @@ class FaultInjector:
         config = FaultConfig.from_dict(settings)
         with self._state.transaction() as data:
             data["faults"] = {k: v for k, v in config.to_dict().items() if v != getattr(FaultConfig, k)}
+        with self._lock:
+            self._seen = None  # setting faults (even the same ones again) restarts the seeded sequence
         return self.config()
 
     def clear(self) -> None:

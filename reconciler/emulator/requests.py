@@ -102,9 +102,7 @@ def submit(data: dict[str, Any], deployment: dict[str, Any], body: Any, now: flo
             problems.append({"loc": ["body", key], "msg": f"{key} must be an object", "type": "type_error"})
     for key in ("webhook", "webhook_url"):
         if body.get(key) is not None and not isinstance(body[key], str):
-            problems.append(
-                {"loc": ["body", key], "msg": f"{key} must be a URL string", "type": "type_error"}
-            )
+            problems.append({"loc": ["body", key], "msg": f"{key} must be a URL string", "type": "type_error"})
     if problems:
         raise ApiError(422001, "Invalid request: overrides must match the deployed workflow", problems)
     config = data["config"]
@@ -145,9 +143,7 @@ def urls(base: str, version: str, deployment_id: str, request_id: str) -> dict[s
     return {"status_url": f"{root}/status", "result_url": f"{root}/result", "cancel_url": f"{root}/cancel"}
 
 
-def status_body(
-    data: dict[str, Any], req: dict[str, Any], now: float, links: dict[str, str]
-) -> dict[str, Any]:
+def status_body(data: dict[str, Any], req: dict[str, Any], now: float, links: dict[str, str]) -> dict[str, Any]:
     """The status endpoint's answer at time ``now``."""
     state = phase(req, now)
     body: dict[str, Any] = {"request_id": req["id"], "status": state}
@@ -178,9 +174,7 @@ def outputs(req: dict[str, Any], base: str) -> dict[str, Any]:
         prefix = f"ComfyUI_{safe_name(node_id)}"
         if kind == "text":
             value = graph[node_id].get("inputs", {}).get("text")
-            result[node_id] = {
-                "text": [value if isinstance(value, str) else f"emulated text from node {node_id}"]
-            }
+            result[node_id] = {"text": [value if isinstance(value, str) else f"emulated text from node {node_id}"]}
             continue
         count, ext = (workflows.batch_size(graph), "png") if kind == "images" else (1, "mp4")
         files = []
@@ -266,10 +260,6 @@ def instance_live(data: dict[str, Any], deployment: dict[str, Any], instance_id:
         if req["deployment_id"] != deployment["id"] or req["instance_id"] != instance_id:
             continue
         end = finished_at(req)
-        if (
-            _start(req) <= now
-            and _start(req) <= end
-            and now <= end + deployment["keep_warm_duration_in_seconds"]
-        ):
+        if _start(req) <= now and _start(req) <= end and now <= end + deployment["keep_warm_duration_in_seconds"]:
             return True
     return False

@@ -71,9 +71,7 @@ async def list_deployments(request: Request) -> Response:
     c, includes = ctx(request), _includes(request)
     ids = {part for raw in request.query_params.getlist("ids") for part in raw.split(",") if part}
     with c.state.read() as data:
-        records = [
-            r for r in data["deployments"].values() if not r.get("deleted") and (not ids or r["id"] in ids)
-        ]
+        records = [r for r in data["deployments"].values() if not r.get("deleted") and (not ids or r["id"] in ids)]
         records.sort(key=lambda r: r["created_at"])
         body = [deployments.view(data, r, includes, base_url(request)) for r in records]
     return JSONResponse(body)
@@ -110,9 +108,7 @@ async def patch_deployment(request: Request) -> Response:
         record = deployments.live_record(data, request.path_params["deployment_id"])
         changes = deployments.patch_changes(data, record, body)
         if changes.get("is_enabled") is False and record["is_enabled"]:
-            requests.abort_running(
-                data, record["id"], now, "deployment_disabled", "The deployment was disabled"
-            )
+            requests.abort_running(data, record["id"], now, "deployment_disabled", "The deployment was disabled")
         record.update(changes, updated_at=iso(now))
         return JSONResponse(deployments.view(data, record, set(), base_url(request)))
 

@@ -91,11 +91,7 @@ async def output_file(request: Request) -> Response:
     with c.state.read() as data:
         req = data["requests"].get(request_id)
         now = c.clock.now()
-        if (
-            req is None
-            or requests.phase(req, now) != "completed"
-            or filename not in requests.output_files(req)
-        ):
+        if req is None or requests.phase(req, now) != "completed" or filename not in requests.output_files(req):
             raise ApiError(ERROR_NOT_FOUND, f"Output {filename} not found")
         width, height = workflows.image_size(req["graph"])
     if filename.endswith(".mp4"):

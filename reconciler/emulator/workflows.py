@@ -42,9 +42,7 @@ def graph_problems(graph: Any) -> list[dict[str, Any]]:
         if not isinstance(node, dict) or not isinstance(node.get("class_type"), str):
             problems.append({"loc": ["workflow_api_json", node_id], "msg": "node needs a string class_type"})
         elif not isinstance(node.get("inputs", {}), dict):
-            problems.append(
-                {"loc": ["workflow_api_json", node_id, "inputs"], "msg": "inputs must be an object"}
-            )
+            problems.append({"loc": ["workflow_api_json", node_id, "inputs"], "msg": "inputs must be an object"})
     return problems
 
 
