@@ -83,7 +83,9 @@ class ApiError(ReconcilerError):
     @property
     def reason(self) -> str:
         """The summary without its ``METHOD /path:`` prefix, e.g. ``422001 validation error: bad input``."""
-        if self.error_code is not None:
+        if isinstance(self.error_code, str):  # e.g. "rate_limited" names itself
+            head = self.error_code
+        elif self.error_code is not None:
             head = f"{self.error_code} {self.label}"
         elif self.status is not None:
             head = f"HTTP {self.status} {self.label}"

@@ -99,6 +99,14 @@ def same_origin(url: httpx.URL, base: httpx.URL) -> bool:
     return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
 
 
+def display_target(target: str) -> str:
+    """A request target as messages show it: API paths as-is, absolute URLs as origin + path, no query."""
+    if "://" not in target:
+        return target
+    url = httpx.URL(target)
+    return f"{url.scheme}://{url.host}{url.path}"
+
+
 def _mark_start(request: httpx.Request) -> None:
     request.extensions[_START] = time.monotonic()
     logger.debug("%s %s%s ...", request.method, request.url.host, request.url.path)

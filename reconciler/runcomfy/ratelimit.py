@@ -58,13 +58,13 @@ class TokenBucket:
     def penalize(self, seconds: float) -> None:
         """Pause every caller for ``seconds`` (a 429's Retry-After) and drop the burst allowance.
 
-        Emptying the bucket means calls resume at the steady rate after the pause instead of firing a
-        burst straight back into the limit that just rejected them.
+        One call may go when the pause ends (the server said when to come back); the rest follow at
+        the steady rate instead of firing a burst straight back into the limit that rejected them.
         """
         with self._lock:
             now = self._clock()
             self._refill(now)
-            self._tokens = 0.0
+            self._tokens = 1.0
             self._paused_until = max(self._paused_until, now + max(0.0, seconds))
 
     @property

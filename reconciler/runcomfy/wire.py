@@ -3,17 +3,18 @@
 Pure. Response models accept unknown fields (``extra="allow"``: the API grows) and normalise the
 variations REFERENCE.md records: ``hardware`` as a string or a one-element list, the list endpoint as
 a bare array or ``{"deployments": [...]}``, ``canceled``/``cancelled``, a run's ``error`` as an object
-or an array, and both cancel response shapes. Request bodies (``DeploymentCreate``) forbid unknown
-fields, so a typo fails here instead of at the API.
+or an array, and both cancel response shapes. Request bodies (``DeploymentCreate``, :func:`patch_body`)
+are strict, so a typo or an unpatchable field fails here instead of at the API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reconciler.runcomfy import catalog
+from reconciler.runcomfy import catalog, errors
 
 TERMINAL_REQUEST_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
 """Queue statuses after which a request's status no longer changes (``completed`` is not success)."""
@@ -226,3 +227,27 @@ def parse_deployment_list(data: Any) -> list[Deployment]:
     if not isinstance(data, list):
         raise ValueError(f"expected a JSON array of deployments, got {type(data).__name__}")
     return [Deployment.model_validate(item) for item in data]
+
+
+def patch_body(deployment_id: str, *, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The PATCH body: ``name`` always (the API rejects a PATCH without it), then only ``changes``.
+
+    ``hardware`` goes as a one-element list. Fields the API cannot patch (``workflow_id``: a new
+    workflow means a new deployment) raise :class:`errors.UnpatchableFieldError` before anything is sent.
+    """
+    rejected = sorted(set(changes) - catalog.PATCHABLE_FIELDS)
+    where = f"PATCH /prod/v2/deployments/{deployment_id}"
+    if set(rejected) & catalog.CREATE_ONLY_FIELDS:
+        raise errors.UnpatchableFieldError(
+            f"{where}: {', '.join(rejected)} cannot be changed in place",
+            "A new workflow means a new deployment: create a new one and delete the old one.",
+        )
+    if rejected:
+        raise errors.UnpatchableFieldError(
+            f"{where}: not patchable: {', '.join(rejected)}",
+            f"Patchable fields: {', '.join(sorted(catalog.PATCHABLE_FIELDS))}.",
+        )
+    body: dict[str, Any] = {"name": name, **changes}
+    if "hardware" in body:
+        body["hardware"] = list(_hardware_list(body["hardware"]))
+    return body

@@ -139,3 +139,8 @@ def test_amend_appends_a_note_to_the_summary_and_detail() -> None:
 def test_retry_after_is_carried() -> None:
     error = errors.error_from_response(method="GET", path="/p", status=429, content=b"", retry_after=3.0)
     assert isinstance(error, errors.RateLimitedError) and error.retry_after == 3.0
+
+
+def test_string_code_names_itself() -> None:
+    error = _map(429, {"error_code": "rate_limited", "error_message": "slow down"})
+    assert error.summary == "GET /prod/v2/deployments/abc: rate_limited: slow down"

@@ -66,7 +66,8 @@ def test_penalize_pauses_every_caller_and_drops_the_burst() -> None:
     bucket.acquire()
     bucket.penalize(7.0)
     assert bucket.available == 0.0
-    assert bucket.acquire() == pytest.approx(8.0)  # 7s pause, then one token at 1/s (no burst)
+    assert bucket.acquire() == pytest.approx(7.0)  # one call when the pause ends...
+    assert bucket.acquire() == pytest.approx(1.0)  # ...then the steady rate, no burst
     assert bucket.acquire() == pytest.approx(1.0)
 
 
@@ -75,7 +76,7 @@ def test_penalize_never_shortens_a_pause() -> None:
     bucket = _bucket(t)
     bucket.penalize(10.0)
     bucket.penalize(2.0)
-    assert bucket.acquire() == pytest.approx(11.0)
+    assert bucket.acquire() == pytest.approx(10.0)
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0.0, 5), (-1.0, 5), (1.0, 0)])
@@ -110,3 +111,12 @@ def test_threads_never_take_more_than_the_burst() -> None:
     for thread in threads:
         thread.join()
     assert len(granted) == 5
+
+
+def test_an_exhausted_bucket_still_lets_one_call_go_when_the_pause_ends() -> None:
+    t = FakeTime()
+    bucket = _bucket(t, burst=1)
+    bucket.acquire()
+    bucket.penalize(3.0)
+    assert bucket.acquire() == pytest.approx(3.0)
+    assert bucket.acquire() == pytest.approx(1.0)

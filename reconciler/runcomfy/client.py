@@ -1,0 +1,315 @@
+"""Typed calls to the RunComfy Serverless API, each through the shared rate limiter and a retry loop.
+
+Effectful shell over one injected ``httpx.Client`` (built by ``runcomfy.http.build_http_client``).
+Every call takes a token from the process's one :class:`~reconciler.runcomfy.ratelimit.TokenBucket`,
+then runs the loop in :meth:`RunComfyClient._request`, whose decisions come from the pure
+``runcomfy.retry``. httpx exceptions never escape: they become ``runcomfy.errors.TransportError`` with
+the httpx exception chained. A create is never re-sent after it may have landed: the client re-lists
+and adopts the one deployment that matches exactly, or says it cannot tell. The bearer token goes only
+to the API's own origin; absolute URLs elsewhere (output files, object_info) are fetched without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+
+from reconciler.runcomfy import errors, retry, wire
+from reconciler.runcomfy import http as http_mod
+from reconciler.runcomfy.ratelimit import DEFAULT_BURST, DEFAULT_RATE, TokenBucket
+from reconciler.runcomfy.retry import Action, CallKind, RetryPolicy
+
+logger = logging.getLogger("reconciler.client")
+
+DEPLOYMENTS: Final[str] = "/prod/v2/deployments"
+CREATE_MAY_HAVE_LANDED: Final[str] = (
+    "the create may or may not have landed; run `comfyops plan` again before re-applying"
+)
+
+T = TypeVar("T")
+Params = list[tuple[str, str | int | float | bool | None]]
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunComfyClient:
+    """The RunComfy API, one typed method per endpoint. Build one per process (``cli.context``)."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        limiter: TokenBucket | None = None,
+        retry: RetryPolicy | None = None,
+        queue_api_version: str = "v1",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+        wall_clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.http = http
+        self.limiter = limiter or TokenBucket(DEFAULT_RATE, DEFAULT_BURST, clock=clock, sleep=sleep)
+        self.policy = retry or RetryPolicy()
+        self.queue_api_version = queue_api_version
+        self._sleep = sleep
+        self._rng = rng
+        self._wall_clock = wall_clock
+        token = http.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        self._secrets: tuple[str, ...] = (token,) if len(token) >= 6 else ()
+
+    # -- deployments (v2) ----------------------------------------------------------------------
+
+    def list_deployments(
+        self, *, include_payload: bool = False, include_readme: bool = False, ids: Iterable[str] = ()
+    ) -> list[wire.Deployment]:
+        """Every deployment of the account (``ids`` narrows it); ``includes=`` adds payload/readme."""
+        params = _includes(include_payload, include_readme) + [("ids", i) for i in ids]
+        response = self._ok("GET", DEPLOYMENTS, kind=CallKind.IDEMPOTENT, params=params)
+        return self._parse("GET", DEPLOYMENTS, response, wire.parse_deployment_list)
+
+    def get_deployment(
+        self, deployment_id: str, *, include_payload: bool = False, include_readme: bool = False
+    ) -> wire.Deployment:
+        """One deployment by id."""
+        path = f"{DEPLOYMENTS}/{_seg(deployment_id)}"
+        params = _includes(include_payload, include_readme)
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, params=params)
+        return self._parse("GET", path, response, wire.Deployment.model_validate)
+
+    def create_deployment(self, body: wire.DeploymentCreate) -> wire.Deployment:
+        """Create a deployment. Never sent twice: after an ambiguous failure, re-list and adopt a match."""
+        try:
+            response = self._ok("POST", DEPLOYMENTS, kind=CallKind.CREATE, json=body.model_dump(mode="json"))
+        except errors.ApiError as error:
+            if not retry.may_have_landed(error):
+                raise
+            return self._adopt(body, error)
+        return self._parse("POST", DEPLOYMENTS, response, wire.Deployment.model_validate)
+
+    def update_deployment(
+        self, deployment_id: str, *, name: str, changes: Mapping[str, Any]
+    ) -> wire.Deployment:
+        """PATCH only ``changes`` plus ``name`` (the API rejects a PATCH without it); hardware as a list."""
+        body = wire.patch_body(deployment_id, name=name, changes=changes)
+        path = f"{DEPLOYMENTS}/{_seg(deployment_id)}"
+        response = self._ok("PATCH", path, kind=CallKind.IDEMPOTENT, json=body)
+        return self._parse("PATCH", path, response, wire.Deployment.model_validate)
+
+    def delete_deployment(self, deployment_id: str) -> None:
+        """Delete permanently. A 404 on a retry after an ambiguous attempt means the first one landed."""
+        path = f"{DEPLOYMENTS}/{_seg(deployment_id)}"
+        self._request("DELETE", path, kind=CallKind.IDEMPOTENT, gone_ok=True)
+
+    # -- inference queue (v1 by default) ----------------------------------------------------------
+
+    def submit_inference(
+        self,
+        deployment_id: str,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        workflow_api_json: Mapping[str, Any] | None = None,
+        extra_data: Mapping[str, Any] | None = None,
+        webhook: str | None = None,
+        webhook_intermediate_status: bool | None = None,
+    ) -> wire.SubmitResponse:
+        """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry)."""
+        fields = {
+            "overrides": overrides, "workflow_api_json": workflow_api_json, "extra_data": extra_data,
+            "webhook": webhook, "webhook_intermediate_status": webhook_intermediate_status,
+        }
+        body = {key: value for key, value in fields.items() if value is not None}
+        secrets = (*_strings(extra_data), *((webhook,) if webhook else ()))
+        path = f"{self._queue(deployment_id)}/inference"
+        response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets)
+        return self._parse("POST", path, response, wire.SubmitResponse.model_validate)
+
+    def request_status(self, deployment_id: str, request_id: str) -> wire.RequestStatus:
+        """A queued request's status (``in_queue`` -> ``in_progress`` -> ``completed``/``cancelled``)."""
+        path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/status"
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
+        return self._parse("GET", path, response, wire.RequestStatus.model_validate)
+
+    def request_result(self, deployment_id: str, request_id: str) -> wire.RequestResult:
+        """A finished request's outcome and outputs."""
+        path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/result"
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
+        return self._parse("GET", path, response, wire.RequestResult.model_validate)
+
+    def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
+        """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless."""
+        path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/cancel"
+        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT)
+        return self._parse("POST", path, response, wire.CancelResponse.model_validate)
+
+    def delete_request(self, deployment_id: str, request_id: str) -> wire.DeleteRequestResponse:
+        """Purge a terminal request's inputs and outputs (409 while it runs; a repeat deletes 0)."""
+        path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}"
+        response = self._ok("DELETE", path, kind=CallKind.IDEMPOTENT)
+        return self._parse("DELETE", path, response, wire.DeleteRequestResponse.model_validate)
+
+    # -- instance proxy and absolute URLs ---------------------------------------------------------
+
+    def proxy(
+        self, deployment_id: str, instance_id: str, comfy_backend_path: str, *, json: Any = None
+    ) -> httpx.Response:
+        """POST to a ComfyUI backend route on a live instance (e.g. ``api/free``); not re-sent once landed."""
+        path = (
+            f"{DEPLOYMENTS}/{_seg(deployment_id)}/instances/{_seg(instance_id)}/proxy/"
+            f"{quote(comfy_backend_path.lstrip('/'), safe='/')}"
+        )
+        return self._ok("POST", path, kind=CallKind.UNSAFE, json=json)
+
+    def fetch_object_info(self, url: str) -> dict[str, Any]:
+        """A deployment's ``object_info`` JSON from its absolute ``object_info_url``."""
+        response = self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True)
+
+        def as_dict(data: Any) -> dict[str, Any]:
+            if not isinstance(data, dict):
+                raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+            return data
+
+        return self._parse("GET", http_mod.display_target(url), response, as_dict)
+
+    def download(self, url: str) -> bytes:
+        """The bytes at an absolute URL (an output file); the token is sent only to the API's origin."""
+        return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False).content
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def _ok(self, method: str, target: str, **kwargs: Any) -> httpx.Response:
+        response = self._request(method, target, **kwargs)
+        assert response is not None  # only gone_ok=True returns None
+        return response
+
+    def _request(
+        self,
+        method: str,
+        target: str,
+        *,
+        kind: CallKind,
+        params: Params | None = None,
+        json: Any = None,
+        secrets: Iterable[str] = (),
+        gone_ok: bool = False,
+        redirects: bool = False,
+        check_body: bool = True,
+    ) -> httpx.Response | None:
+        """Send through the limiter and retry loop; the response on success, else raise ``ApiError``."""
+        display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
+        attempts, landed_before = self.policy.max_attempts, False
+        for attempt in range(1, attempts + 1):
+            self.limiter.acquire()
+            error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
+            if isinstance(error, httpx.Response):  # not an error after all: success
+                return error
+            gone = isinstance(error, errors.NotFoundError | errors.DeploymentDeletedError)
+            if gone_ok and gone and landed_before:
+                logger.warning("%s %s: gone after an ambiguous attempt, so that one landed", method, display)
+                return None
+            decision = retry.decide(error, kind=kind, attempt=attempt, policy=self.policy, rng=self._rng)
+            failed = f"{method} {display}: attempt #{attempt}/{attempts} failed: {error.reason}"
+            if decision.action is Action.RETRY:
+                logger.warning("%s; will retry in %.2fs", failed, decision.delay)
+                if isinstance(error, errors.RateLimitedError):
+                    self.limiter.penalize(decision.delay)  # every caller waits; acquire() does the sleeping
+                else:
+                    self._sleep(decision.delay)
+                landed_before = landed_before or retry.may_have_landed(error)
+                continue
+            if decision.action is Action.RECONCILE:
+                logger.warning("%s; re-listing deployments to see whether it landed", failed)
+            else:  # a plain 4xx is routine (e.g. probing for a 404); a transient failure that won't clear is not
+                level = logging.ERROR if retry.is_transient(error) else logging.INFO
+                logger.log(level, "%s; escalating (%s)", failed, decision.note)
+            raise error
+        raise AssertionError("unreachable: the last attempt always escalates")  # pragma: no cover
+
+    def _attempt(
+        self, method: str, target: str, display: str, params: Params | None, json: Any,
+        secrets: tuple[str, ...], redirects: bool, check_body: bool,
+    ) -> httpx.Response | errors.ApiError:
+        request = self.http.build_request(method, target, params=params, json=json)
+        if not http_mod.same_origin(request.url, self.http.base_url):
+            request.headers.pop("Authorization", None)  # the bearer token is for the API's origin only
+        try:
+            response = self.http.send(request, follow_redirects=redirects)
+        except httpx.RequestError as exc:
+            error = errors.TransportError(
+                method=method, path=display, message=errors.scrub(http_mod.describe(exc), secrets),
+                may_have_landed=not http_mod.never_sent(exc),
+            )
+            error.__cause__ = exc
+            return error
+        if not check_body and response.is_success:
+            return response
+        # An HTTP-date Retry-After is read against the server's own Date, immune to local clock skew.
+        now = retry.http_date(response.headers.get("Date")) or self._wall_clock()
+        retry_after = retry.retry_after_seconds(response.headers.get("Retry-After"), now)
+        found = errors.error_from_response(
+            method=method, path=display, status=response.status_code, content=response.content,
+            retry_after=retry_after, secrets=secrets,
+        )
+        return response if found is None else found
+
+    def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError) -> wire.Deployment:
+        try:
+            matches = [d for d in self.list_deployments() if body.matches(d)]
+        except errors.ApiError as list_error:
+            error.amend(note=CREATE_MAY_HAVE_LANDED, detail=f"Re-listing failed: {list_error.summary}")
+            raise error from error.__cause__
+        if len(matches) == 1:
+            logger.warning("POST %s: adopted deployment %s (%r), created by the ambiguous attempt",
+                           DEPLOYMENTS, matches[0].id, body.name)
+            return matches[0]
+        found = f"{len(matches)} deployments match" if matches else "No deployment matching it is listed"
+        error.amend(note=CREATE_MAY_HAVE_LANDED, detail=f"{found} (name {body.name!r}); nothing was adopted.")
+        raise error from error.__cause__
+
+    def _parse(self, method: str, path: str, response: httpx.Response, parse: Callable[[Any], T]) -> T:
+        try:
+            return parse(response.json())
+        except pydantic.ValidationError as exc:
+            found = exc.errors(include_input=False)[:5]
+            message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in found)
+        except ValueError as exc:  # JSON decoding errors are ValueErrors too
+            message = str(exc)
+        raise errors.UnexpectedResponseError(
+            method=method, path=path, status=response.status_code, message=errors.truncate(message)
+        )
+
+    def _queue(self, deployment_id: str) -> str:
+        return f"/prod/{self.queue_api_version}/deployments/{_seg(deployment_id)}"
+
+
+def _includes(payload: bool, readme: bool) -> Params:
+    params: Params = []
+    if payload:
+        params.append(("includes", "payload"))
+    if readme:
+        params.append(("includes", "readme"))
+    return params
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
