@@ -51,3 +51,53 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("RUNCOMFY_API_URL", raising=False)
     monkeypatch.delenv("COMFYOPS_EMULATOR", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+class CliResult:
+    """What one ``comfyops`` invocation printed and how it exited."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run ``comfyops ARGS`` in process and return its exit code, stdout and stderr."""
+    from reconciler.cli import main
+
+    def run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> CliResult:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        if stdin is not None:
+            import io
+
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def write_files(tmp_path: Path) -> Any:
+    """Write ``{relative path: text}`` under a fresh folder and return the folder."""
+    import textwrap
+
+    def write(files: dict[str, str], root: Path | None = None) -> Path:
+        base = root or tmp_path / "repo"
+        for rel, text in files.items():
+            target = base / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return base
+
+    return write

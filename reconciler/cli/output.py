@@ -34,3 +34,11 @@ def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     """Print located problems one per line to stderr, errors and warnings alike."""
     for diag in diagnostics:
         click.echo(diag.format(), err=True)
+
+
+def scrub(text: str, secrets: frozenset[str] | set[str]) -> str:
+    """``text`` with every secret value (from ``${VAR}`` interpolation) replaced by ``(sensitive value)``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "(sensitive value)")
+    return text

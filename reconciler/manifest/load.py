@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reconciler.diagnostics import Diagnostic, Location, Severity, did_you_mean, sorted_diagnostics
+from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_diagnostics
 from reconciler.manifest import files, interpolate, messages, presets, source
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, Preset, ResolvedOverrides
 from reconciler.manifest.model import (
@@ -98,6 +98,8 @@ def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[_Parsed | No
     if header:
         return None, header, set()
     result = interpolate.interpolate(doc, env)
+    if result.problems:  # validating half-substituted values would only add confusing follow-on errors
+        return None, result.problems, result.secret_values
     model_cls = DOCUMENT_MODELS[doc.data["kind"]]
     try:
         model = model_cls.model_validate(result.data)
@@ -253,16 +255,8 @@ def _deployment(
     sensitive = frozenset(str(p[1]) for p in item.sensitive_paths if len(p) == 2 and p[0] == "spec")
     graph, info, workflow_display = _workflow(doc, spec.workflow_file, problems)
     smoke_overrides = _smoke_overrides(item, preset_map, problems)
-    if smoke_overrides is not None and graph is not None:
-        problems.extend(
-            workflow_validate.validate_overrides(
-                smoke_overrides.values,
-                graph,
-                object_info=info,
-                locate=smoke_overrides.locate,
-                context=f"deployment {model.metadata.name!r}",
-            )
-        )
+    if graph is not None and smoke_overrides is not None:
+        problems.extend(_check_smoke_layers(item, preset_map, graph, info))
     return DesiredDeployment(
         name=model.metadata.name,
         fields=fields,
@@ -362,6 +356,44 @@ def _workflow(
     return graph, info, display
 
 
+def _check_smoke_layers(
+    item: _Parsed,
+    preset_map: dict[str, Preset],
+    graph: workflow_graph.WorkflowGraph,
+    info: workflow_object_info.ObjectInfo | None,
+) -> list[Diagnostic]:
+    """Check the smoke preset (with what it extends) and the inline overrides against the workflow.
+
+    Each layer is checked on its own so that every problem points at the file and field that wrote it.
+    """
+    model = item.model
+    assert isinstance(model, DeploymentDocument) and model.spec.smoke is not None
+    problems: list[Diagnostic] = []
+    smoke = model.spec.smoke
+    if smoke.preset is not None:
+        resolved = presets.resolve(smoke.preset, preset_map)
+        problems.extend(workflow_validate.validate_overrides(
+            resolved.values, graph, object_info=info, locate=resolved.locate, context="spec.overrides"))
+    inline = _inline_layer(item)
+    if inline is not None:
+        problems.extend(workflow_validate.validate_overrides(
+            inline.values, graph, object_info=info, locate=inline.locate, context="spec.smoke.overrides"))
+    return problems
+
+
+def _inline_layer(item: _Parsed) -> ResolvedOverrides | None:
+    model = item.model
+    assert isinstance(model, DeploymentDocument)
+    smoke = model.spec.smoke
+    if smoke is None or not smoke.overrides:
+        return None
+    inline = {node: dict(o.inputs) for node, o in smoke.overrides.items()}
+    base = ("spec", "smoke", "overrides")
+    locations = {(n, i): item.doc.locate((*base, n, "inputs", i)) for n, ins in inline.items() for i in ins}
+    sensitive = frozenset((str(p[3]), str(p[5])) for p in item.sensitive_paths if len(p) >= 6 and p[:3] == base)
+    return ResolvedOverrides(inline, locations, sensitive)
+
+
 def _smoke_overrides(
     item: _Parsed, preset_map: dict[str, Preset], problems: list[Diagnostic]
 ) -> ResolvedOverrides | None:
@@ -380,15 +412,10 @@ def _smoke_overrides(
             layers.append(presets.resolve(smoke.preset, preset_map))
         except presets.PresetError:
             return None  # the cycle or unknown base is reported once, at the preset
-    if smoke.overrides:
-        inline = {node: dict(o.inputs) for node, o in smoke.overrides.items()}
-        base = ("spec", "smoke", "overrides")
-        locations = {(n, i): item.doc.locate((*base, n, "inputs", i)) for n, ins in inline.items() for i in ins}
-        sensitive = frozenset(
-            (str(p[3]), str(p[5])) for p in item.sensitive_paths if len(p) >= 6 and p[:3] == base
-        )
-        layers.append(ResolvedOverrides(inline, locations, sensitive))
+    inline = _inline_layer(item)
+    if inline is not None:
+        layers.append(inline)
     return presets.merge(layers)
 
 
-__all__ = ["LoadResult", "Severity", "load_manifests"]
+__all__ = ["LoadResult", "load_manifests"]

@@ -1,0 +1,99 @@
+"""``comfyops apply [PLANFILE]``: make live RunComfy deployments match the manifests."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.context import AppContext
+from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.output import scrub, use_color
+from reconciler.cli.plan import FORMATS, plan_options
+from reconciler.cli.planning import Planned, connect, make_plan, secrets_of
+from reconciler.engine import apply, build, observe, planfile
+from reconciler.engine.plan import ResourceChange
+from reconciler.engine.report import ApplyReport, ChangeOutcome
+from reconciler.errors import ReconcilerError
+from reconciler.render import render_apply, render_plan
+
+
+class _ProgressHooks:
+    """Prints one line per change to stderr as apply goes."""
+
+    def before_change(self, change: ResourceChange) -> None:
+        click.echo(f"{change.action.symbol:>3} {change.name}: {change.action.value} ...", err=True)
+
+    def after_change(self, outcome: ChangeOutcome) -> None:
+        detail = f": {outcome.message}" if outcome.message else ""
+        click.echo(f"    {outcome.name}: {outcome.outcome.value}{detail}", err=True)
+
+
+@click.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(path_type=Path))
+@files_option
+@plan_options
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed change.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the report.")
+@click.pass_obj
+def command(app: AppContext, plan_file: Path | None, files: tuple[str, ...], targets: tuple[str, ...],
+            allow_replace: bool, allow_empty: bool, auto_approve: bool, fail_fast: bool, fmt: str) -> int:
+    """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
+    color = use_color(no_color_flag=app.no_color)
+    if plan_file is not None:
+        planned = _saved(app, plan_file, files, allow_replace)
+    else:
+        desired = load_desired(files)
+        options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+        planned = make_plan(app, desired, options)
+        text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
+        click.echo(text, nl=False, err=fmt != "text")
+        if planned.plan.is_empty:
+            return 0
+        if not auto_approve:
+            _confirm()
+    if planned.plan.is_empty:
+        click.echo("No changes to apply.", err=fmt != "text")
+        return 0
+    report = apply.execute(
+        planned.plan, client=connect(app, planned.desired), secrets=secrets_of(planned.desired),
+        hooks=_ProgressHooks(), fail_fast=fail_fast,
+    )
+    _print_report(report, fmt, color, planned)
+    if report.interrupted:
+        return 130
+    return 1 if report.failed else 0
+
+
+def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_replace: bool) -> Planned:
+    plan = planfile.load(plan_file)
+    if allow_replace and not plan.allow_replace:
+        plan = plan.model_copy(update={"allow_replace": True})
+    desired = load_desired(files or tuple(plan.manifest_files))
+    live = observe.observe(connect(app, desired))
+    reasons = planfile.stale_reasons(plan, desired, live)
+    if reasons:
+        raise ReconcilerError(
+            f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
+            "\n".join([*reasons[1:], "re-run `comfyops plan --out FILE` and review the new plan"]),
+        )
+    return Planned(plan=plan, desired=desired, live=live)
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise ReconcilerError(
+            "refusing to apply without confirmation: there is no terminal to ask on",
+            "review the plan above and re-run with --auto-approve, or apply a saved plan file",
+        )
+    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False,
+                          err=True)
+    if answer.strip() != "yes":
+        raise ReconcilerError("apply cancelled: nothing was changed")
+
+
+def _print_report(report: ApplyReport, fmt: str, color: bool, planned: Planned) -> None:
+    text = scrub(render_apply(report, fmt, color=color and fmt == "text"), planned.desired.secret_values)
+    click.echo(text, nl=not text.endswith("\n"))

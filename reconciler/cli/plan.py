@@ -1,0 +1,48 @@
+"""``comfyops plan``: show what apply would change, as text, JSON or Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.cli.context import AppContext
+from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.output import scrub, use_color
+from reconciler.cli.planning import make_plan
+from reconciler.engine import build, planfile
+from reconciler.render import render_plan
+
+FORMATS = click.Choice(["text", "json", "markdown"])
+
+
+def plan_options(func):  # type: ignore[no-untyped-def]
+    """The options plan and apply share."""
+    func = click.option("--target", "targets", multiple=True, metavar="NAME",
+                        help="Limit to deployments whose name matches (repeatable; globs like media-*).")(func)
+    func = click.option("--allow-replace", is_flag=True,
+                        help="Allow replacing deployments whose workflow_id changed (delete + create).")(func)
+    func = click.option("--allow-empty", is_flag=True,
+                        help="Allow a plan that prunes everything when the manifests declare no deployment.")(func)
+    return func
+
+
+@click.command("plan")
+@files_option
+@plan_options
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--out", "out", type=click.Path(path_type=Path), help="Also save the plan (JSON) for `apply FILE`.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
+@click.pass_obj
+def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], allow_replace: bool,
+            allow_empty: bool, fmt: str, out: Path | None, detailed_exitcode: bool) -> int:
+    """Compare the manifests with live RunComfy deployments and show what apply would change."""
+    desired = load_desired(files)
+    options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+    planned = make_plan(app, desired, options)
+    text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
+    click.echo(scrub(text, desired.secret_values), nl=not text.endswith("\n"))
+    if out is not None:
+        planfile.save(planned.plan, out)
+        click.echo(f"Saved the plan to {out}; apply it with: comfyops apply {out}", err=True)
+    return 2 if detailed_exitcode and not planned.plan.is_empty else 0

@@ -1,0 +1,1 @@
+"""Reconciliation: normalising live and desired state, diffing, planning (pure), applying (effectful)."""

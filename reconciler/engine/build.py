@@ -1,0 +1,261 @@
+"""Building the Plan: desired state + live state + options -> Plan (or the rules it breaks).
+
+Pure: ``build_plan`` reads nothing but its arguments. It matches manifests to live deployments,
+diffs their essences, picks an action per deployment (create, update, replace, delete, noop),
+applies the safety rules (protect, prune scope, the empty-manifest guard, --target), and attaches
+warnings and cost figures. Problems that make a plan unsafe are returned as diagnostics.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import __version__
+from reconciler.diagnostics import Diagnostic, Location
+from reconciler.engine import diff, match
+from reconciler.engine.live import LiveDeployment
+from reconciler.engine.plan import (
+    Action,
+    FieldChange,
+    Plan,
+    ReplaceStrategy,
+    ResourceChange,
+    UnmanagedDeployment,
+)
+from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.runcomfy import catalog
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Choices the user made on the command line."""
+
+    targets: tuple[str, ...] = ()
+    allow_replace: bool = False
+    allow_empty: bool = False
+
+
+def build_plan(
+    desired: DesiredState, live: list[LiveDeployment], options: PlanOptions = PlanOptions()
+) -> tuple[Plan, list[Diagnostic]]:
+    """The plan that makes ``live`` match ``desired``, and any problems that forbid applying it."""
+    prices = {**catalog.HOURLY_PRICE_USD, **desired.settings.prices}
+    matches, unclaimed, problems = match.match_all(desired.deployments, live)
+    changes = [_change_for(m, prices, problems) for m in matches]
+    prune_changes, unmanaged = _prune(desired, unclaimed, prices)
+    changes.extend(prune_changes)
+    changes = [c for c in changes if _targeted(c.name, options.targets)]
+    changes.sort(key=lambda c: (c.name, c.id or ""))
+    _guard_empty(desired, changes, options, problems)
+    warnings = []
+    if options.targets:
+        warnings.append("targeted plan: changes to other deployments may be pending")
+    if any(c.action is Action.REPLACE for c in changes) and not options.allow_replace:
+        warnings.append("this plan replaces deployments; apply refuses it without --allow-replace")
+    plan = Plan(
+        comfyops_version=__version__,
+        changes=changes,
+        unmanaged=[UnmanagedDeployment(name=d.name, id=d.id) for d in unmanaged],
+        warnings=warnings,
+        targets=list(options.targets),
+        allow_replace=options.allow_replace,
+        manifest_fingerprint=desired.fingerprint(),
+        live_fingerprints={d.id: d.fingerprint for d in sorted(live, key=lambda d: d.id)},
+        manifest_files=list(desired.files),
+    )
+    return plan, problems
+
+
+def _targeted(name: str, targets: tuple[str, ...]) -> bool:
+    return not targets or any(fnmatch.fnmatchcase(name, t) for t in targets)
+
+
+def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diagnostic]) -> ResourceChange:
+    want, have = m.desired, m.live
+    after = _masked(want)
+    source = str(want.source)
+    if want.is_absent:
+        if have is None:
+            return ResourceChange(name=want.name, action=Action.NOOP, reason="state: absent, and it does not exist",
+                                  source=source)
+        if want.protect:
+            problems.append(_protected(want, "delete"))
+        return ResourceChange(
+            name=have.name, id=have.id, action=Action.DELETE, before=_essence(have), reason="state: absent",
+            live_fingerprint=have.fingerprint, source=source, monthly_cost_before=_cost(have.fields, prices),
+            warnings=_delete_warnings(have),
+        )
+    if have is None:
+        return ResourceChange(
+            name=want.name, action=Action.CREATE, after=after, sensitive_fields=sorted(want.sensitive_fields),
+            diff=[_field(want, f, None, v) for f, v in want.fields.items()],
+            reason="not in RunComfy", source=source, warnings=_create_warnings(want, prices),
+            monthly_cost_after=_cost(want.fields, prices),
+        )
+    changed = diff.diff_fields(want.fields, have.fields, ignore=want.ignore_changes)
+    field_changes = [_field(want, d.field, d.before, d.after) for d in changed]
+    if m.renamed_from is not None:
+        field_changes.insert(0, FieldChange(field="name", before=have.name, after=want.name))
+    common: dict[str, Any] = dict(
+        name=want.name, id=have.id, before=_essence(have), after=after, diff=field_changes,
+        sensitive_fields=sorted(want.sensitive_fields), live_fingerprint=have.fingerprint, source=source,
+        monthly_cost_before=_cost(have.fields, prices), monthly_cost_after=_cost(_effective(want, have), prices),
+    )
+    if any(d.field == "workflow_id" for d in changed):
+        if want.protect:
+            problems.append(_protected(want, "replace"))
+        strategy = (ReplaceStrategy.CREATE_BEFORE_DESTROY if have.name != want.name
+                    else ReplaceStrategy.DESTROY_BEFORE_CREATE)
+        return ResourceChange(
+            **common, action=Action.REPLACE, replace_strategy=strategy,
+            reason="workflow_id changed (it cannot be updated in place)",
+            warnings=[_replace_note(strategy), *_update_warnings(want, have, changed, prices)],
+        )
+    if not field_changes:
+        return ResourceChange(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
+    reason = f"renamed from {m.renamed_from!r}" if m.renamed_from else "settings differ"
+    return ResourceChange(
+        **common, action=Action.UPDATE, reason=reason, warnings=_update_warnings(want, have, changed, prices)
+    )
+
+
+def _effective(want: DesiredDeployment, have: LiveDeployment) -> dict[str, Any]:
+    """The fields live will have after apply: desired, except ignored fields keep their live value."""
+    return {k: (have.fields.get(k) if k in want.ignore_changes else v) for k, v in want.fields.items()}
+
+
+def _masked(want: DesiredDeployment) -> dict[str, Any]:
+    data = {k: (None if k in want.sensitive_fields else v) for k, v in want.fields.items()}
+    return {"name": want.name, **data}
+
+
+def _essence(have: LiveDeployment) -> dict[str, Any]:
+    return {"name": have.name, **have.fields}
+
+
+def _field(want: DesiredDeployment, name: str, before: Any, after: Any) -> FieldChange:
+    if name in want.sensitive_fields:
+        return FieldChange(field=name, before=before, after=None, sensitive=True)
+    return FieldChange(field=name, before=before, after=after)
+
+
+def _cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
+    if fields.get("is_enabled") is False:
+        return 0.0
+    hardware, warm = fields.get("hardware"), fields.get("min_instances") or 0
+    return catalog.monthly_cost(str(hardware), int(warm), dict(prices))
+
+
+def _protected(want: DesiredDeployment, verb: str) -> Diagnostic:
+    return Diagnostic(
+        f"plan would {verb} protected deployment {want.name!r}",
+        want.field_locations.get("workflow_id") if verb == "replace" else want.source,
+        "spec.protect",
+        f"set protect: false in the manifest first if you really mean to {verb} it",
+    )
+
+
+def _replace_note(strategy: ReplaceStrategy) -> str:
+    if strategy is ReplaceStrategy.CREATE_BEFORE_DESTROY:
+        return "replace: the new deployment is created first, then the old one is deleted (new deployment id)"
+    return ("replace: the old deployment is deleted first because the new one has the same name; "
+            "requests fail until the new one is up (rename it to create the new one first)")
+
+
+def _create_warnings(want: DesiredDeployment, prices: Mapping[str, float]) -> list[str]:
+    warnings = []
+    if want.fields.get("min_instances", 0) > 0 and want.fields.get("is_enabled", True):
+        warnings.append(_standing_cost(want.fields, prices))
+    if want.fields.get("is_enabled") is False:
+        warnings.append("created disabled (is_enabled: false): requests to it fail until enabled")
+    return warnings
+
+
+def _update_warnings(
+    want: DesiredDeployment, have: LiveDeployment, changed: list[diff.FieldDiff], prices: Mapping[str, float]
+) -> list[str]:
+    fields = {d.field for d in changed}
+    warnings = []
+    if fields & {"min_instances", "hardware", "is_enabled"} and want.fields.get("min_instances", 0) > 0 \
+            and want.fields.get("is_enabled", True):
+        warnings.append(_standing_cost(want.fields, prices))
+    rolling = sorted(fields & {"hardware", "workflow_version"})
+    if rolling:
+        warnings.append(
+            f"{' and '.join(rolling)} change: rolling restart; in-flight requests finish on the old instances"
+        )
+    if "is_enabled" in fields and want.fields.get("is_enabled") is False:
+        warnings.append("is_enabled: false fails its queued and running requests at once")
+    version = want.fields.get("workflow_version")
+    if have.known_versions is not None and version not in have.known_versions:
+        warnings.append(
+            f"workflow_version {version!r} is not among the workflow's saved versions "
+            f"({', '.join(have.known_versions)}); apply will fail"
+        )
+    return warnings
+
+
+def _standing_cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> str:
+    warm, hardware = fields["min_instances"], fields["hardware"]
+    cost = catalog.monthly_cost(hardware, warm, dict(prices))
+    return (f"min_instances: {warm} keeps {warm} {hardware} instance{'s' if warm != 1 else ''} "
+            f"warm and billed while idle (about ${cost:,.2f}/month)")
+
+
+def _delete_warnings(have: LiveDeployment) -> list[str]:
+    return [f"deleting {have.name!r} is permanent; pausing (is_enabled: false) is the reversible alternative"]
+
+
+def _prune(
+    desired: DesiredState, unclaimed: list[LiveDeployment], prices: Mapping[str, float]
+) -> tuple[list[ResourceChange], list[LiveDeployment]]:
+    prune = desired.settings.prune
+    changes: list[ResourceChange] = []
+    unmanaged: list[LiveDeployment] = []
+    source = str(desired.settings_source) if desired.settings_source else None
+    for have in unclaimed:
+        pattern = next((p for p in prune.match if fnmatch.fnmatchcase(have.name, p)), None)
+        if not prune.enabled or pattern is None:
+            unmanaged.append(have)
+            continue
+        common: dict[str, Any] = dict(
+            name=have.name, id=have.id, before=_essence(have), live_fingerprint=have.fingerprint, source=source,
+            monthly_cost_before=_cost(have.fields, prices),
+        )
+        reason = f"no manifest declares it and it matches prune pattern {pattern!r}"
+        if prune.action == "pause":
+            if have.fields.get("is_enabled") is False:
+                changes.append(ResourceChange(**common, action=Action.NOOP, reason=f"{reason} (already paused)",
+                                              after=_essence(have), monthly_cost_after=0.0))
+                continue
+            changes.append(ResourceChange(
+                **common, action=Action.UPDATE, after={**_essence(have), "is_enabled": False},
+                diff=[FieldChange(field="is_enabled", before=have.fields.get("is_enabled"), after=False)],
+                reason=f"{reason} (prune action: pause)", monthly_cost_after=0.0,
+                warnings=["is_enabled: false fails its queued and running requests at once"],
+            ))
+        else:
+            changes.append(ResourceChange(**common, action=Action.DELETE, reason=reason,
+                                          warnings=_delete_warnings(have)))
+    return changes, unmanaged
+
+
+def _guard_empty(
+    desired: DesiredState, changes: list[ResourceChange], options: PlanOptions, problems: list[Diagnostic]
+) -> None:
+    deletes = [c for c in changes if c.action is Action.DELETE or
+               (c.action is Action.UPDATE and c.after and c.after.get("is_enabled") is False and c.reason.startswith("no manifest"))]
+    if desired.deployments or not deletes or options.allow_empty:
+        return
+    problems.append(
+        Diagnostic(
+            f"the manifests declare no deployment, so this plan would prune all {len(deletes)} live "
+            "deployments it matches",
+            Location(", ".join(desired.files) or "."),
+            "",
+            "check the -f paths; pass --allow-empty if you really mean to remove everything",
+        )
+    )

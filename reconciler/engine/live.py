@@ -1,0 +1,84 @@
+"""Live state: deployments as RunComfy reports them, normalised to the same shape as desired state.
+
+Pure. The API returns hardware as a list (or a string), may omit fields it defaulted, and adds
+server-owned fields (status, timestamps, payload). ``LiveDeployment`` keeps the id, the name, the
+managed fields with API defaults filled in (the *essence*, kopf-style), the workflow graph when the
+payload was read, and a fingerprint of the essence for stale-plan checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.runcomfy import catalog
+
+API_DEFAULTS: dict[str, Any] = {
+    "hardware": catalog.DEFAULT_HARDWARE,
+    "min_instances": catalog.DEFAULT_MIN_INSTANCES,
+    "max_instances": catalog.DEFAULT_MAX_INSTANCES,
+    "queue_size": catalog.DEFAULT_QUEUE_SIZE,
+    "keep_warm_duration_in_seconds": catalog.DEFAULT_KEEP_WARM_SECONDS,
+    "is_enabled": catalog.DEFAULT_IS_ENABLED,
+}
+
+
+@dataclass(frozen=True)
+class LiveDeployment:
+    """One live deployment's identity and essence."""
+
+    id: str
+    name: str
+    fields: Mapping[str, Any]
+    workflow_api_json: Mapping[str, Any] | None = None
+    object_info_url: str | None = None
+    known_versions: tuple[str, ...] | None = None
+    fingerprint: str = field(default="")
+
+
+def normalize_hardware(value: Any) -> Any:
+    """The one SKU of a hardware value that may arrive as a list or a string."""
+    if isinstance(value, list | tuple):
+        return value[0] if len(value) == 1 else list(value)
+    return value
+
+
+def essence(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The managed fields of an API deployment object, normalised, defaults filled in."""
+    result: dict[str, Any] = {}
+    for name in catalog.MANAGED_FIELDS:
+        value = obj.get(name)
+        if value is None:
+            value = API_DEFAULTS.get(name)
+        result[name] = normalize_hardware(value) if name == "hardware" else value
+    return result
+
+
+def fingerprint_of(deployment_id: str, name: str, fields: Mapping[str, Any]) -> str:
+    """A short digest of a deployment's identity and essence."""
+    text = json.dumps({"id": deployment_id, "name": name, **fields}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def from_api(obj: Mapping[str, Any]) -> LiveDeployment:
+    """A LiveDeployment from one API deployment object (as JSON)."""
+    fields = essence(obj)
+    payload = obj.get("payload") or {}
+    versions = payload.get("workflow_versions") if isinstance(payload, Mapping) else None
+    return LiveDeployment(
+        id=str(obj["id"]),
+        name=str(obj.get("name", "")),
+        fields=fields,
+        workflow_api_json=payload.get("workflow_api_json") if isinstance(payload, Mapping) else None,
+        object_info_url=payload.get("object_info_url") if isinstance(payload, Mapping) else None,
+        known_versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
+        fingerprint=fingerprint_of(str(obj["id"]), str(obj.get("name", "")), fields),
+    )
+
+
+def from_api_list(objects: Iterable[Mapping[str, Any]]) -> list[LiveDeployment]:
+    """LiveDeployments from a list response, sorted by name then id."""
+    return sorted((from_api(o) for o in objects), key=lambda d: (d.name, d.id))

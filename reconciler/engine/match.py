@@ -1,0 +1,99 @@
+"""Identity: which live deployment each manifest is about (ARCHITECTURE §4).
+
+Pure. A manifest matches the live deployment with its pinned ``metadata.id``; else the one live
+deployment with its name; else one live deployment under a ``previous_names`` entry (a rename).
+Two live deployments under one name with no pin is an error that says how to pin. A live deployment
+can be claimed by only one manifest.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from reconciler.diagnostics import Diagnostic
+from reconciler.engine.live import LiveDeployment
+from reconciler.manifest.desired import DesiredDeployment
+
+
+@dataclass(frozen=True)
+class Match:
+    """A manifest and the live deployment it manages (None: not live yet), and whether it is a rename."""
+
+    desired: DesiredDeployment
+    live: LiveDeployment | None
+    renamed_from: str | None = None
+
+
+def match_all(
+    desired: tuple[DesiredDeployment, ...], live: list[LiveDeployment]
+) -> tuple[list[Match], list[LiveDeployment], list[Diagnostic]]:
+    """Pair every manifest with its live deployment; also return the live ones nobody claimed."""
+    by_id = {d.id: d for d in live}
+    by_name: dict[str, list[LiveDeployment]] = defaultdict(list)
+    for deployment in live:
+        by_name[deployment.name].append(deployment)
+    problems: list[Diagnostic] = []
+    matches: list[Match] = []
+    claimed: dict[str, DesiredDeployment] = {}
+    for want in desired:
+        found, renamed_from, problem = _find(want, by_id, by_name)
+        if problem is not None:
+            problems.append(problem)
+            continue
+        if found is not None and found.id in claimed:
+            other = claimed[found.id]
+            problems.append(
+                Diagnostic(
+                    f"live deployment {found.name!r} ({found.id}) is claimed by both {other.name!r} "
+                    f"(at {other.source}) and {want.name!r}",
+                    want.source,
+                    "metadata",
+                    "each live deployment may be managed by one manifest only",
+                )
+            )
+            continue
+        if found is not None:
+            claimed[found.id] = want
+        matches.append(Match(want, found, renamed_from))
+    unclaimed = [d for d in live if d.id not in claimed]
+    return matches, unclaimed, problems
+
+
+def _find(
+    want: DesiredDeployment,
+    by_id: dict[str, LiveDeployment],
+    by_name: dict[str, list[LiveDeployment]],
+) -> tuple[LiveDeployment | None, str | None, Diagnostic | None]:
+    if want.pinned_id:
+        found = by_id.get(want.pinned_id)
+        if found is None:
+            return None, None, Diagnostic(
+                f"pinned deployment id {want.pinned_id!r} does not exist in RunComfy",
+                want.source,
+                "metadata.id",
+                "remove metadata.id to create a new deployment, or fix the id (see `comfyops status`)",
+            )
+        return found, (found.name if found.name != want.name else None), None
+    same_name = by_name.get(want.name, [])
+    if len(same_name) > 1:
+        return None, None, _ambiguous(want, want.name, same_name)
+    if same_name:
+        return same_name[0], None, None
+    for old in want.previous_names:
+        candidates = by_name.get(old, [])
+        if len(candidates) > 1:
+            return None, None, _ambiguous(want, old, candidates)
+        if candidates:
+            return candidates[0], old, None
+    return None, None, None
+
+
+def _ambiguous(want: DesiredDeployment, name: str, found: list[LiveDeployment]) -> Diagnostic:
+    ids = ", ".join(d.id for d in found)
+    return Diagnostic(
+        f"{len(found)} live deployments are named {name!r} ({ids}); cannot tell which one this manifest manages",
+        want.source,
+        "metadata.name",
+        f"pin one with metadata.id: {found[0].id} (and delete or rename the other)",
+    )

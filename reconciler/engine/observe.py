@@ -1,0 +1,17 @@
+"""Reading live state: one list call, turned into normalised LiveDeployments.
+
+Effectful (one API call). Plan never costs one request per deployment: the whole account is read
+with a single ``GET /prod/v2/deployments``, with ``includes=payload`` only when a caller needs the
+deployed workflow graphs.
+"""
+
+from __future__ import annotations
+
+from reconciler.engine import live
+from reconciler.runcomfy.client import RunComfyClient
+
+
+def observe(client: RunComfyClient, *, include_payload: bool = False) -> list[live.LiveDeployment]:
+    """Every live deployment of the account, normalised, in one API request."""
+    deployments = client.list_deployments(include_payload=include_payload)
+    return live.from_api_list(d.model_dump(mode="json") for d in deployments)

@@ -1,0 +1,66 @@
+"""The ApplyReport: what apply did to each change, as a plain value every renderer can show.
+
+Pure. ``engine.apply`` fills it in; ``reconciler.render`` turns it into text, JSON or Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.engine.plan import Action
+
+FORMAT_VERSION = 1
+
+
+class Outcome(StrEnum):
+    """How one change ended."""
+
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ChangeOutcome(BaseModel):
+    """One planned change and what became of it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    action: Action
+    outcome: Outcome
+    id: str | None = Field(default=None, description="The deployment id after the change (new id for creates).")
+    message: str = Field(default="", description="The API's message on failure, or why it was skipped.")
+    rollback: str = Field(default="", description="What a smoke-failure rollback did, if anything.")
+
+
+class ApplyReport(BaseModel):
+    """Every change's outcome plus the read-back check that live now matches desired."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format_version: int = FORMAT_VERSION
+    changes: list[ChangeOutcome] = Field(default_factory=list)
+    readback_problems: list[str] = Field(default_factory=list, description="Live differs from desired after apply.")
+    interrupted: bool = False
+
+    @property
+    def failed(self) -> bool:
+        """Whether anything failed (a change, or the read-back)."""
+        return self.interrupted or bool(self.readback_problems) or any(
+            c.outcome is Outcome.FAILED for c in self.changes
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Number of changes per outcome."""
+        return {o.value: sum(1 for c in self.changes if c.outcome is o) for o in Outcome}
+
+    def to_json(self) -> str:
+        """The stable JSON form."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        data["summary"] = self.counts()
+        data["failed"] = self.failed
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
