@@ -1,0 +1,52 @@
+"""Renderers: a ``Plan`` or ``ApplyReport`` in, text, JSON or Markdown out.
+
+Pure: no I/O, no clock, no environment, no TTY detection. Options such as ``color`` and
+``max_chars`` are parameters; the CLI decides them and prints the result. ``render_plan`` and
+``render_apply`` are the one entry point the CLI uses; the per-format modules are public too.
+
+Only ``json`` is a stable contract (it follows ``format_version``). Text and Markdown wording may
+change, except the summary sentences documented in ``render.text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from reconciler.engine.plan import Plan
+from reconciler.engine.report import ApplyReport
+from reconciler.render import json, markdown, text
+
+FORMATS: tuple[str, ...] = ("text", "json", "markdown")
+
+_T = TypeVar("_T")
+
+
+def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
+    """``plan`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
+    renderers: dict[str, Callable[[Plan], str]] = {
+        "text": lambda p: text.render_plan_text(p, color=color),
+        "json": json.render_plan_json,
+        "markdown": markdown.render_plan_markdown,
+    }
+    return _pick(renderers, fmt)(plan)
+
+
+def render_apply(report: ApplyReport, fmt: str, *, color: bool = False) -> str:
+    """``report`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
+    renderers: dict[str, Callable[[ApplyReport], str]] = {
+        "text": lambda r: text.render_apply_text(r, color=color),
+        "json": json.render_apply_json,
+        "markdown": markdown.render_apply_markdown,
+    }
+    return _pick(renderers, fmt)(report)
+
+
+def _pick(renderers: dict[str, Callable[[_T], str]], fmt: str) -> Callable[[_T], str]:
+    try:
+        return renderers[fmt]
+    except KeyError:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of: {', '.join(FORMATS)}") from None
+
+
+__all__ = ["FORMATS", "render_apply", "render_plan"]

@@ -1,0 +1,204 @@
+"""GitHub-flavoured Markdown for PR comments and step summaries (tfcmt / Atlantis style).
+
+Pure: ``Plan``/``ApplyReport`` in, ``str`` out; no I/O, clock, environment or network.
+
+Layout of a plan comment, most important first, so that truncation only ever removes the tail:
+the hidden marker ``<!-- comfyops:plan -->`` on the first line (``comfyops github comment``
+finds and updates the sticky comment by it), a title, the summary table and sentence, a
+``[!CAUTION]`` banner naming every deployment deleted or replaced, a ``[!WARNING]`` block with
+the plan-wide warnings, then one ``<details>`` block per change with a ``diff`` fence, the
+unmanaged deployments and the count of unchanged ones.
+
+GitHub rejects comments over 65,536 characters, so the result never exceeds ``max_chars``:
+details blocks are dropped from the end first, with a line saying how many were cut and how to
+see the full plan. Secrets are always masked here; there is deliberately no ``show_sensitive``.
+Every piece of text that came from outside (names, ids, values, API messages) is escaped for
+the context it lands in (inline code, table cell, HTML, code fence).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+from reconciler.engine.plan import Action, Plan, ResourceChange
+from reconciler.engine.report import ApplyReport, ChangeOutcome
+from reconciler.render import style, text
+
+PLAN_MARKER = "<!-- comfyops:plan -->"
+APPLY_MARKER = "<!-- comfyops:apply -->"
+DEFAULT_MAX_CHARS = 60_000
+# Banner and unmanaged lists name at most this many deployments, so that the part of the comment
+# that is never truncated stays small even for a plan that deletes thousands.
+_LIST_LIMIT = 50
+_SHOW_HINT = "run `comfyops show` on the plan artifact for the full plan"
+_ROWS = ((Action.CREATE, "create"), (Action.UPDATE, "update"), (Action.REPLACE, "replace"), (Action.DELETE, "delete"))
+
+
+def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
+    """The plan as a PR comment body of at most ``max_chars`` characters."""
+    secrets = style.secrets_of(plan)
+    head = [PLAN_MARKER, f"## {_one_line(title or 'ComfyOps plan')}", *_summary(plan)]
+    head += [b for b in (_caution(plan), _warnings(plan.warnings, secrets)) if b]
+    details = [_details(change, secrets) for change in plan.pending]
+    tail = [b for b in (_unmanaged(plan), style.noop_sentence(plan.summary.noop)) if b]
+    return _fit(head, details, tail, max_chars=max_chars, notice=_plan_cut_notice)
+
+
+def _summary(plan: Plan) -> list[str]:
+    summary = plan.summary
+    if summary.changes == 0:
+        return [f"**{style.NO_CHANGES}**"]
+    counts = {Action.CREATE: summary.create, Action.UPDATE: summary.update, Action.REPLACE: summary.replace,
+              Action.DELETE: summary.delete}
+    rows = ["| Action | Deployments |", "|:--|--:|"]
+    rows += [f"| `{action.symbol}` {word} | {counts[action]} |" for action, word in _ROWS]
+    rows.append(f"| unchanged | {summary.noop} |")
+    rows.append(f"| monthly cost of warm instances | {style.money(plan.monthly_cost_delta)} |")
+    return ["\n".join(rows), f"**{style.summary_sentence(summary)}**"]
+
+
+def _caution(plan: Plan) -> str:
+    doomed = [c for c in plan.pending if c.action.is_destructive]
+    if not doomed:
+        return ""
+    lines = ["> [!CAUTION]", "> This plan deletes or replaces deployments:"]
+    for change in doomed[:_LIST_LIMIT]:
+        how = f", {change.replace_strategy.value.replace('_', ' ')}" if change.replace_strategy else ""
+        ident = f" ({_code(change.id)})" if change.id else ""
+        lines.append(f"> - **{change.action.value}** {_code(change.name)}{ident}{how}")
+    if len(doomed) > _LIST_LIMIT:
+        lines.append(f"> - …and {len(doomed) - _LIST_LIMIT:,} more")
+    return "\n".join(lines)
+
+
+def _warnings(warnings: list[str], secrets: list[str]) -> str:
+    if not warnings:
+        return ""
+    return "\n".join(["> [!WARNING]", *(f"> - {_escape(style.scrub(w, secrets))}" for w in warnings)])
+
+
+def _details(change: ResourceChange, secrets: list[str]) -> str:
+    symbol = style.change_symbol(change)
+    ident = f" (<code>{html.escape(change.id)}</code>)" if change.id else ""
+    summary = (f"<code>{html.escape(symbol)}</code> <b>{html.escape(change.name)}</b>{ident} "
+               f"{style.headline(change)}")
+    reason = style.where(change, secrets)
+    lines = [f"# {reason}"] if reason else []
+    lines += [f"{line.symbol} {line.text}" for line in style.field_lines(change)]
+    lines += [f"! {style.scrub(w, secrets)}" for w in change.warnings]
+    if change.monthly_cost_delta != 0:
+        lines.append(f"# cost: {style.money(change.monthly_cost_delta)}/month")
+    body = "\n".join(_one_line(line) for line in lines)
+    fence = _fence(body)
+    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+
+
+def _unmanaged(plan: Plan) -> str:
+    if not plan.unmanaged:
+        return ""
+    lines = [f"**Unmanaged deployments** ({style.UNMANAGED_NOTE}):", ""]
+    lines += [f"- {_code(u.name)} ({_code(u.id)})" for u in plan.unmanaged[:_LIST_LIMIT]]
+    if len(plan.unmanaged) > _LIST_LIMIT:
+        lines.append(f"- …and {len(plan.unmanaged) - _LIST_LIMIT:,} more")
+    return "\n".join(lines)
+
+
+def _plan_cut_notice(cut: int, total: int) -> str:
+    return (f"_Details of {cut:,} of {total:,} changed deployments were cut to fit the comment size "
+            f"limit; {_SHOW_HINT}._")
+
+
+def render_apply_markdown(report: ApplyReport, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
+    """The apply report as a PR comment body: verdict, problems, and a table of outcomes."""
+    head = [APPLY_MARKER, f"## {_one_line(title or 'ComfyOps apply')}", f"**{text.apply_sentence(report)}**"]
+    problems = _apply_problems(report)
+    if problems:
+        head.append(problems)
+    rows = [_outcome_row(change) for change in report.changes]
+    lead = "| Outcome | Action | Deployment | ID | Message |\n|:--|:--|:--|:--|:--|\n"
+    return _fit(head, rows, [], max_chars=max_chars, notice=_apply_cut_notice, glue="\n", lead=lead)
+
+
+def _apply_problems(report: ApplyReport) -> str:
+    lines = []
+    if report.interrupted:
+        lines.append("> Apply was interrupted; changes not listed below were not attempted.")
+    if report.readback_problems:
+        lines.append("> Read-back problems (live differs from the manifests after apply):")
+        lines += [f"> - {_escape(p)}" for p in report.readback_problems]
+    return "\n".join(["> [!CAUTION]", *lines]) if lines else ""
+
+
+def _outcome_row(change: ChangeOutcome) -> str:
+    message = "\n".join(filter(None, [change.message, f"rollback: {change.rollback}" if change.rollback else ""]))
+    cells = [change.outcome.value, f"`{change.action.symbol}` {change.action.value}", _code(change.name, cell=True),
+             _code(change.id, cell=True) if change.id else "", _cell(message)]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _apply_cut_notice(cut: int, total: int) -> str:
+    return f"_{cut:,} of {total:,} rows were cut to fit the comment size limit; see the job log for all of them._"
+
+
+def _fit(head: list[str], items: list[str], tail: list[str], *, max_chars: int,
+         notice: Callable[[int, int], str], glue: str = "\n\n", lead: str = "") -> str:
+    """Head + as many items as fit + a cut notice + tail, never longer than ``max_chars``."""
+
+    def join(kept: int) -> str:
+        block = [lead + glue.join(items[:kept])] if kept else []
+        cut = [notice(len(items) - kept, len(items))] if kept < len(items) else []
+        return "\n\n".join([*head, *block, *cut, *tail]) + "\n"
+
+    full = join(len(items))
+    if len(full) <= max_chars:
+        return full
+    budget = max_chars - len(join(0)) - len(lead) - 2
+    kept = 0
+    while kept < len(items) and budget >= len(items[kept]) + len(glue):
+        budget -= len(items[kept]) + len(glue)
+        kept += 1
+    result = join(kept)
+    while len(result) > max_chars and kept > 0:
+        kept -= 1
+        result = join(kept)
+    return result if len(result) <= max_chars else _hard_cut(result, max_chars)
+
+
+def _hard_cut(body: str, max_chars: int) -> str:
+    """Last resort when even the never-truncated head does not fit: cut the text itself."""
+    suffix = f"\n\n_Output cut to {max_chars:,} characters; {_SHOW_HINT}._\n"
+    if max_chars <= len(suffix) * 2:
+        return body[:max_chars]
+    return body[: max_chars - len(suffix)] + suffix
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.splitlines())
+
+
+def _escape(value: str) -> str:
+    """Free text for a Markdown paragraph or list item: one line, no raw HTML."""
+    return html.escape(_one_line(value), quote=False)
+
+
+def _cell(value: str) -> str:
+    """Free text for a table cell: no raw HTML, pipes and backticks escaped, newlines as <br>."""
+    escaped = html.escape(value, quote=False).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    return "<br>".join(escaped.splitlines())
+
+
+def _code(value: str, *, cell: bool = False) -> str:
+    """``value`` as inline code that survives backticks inside it (and pipes, in a table cell)."""
+    value = _one_line(value)
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    code = f"{ticks}{pad}{value}{pad}{ticks}"
+    return code.replace("|", "\\|") if cell else code
+
+
+def _fence(body: str) -> str:
+    """A code fence longer than any backtick run in ``body``, so the body cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)

@@ -1,0 +1,181 @@
+"""Shared vocabulary of the renderers: values, money, summary sentences, field lines, masking, colour.
+
+Pure: no I/O, no clock, no environment, no TTY detection. Every renderer (text, Markdown) builds
+on these helpers so that a value, a cost or the "Plan: ..." sentence is spelled the same way in
+every format and computed in one place (the OpenTofu wart of building the summary sentence in
+several places is what this avoids).
+
+Masking happens here, once: a field is shown as ``(sensitive value)`` when the change lists it in
+``sensitive_fields`` or its ``FieldChange`` is marked sensitive, on *both* sides of the arrow (the
+live value of a sensitive field is as secret as the desired one). Free text (reasons, warnings)
+is scrubbed of any sensitive value the plan happens to carry, as tfcmt's masks do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from reconciler.engine.plan import SENSITIVE, Action, Plan, ReplaceStrategy, ResourceChange, Summary
+
+NO_CHANGES = "No changes. Live deployments match the manifests."
+UNMANAGED_NOTE = "not managed by these manifests; left alone"
+
+_ANSI = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "magenta": "35"}
+_ACTION_COLOR = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.REPLACE: "magenta",
+    Action.DELETE: "red",
+    Action.NOOP: "bold",
+}
+_SYMBOL_COLOR = {"+": "green", "-": "red", "~": "yellow", "!": "yellow"}
+_HEADLINE = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be deleted",
+    Action.NOOP: "is unchanged",
+}
+# Secrets shorter than this are not scrubbed from free text: masking every "1" or "on" in a
+# warning would make the text unreadable and protect nothing worth protecting.
+_MIN_SCRUB_LEN = 4
+
+
+class FieldLine(NamedTuple):
+    """One line of a deployment's diff: a marker (``+``, ``-``, ``~``) and the text after it."""
+
+    symbol: str
+    text: str
+
+
+def paint(text: str, style: str, *, color: bool) -> str:
+    """``text`` wrapped in the ANSI escape for ``style`` (see ``_ANSI``) when ``color`` is on."""
+    if not color or not text:
+        return text
+    return f"\x1b[{_ANSI[style]}m{text}\x1b[0m"
+
+
+def action_color(action: Action) -> str:
+    """The colour style of an action: green create, yellow update, magenta replace, red delete."""
+    return _ACTION_COLOR[action]
+
+
+def symbol_color(symbol: str) -> str:
+    """The colour style of a field-line marker."""
+    return _SYMBOL_COLOR.get(symbol, "bold")
+
+
+def change_symbol(change: ResourceChange) -> str:
+    """Terraform's marker: ``+/-`` for a create-before-destroy replace, else the action's own symbol."""
+    if change.action is Action.REPLACE and change.replace_strategy is ReplaceStrategy.CREATE_BEFORE_DESTROY:
+        return "+/-"
+    return change.action.symbol
+
+
+def headline(change: ResourceChange) -> str:
+    """What happens to the deployment, e.g. ``will be updated in place`` or ``must be replaced``."""
+    text = _HEADLINE[change.action]
+    if change.action is Action.REPLACE and change.replace_strategy is not None:
+        text += f" ({change.replace_strategy.value.replace('_', ' ')})"
+    return text
+
+
+def label(change: ResourceChange) -> str:
+    """The deployment's name with its live id when it has one: ``media-foo (dep-1)``."""
+    return f"{change.name} ({change.id})" if change.id else change.name
+
+
+def format_value(value: Any) -> str:
+    """A value as JSON (strings quoted, ``null``/``true``), keys sorted, on one line."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def money(amount: float) -> str:
+    """A signed USD amount: ``+$1,825.00``, ``-$12.50``; zero is ``$0.00``."""
+    amount = round(amount, 2)
+    if amount == 0:
+        return "$0.00"
+    return f"{'+' if amount > 0 else '-'}${abs(amount):,.2f}"
+
+
+def summary_sentence(summary: Summary) -> str:
+    """``Plan: 1 to create, 2 to update, 0 to replace, 1 to delete.`` or the no-changes sentence."""
+    if summary.changes == 0:
+        return NO_CHANGES
+    return (
+        f"Plan: {summary.create} to create, {summary.update} to update, "
+        f"{summary.replace} to replace, {summary.delete} to delete."
+    )
+
+
+def cost_sentence(plan: Plan) -> str:
+    """``Monthly cost of warm instances: +$1,825.00``, or ``""`` when the plan changes no cost."""
+    delta = plan.monthly_cost_delta
+    return f"Monthly cost of warm instances: {money(delta)}" if round(delta, 2) != 0 else ""
+
+
+def noop_sentence(count: int) -> str:
+    """How many deployments already match, or ``""`` when none do."""
+    if count == 0:
+        return ""
+    return f"{count} deployment{'s' if count != 1 else ''} unchanged."
+
+
+def is_sensitive(change: ResourceChange, field: str, marked: bool = False) -> bool:
+    """Whether ``field`` of ``change`` must be masked."""
+    return marked or field in change.sensitive_fields
+
+
+def field_lines(change: ResourceChange) -> list[FieldLine]:
+    """The diff lines of one change, masked: ``+`` for creates, ``-`` for deletes, ``~`` otherwise."""
+    if change.action is Action.DELETE:
+        essence = change.before or {}
+        return [
+            FieldLine("-", f"{key}: {_shown(change, key, essence[key])}") for key in essence if key != "name"
+        ]
+    lines = []
+    for fc in change.diff:
+        after = SENSITIVE if is_sensitive(change, fc.field, fc.sensitive) else format_value(fc.after)
+        if change.action is Action.CREATE:
+            lines.append(FieldLine("+", f"{fc.field}: {after}"))
+        else:
+            before = _shown(change, fc.field, fc.before, fc.sensitive)
+            lines.append(FieldLine("~", f"{fc.field}: {before} -> {after}"))
+    return lines
+
+
+def _shown(change: ResourceChange, field: str, value: Any, marked: bool = False) -> str:
+    return SENSITIVE if is_sensitive(change, field, marked) else format_value(value)
+
+
+def secrets_of(plan: Plan) -> list[str]:
+    """Every string value of a sensitive field the plan carries, longest first (for ``scrub``)."""
+    found: set[str] = set()
+    for change in plan.changes:
+        for fc in change.diff:
+            if is_sensitive(change, fc.field, fc.sensitive):
+                found.update(_strings((fc.before, fc.after)))
+        for essence in (change.before or {}, change.after or {}):
+            found.update(_strings(v for k, v in essence.items() if k in change.sensitive_fields))
+    return sorted((s for s in found if len(s) >= _MIN_SCRUB_LEN), key=lambda s: (-len(s), s))
+
+
+def _strings(values: Iterable[Any]) -> Iterable[str]:
+    return (v for v in values if isinstance(v, str))
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret in ``secrets`` replaced by ``(sensitive value)``."""
+    for secret in secrets:
+        text = text.replace(secret, SENSITIVE)
+    return text
+
+
+def where(change: ResourceChange, secrets: list[str]) -> str:
+    """The reason, led by the manifest location as editors link it: ``manifests/a.yaml:3: settings differ``."""
+    reason = scrub(change.reason, secrets)
+    if change.source:
+        return f"{change.source}: {reason}" if reason else change.source
+    return reason
