@@ -84,7 +84,8 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
         if want.protect:
             problems.append(_protected(want, "delete"))
         return ResourceChange(
-            name=have.name, id=have.id, action=Action.DELETE, before=_essence(have), reason="state: absent",
+            name=have.name, id=have.id, action=Action.DELETE, before=_essence(have, want.sensitive_fields),
+            reason="state: absent",
             live_fingerprint=have.fingerprint, source=source, monthly_cost_before=_cost(have.fields, prices),
             warnings=_delete_warnings(have),
         )
@@ -100,7 +101,7 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
     if m.renamed_from is not None:
         field_changes.insert(0, FieldChange(field="name", before=have.name, after=want.name))
     common: dict[str, Any] = dict(
-        name=want.name, id=have.id, before=_essence(have), after=after, diff=field_changes,
+        name=want.name, id=have.id, before=_essence(have, want.sensitive_fields), after=after, diff=field_changes,
         sensitive_fields=sorted(want.sensitive_fields), live_fingerprint=have.fingerprint, source=source,
         monthly_cost_before=_cost(have.fields, prices), monthly_cost_after=_cost(_effective(want, have), prices),
     )
@@ -132,13 +133,14 @@ def _masked(want: DesiredDeployment) -> dict[str, Any]:
     return {"name": want.name, **data}
 
 
-def _essence(have: LiveDeployment) -> dict[str, Any]:
-    return {"name": have.name, **have.fields}
+def _essence(have: LiveDeployment, hide: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The live essence as the plan records it; fields the manifest marks sensitive are blanked."""
+    return {"name": have.name, **{k: (None if k in hide else v) for k, v in have.fields.items()}}
 
 
 def _field(want: DesiredDeployment, name: str, before: Any, after: Any) -> FieldChange:
     if name in want.sensitive_fields:
-        return FieldChange(field=name, before=before, after=None, sensitive=True)
+        return FieldChange(field=name, before=None, after=None, sensitive=True)
     return FieldChange(field=name, before=before, after=after)
 
 
@@ -152,7 +154,7 @@ def _cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
 def _protected(want: DesiredDeployment, verb: str) -> Diagnostic:
     return Diagnostic(
         f"plan would {verb} protected deployment {want.name!r}",
-        want.field_locations.get("workflow_id") if verb == "replace" else want.source,
+        want.field_locations.get("protect", want.source),
         "spec.protect",
         f"set protect: false in the manifest first if you really mean to {verb} it",
     )

@@ -72,7 +72,7 @@ def _find(
                 f"pinned deployment id {want.pinned_id!r} does not exist in RunComfy",
                 want.source,
                 "metadata.id",
-                "remove metadata.id to create a new deployment, or fix the id (see `comfyops status`)",
+                "remove metadata.id to create a new deployment, or fix the id (the RunComfy dashboard shows it)",
             )
         return found, (found.name if found.name != want.name else None), None
     same_name = by_name.get(want.name, [])

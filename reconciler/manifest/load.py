@@ -251,7 +251,7 @@ def _deployment(
     assert isinstance(model, DeploymentDocument)
     doc, spec = item.doc, model.spec
     fields = _resolved_fields(doc, spec.model_dump(), settings, problems)
-    field_locations = {name: doc.locate(("spec", name)) for name in catalog.MANAGED_FIELDS}
+    field_locations = {name: doc.locate(("spec", name)) for name in (*catalog.MANAGED_FIELDS, "protect", "state")}
     sensitive = frozenset(str(p[1]) for p in item.sensitive_paths if len(p) == 2 and p[0] == "spec")
     graph, info, workflow_display = _workflow(doc, spec.workflow_file, problems)
     smoke_overrides = _smoke_overrides(item, preset_map, problems)
