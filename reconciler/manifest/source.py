@@ -104,6 +104,8 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> Diagnostic:
     if "\t" in str(problem) or "'\\t'" in str(problem):
         problem = "tab character used for indentation"
         hint = "YAML allows only spaces for indentation; replace the tab with spaces"
+    elif "but got '{'" in str(problem):
+        hint = 'quote values that contain ${VAR} inside [...] or {...}: "${VAR}"'
     elif "mapping values are not allowed" in str(problem):
         hint = "a value containing ': ' must be quoted, or the indentation is off"
     return Diagnostic(f"invalid YAML: {problem}", _mark(path, mark), "", hint)
