@@ -38,8 +38,17 @@ class _ProgressHooks:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed change.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the report.")
 @click.pass_obj
-def command(app: AppContext, plan_file: Path | None, files: tuple[str, ...], targets: tuple[str, ...],
-            allow_replace: bool, allow_empty: bool, auto_approve: bool, fail_fast: bool, fmt: str) -> int:
+def command(
+    app: AppContext,
+    plan_file: Path | None,
+    files: tuple[str, ...],
+    targets: tuple[str, ...],
+    allow_replace: bool,
+    allow_empty: bool,
+    auto_approve: bool,
+    fail_fast: bool,
+    fmt: str,
+) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
@@ -58,8 +67,11 @@ def command(app: AppContext, plan_file: Path | None, files: tuple[str, ...], tar
         click.echo("No changes to apply.", err=fmt != "text")
         return 0
     report = apply.execute(
-        planned.plan, client=connect(app, planned.desired), secrets=secrets_of(planned.desired),
-        hooks=_ProgressHooks(), fail_fast=fail_fast,
+        planned.plan,
+        client=connect(app, planned.desired),
+        secrets=secrets_of(planned.desired),
+        hooks=_ProgressHooks(),
+        fail_fast=fail_fast,
     )
     _print_report(report, fmt, color, planned)
     if report.interrupted:
@@ -88,8 +100,7 @@ def _confirm() -> None:
             "refusing to apply without confirmation: there is no terminal to ask on",
             "review the plan above and re-run with --auto-approve, or apply a saved plan file",
         )
-    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False,
-                          err=True)
+    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False, err=True)
     if answer.strip() != "yes":
         raise ReconcilerError("apply cancelled: nothing was changed")
 

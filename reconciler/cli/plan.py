@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -16,14 +18,26 @@ from reconciler.render import render_plan
 FORMATS = click.Choice(["text", "json", "markdown"])
 
 
-def plan_options(func):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def plan_options(func: F) -> F:
     """The options plan and apply share."""
-    func = click.option("--target", "targets", multiple=True, metavar="NAME",
-                        help="Limit to deployments whose name matches (repeatable; globs like media-*).")(func)
-    func = click.option("--allow-replace", is_flag=True,
-                        help="Allow replacing deployments whose workflow_id changed (delete + create).")(func)
-    func = click.option("--allow-empty", is_flag=True,
-                        help="Allow a plan that prunes everything when the manifests declare no deployment.")(func)
+    func = click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="NAME",
+        help="Limit to deployments whose name matches (repeatable; globs like media-*).",
+    )(func)
+    func = click.option(
+        "--allow-replace", is_flag=True, help="Allow replacing deployments whose workflow_id changed (delete + create)."
+    )(func)
+    func = click.option(
+        "--allow-empty",
+        is_flag=True,
+        help="Allow a plan that prunes everything when the manifests declare no deployment.",
+    )(func)
     return func
 
 
@@ -34,8 +48,16 @@ def plan_options(func):  # type: ignore[no-untyped-def]
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Also save the plan (JSON) for `apply FILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], allow_replace: bool,
-            allow_empty: bool, fmt: str, out: Path | None, detailed_exitcode: bool) -> int:
+def command(
+    app: AppContext,
+    files: tuple[str, ...],
+    targets: tuple[str, ...],
+    allow_replace: bool,
+    allow_empty: bool,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+) -> int:
     """Compare the manifests with live RunComfy deployments and show what apply would change."""
     desired = load_desired(files)
     options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)

@@ -72,8 +72,4 @@ def make_plan(app: AppContext, desired: DesiredState, options: build.PlanOptions
 
 def secrets_of(desired: DesiredState) -> dict[str, dict[str, Any]]:
     """Deployment name -> sensitive field -> value, for apply to fill in what the plan masks."""
-    return {
-        d.name: {f: d.fields[f] for f in d.sensitive_fields}
-        for d in desired.deployments
-        if d.sensitive_fields
-    }
+    return {d.name: {f: d.fields[f] for f in d.sensitive_fields} for d in desired.deployments if d.sensitive_fields}

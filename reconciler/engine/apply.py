@@ -22,8 +22,15 @@ from reconciler.runcomfy import errors as api_errors
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
 
-_CREATE_FIELDS = ("workflow_id", "workflow_version", "hardware", "min_instances", "max_instances",
-                  "queue_size", "keep_warm_duration_in_seconds")
+_CREATE_FIELDS = (
+    "workflow_id",
+    "workflow_version",
+    "hardware",
+    "min_instances",
+    "max_instances",
+    "queue_size",
+    "keep_warm_duration_in_seconds",
+)
 
 
 class ApplyHooks(Protocol):
@@ -87,11 +94,16 @@ def execute(
             outcome = _apply_one(run, change)
         except KeyboardInterrupt:
             interrupted = True
-            outcome = ChangeOutcome(name=change.name, action=change.action, outcome=Outcome.FAILED, id=change.id,
-                                    message="interrupted while in progress; re-run apply to converge")
+            outcome = ChangeOutcome(
+                name=change.name,
+                action=change.action,
+                outcome=Outcome.FAILED,
+                id=change.id,
+                message="interrupted while in progress; re-run apply to converge",
+            )
             run.outcomes.append(outcome)
             run.hooks.after_change(outcome)
-            _skip_rest(run, order[index + 1:], "interrupted (Ctrl-C)")
+            _skip_rest(run, order[index + 1 :], "interrupted (Ctrl-C)")
             break
         run.outcomes.append(outcome)
         run.hooks.after_change(outcome)
@@ -101,8 +113,9 @@ def execute(
 
 def _skip_rest(run: _Run, rest: list[ResourceChange], why: str) -> None:
     for change in rest:
-        outcome = ChangeOutcome(name=change.name, action=change.action, outcome=Outcome.SKIPPED, id=change.id,
-                                message=why)
+        outcome = ChangeOutcome(
+            name=change.name, action=change.action, outcome=Outcome.SKIPPED, id=change.id, message=why
+        )
         run.outcomes.append(outcome)
         run.hooks.after_change(outcome)
 
@@ -111,8 +124,9 @@ def _apply_one(run: _Run, change: ResourceChange) -> ChangeOutcome:
     try:
         new_id = _dispatch(run, change)
     except (api_errors.ApiError, ReconcilerError) as exc:
-        return ChangeOutcome(name=change.name, action=change.action, outcome=Outcome.FAILED, id=change.id,
-                             message=exc.summary)
+        return ChangeOutcome(
+            name=change.name, action=change.action, outcome=Outcome.FAILED, id=change.id, message=exc.summary
+        )
     return ChangeOutcome(name=change.name, action=change.action, outcome=Outcome.APPLIED, id=new_id)
 
 

@@ -42,7 +42,8 @@ def build_plan(
     desired: DesiredState, live: list[LiveDeployment], options: PlanOptions = PlanOptions()
 ) -> tuple[Plan, list[Diagnostic]]:
     """The plan that makes ``live`` match ``desired``, and any problems that forbid applying it."""
-    prices = {**catalog.HOURLY_PRICE_USD, **desired.settings.prices}
+    prices: dict[str, float] = {**catalog.HOURLY_PRICE_USD}
+    prices.update({str(sku): price for sku, price in desired.settings.prices.items()})
     matches, unclaimed, problems = match.match_all(desired.deployments, live)
     changes = [_change_for(m, prices, problems) for m in matches]
     prune_changes, unmanaged = _prune(desired, unclaimed, prices)
@@ -79,21 +80,32 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
     source = str(want.source)
     if want.is_absent:
         if have is None:
-            return ResourceChange(name=want.name, action=Action.NOOP, reason="state: absent, and it does not exist",
-                                  source=source)
+            return ResourceChange(
+                name=want.name, action=Action.NOOP, reason="state: absent, and it does not exist", source=source
+            )
         if want.protect:
             problems.append(_protected(want, "delete"))
         return ResourceChange(
-            name=have.name, id=have.id, action=Action.DELETE, before=_essence(have, want.sensitive_fields),
+            name=have.name,
+            id=have.id,
+            action=Action.DELETE,
+            before=_essence(have, want.sensitive_fields),
             reason="state: absent",
-            live_fingerprint=have.fingerprint, source=source, monthly_cost_before=_cost(have.fields, prices),
+            live_fingerprint=have.fingerprint,
+            source=source,
+            monthly_cost_before=_cost(have.fields, prices),
             warnings=_delete_warnings(have),
         )
     if have is None:
         return ResourceChange(
-            name=want.name, action=Action.CREATE, after=after, sensitive_fields=sorted(want.sensitive_fields),
+            name=want.name,
+            action=Action.CREATE,
+            after=after,
+            sensitive_fields=sorted(want.sensitive_fields),
             diff=[_field(want, f, None, v) for f, v in want.fields.items()],
-            reason="not in RunComfy", source=source, warnings=_create_warnings(want, prices),
+            reason="not in RunComfy",
+            source=source,
+            warnings=_create_warnings(want, prices),
             monthly_cost_after=_cost(want.fields, prices),
         )
     changed = diff.diff_fields(want.fields, have.fields, ignore=want.ignore_changes)
@@ -101,17 +113,27 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
     if m.renamed_from is not None:
         field_changes.insert(0, FieldChange(field="name", before=have.name, after=want.name))
     common: dict[str, Any] = dict(
-        name=want.name, id=have.id, before=_essence(have, want.sensitive_fields), after=after, diff=field_changes,
-        sensitive_fields=sorted(want.sensitive_fields), live_fingerprint=have.fingerprint, source=source,
-        monthly_cost_before=_cost(have.fields, prices), monthly_cost_after=_cost(_effective(want, have), prices),
+        name=want.name,
+        id=have.id,
+        before=_essence(have, want.sensitive_fields),
+        after=after,
+        diff=field_changes,
+        sensitive_fields=sorted(want.sensitive_fields),
+        live_fingerprint=have.fingerprint,
+        source=source,
+        monthly_cost_before=_cost(have.fields, prices),
+        monthly_cost_after=_cost(_effective(want, have), prices),
     )
     if any(d.field == "workflow_id" for d in changed):
         if want.protect:
             problems.append(_protected(want, "replace"))
-        strategy = (ReplaceStrategy.CREATE_BEFORE_DESTROY if have.name != want.name
-                    else ReplaceStrategy.DESTROY_BEFORE_CREATE)
+        strategy = (
+            ReplaceStrategy.CREATE_BEFORE_DESTROY if have.name != want.name else ReplaceStrategy.DESTROY_BEFORE_CREATE
+        )
         return ResourceChange(
-            **common, action=Action.REPLACE, replace_strategy=strategy,
+            **common,
+            action=Action.REPLACE,
+            replace_strategy=strategy,
             reason="workflow_id changed (it cannot be updated in place)",
             warnings=[_replace_note(strategy), *_update_warnings(want, have, changed, prices)],
         )
@@ -163,8 +185,10 @@ def _protected(want: DesiredDeployment, verb: str) -> Diagnostic:
 def _replace_note(strategy: ReplaceStrategy) -> str:
     if strategy is ReplaceStrategy.CREATE_BEFORE_DESTROY:
         return "replace: the new deployment is created first, then the old one is deleted (new deployment id)"
-    return ("replace: the old deployment is deleted first because the new one has the same name; "
-            "requests fail until the new one is up (rename it to create the new one first)")
+    return (
+        "replace: the old deployment is deleted first because the new one has the same name; "
+        "requests fail until the new one is up (rename it to create the new one first)"
+    )
 
 
 def _create_warnings(want: DesiredDeployment, prices: Mapping[str, float]) -> list[str]:
@@ -181,8 +205,11 @@ def _update_warnings(
 ) -> list[str]:
     fields = {d.field for d in changed}
     warnings = []
-    if fields & {"min_instances", "hardware", "is_enabled"} and want.fields.get("min_instances", 0) > 0 \
-            and want.fields.get("is_enabled", True):
+    if (
+        fields & {"min_instances", "hardware", "is_enabled"}
+        and want.fields.get("min_instances", 0) > 0
+        and want.fields.get("is_enabled", True)
+    ):
         warnings.append(_standing_cost(want.fields, prices))
     rolling = sorted(fields & {"hardware", "workflow_version"})
     if rolling:
@@ -203,8 +230,10 @@ def _update_warnings(
 def _standing_cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> str:
     warm, hardware = fields["min_instances"], fields["hardware"]
     cost = catalog.monthly_cost(hardware, warm, dict(prices))
-    return (f"min_instances: {warm} keeps {warm} {hardware} instance{'s' if warm != 1 else ''} "
-            f"warm and billed while idle (about ${cost:,.2f}/month)")
+    return (
+        f"min_instances: {warm} keeps {warm} {hardware} instance{'s' if warm != 1 else ''} "
+        f"warm and billed while idle (about ${cost:,.2f}/month)"
+    )
 
 
 def _delete_warnings(have: LiveDeployment) -> list[str]:
@@ -224,32 +253,58 @@ def _prune(
             unmanaged.append(have)
             continue
         common: dict[str, Any] = dict(
-            name=have.name, id=have.id, before=_essence(have), live_fingerprint=have.fingerprint, source=source,
+            name=have.name,
+            id=have.id,
+            before=_essence(have),
+            live_fingerprint=have.fingerprint,
+            source=source,
             monthly_cost_before=_cost(have.fields, prices),
         )
         reason = f"no manifest declares it and it matches prune pattern {pattern!r}"
         if prune.action == "pause":
             if have.fields.get("is_enabled") is False:
-                changes.append(ResourceChange(**common, action=Action.NOOP, reason=f"{reason} (already paused)",
-                                              after=_essence(have), monthly_cost_after=0.0))
+                changes.append(
+                    ResourceChange(
+                        **common,
+                        action=Action.NOOP,
+                        reason=f"{reason} (already paused)",
+                        after=_essence(have),
+                        monthly_cost_after=0.0,
+                    )
+                )
                 continue
-            changes.append(ResourceChange(
-                **common, action=Action.UPDATE, after={**_essence(have), "is_enabled": False},
-                diff=[FieldChange(field="is_enabled", before=have.fields.get("is_enabled"), after=False)],
-                reason=f"{reason} (prune action: pause)", monthly_cost_after=0.0,
-                warnings=["is_enabled: false fails its queued and running requests at once"],
-            ))
+            changes.append(
+                ResourceChange(
+                    **common,
+                    action=Action.UPDATE,
+                    after={**_essence(have), "is_enabled": False},
+                    diff=[FieldChange(field="is_enabled", before=have.fields.get("is_enabled"), after=False)],
+                    reason=f"{reason} (prune action: pause)",
+                    monthly_cost_after=0.0,
+                    warnings=["is_enabled: false fails its queued and running requests at once"],
+                )
+            )
         else:
-            changes.append(ResourceChange(**common, action=Action.DELETE, reason=reason,
-                                          warnings=_delete_warnings(have)))
+            changes.append(
+                ResourceChange(**common, action=Action.DELETE, reason=reason, warnings=_delete_warnings(have))
+            )
     return changes, unmanaged
 
 
 def _guard_empty(
     desired: DesiredState, changes: list[ResourceChange], options: PlanOptions, problems: list[Diagnostic]
 ) -> None:
-    deletes = [c for c in changes if c.action is Action.DELETE or
-               (c.action is Action.UPDATE and c.after and c.after.get("is_enabled") is False and c.reason.startswith("no manifest"))]
+    deletes = [
+        c
+        for c in changes
+        if c.action is Action.DELETE
+        or (
+            c.action is Action.UPDATE
+            and c.after
+            and c.after.get("is_enabled") is False
+            and c.reason.startswith("no manifest")
+        )
+    ]
     if desired.deployments or not deletes or options.allow_empty:
         return
     problems.append(

@@ -30,7 +30,9 @@ def load(path: Path) -> Plan:
     except FileNotFoundError as exc:
         raise ReconcilerError(f"{path}: no such plan file") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReconcilerError(f"{path}: not a comfyops plan file ({exc})", "create one with `comfyops plan --out FILE`") from exc
+        raise ReconcilerError(
+            f"{path}: not a comfyops plan file ({exc})", "create one with `comfyops plan --out FILE`"
+        ) from exc
     if not isinstance(data, dict) or "format_version" not in data or "changes" not in data:
         raise ReconcilerError(f"{path}: not a comfyops plan file", "create one with `comfyops plan --out FILE`")
     if data["format_version"] != FORMAT_VERSION:

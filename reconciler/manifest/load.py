@@ -86,14 +86,18 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
 def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[_Parsed | None, list[Diagnostic], set[str]]:
     if not isinstance(doc.data, dict):
         shape = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__} value"
-        return None, [
-            Diagnostic(
-                f"document {doc.index + 1} is {shape}; a manifest document must be a mapping",
-                doc.start,
-                "",
-                f"start it with apiVersion: {API_VERSION}, kind: Deployment|OverridePreset|Settings",
-            )
-        ], set()
+        return (
+            None,
+            [
+                Diagnostic(
+                    f"document {doc.index + 1} is {shape}; a manifest document must be a mapping",
+                    doc.start,
+                    "",
+                    f"start it with apiVersion: {API_VERSION}, kind: Deployment|OverridePreset|Settings",
+                )
+            ],
+            set(),
+        )
     header = _check_header(doc)
     if header:
         return None, header, set()
@@ -113,7 +117,9 @@ def _check_header(doc: Document) -> list[Diagnostic]:
     problems: list[Diagnostic] = []
     version = doc.data.get("apiVersion")
     if version is None:
-        problems.append(Diagnostic("required field is missing", doc.start, "apiVersion", f"add apiVersion: {API_VERSION}"))
+        problems.append(
+            Diagnostic("required field is missing", doc.start, "apiVersion", f"add apiVersion: {API_VERSION}")
+        )
     elif version != API_VERSION:
         problems.append(
             Diagnostic(
@@ -372,12 +378,18 @@ def _check_smoke_layers(
     smoke = model.spec.smoke
     if smoke.preset is not None:
         resolved = presets.resolve(smoke.preset, preset_map)
-        problems.extend(workflow_validate.validate_overrides(
-            resolved.values, graph, object_info=info, locate=resolved.locate, context="spec.overrides"))
+        problems.extend(
+            workflow_validate.validate_overrides(
+                resolved.values, graph, object_info=info, locate=resolved.locate, context="spec.overrides"
+            )
+        )
     inline = _inline_layer(item)
     if inline is not None:
-        problems.extend(workflow_validate.validate_overrides(
-            inline.values, graph, object_info=info, locate=inline.locate, context="spec.smoke.overrides"))
+        problems.extend(
+            workflow_validate.validate_overrides(
+                inline.values, graph, object_info=info, locate=inline.locate, context="spec.smoke.overrides"
+            )
+        )
     return problems
 
 

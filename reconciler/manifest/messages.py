@@ -42,11 +42,15 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel]) -> Diagnostic
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
         message = f"expected one of {', '.join(choices)}; got {value!r}"
         return Diagnostic(message, doc.locate(loc), dotted(loc), hint)
-    if kind == "string_pattern_mismatch" and loc and loc[-1] in ("name",) or _is_name_list(loc):
+    if (kind == "string_pattern_mismatch" and loc and loc[-1] in ("name",)) or _is_name_list(loc):
         return Diagnostic(f"invalid name {value!r}: use {NAME_RULE}", doc.locate(loc), dotted(loc))
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        words = {"greater_than_equal": "at least", "less_than_equal": "at most",
-                 "greater_than": "greater than", "less_than": "less than"}
+        words = {
+            "greater_than_equal": "at least",
+            "less_than_equal": "at most",
+            "greater_than": "greater than",
+            "less_than": "less than",
+        }
         bound = next(iter(ctx.values()), "?")
         return Diagnostic(f"must be {words[kind]} {bound}; got {value!r}", doc.locate(loc), dotted(loc))
     if kind == "value_error":
@@ -63,7 +67,9 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel]) -> Diagnostic
 
 
 def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and (part.startswith(("literal[", "function-")) or "[" in part and part.endswith("]"))
+    return isinstance(part, str) and (
+        part.startswith(("literal[", "function-")) or ("[" in part and part.endswith("]"))
+    )
 
 
 def _is_name_list(loc: PathKey) -> bool:
@@ -72,8 +78,8 @@ def _is_name_list(loc: PathKey) -> bool:
 
 def _value_at(data: Any, loc: PathKey) -> Any:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
+        if isinstance(data, dict):
+            data = data.get(part)
         elif isinstance(data, list) and isinstance(part, int) and part < len(data):
             data = data[part]
         else:

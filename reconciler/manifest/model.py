@@ -120,7 +120,8 @@ class SmokeSpec(_Strict):
     preset: Name | None = Field(default=None, description="An OverridePreset by name.")
     overrides: Overrides | None = Field(default=None, description="Inline overrides, applied after the preset's.")
     extra_data: dict[str, Any] | None = Field(
-        default=None, description='Passed as the request\'s extra_data (e.g. {"api_key_comfy_org": "${COMFY_ORG_KEY}"}).'
+        default=None,
+        description='Passed as the request\'s extra_data (e.g. {"api_key_comfy_org": "${COMFY_ORG_KEY}"}).',
     )
     timeout_seconds: int = Field(default=600, ge=1, le=86400, description="Cancel and fail the test after this long.")
     cleanup: bool = Field(default=True, description="Delete the request's stored inputs and outputs afterwards.")
@@ -151,10 +152,12 @@ class DeploymentSpec(_Strict):
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> DeploymentSpec:
-        if self.min_instances is not None and self.max_instances is not None and self.max_instances < self.min_instances:
-            raise ValueError(
-                f"max_instances ({self.max_instances}) is below min_instances ({self.min_instances})"
-            )
+        if (
+            self.min_instances is not None
+            and self.max_instances is not None
+            and self.max_instances < self.min_instances
+        ):
+            raise ValueError(f"max_instances ({self.max_instances}) is below min_instances ({self.min_instances})")
         return self
 
 
@@ -206,12 +209,14 @@ class SettingsSpec(_Strict):
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
-    prices: dict[Hardware, float] = Field(default_factory=dict, description="Hourly USD price per SKU, for cost figures.")
+    prices: dict[Hardware, float] = Field(
+        default_factory=dict, description="Hourly USD price per SKU, for cost figures."
+    )
     queue_api_version: Literal["v1", "v2"] = Field(default="v1", description="Path version of the inference queue API.")
 
 
 class _Document(_Strict):
-    apiVersion: Literal["comfyops/v1"]  # noqa: N815 - the manifest's own key
+    apiVersion: Literal["comfyops/v1"]
 
 
 class DeploymentDocument(_Document):

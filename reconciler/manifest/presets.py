@@ -25,7 +25,7 @@ class PresetError(Exception):
 def linearize(name: str, presets: Mapping[str, Preset], *, _stack: tuple[str, ...] = ()) -> list[str]:
     """Preset names in merge order for ``name`` (bases first, ``name`` last), or raise PresetError."""
     if name in _stack:
-        cycle = " -> ".join((*_stack[_stack.index(name):], name))
+        cycle = " -> ".join((*_stack[_stack.index(name) :], name))
         origin = presets[_stack[0]]
         raise PresetError(
             Diagnostic(

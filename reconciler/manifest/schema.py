@@ -17,9 +17,7 @@ from reconciler.manifest.model import DeploymentDocument, OverridePresetDocument
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://comfyops.dev/schemas/"
 
-AnyDocument = Annotated[
-    DeploymentDocument | OverridePresetDocument | SettingsDocument, Field(discriminator="kind")
-]
+AnyDocument = Annotated[DeploymentDocument | OverridePresetDocument | SettingsDocument, Field(discriminator="kind")]
 
 
 def _finish(schema: dict[str, Any], file_name: str, title: str) -> str:
@@ -30,12 +28,15 @@ def _finish(schema: dict[str, Any], file_name: str, title: str) -> str:
 def schema_files() -> dict[str, str]:
     """File name -> JSON Schema text, for every schema the project publishes."""
     files = {
-        "deployment.schema.json": _finish(DeploymentDocument.model_json_schema(), "deployment.schema.json",
-                                          "ComfyOps Deployment"),
-        "overridepreset.schema.json": _finish(OverridePresetDocument.model_json_schema(),
-                                              "overridepreset.schema.json", "ComfyOps OverridePreset"),
-        "settings.schema.json": _finish(SettingsDocument.model_json_schema(), "settings.schema.json",
-                                        "ComfyOps Settings"),
+        "deployment.schema.json": _finish(
+            DeploymentDocument.model_json_schema(), "deployment.schema.json", "ComfyOps Deployment"
+        ),
+        "overridepreset.schema.json": _finish(
+            OverridePresetDocument.model_json_schema(), "overridepreset.schema.json", "ComfyOps OverridePreset"
+        ),
+        "settings.schema.json": _finish(
+            SettingsDocument.model_json_schema(), "settings.schema.json", "ComfyOps Settings"
+        ),
     }
     combined = TypeAdapter(AnyDocument).json_schema()
     files["comfyops.schema.json"] = _finish(combined, "comfyops.schema.json", "ComfyOps manifest document")
