@@ -16,6 +16,7 @@ lives here, in :func:`main`, and nowhere else:
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 import traceback
 
@@ -66,8 +67,23 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
       comfyops --emulator plan -f examples
       comfyops --emulator apply -f examples --auto-approve
     """
+    _configure_logging(verbose)
     ctx.obj = AppContext(api_url=api_url, emulator=emulator, no_color=no_color, verbose=verbose)
     ctx.call_on_close(ctx.obj.close)
+
+
+def _configure_logging(verbose: int) -> None:
+    """-v shows API calls and retries, -vv everything of ours; httpx's own log stays quiet (it prints
+    full URLs, query strings included, and signed output URLs are credentials)."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("reconciler")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+    for noisy in ("httpx", "httpcore", "uvicorn", "uvicorn.access", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _register_commands() -> None:
