@@ -44,6 +44,19 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """In-process CLI runs configure the ``reconciler`` logger; put it back after each test."""
+    import logging
+
+    ours = logging.getLogger("reconciler")
+    saved = (ours.level, list(ours.handlers), ours.propagate)
+    yield
+    ours.setLevel(saved[0])
+    ours.handlers[:] = saved[1]
+    ours.propagate = saved[2]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COMFYOPS_EMULATOR_STATE", str(tmp_path / ".emulator-state"))
     monkeypatch.setenv("COMFYOPS_CACHE_DIR", str(tmp_path / ".cache"))

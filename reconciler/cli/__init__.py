@@ -75,15 +75,17 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
 def _configure_logging(verbose: int) -> None:
     """-v shows API calls and retries, -vv everything of ours; httpx's own log stays quiet (it prints
     full URLs, query strings included, and signed output URLs are credentials)."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("reconciler")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
     for noisy in ("httpx", "httpcore", "uvicorn", "uvicorn.access", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if verbose == 0:
+        return
+    ours = logging.getLogger("reconciler")
+    ours.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
+    if not any(getattr(h, "comfyops", False) for h in ours.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.comfyops = True  # type: ignore[attr-defined]
+        ours.addHandler(handler)
 
 
 def _register_commands() -> None:
