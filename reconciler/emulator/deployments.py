@@ -28,14 +28,7 @@ INT_RULES: dict[str, tuple[int, int | None]] = {
     "queue_size": (catalog.MIN_QUEUE_SIZE, None),
     "keep_warm_duration_in_seconds": (catalog.MIN_KEEP_WARM_SECONDS, None),
 }
-DEFAULTS: dict[str, Any] = {
-    "hardware": [catalog.DEFAULT_HARDWARE],
-    "min_instances": catalog.DEFAULT_MIN_INSTANCES,
-    "max_instances": catalog.DEFAULT_MAX_INSTANCES,
-    "queue_size": catalog.DEFAULT_QUEUE_SIZE,
-    "keep_warm_duration_in_seconds": catalog.DEFAULT_KEEP_WARM_SECONDS,
-    "is_enabled": catalog.DEFAULT_IS_ENABLED,
-}
+DEFAULTS: dict[str, Any] = {**catalog.API_DEFAULTS, "hardware": [catalog.DEFAULT_HARDWARE]}
 PUBLIC_FIELDS = (
     "id",
     "name",

@@ -18,19 +18,9 @@ from reconciler.engine import live
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
+from reconciler.runcomfy import catalog, wire
 from reconciler.runcomfy import errors as api_errors
-from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
-
-_CREATE_FIELDS = (
-    "workflow_id",
-    "workflow_version",
-    "hardware",
-    "min_instances",
-    "max_instances",
-    "queue_size",
-    "keep_warm_duration_in_seconds",
-)
 
 
 class ApplyHooks(Protocol):
@@ -172,7 +162,7 @@ def desired_values(run: _Run, change: ResourceChange) -> dict[str, Any]:
 def _create(run: _Run, change: ResourceChange) -> str:
     after = desired_values(run, change)
     body = wire.DeploymentCreate(
-        name=change.name, **{k: ([after[k]] if k == "hardware" else after[k]) for k in _CREATE_FIELDS}
+        name=change.name, **{k: ([after[k]] if k == "hardware" else after[k]) for k in catalog.CREATE_FIELDS}
     )
     created = run.client.create_deployment(body)
     if after.get("is_enabled") is False and created.is_enabled is not False:

@@ -16,14 +16,7 @@ from typing import Any
 
 from reconciler.runcomfy import catalog
 
-API_DEFAULTS: dict[str, Any] = {
-    "hardware": catalog.DEFAULT_HARDWARE,
-    "min_instances": catalog.DEFAULT_MIN_INSTANCES,
-    "max_instances": catalog.DEFAULT_MAX_INSTANCES,
-    "queue_size": catalog.DEFAULT_QUEUE_SIZE,
-    "keep_warm_duration_in_seconds": catalog.DEFAULT_KEEP_WARM_SECONDS,
-    "is_enabled": catalog.DEFAULT_IS_ENABLED,
-}
+API_DEFAULTS = catalog.API_DEFAULTS
 
 
 @dataclass(frozen=True)

@@ -282,14 +282,6 @@ def _deployment(
     )
 
 
-_API_DEFAULTS: dict[str, Any] = {
-    "hardware": catalog.DEFAULT_HARDWARE,
-    "min_instances": catalog.DEFAULT_MIN_INSTANCES,
-    "max_instances": catalog.DEFAULT_MAX_INSTANCES,
-    "queue_size": catalog.DEFAULT_QUEUE_SIZE,
-    "keep_warm_duration_in_seconds": catalog.DEFAULT_KEEP_WARM_SECONDS,
-    "is_enabled": catalog.DEFAULT_IS_ENABLED,
-}
 
 
 def _resolved_fields(
@@ -302,7 +294,7 @@ def _resolved_fields(
         if value is None:
             value = defaults.get(name)
         if value is None:
-            value = _API_DEFAULTS.get(name)
+            value = catalog.API_DEFAULTS.get(name)
         fields[name] = value
     limits = settings.limits
     for name, limit in (("min_instances", limits.min_instances_max), ("max_instances", limits.max_instances_max)):

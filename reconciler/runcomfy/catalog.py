@@ -41,6 +41,16 @@ DEFAULT_QUEUE_SIZE: Final[int] = 1
 DEFAULT_KEEP_WARM_SECONDS: Final[int] = 60
 DEFAULT_IS_ENABLED: Final[bool] = True
 
+API_DEFAULTS: Final[dict[str, object]] = {
+    "hardware": DEFAULT_HARDWARE,
+    "min_instances": DEFAULT_MIN_INSTANCES,
+    "max_instances": DEFAULT_MAX_INSTANCES,
+    "queue_size": DEFAULT_QUEUE_SIZE,
+    "keep_warm_duration_in_seconds": DEFAULT_KEEP_WARM_SECONDS,
+    "is_enabled": DEFAULT_IS_ENABLED,
+}
+"""What the API fills in for optional deployment fields a create omits (hardware as one SKU)."""
+
 MIN_INSTANCES_RANGE: Final[tuple[int, int]] = (0, 30)
 MAX_INSTANCES_RANGE: Final[tuple[int, int]] = (1, 60)
 MIN_QUEUE_SIZE: Final[int] = 1
@@ -71,6 +81,17 @@ PATCHABLE_FIELDS: Final[frozenset[str]] = frozenset(
     }
 )
 """Fields a PATCH may carry; ``workflow_id`` is create-only (a new workflow is a new deployment)."""
+
+CREATE_FIELDS: Final[tuple[str, ...]] = (
+    "workflow_id",
+    "workflow_version",
+    "hardware",
+    "min_instances",
+    "max_instances",
+    "queue_size",
+    "keep_warm_duration_in_seconds",
+)
+"""Fields of the create body besides ``name``; ``is_enabled`` is not one of them (PATCH it after)."""
 
 CREATE_ONLY_FIELDS: Final[frozenset[str]] = frozenset({"workflow_id"})
 
