@@ -1,0 +1,484 @@
+"""Apply, checked by the exact API calls it makes (sample-controller's expected-actions style).
+
+Each test builds a plan with the real planner from ``DesiredDeployment`` values and a fake account,
+runs ``apply.execute`` through a real ``RunComfyClient`` whose transport is an in-memory fake of the
+deployments API (``httpx.MockTransport``), and compares the recorded ``(method, path, json)`` calls with
+the expected list. A mismatch reports the extra and the missing calls separately, then the order.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.diagnostics import Location
+from reconciler.engine import apply, build, live
+from reconciler.engine.plan import Action, Plan, ReplaceStrategy
+from reconciler.engine.report import ApplyReport
+from reconciler.errors import ReconcilerError
+from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.manifest.model import PruneSettings, SettingsSpec
+from reconciler.runcomfy import catalog
+from reconciler.runcomfy.client import DEPLOYMENTS, RunComfyClient
+from reconciler.runcomfy.http import build_http_client
+from reconciler.runcomfy.ratelimit import TokenBucket
+
+BASE = "https://api.fake.test"
+Call = tuple[str, str, Any]
+LIST: Call = ("GET", DEPLOYMENTS, None)
+
+
+class FakeDeploymentsApi:
+    """An in-memory RunComfy account behind ``httpx.MockTransport``: list/create/patch/delete.
+
+    Shapes follow the API: ``hardware`` is returned as a one-element list, omitted create fields
+    take the API defaults, a PATCH without ``name`` or with ``workflow_id`` is a 422001. Every request
+    is recorded as ``(method, path, json body or None)``. ``fail`` maps ``(method, deployment name)``
+    to an HTTP status to answer instead; ``ignore_patch_fields`` are accepted and silently dropped.
+    """
+
+    def __init__(
+        self,
+        records: Iterable[Mapping[str, Any]] = (),
+        *,
+        fail: Mapping[tuple[str, str], int] | None = None,
+        ignore_patch_fields: Iterable[str] = (),
+    ) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+        for record in records:
+            self.records[record["id"]] = self._stored(dict(record))
+        self.calls: list[Call] = []
+        self.fail = dict(fail or {})
+        self.ignore_patch_fields = frozenset(ignore_patch_fields)
+        self._next_id = 0
+
+    @staticmethod
+    def _stored(record: dict[str, Any]) -> dict[str, Any]:
+        if "hardware" in record:
+            hw = record["hardware"]
+            record["hardware"] = list(hw) if isinstance(hw, list | tuple) else [hw]
+        return record
+
+    @property
+    def mutating_calls(self) -> list[Call]:
+        return [c for c in self.calls if c[0] in ("POST", "PATCH", "DELETE")]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        self.calls.append((request.method, request.url.path, body))
+        path = request.url.path
+        if path == DEPLOYMENTS and request.method == "GET":
+            return httpx.Response(200, json=[self._view(r) for r in self.records.values()])
+        if path == DEPLOYMENTS and request.method == "POST":
+            return self._create(body)
+        if path.startswith(DEPLOYMENTS + "/"):
+            record = self.records.get(path.removeprefix(DEPLOYMENTS + "/"))
+            if record is None:
+                return _error(404, 404001, "Deployment not found")
+            failure = self.fail.get((request.method, record["name"]))
+            if failure is not None:
+                return _error(failure, failure * 1000 + 1, f"injected {failure}")
+            if request.method == "PATCH":
+                return self._patch(record, body)
+            if request.method == "DELETE":
+                del self.records[record["id"]]
+                return httpx.Response(200, json={"id": record["id"], "status": "deleted"})
+        return _error(404, 404001, f"no route {request.method} {path}")
+
+    def _create(self, body: dict[str, Any]) -> httpx.Response:
+        failure = self.fail.get(("POST", body.get("name", "")))
+        if failure is not None:
+            return _error(failure, failure * 1000 + 1, f"injected {failure}")
+        self._next_id += 1
+        record = {
+            "id": f"new-{self._next_id}",
+            "hardware": [catalog.DEFAULT_HARDWARE],
+            "min_instances": catalog.DEFAULT_MIN_INSTANCES,
+            "max_instances": catalog.DEFAULT_MAX_INSTANCES,
+            "queue_size": catalog.DEFAULT_QUEUE_SIZE,
+            "keep_warm_duration_in_seconds": catalog.DEFAULT_KEEP_WARM_SECONDS,
+            **{k: v for k, v in body.items() if k != "is_enabled"},
+            "is_enabled": True,  # the create body has no is_enabled: a new deployment starts enabled
+        }
+        self.records[record["id"]] = self._stored(record)
+        return httpx.Response(201, json=self._view(record))
+
+    def _patch(self, record: dict[str, Any], body: dict[str, Any]) -> httpx.Response:
+        if "name" not in body:
+            return _error(422, 422001, "Deployment name is required")
+        if "workflow_id" in body:
+            return _error(422, 422001, "workflow_id cannot be changed")
+        record.update(self._stored({k: v for k, v in body.items() if k not in self.ignore_patch_fields}))
+        return httpx.Response(200, json=self._view(record))
+
+    @staticmethod
+    def _view(record: Mapping[str, Any]) -> dict[str, Any]:
+        return {**copy.deepcopy(dict(record)), "status": "ready"}
+
+
+def _error(status: int, code: int, message: str) -> httpx.Response:
+    return httpx.Response(status, json={"error_code": code, "error_message": message})
+
+
+def _no_sleep(seconds: float) -> None:
+    raise AssertionError(f"apply tried to sleep {seconds}s in a test whose fake never asks it to")
+
+
+def client_for(fake: FakeDeploymentsApi) -> RunComfyClient:
+    http = build_http_client(base_url=BASE, token="test-token-0000", transport=httpx.MockTransport(fake.handle))
+    return RunComfyClient(http, limiter=TokenBucket(1e6, 1_000_000, sleep=_no_sleep), sleep=_no_sleep)
+
+
+def assert_calls(actual: list[Call], expected: list[Call]) -> None:
+    """Extra and missing calls reported separately (as multisets), then the order."""
+    have = Counter(json.dumps(c, sort_keys=True) for c in actual)
+    want = Counter(json.dumps(c, sort_keys=True) for c in expected)
+    extra = sorted((have - want).elements())
+    missing = sorted((want - have).elements())
+    assert not extra and not missing, f"extra calls: {extra}\nmissing calls: {missing}"
+    assert actual == expected, "same calls, wrong order"
+
+
+# -- building plans from desired values ---------------------------------------------------------
+
+SPEC = {
+    "workflow_id": "wf-1",
+    "workflow_version": "v1",
+    "hardware": "AMPERE_48",
+    "min_instances": 0,
+    "max_instances": 1,
+    "queue_size": 1,
+    "keep_warm_duration_in_seconds": 60,
+    "is_enabled": True,
+}
+
+
+def want(name: str, *, sensitive: Iterable[str] = (), **kwargs: Any) -> DesiredDeployment:
+    extra = {k: kwargs.pop(k) for k in list(kwargs) if k in ("previous_names", "state", "ignore_changes")}
+    return DesiredDeployment(
+        name=name, fields={**SPEC, **kwargs}, source=Location(f"{name}.yaml", 1, 1),
+        sensitive_fields=frozenset(sensitive), **extra,
+    )
+
+
+def have(deployment_id: str, name: str, **kwargs: Any) -> dict[str, Any]:
+    return {"id": deployment_id, "name": name, **SPEC, "hardware": [SPEC["hardware"]], **kwargs}
+
+
+def plan_for(
+    wanted: Iterable[DesiredDeployment],
+    fake: FakeDeploymentsApi,
+    *,
+    allow_replace: bool = False,
+    prune: PruneSettings | None = None,
+) -> Plan:
+    state = DesiredState(
+        deployments=tuple(wanted), presets={}, settings=SettingsSpec(prune=prune or PruneSettings()),
+        files=("manifests",),
+    )
+    current = live.from_api_list(fake._view(r) for r in fake.records.values())
+    plan, problems = build.build_plan(state, current, build.PlanOptions(allow_replace=allow_replace))
+    assert problems == []
+    return plan
+
+
+def run(plan: Plan, fake: FakeDeploymentsApi, **kwargs: Any) -> ApplyReport:
+    return apply.execute(plan, client=client_for(fake), **kwargs)
+
+
+def outcomes(report: ApplyReport) -> list[tuple[str, str, str]]:
+    return [(o.name, o.action.value, o.outcome.value) for o in report.changes]
+
+
+def create_body(name: str, **kwargs: Any) -> dict[str, Any]:
+    fields = {**SPEC, **kwargs}
+    body = {k: fields[k] for k in SPEC if k != "is_enabled"}
+    return {"name": name, **body, "hardware": [fields["hardware"]]}
+
+
+# -- the fake itself ---------------------------------------------------------------------------
+
+
+def test_the_fake_answers_like_the_api() -> None:
+    fake = FakeDeploymentsApi([have("d1", "a", hardware="TURING_16")])
+    client = client_for(fake)
+    assert [d.hardware for d in client.list_deployments()] == [["TURING_16"]]
+    refused = client.http.patch(f"{DEPLOYMENTS}/d1", json={"queue_size": 2})
+    assert (refused.status_code, refused.json()["error_message"]) == (422, "Deployment name is required")
+    assert fake.records["d1"]["queue_size"] == 1
+    assert fake.calls == [LIST, ("PATCH", f"{DEPLOYMENTS}/d1", {"queue_size": 2})]
+
+
+# -- one action at a time ----------------------------------------------------------------------
+
+
+def test_create_posts_the_exact_body_with_hardware_as_a_list() -> None:
+    fake = FakeDeploymentsApi()
+    plan = plan_for([want("t2i", hardware="HOPPER_141", min_instances=1, max_instances=4, queue_size=3)], fake)
+    report = run(plan, fake)
+    body = create_body("t2i", hardware="HOPPER_141", min_instances=1, max_instances=4, queue_size=3)
+    assert body["hardware"] == ["HOPPER_141"]
+    assert_calls(fake.calls, [("POST", DEPLOYMENTS, body), LIST])
+    assert outcomes(report) == [("t2i", "create", "applied")]
+    assert report.changes[0].id == "new-1"
+    assert not report.failed
+
+
+def test_create_disabled_then_patches_is_enabled_false_with_the_name() -> None:
+    fake = FakeDeploymentsApi()
+    report = run(plan_for([want("paused", is_enabled=False)], fake), fake)
+    assert_calls(
+        fake.calls,
+        [
+            ("POST", DEPLOYMENTS, create_body("paused")),
+            ("PATCH", f"{DEPLOYMENTS}/new-1", {"name": "paused", "is_enabled": False}),
+            LIST,
+        ],
+    )
+    assert not report.failed
+    assert fake.records["new-1"]["is_enabled"] is False
+
+
+def test_update_patches_the_name_and_only_the_changed_fields() -> None:
+    fake = FakeDeploymentsApi([have("d1", "t2i"), have("d2", "other")])
+    plan = plan_for([want("t2i", hardware="AMPERE_80", queue_size=4), want("other")], fake)
+    report = run(plan, fake)
+    assert_calls(
+        fake.calls,
+        [("PATCH", f"{DEPLOYMENTS}/d1", {"name": "t2i", "hardware": ["AMPERE_80"], "queue_size": 4}), LIST],
+    )
+    assert outcomes(report) == [("t2i", "update", "applied")]
+    assert report.readback_problems == []
+
+
+def test_update_leaves_ignored_fields_alone() -> None:
+    fake = FakeDeploymentsApi([have("d1", "t2i", min_instances=3, max_instances=5)])
+    wanted = want("t2i", min_instances=0, max_instances=5, queue_size=2, ignore_changes=frozenset({"min_instances"}))
+    run(plan_for([wanted], fake), fake)
+    assert_calls(fake.calls, [("PATCH", f"{DEPLOYMENTS}/d1", {"name": "t2i", "queue_size": 2}), LIST])
+
+
+def test_rename_patches_the_new_name() -> None:
+    fake = FakeDeploymentsApi([have("d1", "old")])
+    plan = plan_for([want("new", previous_names=("old",))], fake)
+    assert [(c.name, c.action) for c in plan.pending] == [("new", Action.UPDATE)]
+    report = run(plan, fake)
+    assert_calls(fake.calls, [("PATCH", f"{DEPLOYMENTS}/d1", {"name": "new"}), LIST])
+    assert fake.records["d1"]["name"] == "new"
+    assert not report.failed
+
+
+def test_rename_with_a_field_change_is_one_patch() -> None:
+    fake = FakeDeploymentsApi([have("d1", "old")])
+    run(plan_for([want("new", previous_names=("old",), keep_warm_duration_in_seconds=5)], fake), fake)
+    assert_calls(
+        fake.calls, [("PATCH", f"{DEPLOYMENTS}/d1", {"name": "new", "keep_warm_duration_in_seconds": 5}), LIST]
+    )
+
+
+def test_deletes_run_last_after_creates_and_updates() -> None:
+    fake = FakeDeploymentsApi([have("d1", "a-old"), have("d2", "m-kept")])
+    plan = plan_for([want("a-old", state="absent"), want("m-kept", queue_size=2), want("z-new")], fake)
+    assert [c.name for c in plan.pending] == ["a-old", "m-kept", "z-new"]  # plan order is by name...
+    report = run(plan, fake)
+    assert_calls(  # ...apply order puts the delete last
+        fake.calls,
+        [
+            ("PATCH", f"{DEPLOYMENTS}/d2", {"name": "m-kept", "queue_size": 2}),
+            ("POST", DEPLOYMENTS, create_body("z-new")),
+            ("DELETE", f"{DEPLOYMENTS}/d1", None),
+            LIST,
+        ],
+    )
+    assert outcomes(report) == [("m-kept", "update", "applied"), ("z-new", "create", "applied"),
+                                ("a-old", "delete", "applied")]
+    assert not report.failed
+
+
+def test_prune_delete_removes_the_unclaimed_match() -> None:
+    fake = FakeDeploymentsApi([have("d1", "team-a"), have("d2", "other"), have("d3", "team-kept")])
+    plan = plan_for([want("team-kept")], fake, prune=PruneSettings(enabled=True, match=["team-*"]))
+    assert [u.name for u in plan.unmanaged] == ["other"]
+    run(plan, fake)
+    assert_calls(fake.calls, [("DELETE", f"{DEPLOYMENTS}/d1", None), LIST])
+
+
+def test_replace_create_before_destroy_posts_then_deletes_the_old_one() -> None:
+    fake = FakeDeploymentsApi([have("d1", "t2i")])
+    plan = plan_for([want("t2i-v2", previous_names=("t2i",), workflow_id="wf-2")], fake, allow_replace=True)
+    assert [c.replace_strategy for c in plan.pending] == [ReplaceStrategy.CREATE_BEFORE_DESTROY]
+    report = run(plan, fake)
+    assert_calls(
+        fake.calls,
+        [("POST", DEPLOYMENTS, create_body("t2i-v2", workflow_id="wf-2")), ("DELETE", f"{DEPLOYMENTS}/d1", None),
+         LIST],
+    )
+    assert outcomes(report) == [("t2i-v2", "replace", "applied")]
+    assert report.changes[0].id == "new-1"
+    assert not report.failed
+
+
+def test_replace_destroy_before_create_deletes_then_posts() -> None:
+    fake = FakeDeploymentsApi([have("d1", "t2i")])
+    plan = plan_for([want("t2i", workflow_id="wf-2")], fake, allow_replace=True)
+    assert [c.replace_strategy for c in plan.pending] == [ReplaceStrategy.DESTROY_BEFORE_CREATE]
+    report = run(plan, fake)
+    assert_calls(
+        fake.calls,
+        [("DELETE", f"{DEPLOYMENTS}/d1", None), ("POST", DEPLOYMENTS, create_body("t2i", workflow_id="wf-2")), LIST],
+    )
+    assert not report.failed
+
+
+def test_a_replace_plan_without_allow_replace_is_refused_before_any_call() -> None:
+    fake = FakeDeploymentsApi([have("d1", "t2i"), have("d2", "b")])
+    plan = plan_for([want("t2i", workflow_id="wf-2"), want("b", queue_size=9), want("c")], fake)
+    with pytest.raises(ReconcilerError, match="refusing without --allow-replace"):
+        run(plan, fake)
+    assert_calls(fake.calls, [])
+
+
+# -- failures ----------------------------------------------------------------------------------
+
+
+def test_a_failed_change_does_not_stop_the_independent_ones() -> None:
+    fake = FakeDeploymentsApi([have("d1", "b-upd"), have("d2", "c-del")], fail={("POST", "a-new"): 422})
+    plan = plan_for([want("a-new"), want("b-upd", queue_size=3), want("c-del", state="absent")], fake)
+    report = run(plan, fake)
+    assert_calls(
+        fake.calls,
+        [
+            ("POST", DEPLOYMENTS, create_body("a-new")),
+            ("PATCH", f"{DEPLOYMENTS}/d1", {"name": "b-upd", "queue_size": 3}),
+            ("DELETE", f"{DEPLOYMENTS}/d2", None),
+            LIST,
+        ],
+    )
+    assert outcomes(report) == [("a-new", "create", "failed"), ("b-upd", "update", "applied"),
+                                ("c-del", "delete", "applied")]
+    assert "injected 422" in report.changes[0].message
+    assert report.failed
+    assert report.counts() == {"applied": 2, "failed": 1, "skipped": 0}
+    assert report.readback_problems == []
+
+
+def test_fail_fast_skips_everything_after_the_first_failure() -> None:
+    fake = FakeDeploymentsApi([have("d1", "b-upd"), have("d2", "c-del")], fail={("PATCH", "b-upd"): 422})
+    plan = plan_for([want("a-new"), want("b-upd", queue_size=3), want("c-del", state="absent")], fake)
+    report = run(plan, fake, fail_fast=True)
+    assert_calls(
+        fake.calls,
+        [
+            ("POST", DEPLOYMENTS, create_body("a-new")),
+            ("PATCH", f"{DEPLOYMENTS}/d1", {"name": "b-upd", "queue_size": 3}),
+            LIST,  # the read-back still checks what was applied
+        ],
+    )
+    assert outcomes(report) == [("a-new", "create", "applied"), ("b-upd", "update", "failed"),
+                                ("c-del", "delete", "skipped")]
+    assert "fail-fast" in report.changes[2].message
+    assert "d2" in fake.records
+
+
+def test_fail_fast_with_the_first_change_failing_makes_no_further_call() -> None:
+    fake = FakeDeploymentsApi(fail={("POST", "a"): 400})
+    plan = plan_for([want("a"), want("b")], fake)
+    report = run(plan, fake, fail_fast=True)
+    assert_calls(fake.calls, [("POST", DEPLOYMENTS, create_body("a"))])  # nothing applied: no read-back
+    assert outcomes(report) == [("a", "create", "failed"), ("b", "create", "skipped")]
+
+
+def test_a_patch_the_api_silently_ignores_is_a_read_back_failure() -> None:
+    fake = FakeDeploymentsApi([have("d1", "t2i")], ignore_patch_fields={"queue_size"})
+    report = run(plan_for([want("t2i", queue_size=7, max_instances=2)], fake), fake)
+    assert_calls(
+        fake.calls,
+        [("PATCH", f"{DEPLOYMENTS}/d1", {"name": "t2i", "queue_size": 7, "max_instances": 2}), LIST],
+    )
+    assert outcomes(report) == [("t2i", "update", "applied")]
+    assert report.readback_problems == ["t2i: queue_size is 1 after apply, expected the planned value"]
+    assert report.failed
+
+
+# -- secrets -----------------------------------------------------------------------------------
+
+
+def test_sensitive_fields_are_sent_from_secrets_not_the_plan() -> None:
+    fake = FakeDeploymentsApi([have("d1", "upd")])
+    plan = plan_for([want("new", workflow_version="v-secret", sensitive={"workflow_version"}),
+                     want("upd", workflow_version="v-hidden", sensitive={"workflow_version"})], fake)
+    assert "v-secret" not in plan.to_json() and "v-hidden" not in plan.to_json()
+    secrets = {"new": {"workflow_version": "v-secret"}, "upd": {"workflow_version": "v-hidden"}}
+    report = run(plan, fake, secrets=secrets)
+    assert_calls(
+        fake.calls,
+        [
+            ("POST", DEPLOYMENTS, create_body("new", workflow_version="v-secret")),
+            ("PATCH", f"{DEPLOYMENTS}/d1", {"name": "upd", "workflow_version": "v-hidden"}),
+            LIST,
+        ],
+    )
+    assert not report.failed
+
+
+def test_a_missing_secret_fails_that_change_without_calling_the_api() -> None:
+    fake = FakeDeploymentsApi()
+    plan = plan_for([want("a", workflow_version="v-secret", sensitive={"workflow_version"}), want("b")], fake)
+    report = run(plan, fake, secrets={})
+    assert_calls(fake.calls, [("POST", DEPLOYMENTS, create_body("b")), LIST])
+    assert outcomes(report) == [("a", "create", "failed"), ("b", "create", "applied")]
+    assert "sensitive value of workflow_version for 'a' is not available" in report.changes[0].message
+
+
+# -- display-only fields (STYLE C.2) -----------------------------------------------------------
+
+
+def _mixed(fake: FakeDeploymentsApi) -> Plan:
+    return plan_for(
+        [
+            want("create-me", min_instances=2, max_instances=3, is_enabled=False),
+            want("update-me", hardware="ADA_80_PLUS", min_instances=1),
+            want("renamed", previous_names=("rename-me",)),
+            want("replace-me", workflow_id="wf-9"),
+            want("delete-me", state="absent"),
+            want("keep-me"),
+            want("gone", state="absent"),
+        ],
+        fake,
+        allow_replace=True,
+        prune=PruneSettings(enabled=True, match=["prune-*"]),
+    )
+
+
+def _account() -> list[dict[str, Any]]:
+    return [have("d1", "update-me"), have("d2", "rename-me"), have("d3", "replace-me"), have("d4", "delete-me"),
+            have("d5", "keep-me"), have("d6", "prune-me")]
+
+
+def test_apply_makes_the_same_calls_with_display_only_fields_removed() -> None:
+    full_fake = FakeDeploymentsApi(_account())
+    plan = _mixed(full_fake)
+    assert {c.action for c in plan.changes} == set(Action)
+    assert any(c.warnings for c in plan.changes) and all(c.reason for c in plan.changes)
+    assert any(c.monthly_cost_after or c.monthly_cost_before for c in plan.changes)
+    blank = {"reason": "", "warnings": [], "source": None, "monthly_cost_before": 0.0, "monthly_cost_after": 0.0}
+    stripped = plan.model_copy(
+        update={"changes": [c.model_copy(update=blank) for c in plan.changes], "warnings": [], "targets": []}
+    )
+    assert stripped != plan
+
+    full_report = run(plan, full_fake)
+    stripped_fake = FakeDeploymentsApi(_account())
+    stripped_report = run(stripped, stripped_fake)
+
+    # create POST+PATCH, update PATCH, rename PATCH, replace DELETE+POST, delete DELETE, prune DELETE
+    assert len(full_fake.mutating_calls) == 8
+    assert_calls(stripped_fake.calls, full_fake.calls)
+    assert stripped_report == full_report
+    assert not full_report.failed

@@ -1,0 +1,318 @@
+"""Property tests of plan and apply over random desired and live states (hypothesis).
+
+Random ``DesiredState`` values are built from ``DesiredDeployment`` directly (valid ranges and SKUs,
+names from a two-letter alphabet so that they collide with live names, previous names, absent
+states, ignored fields, sensitive values, prune settings), and random live lists are raw API dicts
+(hardware as a list or a string, defaulted fields sometimes omitted). Properties:
+
+- plan is deterministic, and its JSON reads back to an equal Plan;
+- apply, then observe and plan again: the plan is empty (STYLE C.16, level-based reconciliation);
+- a plan with nothing but noops makes no API call at all, and a second plan+apply makes no mutating call.
+
+Apply runs through a real ``RunComfyClient`` over ``httpx.MockTransport`` in front of a small fake of
+the deployments API. Settings are derandomized, so every run tries the same examples.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
+
+from reconciler.diagnostics import Location
+from reconciler.engine import apply, build, live, observe
+from reconciler.engine.plan import Action, Plan
+from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.manifest.model import PruneSettings, SettingsSpec
+from reconciler.runcomfy import catalog
+from reconciler.runcomfy.client import DEPLOYMENTS, RunComfyClient
+from reconciler.runcomfy.http import build_http_client
+from reconciler.runcomfy.ratelimit import TokenBucket
+
+BASE = "https://api.fake.test"
+MUTATING = ("POST", "PATCH", "DELETE")
+
+FAST = settings(
+    derandomize=True, database=None, deadline=None, max_examples=100,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+APPLY = settings(FAST, max_examples=100)
+
+
+# -- the fake API ------------------------------------------------------------------------------
+
+
+class FakeDeploymentsApi:
+    """In-memory deployments API: hardware answered as a one-element list, PATCH requires ``name``.
+
+    Records every request as ``(method, path, json)``. Omitted fields of seeded records stay
+    omitted in list answers (as the API may omit defaulted fields); creates fill the API defaults.
+    """
+
+    def __init__(self, records: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.records: dict[str, dict[str, Any]] = {r["id"]: copy.deepcopy(dict(r)) for r in records}
+        self.calls: list[tuple[str, str, Any]] = []
+        self._next_id = 0
+
+    @property
+    def mutating_calls(self) -> list[tuple[str, str, Any]]:
+        return [c for c in self.calls if c[0] in MUTATING]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        self.calls.append((request.method, request.url.path, body))
+        path, method = request.url.path, request.method
+        if path == DEPLOYMENTS and method == "GET":
+            return httpx.Response(200, json=[self._view(r) for r in self.records.values()])
+        if path == DEPLOYMENTS and method == "POST":
+            self._next_id += 1
+            record = {
+                "id": f"new-{self._next_id}", "min_instances": 0, "max_instances": 1, "queue_size": 1,
+                "keep_warm_duration_in_seconds": 60, "hardware": [catalog.DEFAULT_HARDWARE], **body, "is_enabled": True,
+            }
+            self.records[record["id"]] = record
+            return httpx.Response(201, json=self._view(record))
+        record = self.records.get(path.removeprefix(DEPLOYMENTS + "/"))
+        if record is None:
+            return _error(404, 404001, "Deployment not found")
+        if method == "PATCH":
+            if "name" not in body:
+                return _error(422, 422001, "Deployment name is required")
+            if "workflow_id" in body:
+                return _error(422, 422001, "workflow_id cannot be changed")
+            record.update(body)
+            return httpx.Response(200, json=self._view(record))
+        if method == "DELETE":
+            del self.records[record["id"]]
+            return httpx.Response(200, json={"id": record["id"]})
+        return _error(405, 405001, "method not allowed")
+
+    @staticmethod
+    def _view(record: Mapping[str, Any]) -> dict[str, Any]:
+        out = {**copy.deepcopy(dict(record)), "status": "ready"}
+        if isinstance(out.get("hardware"), str):
+            out["hardware"] = [out["hardware"]]
+        return out
+
+
+def _error(status: int, code: int, message: str) -> httpx.Response:
+    return httpx.Response(status, json={"error_code": code, "error_message": message})
+
+
+def _no_sleep(seconds: float) -> None:
+    raise AssertionError(f"tried to sleep {seconds}s")
+
+
+def client_for(fake: FakeDeploymentsApi) -> RunComfyClient:
+    http = build_http_client(base_url=BASE, token="test-token-0000", transport=httpx.MockTransport(fake.handle))
+    return RunComfyClient(http, limiter=TokenBucket(1e6, 1_000_000, sleep=_no_sleep), sleep=_no_sleep)
+
+
+# -- strategies --------------------------------------------------------------------------------
+
+names = st.text(alphabet="ab", min_size=1, max_size=2)
+workflow_ids = st.sampled_from(["wf-1", "wf-1", "wf-1", "wf-2"])  # mostly equal: more updates than replaces
+versions = st.sampled_from(["v1", "v2"])
+hardware = st.sampled_from(catalog.HARDWARE_SKUS)
+keep_warm = st.sampled_from([0, 60, 300])
+
+
+@st.composite
+def desired_fields(draw: st.DrawFn) -> dict[str, Any]:
+    low = draw(st.integers(0, 3))
+    return {
+        "workflow_id": draw(workflow_ids),
+        "workflow_version": draw(versions),
+        "hardware": draw(hardware),
+        "min_instances": low,
+        "max_instances": draw(st.integers(max(1, low), 5)),
+        "queue_size": draw(st.integers(1, 3)),
+        "keep_warm_duration_in_seconds": draw(keep_warm),
+        "is_enabled": draw(st.booleans()),
+    }
+
+
+@st.composite
+def desired_deployments(draw: st.DrawFn, name: str, declared: frozenset[str]) -> DesiredDeployment:
+    return DesiredDeployment(
+        name=name,
+        fields=draw(desired_fields()),
+        source=Location(f"manifests/{name}.yaml", 1, 1),
+        # the loader refuses a previous name that another manifest declares (load._deployments)
+        previous_names=tuple(draw(st.lists(names.filter(lambda n: n not in declared), max_size=2, unique=True))),
+        state=draw(st.sampled_from(["present", "present", "present", "absent"])),
+        ignore_changes=frozenset(draw(st.sets(st.sampled_from(catalog.MANAGED_FIELDS), max_size=2))),
+        sensitive_fields=frozenset(draw(st.sets(st.sampled_from(["workflow_version"]), max_size=1))),
+    )
+
+
+@st.composite
+def desired_states(draw: st.DrawFn) -> DesiredState:
+    chosen = draw(st.lists(names, max_size=5, unique=True))
+    deployments = tuple(draw(desired_deployments(n, frozenset(chosen))) for n in chosen)
+    prune = draw(
+        st.one_of(
+            st.just(PruneSettings()),
+            st.builds(
+                PruneSettings,
+                enabled=st.just(True),
+                match=st.lists(st.sampled_from(["a*", "b*", "*", "ab"]), min_size=1, max_size=2),
+                action=st.sampled_from(["delete", "pause"]),
+            ),
+        )
+    )
+    return DesiredState(
+        deployments=deployments, presets={}, settings=SettingsSpec(prune=prune), files=("manifests",)
+    )
+
+
+@st.composite
+def live_lists(draw: st.DrawFn, unique_names: bool | None = None) -> list[dict[str, Any]]:
+    # duplicate live names are legal (the API allows them) but a manifest naming one is a plan error
+    unique = draw(st.sampled_from([True, True, True, False])) if unique_names is None else unique_names
+    out = []
+    for index, name in enumerate(draw(st.lists(names, max_size=5, unique=unique))):
+        fields = draw(desired_fields())
+        sku = fields.pop("hardware")
+        record: dict[str, Any] = {"id": f"id-{index}", "name": name, **fields}
+        record["hardware"] = draw(st.sampled_from([[sku], sku]))
+        defaulted = [k for k, v in live.API_DEFAULTS.items() if live.normalize_hardware(record[k]) == v]
+        for omitted in draw(st.sets(st.sampled_from(defaulted))) if defaulted else ():
+            del record[omitted]  # the API may omit a field that holds its default
+        out.append(record)
+    return out
+
+
+def secrets_of(desired: DesiredState) -> dict[str, dict[str, Any]]:
+    return {d.name: {f: d.fields[f] for f in d.sensitive_fields} for d in desired.deployments}
+
+
+def absent_with_live_previous_name(desired: DesiredState, raw: list[dict[str, Any]]) -> bool:
+    """Whether an absent manifest's name and one of its previous names are both live (one plan deletes one)."""
+    live_names = {r["name"] for r in raw}
+    return any(
+        d.is_absent and d.name in live_names and live_names.intersection(d.previous_names)
+        for d in desired.deployments
+    )
+
+
+def plan_of(desired: DesiredState, raw: list[dict[str, Any]]) -> tuple[Plan, list[Any]]:
+    return build.build_plan(desired, live.from_api_list(raw), build.PlanOptions(allow_replace=True))
+
+
+# -- properties --------------------------------------------------------------------------------
+
+
+@FAST
+@given(desired=desired_states(), raw=live_lists(), seed=st.randoms(use_true_random=False))
+def test_plan_is_deterministic(desired: DesiredState, raw: list[dict[str, Any]], seed: Any) -> None:
+    first, first_problems = plan_of(desired, raw)
+    shuffled = list(copy.deepcopy(raw))
+    seed.shuffle(shuffled)  # the API's list order must not matter
+    second, second_problems = plan_of(desired, shuffled)
+    assert first == second
+    assert first.to_json() == second.to_json()
+    assert first_problems == second_problems
+    assert [(c.name, c.id or "") for c in first.changes] == sorted((c.name, c.id or "") for c in first.changes)
+
+
+@FAST
+@given(desired=desired_states(), raw=live_lists())
+def test_plan_json_round_trips(desired: DesiredState, raw: list[dict[str, Any]]) -> None:
+    plan, _ = plan_of(desired, raw)
+    again = Plan.from_dict(json.loads(plan.to_json()))
+    assert again == plan
+    assert again.to_json() == plan.to_json()
+
+
+@APPLY
+@given(desired=desired_states(), raw=live_lists())
+def test_apply_then_plan_is_empty_and_a_second_apply_makes_no_mutating_call(
+    desired: DesiredState, raw: list[dict[str, Any]]
+) -> None:
+    fake = FakeDeploymentsApi(raw)
+    client = client_for(fake)
+    plan, problems = build.build_plan(desired, observe.observe(client), build.PlanOptions(allow_replace=True))
+    assume(not problems)
+    assume(not absent_with_live_previous_name(desired, raw))  # known bug, see the xfail test below
+    for action in sorted({c.action.value for c in plan.pending}):
+        event(f"plan has a {action}")  # --hypothesis-show-statistics shows the mix
+
+    report = apply.execute(plan, client=client, secrets=secrets_of(desired))
+    assert not report.failed, report.to_json()
+    assert [o.name for o in report.changes] == [c.name for c in apply.execution_order(plan)]
+
+    again, problems = build.build_plan(desired, observe.observe(client), build.PlanOptions(allow_replace=True))
+    assert problems == []
+    assert again.is_empty, [(c.name, c.action.value, c.diff) for c in again.pending]
+
+    fake.calls.clear()
+    second = apply.execute(again, client=client, secrets=secrets_of(desired))
+    assert fake.mutating_calls == []
+    assert fake.calls == []  # nothing applied, so not even the read-back list
+    assert second.changes == [] and not second.failed
+
+
+@APPLY
+@given(desired=desired_states(), raw=live_lists())
+def test_a_plan_of_only_noops_makes_no_call(desired: DesiredState, raw: list[dict[str, Any]]) -> None:
+    plan, _ = plan_of(desired, raw)
+    noops = plan.model_copy(update={"changes": [c for c in plan.changes if c.action is Action.NOOP]})
+    assert noops.is_empty
+    fake = FakeDeploymentsApi(raw)
+    report = apply.execute(noops, client=client_for(fake), secrets={})
+    assert fake.calls == []
+    assert report.changes == [] and not report.failed
+
+
+@FAST
+@given(raw=live_lists(unique_names=True))
+def test_manifests_mirroring_live_plan_nothing(raw: list[dict[str, Any]]) -> None:
+    """Desired state written from live essences (whatever shape the API used) is in sync."""
+    # an omitted hardware reads back as [] instead of the default: the xfail in test_diff.py
+    assume(all("hardware" in r for r in raw))
+    current = live.from_api_list(raw)
+    desired = DesiredState(
+        deployments=tuple(
+            DesiredDeployment(
+                name=d.name,
+                fields=dict(d.fields),
+                source=Location("m.yaml", 1, 1),
+            )
+            for d in current
+        ),
+        presets={}, settings=SettingsSpec(), files=("m.yaml",),
+    )
+    plan, problems = build.build_plan(desired, current)
+    assert problems == []
+    assert plan.is_empty, [(c.name, c.diff) for c in plan.pending]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: an absent manifest deletes the live deployment under its name, and the next plan deletes "
+    "the one under a previous name (engine/match.py _find): apply then plan is not empty",
+)
+def test_absent_with_a_live_previous_name_converges_in_one_apply() -> None:
+    spec = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": ["AMPERE_48"]}
+    fake = FakeDeploymentsApi([{"id": "id-a", "name": "a", **spec}, {"id": "id-b", "name": "b", **spec}])
+    client = client_for(fake)
+    desired = DesiredState(
+        deployments=(
+            DesiredDeployment(name="a", fields={**live.API_DEFAULTS, "workflow_id": "wf-1", "workflow_version": "v1"},
+                              source=Location("a.yaml", 1, 1), previous_names=("b",), state="absent"),
+        ),
+        presets={}, settings=SettingsSpec(), files=("a.yaml",),
+    )
+    first, problems = build.build_plan(desired, observe.observe(client))
+    assert problems == [] and [(c.name, c.action) for c in first.pending] == [("a", Action.DELETE)]
+    assert not apply.execute(first, client=client).failed
+    again, problems = build.build_plan(desired, observe.observe(client))
+    assert problems == []
+    assert again.is_empty, [(c.name, c.id, c.action.value) for c in again.pending]  # today: ('b', 'id-b', 'delete')
