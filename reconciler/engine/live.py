@@ -44,7 +44,7 @@ def essence(obj: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name in catalog.MANAGED_FIELDS:
         value = obj.get(name)
-        if value is None:
+        if value is None or value == []:  # the wire model turns an omitted hardware into []
             value = API_DEFAULTS.get(name)
         result[name] = normalize_hardware(value) if name == "hardware" else value
     return result

@@ -79,6 +79,15 @@ def _find(
     if len(same_name) > 1:
         return None, None, _ambiguous(want, want.name, same_name)
     if same_name:
+        also_live = [old for old in want.previous_names if by_name.get(old)]
+        if want.is_absent and also_live:
+            # deleting one now and the other on the next run would not converge in one apply
+            return None, None, Diagnostic(
+                f"both {want.name!r} and its previous name {also_live[0]!r} are live; state: absent is ambiguous",
+                want.source,
+                "metadata.previous_names",
+                f"pin the one to delete with metadata.id, or remove {also_live[0]!r} from previous_names",
+            )
         return same_name[0], None, None
     for old in want.previous_names:
         candidates = by_name.get(old, [])

@@ -114,11 +114,6 @@ def test_essence_keys_follow_managed_field_order() -> None:
     assert tuple(live.essence(shuffled)) == catalog.MANAGED_FIELDS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: wire.Deployment turns an omitted hardware into [] and live.essence keeps [] instead of "
-    "filling the API default (reconciler/engine/live.py essence: treat [] like None)",
-)
 def test_essence_of_an_omitted_hardware_after_the_wire_model_is_the_api_default() -> None:
     from reconciler.runcomfy import wire
 
@@ -246,10 +241,6 @@ def test_field_diff_is_a_plain_named_tuple() -> None:
     assert (item.field, item.before, item.after) == ("queue_size", 1, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: same as above, seen from plan: live that omits hardware (the default) diffs as [] -> AMPERE_48",
-)
 def test_plan_against_live_that_omits_a_default_hardware_is_empty() -> None:
     from reconciler.diagnostics import Location
     from reconciler.engine import build

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
 from typing import Any
 
-import httpx
-import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+from support.fake_api import FakeDeploymentsApi, client_for
 
 from reconciler.diagnostics import Location
 from reconciler.engine import apply, build, live, observe
@@ -31,11 +29,7 @@ from reconciler.engine.plan import Action, Plan
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import PruneSettings, SettingsSpec
 from reconciler.runcomfy import catalog
-from reconciler.runcomfy.client import DEPLOYMENTS, RunComfyClient
-from reconciler.runcomfy.http import build_http_client
-from reconciler.runcomfy.ratelimit import TokenBucket
 
-BASE = "https://api.fake.test"
 MUTATING = ("POST", "PATCH", "DELETE")
 
 FAST = settings(
@@ -43,75 +37,6 @@ FAST = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 APPLY = settings(FAST, max_examples=100)
-
-
-# -- the fake API ------------------------------------------------------------------------------
-
-
-class FakeDeploymentsApi:
-    """In-memory deployments API: hardware answered as a one-element list, PATCH requires ``name``.
-
-    Records every request as ``(method, path, json)``. Omitted fields of seeded records stay
-    omitted in list answers (as the API may omit defaulted fields); creates fill the API defaults.
-    """
-
-    def __init__(self, records: Iterable[Mapping[str, Any]] = ()) -> None:
-        self.records: dict[str, dict[str, Any]] = {r["id"]: copy.deepcopy(dict(r)) for r in records}
-        self.calls: list[tuple[str, str, Any]] = []
-        self._next_id = 0
-
-    @property
-    def mutating_calls(self) -> list[tuple[str, str, Any]]:
-        return [c for c in self.calls if c[0] in MUTATING]
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
-        self.calls.append((request.method, request.url.path, body))
-        path, method = request.url.path, request.method
-        if path == DEPLOYMENTS and method == "GET":
-            return httpx.Response(200, json=[self._view(r) for r in self.records.values()])
-        if path == DEPLOYMENTS and method == "POST":
-            self._next_id += 1
-            record = {
-                "id": f"new-{self._next_id}", "min_instances": 0, "max_instances": 1, "queue_size": 1,
-                "keep_warm_duration_in_seconds": 60, "hardware": [catalog.DEFAULT_HARDWARE], **body, "is_enabled": True,
-            }
-            self.records[record["id"]] = record
-            return httpx.Response(201, json=self._view(record))
-        record = self.records.get(path.removeprefix(DEPLOYMENTS + "/"))
-        if record is None:
-            return _error(404, 404001, "Deployment not found")
-        if method == "PATCH":
-            if "name" not in body:
-                return _error(422, 422001, "Deployment name is required")
-            if "workflow_id" in body:
-                return _error(422, 422001, "workflow_id cannot be changed")
-            record.update(body)
-            return httpx.Response(200, json=self._view(record))
-        if method == "DELETE":
-            del self.records[record["id"]]
-            return httpx.Response(200, json={"id": record["id"]})
-        return _error(405, 405001, "method not allowed")
-
-    @staticmethod
-    def _view(record: Mapping[str, Any]) -> dict[str, Any]:
-        out = {**copy.deepcopy(dict(record)), "status": "ready"}
-        if isinstance(out.get("hardware"), str):
-            out["hardware"] = [out["hardware"]]
-        return out
-
-
-def _error(status: int, code: int, message: str) -> httpx.Response:
-    return httpx.Response(status, json={"error_code": code, "error_message": message})
-
-
-def _no_sleep(seconds: float) -> None:
-    raise AssertionError(f"tried to sleep {seconds}s")
-
-
-def client_for(fake: FakeDeploymentsApi) -> RunComfyClient:
-    http = build_http_client(base_url=BASE, token="test-token-0000", transport=httpx.MockTransport(fake.handle))
-    return RunComfyClient(http, limiter=TokenBucket(1e6, 1_000_000, sleep=_no_sleep), sleep=_no_sleep)
 
 
 # -- strategies --------------------------------------------------------------------------------
@@ -193,15 +118,6 @@ def secrets_of(desired: DesiredState) -> dict[str, dict[str, Any]]:
     return {d.name: {f: d.fields[f] for f in d.sensitive_fields} for d in desired.deployments}
 
 
-def absent_with_live_previous_name(desired: DesiredState, raw: list[dict[str, Any]]) -> bool:
-    """Whether an absent manifest's name and one of its previous names are both live (one plan deletes one)."""
-    live_names = {r["name"] for r in raw}
-    return any(
-        d.is_absent and d.name in live_names and live_names.intersection(d.previous_names)
-        for d in desired.deployments
-    )
-
-
 def plan_of(desired: DesiredState, raw: list[dict[str, Any]]) -> tuple[Plan, list[Any]]:
     return build.build_plan(desired, live.from_api_list(raw), build.PlanOptions(allow_replace=True))
 
@@ -240,7 +156,6 @@ def test_apply_then_plan_is_empty_and_a_second_apply_makes_no_mutating_call(
     client = client_for(fake)
     plan, problems = build.build_plan(desired, observe.observe(client), build.PlanOptions(allow_replace=True))
     assume(not problems)
-    assume(not absent_with_live_previous_name(desired, raw))  # known bug, see the xfail test below
     for action in sorted({c.action.value for c in plan.pending}):
         event(f"plan has a {action}")  # --hypothesis-show-statistics shows the mix
 
@@ -275,8 +190,6 @@ def test_a_plan_of_only_noops_makes_no_call(desired: DesiredState, raw: list[dic
 @given(raw=live_lists(unique_names=True))
 def test_manifests_mirroring_live_plan_nothing(raw: list[dict[str, Any]]) -> None:
     """Desired state written from live essences (whatever shape the API used) is in sync."""
-    # an omitted hardware reads back as [] instead of the default: the xfail in test_diff.py
-    assume(all("hardware" in r for r in raw))
     current = live.from_api_list(raw)
     desired = DesiredState(
         deployments=tuple(
@@ -294,12 +207,8 @@ def test_manifests_mirroring_live_plan_nothing(raw: list[dict[str, Any]]) -> Non
     assert plan.is_empty, [(c.name, c.diff) for c in plan.pending]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an absent manifest deletes the live deployment under its name, and the next plan deletes "
-    "the one under a previous name (engine/match.py _find): apply then plan is not empty",
-)
-def test_absent_with_a_live_previous_name_converges_in_one_apply() -> None:
+def test_absent_with_both_its_name_and_a_previous_name_live_is_a_plan_error() -> None:
+    """Deleting one now and the other on the next run would not converge: refuse and say how to pin."""
     spec = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": ["AMPERE_48"]}
     fake = FakeDeploymentsApi([{"id": "id-a", "name": "a", **spec}, {"id": "id-b", "name": "b", **spec}])
     client = client_for(fake)
@@ -310,9 +219,8 @@ def test_absent_with_a_live_previous_name_converges_in_one_apply() -> None:
         ),
         presets={}, settings=SettingsSpec(), files=("a.yaml",),
     )
-    first, problems = build.build_plan(desired, observe.observe(client))
-    assert problems == [] and [(c.name, c.action) for c in first.pending] == [("a", Action.DELETE)]
-    assert not apply.execute(first, client=client).failed
-    again, problems = build.build_plan(desired, observe.observe(client))
-    assert problems == []
-    assert again.is_empty, [(c.name, c.id, c.action.value) for c in again.pending]  # today: ('b', 'id-b', 'delete')
+    _plan, problems = build.build_plan(desired, observe.observe(client))
+    assert [p.format() for p in problems] == [
+        "a.yaml:1:1: metadata.previous_names: both 'a' and its previous name 'b' are live; state: absent is "
+        "ambiguous (hint: pin the one to delete with metadata.id, or remove 'b' from previous_names)"
+    ]
