@@ -46,6 +46,10 @@ class Document:
         return self.key_positions.get(tuple(key_path)) or self.locate(key_path)
 
 
+_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's composer when PyYAML was built with it (about 7x faster); the pure-Python one otherwise."""
+
+
 class _Constructor(yaml.constructor.SafeConstructor):
     """Safe YAML types; the position index is built separately from the same nodes."""
 
@@ -116,8 +120,12 @@ def parse_documents(text: str, path: str) -> tuple[list[Document], list[Diagnost
     problems: list[Diagnostic] = []
     documents: list[Document] = []
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.YAMLError as exc:
+        try:  # the pure-Python parser words its errors better (tabs, what it expected): ask it again
+            list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        except yaml.YAMLError as detailed:
+            exc = detailed
         return [], [_yaml_error(path, exc)]
     for index, node in enumerate(nodes):
         if node is None:

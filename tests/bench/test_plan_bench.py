@@ -9,7 +9,7 @@ Run on demand (the default run deselects the ``bench`` marker)::
 request (through ``RunComfyClient`` over an ``httpx.MockTransport`` serving a pre-encoded body, so
 the fake's own work is not counted), normalising live state, ``build_plan`` and rendering text, JSON
 and Markdown. It asserts exactly one HTTP request and that observe + build_plan + render stays
-under 1 s of CPU. Manifest YAML parsing is reported separately and bounded separately.
+under 1 s of CPU, and so does the whole path with manifest loading included.
 ``test_cli_plan_over_1000_deployments_makes_one_request`` runs the real command against the
 embedded emulator and counts the requests the client sends.
 """
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.bench
 
 COUNT = 1_000
 CPU_BUDGET_SECONDS = 1.0
-LOAD_CPU_BUDGET_SECONDS = 5.0  # YAML parsing with positions is reported apart; this only catches a blow-up
+TOTAL_CPU_BUDGET_SECONDS = 1.0  # the whole plan, manifests included (libyaml's composer keeps loading ~0.5 s)
 T = TypeVar("T")
 
 
@@ -150,7 +150,8 @@ def test_plan_core_path_over_1000_deployments(tmp_path: Path) -> None:
     assert [c.action for c in plan.changes if c.name == "svc-0001"] == [Action.REPLACE]
     assert fake.requests == [("GET", DEPLOYMENTS)], "plan must read live state with exactly one request"
     assert plan_cpu < CPU_BUDGET_SECONDS, f"observe + build_plan + render took {plan_cpu:.3f}s of CPU"
-    assert figures["load manifests (YAML + models)"][0] < LOAD_CPU_BUDGET_SECONDS
+    total_cpu = figures["load manifests (YAML + models)"][0] + plan_cpu
+    assert total_cpu < TOTAL_CPU_BUDGET_SECONDS, f"the whole plan took {total_cpu:.3f}s of CPU"
 
 
 def test_cli_plan_over_1000_deployments_makes_one_request(
