@@ -1,0 +1,208 @@
+"""``comfyops run DEPLOYMENT``: submit one inference request with a preset and ``--set`` values.
+
+Effectful shell. The overrides are the preset (with its ``extends``) merged with ``--set`` values
+(``NODE.INPUT=VALUE``: split on the last ``.`` so ``68:8.seed`` works; VALUE is JSON when it parses,
+else a string), checked against the deployment's ``workflow_file`` and object_info when the manifest
+names one, then submitted exactly once. With ``--wait`` it polls to the end (Ctrl-C or ``--timeout``
+cancels the request), downloads every output into ``--out`` and lists the files; ``--format json``
+prints one JSON document for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli.context import AppContext
+from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.output import print_diagnostics, scrub
+from reconciler.cli.planning import connect
+from reconciler.diagnostics import Location
+from reconciler.errors import DiagnosticsError, ReconcilerError
+from reconciler.manifest import presets
+from reconciler.manifest.desired import DesiredDeployment, DesiredState, ResolvedOverrides
+from reconciler.runcomfy import errors, retry, wire
+from reconciler.runcomfy.client import RunComfyClient
+from reconciler.smoke import polling
+from reconciler.smoke.progress import LineProgress
+from reconciler.workflow.validate import validate_overrides
+
+SET_LOCATION = Location("--set")
+
+
+def parse_set(text: str) -> tuple[str, str, Any]:
+    """``NODE.INPUT=VALUE`` as (node, input, value); the node may contain ``:`` and ``.`` (last ``.`` splits)."""
+    target, sep, raw = text.partition("=")
+    node, dot, name = target.rpartition(".")
+    if not sep or not dot or not node or not name:
+        raise click.BadParameter(f"{text!r} is not NODE.INPUT=VALUE (e.g. 3.seed=42 or 68:8.text=hello)")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return node, name, value
+
+
+def overrides_for(desired: DesiredState, preset: str | None, sets: tuple[str, ...]) -> ResolvedOverrides:
+    """The preset's merged overrides (with extends), then ``--set`` values on top."""
+    layers: list[ResolvedOverrides] = []
+    if preset is not None:
+        if preset not in desired.presets:
+            problem = presets.unknown_preset(preset, desired.presets, None, "--preset")
+            raise ReconcilerError(problem.message, problem.hint)
+        try:
+            layers.append(presets.resolve(preset, desired.presets))
+        except presets.PresetError as exc:
+            raise DiagnosticsError([exc.diagnostic], exc.diagnostic.message) from exc
+    values: dict[str, dict[str, Any]] = {}
+    for node, name, value in (parse_set(s) for s in sets):
+        values.setdefault(node, {})[name] = value
+    locations = {(n, i): SET_LOCATION for n, ins in values.items() for i in ins}
+    layers.append(ResolvedOverrides(values, locations))
+    return presets.merge(layers)
+
+
+def find_live(
+    client: RunComfyClient, desired: DesiredState, name: str
+) -> tuple[wire.Deployment, DesiredDeployment | None]:
+    """The live deployment for a manifest name, a live id or a live name (one list call)."""
+    live = client.list_deployments()
+    declared = desired.deployment(name)
+    if declared is not None:
+        matches = [d for d in live if d.id == declared.pinned_id] if declared.pinned_id else [
+            d for d in live if d.name == name]
+        if len(matches) == 1:
+            return matches[0], declared
+        if matches:
+            raise ReconcilerError(f"{len(matches)} live deployments are named {name!r}", "pin one with metadata.id")
+        raise ReconcilerError(f"deployment {name!r} is declared but not deployed", "run `comfyops apply` first")
+    for deployment in live:
+        if name in (deployment.id, deployment.name):
+            return deployment, desired.deployment(deployment.name)
+    raise ReconcilerError(
+        f"no deployment {name!r}: not a manifest name, nor a live deployment id or name",
+        f"declared: {', '.join(d.name for d in desired.deployments) or 'none'}",
+    )
+
+
+@click.command("run")
+@click.argument("deployment")
+@files_option
+@click.option("--preset", metavar="NAME", help="An OverridePreset (its extends are merged first).")
+@click.option("--set", "sets", multiple=True, metavar="NODE.INPUT=VALUE",
+              help="Override one input (repeatable; VALUE is JSON when it parses, else a string).")
+@click.option("--wait", is_flag=True, help="Wait for the result and download the outputs.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder "
+              "(default ./outputs/<request_id>/).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True,
+              help="With --wait: cancel the request after this many seconds.")
+@click.pass_obj
+def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: str | None, sets: tuple[str, ...],
+            wait: bool, out: Path | None, fmt: str, timeout: float) -> int:
+    """Submit one request to DEPLOYMENT (a manifest name or a live id) and optionally wait for it."""
+    desired = load_desired(files)
+    merged = overrides_for(desired, preset, sets)
+    client = connect(app, desired)
+    live, declared = find_live(client, desired, deployment)
+    _validate(merged, declared)
+    secrets = _secrets(desired, merged)
+    rid = _submit(client, live, merged)
+    summary: dict[str, Any] = {"deployment": live.name, "deployment_id": live.id, "request_id": rid,
+                               "status": "submitted"}
+    if fmt == "text":
+        click.echo(f"Submitted request {rid} to {live.name} ({live.id}).")
+    if wait:
+        summary.update(_wait(client, live.id, rid, timeout=timeout, out=out))
+        if fmt == "text":
+            click.echo(scrub(_describe(summary), secrets))
+    if fmt == "json":
+        click.echo(scrub(json.dumps(summary, indent=2), secrets))
+    return 0 if summary["status"] in ("submitted", "succeeded") else 1
+
+
+def _validate(merged: ResolvedOverrides, declared: DesiredDeployment | None) -> None:
+    if declared is None or declared.workflow is None:
+        return
+    problems = validate_overrides(merged.values, declared.workflow, object_info=declared.object_info,
+                                  locate=merged.locate, context="overrides")
+    print_diagnostics(problems)
+    errors_found = [p for p in problems if p.is_error]
+    if errors_found:
+        raise DiagnosticsError(problems, f"overrides do not fit {declared.workflow_file}: nothing was submitted")
+
+
+def _submit(client: RunComfyClient, live: wire.Deployment, merged: ResolvedOverrides) -> str:
+    overrides = {node: {"inputs": inputs} for node, inputs in merged.values.items()}
+    try:
+        return client.submit_inference(live.id, overrides=overrides or None).request_id
+    except errors.ApiError as error:
+        if retry.may_have_landed(error):
+            error.amend(note="it may have been queued; not resubmitted, so check before running again")
+        raise
+
+
+def _wait(client: RunComfyClient, deployment_id: str, rid: str, *, timeout: float, out: Path | None) -> dict[str, Any]:
+    pacer = polling.Pacer()
+    progress = LineProgress(sys.stderr)
+    try:
+        polling.wait_for(client, deployment_id, rid, deadline=pacer.now() + timeout, policy=polling.PollPolicy(),
+                         pacer=pacer, on_status=lambda s: progress.update(rid, s.status))
+    except polling.TimedOut:
+        outcome = polling.cancel_quietly(client, deployment_id, rid)
+        return {"status": "timeout", "errors": [f"no result after {timeout:g}s; request cancel: {outcome}"]}
+    except KeyboardInterrupt:
+        outcome = polling.cancel_quietly(client, deployment_id, rid)
+        click.echo(f"Interrupted: request {rid} cancel: {outcome}", err=True)
+        raise
+    result = client.request_result(deployment_id, rid)
+    folder = out or Path("outputs") / _safe(rid)
+    files = save_outputs(client, result, folder) if result.succeeded else []
+    return {"status": result.status, "errors": [e.message or (e.type or "error") for e in result.error],
+            "files": [str(f) for f in files]}
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".") or "output"
+
+
+def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Path) -> list[Path]:
+    """Download every output file (and write every text output) into ``folder``; the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for node_id, channels in result.outputs.items():
+        for channel, items in channels.items():
+            for index, item in enumerate(items):
+                default = f"{node_id}_{channel}_{index + 1}"
+                if isinstance(item, str):
+                    target, data = folder / f"{_safe(default)}.txt", item.encode()
+                elif isinstance(item.get("url"), str):
+                    target, data = folder / _safe(str(item.get("filename") or default)), client.download(item["url"])
+                else:
+                    continue
+                if target in written:
+                    target = target.with_name(f"{_safe(node_id)}_{target.name}")
+                target.write_bytes(data)
+                written.append(target)
+    return written
+
+
+def _describe(summary: dict[str, Any]) -> str:
+    lines = [f"Request {summary['request_id']}: {summary['status']}"]
+    lines += [f"  error: {e}" for e in summary.get("errors", [])]
+    lines += [f"  {f}" for f in summary.get("files", [])]
+    return "\n".join(lines)
+
+
+def _secrets(desired: DesiredState, merged: ResolvedOverrides) -> frozenset[str]:
+    found = set(desired.secret_values)
+    for node, name in merged.sensitive_inputs:
+        value = merged.values.get(node, {}).get(name)
+        if isinstance(value, str) and len(value) >= 4:
+            found.add(value)
+    return frozenset(found)

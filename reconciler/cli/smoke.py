@@ -1,0 +1,66 @@
+"""``comfyops smoke``: run the smoke tests of the manifests' deployments against live RunComfy.
+
+Effectful shell: loads manifests, connects, calls :func:`reconciler.smoke.runner.run_smoke`, prints
+the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passed or was skipped,
+1 when anything failed or errored, 130 after Ctrl-C (every in-flight request is cancelled first).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.context import AppContext
+from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.output import scrub
+from reconciler.cli.planning import connect
+from reconciler.errors import ReconcilerError
+from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.smoke import progress as smoke_progress
+from reconciler.smoke import render as smoke_render
+from reconciler.smoke import runner
+
+
+def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeployment]:
+    """Deployments with ``spec.smoke`` (all, or those matching a ``--target`` glob, smoke or not)."""
+    if not targets:
+        return [d for d in desired.deployments if d.smoke is not None]
+    chosen = [d for d in desired.deployments if any(fnmatch.fnmatchcase(d.name, t) for t in targets)]
+    if not chosen:
+        names = ", ".join(d.name for d in desired.deployments) or "none"
+        raise ReconcilerError(f"no deployment matches --target {' '.join(targets)}", f"declared deployments: {names}")
+    return chosen
+
+
+@click.command("smoke")
+@files_option
+@click.option("--target", "targets", multiple=True, metavar="NAME",
+              help="Only deployments whose name matches (repeatable; globs like media-*).")
+@click.option("--junit", "junit", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML here.")
+@click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 64), default=runner.DEFAULT_CONCURRENCY, show_default=True,
+              help="Smoke tests run at once (all share the client's rate limit).")
+@click.pass_obj
+def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
+            concurrency: int) -> int:
+    """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
+    desired = load_desired(files)
+    chosen = select(desired, targets)
+    if not chosen:
+        click.echo("No deployment declares spec.smoke; nothing to test.", err=True)
+        return 0
+    client = connect(app, desired)
+    progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
+    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress)
+    text = scrub(smoke_render.render(report, fmt), desired.secret_values)
+    click.echo(text, nl=not text.endswith("\n"))
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")
+        click.echo(f"Wrote JUnit XML to {junit}", err=True)
+    if report.interrupted:
+        raise KeyboardInterrupt
+    return 0 if report.ok else 1

@@ -1,0 +1,109 @@
+"""A :class:`SmokeReport` as text, JSON, Markdown (PR comments, job summaries) or JUnit XML.
+
+Pure: each renderer takes the frozen report and returns a string; nothing is printed or written
+here, and the report is never modified. The summary sentence comes from ``SmokeReport.summary`` so
+every format says it the same way. JUnit has one ``testcase`` per deployment: ``failure`` for fail,
+``error`` for error, ``skipped`` for skipped. Secrets are scrubbed by the caller on the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+from reconciler.smoke.report import DeploymentResult, SmokeReport, SmokeStatus
+
+FORMATS = ("text", "json", "markdown")
+
+_TEXT_LABEL = {
+    SmokeStatus.PASS: "PASS", SmokeStatus.FAIL: "FAIL", SmokeStatus.ERROR: "ERROR", SmokeStatus.SKIPPED: "SKIP",
+}
+_MD_LABEL = {
+    SmokeStatus.PASS: "✅ pass", SmokeStatus.FAIL: "❌ fail", SmokeStatus.ERROR: "⚠️ error",
+    SmokeStatus.SKIPPED: "⏭️ skipped",
+}
+
+
+def render(report: SmokeReport, fmt: str) -> str:
+    """The report in ``fmt`` (``text``, ``json`` or ``markdown``)."""
+    renderers: dict[str, Callable[[SmokeReport], str]] = {"text": text, "json": as_json, "markdown": markdown}
+    if fmt not in renderers:
+        raise ValueError(f"unknown smoke report format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return renderers[fmt](report)
+
+
+def _duration(result: DeploymentResult) -> str:
+    return "" if result.duration_seconds is None else f"{result.duration_seconds:.1f}s"
+
+
+def text(report: SmokeReport) -> str:
+    """Plain text: one line per deployment, its problem checks indented below, then the summary."""
+    width = max((len(r.name) for r in report.results), default=0)
+    lines: list[str] = []
+    for r in report.results:
+        meta = ", ".join(p for p in (_duration(r), f"request {r.request_id}" if r.request_id else "") if p)
+        lines.append(f"{_TEXT_LABEL[r.status]:<5} {r.name:<{width}}  {r.reason}" + (f"  ({meta})" if meta else ""))
+        for check in r.failed_checks()[1:] if r.status.is_problem else ():
+            lines.append(f"      - {check.name}: {check.message}")
+        if r.cleanup:
+            lines.append(f"      assets: {r.cleanup}")
+    lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s.")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(report: SmokeReport) -> str:
+    """The versioned JSON document (``format_version`` 1), the only machine contract."""
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _cell(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
+
+
+def markdown(report: SmokeReport) -> str:
+    """A Markdown table for a PR comment or a job summary, with failing checks listed below it."""
+    lines = [
+        "### ComfyOps smoke tests",
+        "",
+        f"**{report.summary()}** in {report.duration_seconds:.1f}s",
+        "",
+        "| Deployment | Result | Duration | Details |",
+        "|---|---|---|---|",
+    ]
+    for r in report.results:
+        lines.append(f"| `{_cell(r.name)}` | {_MD_LABEL[r.status]} | {_duration(r)} | {_cell(r.reason)} |")
+    problems = [r for r in report.results if r.status.is_problem and r.failed_checks()]
+    if problems:
+        lines += ["", "<details><summary>Failed checks</summary>", ""]
+        for r in problems:
+            for check in r.failed_checks():
+                lines.append(f"- `{_cell(r.name)}` {_cell(check.name)}: {_cell(check.message)}")
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def junit(report: SmokeReport, *, suite: str = "comfyops smoke") -> str:
+    """JUnit XML: one testsuite, one testcase per deployment (failure, error or skipped inside)."""
+    counts = report.counts()
+    root = ET.Element("testsuites", name=suite)
+    element = ET.SubElement(
+        root, "testsuite", name=suite, tests=str(len(report.results)), failures=str(counts["fail"]),
+        errors=str(counts["error"]), skipped=str(counts["skipped"]), time=f"{report.duration_seconds:.3f}",
+    )
+    for r in report.results:
+        case = ET.SubElement(element, "testcase", classname="comfyops.smoke", name=r.name,
+                             time=f"{r.duration_seconds or 0.0:.3f}")
+        detail = "\n".join(f"{c.status.value}: {c.name}: {c.message}" for c in r.checks)
+        if r.status is SmokeStatus.FAIL:
+            ET.SubElement(case, "failure", message=r.reason, type="fail").text = detail or r.reason
+        elif r.status is SmokeStatus.ERROR:
+            ET.SubElement(case, "error", message=r.reason, type="error").text = detail or r.reason
+        elif r.status is SmokeStatus.SKIPPED:
+            ET.SubElement(case, "skipped", message=r.reason)
+        out = [f"deployment_id: {r.deployment_id}", f"request_id: {r.request_id}", f"assets: {r.cleanup}"]
+        if r.status is SmokeStatus.PASS and detail:
+            out.append(detail)
+        ET.SubElement(case, "system-out").text = "\n".join(out)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,122 @@
+"""The outcome of smoke tests as plain values: one result per deployment, each with its checks.
+
+Pure, frozen values. Four states (STYLE.md C.20, with ``skipped`` for "not run"): ``pass``; ``fail``
+(a check ran and was false, including a timeout); ``error`` (the test could not be evaluated: the API
+refused or failed, a download failed); ``skipped`` (not deployed, paused, interrupted before it
+started). Every non-passing result carries a one-line ``reason``. Callers such as ``apply --smoke``
+read :meth:`SmokeReport.status_of` per deployment name; renderers read everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+FORMAT_VERSION = 1
+
+
+class SmokeStatus(StrEnum):
+    """The state of one smoke test, or of one check inside it."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+    @property
+    def is_problem(self) -> bool:
+        """Whether this state makes the smoke command fail (fail or error)."""
+        return self in (SmokeStatus.FAIL, SmokeStatus.ERROR)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One expectation checked: ``name`` is a path such as ``outputs."9".images.format``."""
+
+    name: str
+    status: SmokeStatus
+    message: str
+
+
+@dataclass(frozen=True)
+class DeploymentResult:
+    """One deployment's smoke test."""
+
+    name: str
+    status: SmokeStatus
+    reason: str = ""
+    checks: tuple[CheckResult, ...] = ()
+    deployment_id: str | None = None
+    request_id: str | None = None
+    duration_seconds: float | None = None
+    cleanup: str = ""
+    """What happened to the request's stored assets: ``deleted N objects``, ``kept``, or why it failed."""
+
+    def failed_checks(self) -> tuple[CheckResult, ...]:
+        """The checks that were false or could not be evaluated."""
+        return tuple(c for c in self.checks if c.status.is_problem)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "reason": self.reason,
+            "deployment_id": self.deployment_id,
+            "request_id": self.request_id,
+            "duration_seconds": None if self.duration_seconds is None else round(self.duration_seconds, 3),
+            "cleanup": self.cleanup,
+            "checks": [{"name": c.name, "status": c.status.value, "message": c.message} for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class SmokeReport:
+    """Every deployment's smoke test, in the order they were given; ``interrupted`` after Ctrl-C."""
+
+    results: tuple[DeploymentResult, ...]
+    interrupted: bool = False
+    duration_seconds: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    def status_of(self, name: str) -> SmokeStatus | None:
+        """The status of deployment ``name``'s smoke test, or None if it was not part of the run."""
+        found = self.by_name().get(name)
+        return None if found is None else found.status
+
+    def by_name(self) -> Mapping[str, DeploymentResult]:
+        """Results keyed by deployment name."""
+        return {r.name: r for r in self.results}
+
+    def named(self, status: SmokeStatus) -> tuple[str, ...]:
+        """Names of the deployments whose smoke test ended in ``status``."""
+        return tuple(r.name for r in self.results if r.status is status)
+
+    def counts(self) -> dict[str, int]:
+        """How many results are in each state (every state present, zero or not)."""
+        return {s.value: sum(1 for r in self.results if r.status is s) for s in SmokeStatus}
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing failed or errored (and the run was not interrupted)."""
+        return not self.interrupted and not any(r.status.is_problem for r in self.results)
+
+    def summary(self) -> str:
+        """The one summary sentence every renderer shows."""
+        c = self.counts()
+        text = f"{c['pass']} passed, {c['fail']} failed, {c['error']} errored, {c['skipped']} skipped"
+        return f"{text} (interrupted)" if self.interrupted else text
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``format_version`` 1)."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "ok": self.ok,
+            "interrupted": self.interrupted,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "summary": self.counts(),
+            "notes": list(self.notes),
+            "results": [r.to_dict() for r in self.results],
+        }

@@ -1,0 +1,306 @@
+"""Smoke-testing deployments: submit one sample request each, wait, check, clean up; many at once.
+
+Effectful: API calls through the one :class:`~reconciler.runcomfy.client.RunComfyClient` (thread-safe,
+one shared token bucket), worker threads, the clock. :func:`run_smoke` reads live deployments with one
+list call, runs each deployment's test in a thread pool and returns a :class:`SmokeReport`; it never
+raises for a test's problems (those are results) and never prints (progress goes through a
+:class:`~reconciler.smoke.progress.Progress`). A submit is sent once: after an ambiguous failure the
+test is an error, never a resubmit. A timeout cancels the request (fail); Ctrl-C (or a
+``KeyboardInterrupt`` from an injected sleep) throws the stop switch, and every worker cancels its
+request before the report comes back with ``interrupted=True``. Secrets never reach the report.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.runcomfy import errors, retry, wire
+from reconciler.runcomfy.client import RunComfyClient
+from reconciler.smoke import checks, polling
+from reconciler.smoke.pacing import PacedClient
+from reconciler.smoke.progress import NullProgress, Progress
+from reconciler.smoke.report import DeploymentResult, SmokeReport, SmokeStatus
+
+SKIPPED, ERROR, FAIL = SmokeStatus.SKIPPED, SmokeStatus.ERROR, SmokeStatus.FAIL
+DEFAULT_CONCURRENCY = 4
+
+
+@dataclass
+class _Shared:
+    client: PacedClient
+    pacer: polling.Pacer
+    poll: polling.PollPolicy
+    progress: Progress
+    secrets: tuple[str, ...]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    in_flight: dict[str, tuple[str, str]] = field(default_factory=dict)
+    interrupted: bool = False
+
+    def floor(self) -> float:
+        """This waiter's fair share of the rate limit: in-flight requests / requests per second."""
+        with self.lock:
+            waiting = max(1, len(self.in_flight))
+        return waiting / self.client.rate
+
+    def stop(self) -> None:
+        with self.lock:
+            self.interrupted = True
+        self.pacer.stop.set()
+
+
+def run_smoke(
+    desired: DesiredState,
+    deployments: Sequence[DesiredDeployment],
+    *,
+    client: RunComfyClient,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    progress: Progress | None = None,
+    poll: polling.PollPolicy | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    live: Sequence[wire.Deployment] | None = None,
+) -> SmokeReport:
+    """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
+
+    ``live`` skips the list call when the caller already has the deployments (e.g. right after
+    apply). ``clock``/``sleep`` are injectable for tests; without ``sleep`` pauses are interruptible
+    waits. Deployments without ``spec.smoke``, with ``state: absent``, paused in the manifest, or not
+    live are ``skipped`` with the reason.
+    """
+    sink = progress or NullProgress()
+    shared = _Shared(PacedClient(client), polling.Pacer(clock=clock, sleep=sleep), poll or polling.PollPolicy(), sink,
+                     _secrets(desired, deployments))
+    start = clock()
+    results: dict[str, DeploymentResult] = {}
+    todo: list[tuple[DesiredDeployment, str]] = []
+    for d, found in zip(deployments, _match(shared.client, deployments, live), strict=True):
+        if isinstance(found, DeploymentResult):
+            results[d.name] = found
+            sink.update(d.name, "done", f"{found.status.value}: {found.reason}")
+        else:
+            todo.append((d, found))
+    _run_pool(shared, todo, results, max(1, concurrency))
+    sink.close()
+    ordered = tuple(_scrub(results[d.name], shared.secrets) for d in deployments)
+    return SmokeReport(ordered, interrupted=shared.interrupted, duration_seconds=clock() - start)
+
+
+def _run_pool(
+    shared: _Shared, todo: list[tuple[DesiredDeployment, str]], results: dict[str, DeploymentResult], workers: int
+) -> None:
+    if not todo:
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(todo)), thread_name_prefix="smoke")
+    futures = {pool.submit(_smoke_one, shared, d, live_id): d.name for d, live_id in todo}
+    try:
+        while True:
+            try:
+                concurrent.futures.wait(futures)
+                break
+            except KeyboardInterrupt:  # Ctrl-C in the main thread: stop everyone, wait for their cancels
+                shared.stop()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for future, name in futures.items():
+        if future.cancelled():
+            results[name] = DeploymentResult(name, SKIPPED, "interrupted before it started")
+        else:
+            results[name] = future.result()
+
+
+def _match(
+    client: PacedClient, deployments: Sequence[DesiredDeployment], live: Sequence[wire.Deployment] | None
+) -> list[DeploymentResult | str]:
+    """Per deployment: its live id, or the result it ends with before anything is submitted."""
+    pre: list[DeploymentResult | None] = [_precheck(d) for d in deployments]
+    if live is None and any(p is None for p in pre):
+        try:
+            live = client.list_deployments()
+        except errors.ApiError as error:
+            failed = DeploymentResult("", ERROR, f"could not list deployments: {error.summary}")
+            return [p or replace(failed, name=d.name) for p, d in zip(pre, deployments, strict=True)]
+    out: list[DeploymentResult | str] = []
+    for p, d in zip(pre, deployments, strict=True):
+        out.append(p if p is not None else _live_id(d, live or ()))
+    return out
+
+
+def _precheck(d: DesiredDeployment) -> DeploymentResult | None:
+    if d.smoke is None:
+        return DeploymentResult(d.name, SKIPPED, "no spec.smoke declared")
+    if d.is_absent:
+        return DeploymentResult(d.name, SKIPPED, "state: absent")
+    if d.fields.get("is_enabled") is False:
+        return DeploymentResult(d.name, SKIPPED, "paused in the manifest (is_enabled: false)")
+    if d.smoke_overrides is None:
+        return DeploymentResult(d.name, ERROR, "the smoke overrides could not be resolved")
+    return None
+
+
+def _live_id(d: DesiredDeployment, live: Iterable[wire.Deployment]) -> DeploymentResult | str:
+    if d.pinned_id is not None:
+        pinned = [x for x in live if x.id == d.pinned_id]
+        if pinned:
+            return pinned[0].id
+        return DeploymentResult(d.name, SKIPPED, f"not deployed: no live deployment has the pinned id {d.pinned_id}")
+    named = [x for x in live if x.name == d.name]
+    if len(named) > 1:
+        return DeploymentResult(
+            d.name, ERROR, f"{len(named)} live deployments are named {d.name!r}; pin one with metadata.id"
+        )
+    if not named:
+        return DeploymentResult(d.name, SKIPPED, f"not deployed: no live deployment named {d.name!r}")
+    return named[0].id
+
+
+def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> DeploymentResult:
+    """One deployment's test, start to finish; every outcome is a result, including Ctrl-C."""
+    assert d.smoke is not None and d.smoke_overrides is not None
+    client, pacer, name = shared.client, shared.pacer, d.name
+    base = DeploymentResult(name, ERROR, deployment_id=live_id)
+    if pacer.stop.is_set():
+        return replace(base, status=SKIPPED, reason="interrupted before it started")
+    shared.progress.update(name, "submitting")
+    started = pacer.now()
+    overrides = {node: {"inputs": dict(inputs)} for node, inputs in d.smoke_overrides.values.items()}
+    try:
+        submitted = client.submit_inference(live_id, overrides=overrides or None, extra_data=d.smoke.extra_data)
+    except errors.ApiError as error:
+        note = "; it may have been queued, and was not resubmitted" if retry.may_have_landed(error) else ""
+        return _done(shared, replace(base, reason=f"submit failed: {error.summary}{note}"))
+    rid = submitted.request_id
+    base = replace(base, request_id=rid)
+    with shared.lock:
+        shared.in_flight[name] = (live_id, rid)
+    try:
+        polling.wait_for(
+            client, live_id, rid, deadline=started + d.smoke.timeout_seconds, policy=shared.poll, pacer=pacer,
+            on_status=lambda s: shared.progress.update(name, _phase(s), rid), floor=shared.floor,
+        )
+    except polling.TimedOut as timeout:
+        outcome = polling.cancel_quietly(client, live_id, rid)
+        reason = (f"timed out after {d.smoke.timeout_seconds}s (still {timeout.last.status}); "
+                  f"request cancel: {outcome}")
+        return _finish(shared, d, replace(base, status=FAIL, reason=reason, duration_seconds=pacer.now() - started))
+    except (polling.Interrupted, KeyboardInterrupt):
+        shared.stop()
+        outcome = polling.cancel_quietly(client, live_id, rid)
+        return _finish(shared, d, replace(base, reason=f"interrupted; request cancel: {outcome}"))
+    except errors.ApiError as error:
+        outcome = polling.cancel_quietly(client, live_id, rid)
+        return _finish(shared, d, replace(base, reason=f"polling failed: {error.summary}; request cancel: {outcome}"))
+    finally:
+        with shared.lock:
+            shared.in_flight.pop(name, None)
+    took = pacer.now() - started
+    shared.progress.update(name, "checking", rid)
+    try:
+        result = client.request_result(live_id, rid)
+    except errors.ApiError as error:
+        return _finish(shared, d, replace(base, reason=f"could not fetch the result: {error.summary}",
+                                          duration_seconds=took))
+    outcome_ = _outcome(client, d, result, took)
+    found = checks.check_all(d.smoke.expect, outcome_)
+    verdict, reason = checks.verdict(found)
+    return _finish(shared, d, replace(base, status=verdict, reason=reason, checks=tuple(found),
+                                      duration_seconds=took))
+
+
+def _phase(status: wire.RequestStatus) -> str:
+    return {"in_queue": "queued", "in_progress": "running"}.get(status.status, status.status)
+
+
+def _outcome(
+    client: PacedClient, d: DesiredDeployment, result: wire.RequestResult, took: float
+) -> checks.RunOutcome:
+    """Download what the expectations need to look inside and bundle it with the result."""
+    assert d.smoke is not None
+    files: dict[checks.ItemKey, bytes] = {}
+    failures: dict[checks.ItemKey, str] = {}
+    for node_id, channels in d.smoke.expect.outputs.items():
+        for channel, expectation in channels.items():
+            if not checks.needs_bytes(expectation):
+                continue
+            for index, item in enumerate(result.outputs.get(node_id, {}).get(channel, [])):
+                url = item.get("url") if isinstance(item, Mapping) else None
+                if not isinstance(url, str):
+                    continue
+                try:
+                    files[(node_id, channel, index)] = client.download(url)
+                except errors.ApiError as error:
+                    failures[(node_id, channel, index)] = error.summary
+    return checks.RunOutcome(
+        status=result.status, outputs=result.outputs, files=files, download_errors=failures,
+        errors=tuple(e.message or (e.type or "error") for e in result.error),
+        duration_seconds=_server_duration(result) or took,
+    )
+
+
+def _server_duration(result: wire.RequestResult) -> float | None:
+    """Submit-to-finish time from the result's own timestamps, when both are readable."""
+    try:
+        if result.created_at and result.finished_at:
+            seconds = (datetime.fromisoformat(result.finished_at) - datetime.fromisoformat(result.created_at))
+            return max(0.0, seconds.total_seconds())
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
+def _finish(shared: _Shared, d: DesiredDeployment, result: DeploymentResult) -> DeploymentResult:
+    """Delete the request's stored assets (unless ``cleanup: false``) and report the result."""
+    assert d.smoke is not None and result.request_id is not None and result.deployment_id is not None
+    if not d.smoke.cleanup:
+        cleanup = "kept (cleanup: false)"
+    else:
+        try:
+            gone = shared.client.delete_request(result.deployment_id, result.request_id)
+            cleanup = f"deleted {gone.deleted_objects} stored object{'s' if gone.deleted_objects != 1 else ''}"
+        except errors.ApiError as error:
+            cleanup = f"not deleted: {error.summary}"
+    return _done(shared, replace(result, cleanup=cleanup))
+
+
+def _done(shared: _Shared, result: DeploymentResult) -> DeploymentResult:
+    shared.progress.update(result.name, "done", f"{result.status.value}: {result.reason}")
+    return result
+
+
+def _secrets(desired: DesiredState, deployments: Sequence[DesiredDeployment]) -> tuple[str, ...]:
+    found = set(desired.secret_values)
+    for d in deployments:
+        if d.smoke is not None and d.smoke.extra_data:
+            found.update(_strings(d.smoke.extra_data))
+        if d.smoke_overrides is not None:
+            for node, name in d.smoke_overrides.sensitive_inputs:
+                found.update(_strings(d.smoke_overrides.values.get(node, {}).get(name)))
+    return tuple(sorted((s for s in found if len(s) >= 4), key=len, reverse=True))
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _scrub(result: DeploymentResult, secrets: tuple[str, ...]) -> DeploymentResult:
+    def clean(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "(sensitive value)")
+        return text
+
+    return replace(
+        result, reason=clean(result.reason), cleanup=clean(result.cleanup),
+        checks=tuple(replace(c, message=clean(c.message)) for c in result.checks),
+    )
