@@ -67,8 +67,8 @@ class AppContext:
                     f"export {TOKEN_ENV}=<your RunComfy API token>, or use --emulator to try comfyops locally",
                 )
         http = self._stack.enter_context(build_http_client(base_url=base_url, token=token, verbose=self.verbose))
-        limiter = ratelimit.TokenBucket(
-            rate=requests_per_second or ratelimit.DEFAULT_RATE, burst=burst or ratelimit.DEFAULT_BURST
+        limiter = ratelimit.account_bucket(
+            requests_per_second or ratelimit.DEFAULT_RATE, burst or ratelimit.DEFAULT_BURST
         )
         self._client = RunComfyClient(http, limiter=limiter, queue_api_version=queue_api_version)
         return self._client

@@ -115,18 +115,23 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> Diagnostic:
     return Diagnostic(f"invalid YAML: {problem}", _mark(path, mark), "", hint)
 
 
+def _detailed_error(text: str) -> yaml.YAMLError | None:
+    """The pure-Python parser's error for ``text``: it words them better (tabs, what it expected)."""
+    try:
+        list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        return exc
+    return None
+
+
 def parse_documents(text: str, path: str) -> tuple[list[Document], list[Diagnostic]]:
     """Every non-empty document in ``text`` with positions, or the YAML problems found."""
     problems: list[Diagnostic] = []
     documents: list[Document] = []
     try:
         nodes = list(yaml.compose_all(text, Loader=_LOADER))
-    except yaml.YAMLError as exc:
-        try:  # the pure-Python parser words its errors better (tabs, what it expected): ask it again
-            list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-        except yaml.YAMLError as detailed:
-            exc = detailed
-        return [], [_yaml_error(path, exc)]
+    except yaml.YAMLError as fast_error:
+        return [], [_yaml_error(path, _detailed_error(text) or fast_error)]
     for index, node in enumerate(nodes):
         if node is None:
             continue

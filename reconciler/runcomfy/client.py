@@ -22,9 +22,9 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
-from reconciler.runcomfy import errors, retry, wire
+from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy import http as http_mod
-from reconciler.runcomfy.ratelimit import DEFAULT_BURST, DEFAULT_RATE, TokenBucket
+from reconciler.runcomfy.ratelimit import TokenBucket
 from reconciler.runcomfy.retry import Action, CallKind, RetryPolicy
 
 logger = logging.getLogger("reconciler.client")
@@ -62,7 +62,7 @@ class RunComfyClient:
         wall_clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.http = http
-        self.limiter = limiter or TokenBucket(DEFAULT_RATE, DEFAULT_BURST, clock=clock, sleep=sleep)
+        self.limiter = limiter or ratelimit.account_bucket(clock=clock, sleep=sleep)
         self.policy = retry or RetryPolicy()
         self.queue_api_version = queue_api_version
         self._sleep = sleep

@@ -24,7 +24,6 @@ from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.runcomfy import errors, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import checks, polling
-from reconciler.smoke.pacing import PacedClient
 from reconciler.smoke.progress import NullProgress, Progress
 from reconciler.smoke.report import DeploymentResult, SmokeReport, SmokeStatus
 
@@ -34,7 +33,7 @@ DEFAULT_CONCURRENCY = 4
 
 @dataclass
 class _Shared:
-    client: PacedClient
+    client: RunComfyClient
     pacer: polling.Pacer
     poll: polling.PollPolicy
     progress: Progress
@@ -47,7 +46,7 @@ class _Shared:
         """This waiter's fair share of the rate limit: in-flight requests / requests per second."""
         with self.lock:
             waiting = max(1, len(self.in_flight))
-        return waiting / self.client.rate
+        return waiting / self.client.limiter.rate
 
     def stop(self) -> None:
         with self.lock:
@@ -75,7 +74,7 @@ def run_smoke(
     live are ``skipped`` with the reason.
     """
     sink = progress or NullProgress()
-    shared = _Shared(PacedClient(client), polling.Pacer(clock=clock, sleep=sleep), poll or polling.PollPolicy(), sink,
+    shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.PollPolicy(), sink,
                      _secrets(desired, deployments))
     start = clock()
     results: dict[str, DeploymentResult] = {}
@@ -116,7 +115,7 @@ def _run_pool(
 
 
 def _match(
-    client: PacedClient, deployments: Sequence[DesiredDeployment], live: Sequence[wire.Deployment] | None
+    client: RunComfyClient, deployments: Sequence[DesiredDeployment], live: Sequence[wire.Deployment] | None
 ) -> list[DeploymentResult | str]:
     """Per deployment: its live id, or the result it ends with before anything is submitted."""
     pre: list[DeploymentResult | None] = [_precheck(d) for d in deployments]
@@ -218,7 +217,7 @@ def _phase(status: wire.RequestStatus) -> str:
 
 
 def _outcome(
-    client: PacedClient, d: DesiredDeployment, result: wire.RequestResult, took: float
+    client: RunComfyClient, d: DesiredDeployment, result: wire.RequestResult, took: float
 ) -> checks.RunOutcome:
     """Download what the expectations need to look inside and bundle it with the result."""
     assert d.smoke is not None

@@ -4,7 +4,7 @@ Run with ``.venv/bin/pytest tests/bench -m bench -s``. Jobs take ``T`` seconds (
 ``run_seconds``); the emulator enforces the documented 1 request/s (burst 5) per token and the client
 uses its default bucket (the same limit), so the run cannot finish before the rate-limit floor:
 every deployment needs at least submit, one status, result and delete, plus one list call, and the
-runner paces itself at ``pacing.MARGIN`` (90%) of the client's rate. The test
+client's bucket runs at ``ratelimit.HEADROOM`` (90%) of the account limit. The test
 prints the wall time, T, that floor, the calls made and the 429s seen (which must be zero).
 """
 
@@ -23,7 +23,6 @@ from reconciler.manifest.load import load_manifests
 from reconciler.runcomfy import ratelimit, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
-from reconciler.smoke.pacing import MARGIN
 from reconciler.smoke.runner import run_smoke
 
 N = 20
@@ -68,16 +67,17 @@ def test_twenty_smoke_tests_finish_near_the_rate_limit_floor_without_429s(tmp_pa
 
         with build_http_client(base_url=emu.base_url, token="bench") as http:
             http.event_hooks["response"].append(count)
-            client = RunComfyClient(http)  # the default bucket: 1 request/s, burst 5
+            client = RunComfyClient(http)  # the default bucket: 90% of 1 request/s, burst 5
             started = time.monotonic()
             report = run_smoke(desired, list(desired.deployments), client=client, concurrency=N)
             wall = time.monotonic() - started
     calls = sum(statuses.values())
     minimum_calls = 1 + 4 * N
-    floor = (minimum_calls - ratelimit.DEFAULT_BURST) / (ratelimit.DEFAULT_RATE * MARGIN)
+    floor = (minimum_calls - ratelimit.DEFAULT_BURST) / (ratelimit.DEFAULT_RATE * ratelimit.HEADROOM)
     print(
         f"\nsmoke bench: {N} deployments, T={T:.0f}s jobs, wall {wall:.1f}s; rate-limit floor {floor:.0f}s "
-        f"({minimum_calls} calls at {MARGIN:g} x {ratelimit.DEFAULT_RATE:g}/s, burst {ratelimit.DEFAULT_BURST}); "
+        f"({minimum_calls} calls at {ratelimit.HEADROOM:g} x {ratelimit.DEFAULT_RATE:g}/s, "
+        f"burst {ratelimit.DEFAULT_BURST}); "
         f"{calls} calls made ({calls - minimum_calls} extra status polls); 429s: {statuses[429]}"
     )
     assert report.counts()["pass"] == N, report.summary()
