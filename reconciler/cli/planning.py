@@ -10,12 +10,14 @@ from typing import Any
 
 from reconciler.cli.context import AppContext
 from reconciler.cli.output import print_diagnostics
+from reconciler.diagnostics import Diagnostic
 from reconciler.engine import build, observe
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.workflow import remote
 from reconciler.workflow.graph import WorkflowGraph
 
 
@@ -59,15 +61,41 @@ def connect(app: AppContext, desired: DesiredState) -> RunComfyClient:
     )
 
 
+def needs_payload(desired: DesiredState) -> bool:
+    """Whether plan must read deployed workflow graphs: some smoke overrides have no local workflow_file."""
+    return any(
+        d.smoke_overrides is not None and d.smoke_overrides.values and d.workflow is None
+        for d in desired.deployments
+    )
+
+
 def make_plan(app: AppContext, desired: DesiredState, options: build.PlanOptions) -> Planned:
     """Read live state once and build the plan; plan-rule violations fail with every problem printed."""
     client = connect(app, desired)
-    live = observe.observe(client)
+    live = observe.observe(client, include_payload=needs_payload(desired))
     plan, problems = build.build_plan(desired, live, options)
-    if problems:
-        print_diagnostics(problems)
-        raise DiagnosticsError(problems, f"cannot plan: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+    if not problems and needs_payload(desired):
+        problems = _check_live_graphs(desired, plan, live, client)
+    errors = [p for p in problems if p.is_error]
+    print_diagnostics(problems)
+    if errors:
+        raise DiagnosticsError(errors, f"cannot plan: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     return Planned(plan=plan, desired=desired, live=live)
+
+
+def _check_live_graphs(
+    desired: DesiredState, plan: Plan, live: list[LiveDeployment], client: RunComfyClient
+) -> list[Diagnostic]:
+    """Smoke overrides of deployments without a local workflow_file, checked against the deployed graph."""
+    by_id = {d.id: d for d in live}
+    payloads = {c.name: by_id[c.id] for c in plan.changes if c.id in by_id}
+    local_only = DesiredState(
+        deployments=tuple(d for d in desired.deployments if d.workflow is None),
+        presets=desired.presets,
+        settings=desired.settings,
+        files=desired.files,
+    )
+    return remote.check_against_live(local_only, payloads, fetch_object_info=client.fetch_object_info)
 
 
 def secrets_of(desired: DesiredState) -> dict[str, dict[str, Any]]:

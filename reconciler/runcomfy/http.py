@@ -61,9 +61,12 @@ def build_http_client(
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
     if verbose > 0:
         hooks = {"request": [_mark_start], "response": [_log_response]}
+    headers = {"User-Agent": USER_AGENT}
+    if token.strip():  # an empty "Bearer " header is refused by httpx itself; let the API answer 401 instead
+        headers["Authorization"] = f"Bearer {token.strip()}"
     return httpx.Client(
         base_url=base_url,
-        headers={"Authorization": f"Bearer {token.strip()}", "User-Agent": USER_AGENT},
+        headers=headers,
         timeout=timeout if timeout is not None else default_timeout(),
         transport=transport,
         event_hooks=hooks,

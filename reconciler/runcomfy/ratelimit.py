@@ -20,6 +20,8 @@ DEFAULT_RATE: Final[float] = catalog.DEFAULT_REQUESTS_PER_SECOND
 """Requests per second: the documented account limit (1.0)."""
 DEFAULT_BURST: Final[int] = catalog.DEFAULT_BURST
 """Requests that may go out back to back after an idle spell (5)."""
+_EPSILON: Final[float] = 1e-9
+_MIN_WAIT: Final[float] = 1e-6  # never ask to sleep for less than a clock can represent
 HEADROOM: Final[float] = 0.9
 """Fraction of the account's limit the process's bucket runs at. Requests reach the server with jitter
 (threads, the event loop, the network): two calls sent 1.00 s apart can arrive 0.98 s apart and draw a
@@ -83,10 +85,10 @@ class TokenBucket:
         self._refill(now)
         if now < self._paused_until:
             return self._paused_until - now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
+        if self._tokens >= 1.0 - _EPSILON:  # float refill sums can land a hair under a whole token
+            self._tokens = max(0.0, self._tokens - 1.0)
             return 0.0
-        return (1.0 - self._tokens) / self.rate
+        return max((1.0 - self._tokens) / self.rate, _MIN_WAIT)
 
     def _refill(self, now: float) -> None:
         # Tokens accrue only for time outside a pause.

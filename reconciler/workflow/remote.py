@@ -83,7 +83,7 @@ def _same_version(d: DesiredDeployment, payload: object) -> bool:
 
 def _check_one(d: DesiredDeployment, payload: LivePayload, fetcher: _CachedFetcher) -> list[Diagnostic]:
     assert d.smoke_overrides is not None
-    where = f"live workflow of deployment {d.name!r}"
+    where = f"deployed workflow of {d.name!r}"
     try:
         graph = workflow_graph.parse_workflow(payload.workflow_api_json, source=where)
     except workflow_graph.WorkflowFormatError as exc:
@@ -97,7 +97,7 @@ def _check_one(d: DesiredDeployment, payload: LivePayload, fetcher: _CachedFetch
                                         "checked against the workflow graph only"))
     problems += validate_overrides(
         d.smoke_overrides.values, graph, object_info=info, locate=d.smoke_overrides.locate,
-        context=f"deployment {d.name!r} (live workflow)",
+        context="overrides",
     )
     return problems
 

@@ -29,7 +29,6 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator import embedded as embedded_module
 from reconciler.emulator.embedded import EmbeddedEmulator
 from reconciler.runcomfy import errors, wire
 from reconciler.runcomfy.client import CREATE_MAY_HAVE_LANDED, RunComfyClient
@@ -178,28 +177,9 @@ class Target:
             self._admin("POST", "/_emulator/faults", settings)
 
 
-class _TcpSocketModule:
-    """``socket`` as ``embedded.py`` sees it, except that new sockets say ``IPPROTO_TCP``.
-
-    Works around embedded.py:89 creating its listening socket with proto 0: asyncio then skips
-    TCP_NODELAY on accepted connections and every answer waits ~40 ms on Nagle + delayed ACK (see
-    :func:`test_embedded_emulator_answers_without_a_nagle_delay`). Behaviour is otherwise unchanged.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(socket, name)
-
-    @staticmethod
-    def socket(family: int = socket.AF_INET, type: int = socket.SOCK_STREAM, proto: int = 0) -> socket.socket:
-        return socket.socket(family, type, proto or socket.IPPROTO_TCP)
-
-
 def start_embedded(state_dir: Path, **kwargs: Any) -> EmbeddedEmulator:
-    """Start an :class:`EmbeddedEmulator` whose connections have TCP_NODELAY (see :class:`_TcpSocketModule`)."""
-    emu = EmbeddedEmulator(state_dir, **kwargs)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(embedded_module, "socket", _TcpSocketModule())
-        return emu.start()
+    """Start an :class:`EmbeddedEmulator` on its own state."""
+    return EmbeddedEmulator(state_dir, **kwargs).start()
 
 
 def _free_port() -> int:
@@ -617,11 +597,6 @@ def test_missing_token_is_401(api: Connected, target: Target) -> None:
     assert len(api.log.exchanges) == 1  # never retried
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http.py build_http_client sends 'Authorization: Bearer ' for an empty token; h11 refuses the header "
-    "(LocalProtocolError), which the client retries as 'never sent' and reports as a TransportError, not a 401",
-)
 def test_client_with_an_empty_token_gets_401(make: Callable[..., Connected]) -> None:
     api = make(token="")
     with pytest.raises(errors.AuthenticationError) as caught:
@@ -838,15 +813,6 @@ def test_ambiguous_create_is_adopted_not_duplicated(api: Connected, target: Targ
     assert [d.id for d in listed] == [adopted.id]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "EmbeddedEmulator.start (embedded.py:89) binds socket.socket(AF_INET, SOCK_STREAM) with proto 0, so "
-        "asyncio's _set_nodelay skips TCP_NODELAY on accepted connections: uvicorn writes headers and body "
-        "separately and every answer waits ~40 ms for the client's delayed ACK (emulator serve, which lets "
-        "asyncio create the socket, answers in ~1 ms)"
-    ),
-)
 def test_embedded_emulator_answers_without_a_nagle_delay(tmp_path: Path) -> None:
     with EmbeddedEmulator(tmp_path / "plain") as emu, httpx.Client(base_url=emu.base_url) as http:
         http.get("/_emulator/health")  # connection set up

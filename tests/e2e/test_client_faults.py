@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import collections
 import json
-import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator import embedded as embedded_module
 from reconciler.emulator.embedded import EmbeddedEmulator
 from reconciler.runcomfy import errors, wire
 from reconciler.runcomfy.client import CREATE_MAY_HAVE_LANDED, RunComfyClient
@@ -107,28 +105,10 @@ def make_client(base_url: str, fake: FakeTime, log: WireLog, policy: RetryPolicy
     )
 
 
-class _TcpSocketModule:
-    """``socket`` for embedded.py with ``IPPROTO_TCP`` sockets, so asyncio sets TCP_NODELAY on connections.
-
-    Without it every answer of the embedded emulator waits ~40 ms (EmbeddedEmulator.start, embedded.py:89;
-    the xfail test in test_client_contract.py shows it), which would make this scenario take seconds per run.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(socket, name)
-
-    @staticmethod
-    def socket(family: int = socket.AF_INET, type: int = socket.SOCK_STREAM, proto: int = 0) -> socket.socket:
-        return socket.socket(family, type, proto or socket.IPPROTO_TCP)
-
-
 @pytest.fixture
 def emu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EmbeddedEmulator]:
     """An embedded emulator (its own state, no rate limit, instant runs) with the txt2img workflow."""
-    emulator = EmbeddedEmulator(tmp_path / "emulator")
-    with monkeypatch.context() as patch:
-        patch.setattr(embedded_module, "socket", _TcpSocketModule())
-        emulator.start()
+    emulator = EmbeddedEmulator(tmp_path / "emulator").start()
     try:
         emulator.configure(rate_limit_enabled=False, queue_seconds=0, run_seconds=0.05)
         emulator.register_workflow(WF, "v1", GRAPH)
@@ -353,16 +333,6 @@ class Livelock(RuntimeError):
     """The limiter kept sleeping without the clock moving."""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Livelock,
-    reason=(
-        "ratelimit.py TokenBucket._take_or_wait/_refill: after a 429 pause, refilling (now - start) * rate in "
-        "floating point leaves tokens at 0.9999999999998899, so acquire() asks to sleep ~1e-16 s; an injected "
-        "clock that advances by exactly the slept time cannot represent that (1.001 + 1e-16 == 1.001), so "
-        "acquire() spins for ever"
-    ),
-)
 def test_limiter_on_an_exact_fake_clock_survives_429s(emu: EmbeddedEmulator) -> None:
     fake, log = FakeTime(floor=0.0), WireLog()
 

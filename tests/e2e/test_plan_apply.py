@@ -192,3 +192,22 @@ def test_secret_from_environment_never_printed(run_cli, manifests, emulator, mon
     assert applied.code == 0, applied
     assert "wf-secret-workflow-id" not in applied.out + applied.err
     assert live_deployments(emulator)[0]["workflow_id"] == "wf-secret-workflow-id"
+
+
+def test_plan_checks_smoke_overrides_against_the_deployed_graph_when_there_is_no_local_file(
+        run_cli, manifests, emulator):
+    emulator.register_workflow("wf-remote", "v1", json.loads((Path(__file__).parents[1] / "data" / "workflows"
+                                                             / "txt2img.json").read_text()))
+    good = deployment_yaml("remote", workflow_id="wf-remote", workflow_file=False,
+                           extra='smoke:\n  overrides:\n    "3": {inputs: {seed: 5}}')
+    repo = manifests(good)
+    assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
+    assert run_cli("--emulator", "plan", "-f", str(repo)).code == 0
+    bad = good.replace('"3": {inputs: {seed: 5}}', '"999": {inputs: {seed: 5}}')
+    repo = manifests(bad)
+    result = run_cli("--emulator", "plan", "-f", str(repo))
+    assert result.code == 1
+    first = result.err.splitlines()[0]
+    assert first.endswith('deployments.yaml:10:24: overrides."999": node "999" is not in the workflow deployed '
+                          "workflow of 'remote' (hint: node ids are the keys of workflow_api.json; ids like \"68:8\" "
+                          "(subgraph nodes) are normal)"), result.err

@@ -38,7 +38,7 @@ def test_presets_are_checked_against_the_live_graph_and_object_info(env: Env, tm
     assert any('"5"' in m and "width" in m and "EmptyLatentImage" in m for m in messages)
     assert any("nope" in m for m in messages)
     assert any('"6"' in m and "clip" in m and "connected to output 1" in m for m in messages)
-    assert all("repo/m.yaml:" in m and "(live workflow)" in m for m in messages)
+    assert all("repo/m.yaml:" in m and "overrides." in m for m in messages)
     assert len(fetched) == 1 and list((cache / "object_info").glob("*.json"))
 
     again = check_against_live(desired, {"t2i": deployment.payload}, fetch_object_info=fetch, cache=cache)
