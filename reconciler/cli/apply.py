@@ -12,11 +12,16 @@ from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
 from reconciler.cli.planning import Planned, connect, make_plan, secrets_of
-from reconciler.engine import apply, build, observe, planfile
-from reconciler.engine.plan import ResourceChange
-from reconciler.engine.report import ApplyReport, ChangeOutcome
+from reconciler.engine import apply, build, observe, planfile, rollback
+from reconciler.engine.plan import Action, ResourceChange
+from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.render import render_apply, render_plan
+from reconciler.runcomfy.client import RunComfyClient
+from reconciler.smoke import progress as smoke_progress
+from reconciler.smoke import render as smoke_render
+from reconciler.smoke import runner
+from reconciler.smoke.report import SmokeReport
 
 
 class _ProgressHooks:
@@ -37,6 +42,12 @@ class _ProgressHooks:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed change.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True, help="Format of the report.")
+@click.option("--smoke", "smoke", is_flag=True, help="Then smoke-test the deployments apply created or changed.")
+@click.option(
+    "--rollback-on-smoke-failure",
+    is_flag=True,
+    help="With --smoke: restore a changed deployment's previous settings, pause a new one, when its smoke test fails.",
+)
 @click.pass_obj
 def command(
     app: AppContext,
@@ -48,8 +59,12 @@ def command(
     auto_approve: bool,
     fail_fast: bool,
     fmt: str,
+    smoke: bool,
+    rollback_on_smoke_failure: bool,
 ) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
+    if rollback_on_smoke_failure and not smoke:
+        raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = _saved(app, plan_file, files, allow_replace)
@@ -66,17 +81,31 @@ def command(
     if planned.plan.is_empty:
         click.echo("No changes to apply.", err=fmt != "text")
         return 0
+    client = connect(app, planned.desired)
     report = apply.execute(
-        planned.plan,
-        client=connect(app, planned.desired),
-        secrets=secrets_of(planned.desired),
-        hooks=_ProgressHooks(),
-        fail_fast=fail_fast,
+        planned.plan, client=client, secrets=secrets_of(planned.desired), hooks=_ProgressHooks(), fail_fast=fail_fast
     )
+    smoke_report = None
+    if smoke and not report.interrupted:
+        smoke_report = _smoke_changed(planned, report, client)
+        if rollback_on_smoke_failure and not smoke_report.ok:
+            failed = [r.name for r in smoke_report.results if r.status.is_problem]
+            report = rollback.rollback(planned.plan, report, failed, client=client)
     _print_report(report, fmt, color, planned)
-    if report.interrupted:
+    if smoke_report is not None:
+        text = scrub(smoke_render.render(smoke_report, fmt), planned.desired.secret_values)
+        click.echo(text, nl=not text.endswith("\n"), err=fmt == "json")
+    if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
-    return 1 if report.failed else 0
+    return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
+
+
+def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient) -> SmokeReport:
+    """Smoke-test the declared deployments this apply created, updated or replaced."""
+    touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
+    chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
+    progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
+    return runner.run_smoke(planned.desired, chosen, client=client, progress=progress)
 
 
 def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_replace: bool) -> Planned:

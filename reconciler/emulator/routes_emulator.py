@@ -93,7 +93,17 @@ async def output_file(request: Request) -> Response:
         now = c.clock.now()
         if req is None or requests.phase(req, now) != "completed" or filename not in requests.output_files(req):
             raise ApiError(ERROR_NOT_FOUND, f"Output {filename} not found")
-        width, height = workflows.image_size(req["graph"])
+        producer = next(
+            (
+                node_id
+                for node_id, channels in requests.outputs(req, "").items()
+                for files in channels.values()
+                for item in files
+                if isinstance(item, dict) and item.get("filename") == filename
+            ),
+            None,
+        )
+        width, height = workflows.image_size(req["graph"], producer)
     if filename.endswith(".mp4"):
         return Response(media.mp4_bytes(width, height), media_type="video/mp4")
     seed = sum(request_id.encode()) + sum(filename.encode())

@@ -102,14 +102,39 @@ def _scalar_int(value: Any) -> int | None:
     return int(value)
 
 
-def image_size(graph: dict[str, Any]) -> tuple[int, int]:
-    """Width and height of the first node with scalar ``width`` and ``height`` inputs (else 512x512)."""
-    for node in graph.values():
+_PIXEL_INPUTS = ("images", "image", "samples", "latent_image", "latent", "pixels", "video", "frames")
+"""Inputs that carry the picture itself; traced first, so a text encoder's width/height is not taken."""
+
+
+def image_size(graph: dict[str, Any], output_node: str | None = None) -> tuple[int, int]:
+    """The size an output node's images have: the nearest upstream node with scalar ``width`` and ``height``,
+    following picture-carrying inputs first (else the first such node in the graph, else 512x512)."""
+    order = _upstream(graph, output_node) if output_node is not None else []
+    for node_id in [*order, *graph]:
+        node = graph.get(node_id)
         inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
         width, height = _scalar_int(inputs.get("width")), _scalar_int(inputs.get("height"))
         if width and height and width > 0 and height > 0:
             return width, height
     return DEFAULT_SIZE
+
+
+def _upstream(graph: dict[str, Any], start: str) -> list[str]:
+    """Node ids feeding ``start``, breadth first, picture-carrying links before the others."""
+    seen, queue, order = {start}, [start], [start]
+    while queue:
+        node = graph.get(queue.pop(0))
+        inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
+        names = sorted(
+            inputs, key=lambda n: (n not in _PIXEL_INPUTS, _PIXEL_INPUTS.index(n) if n in _PIXEL_INPUTS else 0)
+        )
+        for name in names:
+            value = inputs[name]
+            if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and value[0] not in seen:
+                seen.add(value[0])
+                queue.append(value[0])
+                order.append(value[0])
+    return order
 
 
 def batch_size(graph: dict[str, Any]) -> int:
