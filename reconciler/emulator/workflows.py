@@ -107,9 +107,11 @@ _PIXEL_INPUTS = ("images", "image", "samples", "latent_image", "latent", "pixels
 
 
 def image_size(graph: dict[str, Any], output_node: str | None = None) -> tuple[int, int]:
-    """The size an output node's images have: the nearest upstream node with scalar ``width`` and ``height``,
-    following picture-carrying inputs first (else the first such node in the graph, else 512x512)."""
-    order = _upstream(graph, output_node) if output_node is not None else []
+    """The size an output node's images have: the nearest upstream node with scalar ``width`` and ``height``
+    along picture-carrying inputs, then along any input (else the first such node in the graph, else 512x512)."""
+    order: list[str] = []
+    if output_node is not None:
+        order = _upstream(graph, output_node, _PIXEL_INPUTS) + _upstream(graph, output_node, None)
     for node_id in [*order, *graph]:
         node = graph.get(node_id)
         inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
@@ -119,20 +121,17 @@ def image_size(graph: dict[str, Any], output_node: str | None = None) -> tuple[i
     return DEFAULT_SIZE
 
 
-def _upstream(graph: dict[str, Any], start: str) -> list[str]:
-    """Node ids feeding ``start``, breadth first, picture-carrying links before the others."""
-    seen, queue, order = {start}, [start], [start]
-    while queue:
-        node = graph.get(queue.pop(0))
+def _upstream(graph: dict[str, Any], start: str, only: tuple[str, ...] | None) -> list[str]:
+    """Node ids feeding ``start``, breadth first, through the inputs named in ``only`` (or any input)."""
+    seen, order = {start}, [start]
+    for current in order:  # grows while it is walked: breadth first
+        node = graph.get(current)
         inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
-        names = sorted(
-            inputs, key=lambda n: (n not in _PIXEL_INPUTS, _PIXEL_INPUTS.index(n) if n in _PIXEL_INPUTS else 0)
-        )
-        for name in names:
-            value = inputs[name]
+        for name, value in inputs.items():
+            if only is not None and name not in only:
+                continue
             if isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and value[0] not in seen:
                 seen.add(value[0])
-                queue.append(value[0])
                 order.append(value[0])
     return order
 
