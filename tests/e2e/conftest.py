@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.emulated import DATA, FAST_SETTINGS
 
 from reconciler.emulator.embedded import EmbeddedEmulator
 from reconciler.emulator.state import EmulatorState
+from support.emulated import DATA, FAST_SETTINGS
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.emulated import deployment_yaml, live_deployments
 
 from reconciler.engine import apply, build, observe
 from reconciler.engine.plan import Action
@@ -19,6 +18,7 @@ from reconciler.runcomfy.errors import ApiError
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
 from reconciler.runcomfy.retry import RetryPolicy
+from support.emulated import deployment_yaml, live_deployments
 
 NAMES = [f"svc-{i:02d}" for i in range(8)]
 

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from support.fake_api import Call, FakeDeploymentsApi, client_for
 
 from reconciler.diagnostics import Location
 from reconciler.engine import apply, build, live
@@ -24,6 +23,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import PruneSettings, SettingsSpec
 from reconciler.runcomfy.client import DEPLOYMENTS
+from support.fake_api import Call, FakeDeploymentsApi, client_for
 
 LIST: Call = ("GET", DEPLOYMENTS, None)
 

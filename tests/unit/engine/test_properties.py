@@ -21,7 +21,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
-from support.fake_api import FakeDeploymentsApi, client_for
 
 from reconciler.diagnostics import Location
 from reconciler.engine import apply, build, live, observe
@@ -29,6 +28,7 @@ from reconciler.engine.plan import Action, Plan
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import PruneSettings, SettingsSpec
 from reconciler.runcomfy import catalog
+from support.fake_api import FakeDeploymentsApi, client_for
 
 MUTATING = ("POST", "PATCH", "DELETE")
 
