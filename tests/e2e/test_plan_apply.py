@@ -211,3 +211,38 @@ def test_plan_checks_smoke_overrides_against_the_deployed_graph_when_there_is_no
     assert first.endswith('deployments.yaml:10:24: overrides."999": node "999" is not in the workflow deployed '
                           "workflow of 'remote' (hint: node ids are the keys of workflow_api.json; ids like \"68:8\" "
                           "(subgraph nodes) are normal)"), result.err
+
+
+def test_show_renders_a_saved_plan_exactly_as_plan_printed_it(run_cli, manifests, tmp_path):
+    repo = manifests(deployment_yaml("alpha", extra="min_instances: 1\nmax_instances: 2"), deployment_yaml("beta"))
+    plan_file = tmp_path / "plan.json"
+    for fmt in ("text", "json", "markdown"):
+        planned = run_cli("--emulator", "plan", "-f", str(repo), "--format", fmt, "--out", str(plan_file))
+        shown = run_cli("show", str(plan_file), "--format", fmt)
+        assert shown.code == 0 and shown.out == planned.out
+
+
+def test_apply_asks_on_a_terminal_and_only_yes_proceeds(run_cli, manifests, emulator, monkeypatch):
+    repo = manifests(deployment_yaml("alpha"))
+
+    class Tty:
+        def __init__(self, answer: str) -> None:
+            self.answer = answer
+
+        def isatty(self) -> bool:
+            return True
+
+        def readline(self) -> str:
+            return self.answer
+
+        def read(self, *_: object) -> str:
+            return self.answer
+
+    monkeypatch.setattr("sys.stdin", Tty("no\n"))
+    refused = run_cli("--emulator", "apply", "-f", str(repo))
+    assert refused.code == 1 and "apply cancelled: nothing was changed" in refused.err
+    assert live_deployments(emulator) == []
+    monkeypatch.setattr("sys.stdin", Tty("yes\n"))
+    accepted = run_cli("--emulator", "apply", "-f", str(repo))
+    assert accepted.code == 0, accepted
+    assert [d["name"] for d in live_deployments(emulator)] == ["alpha"]
