@@ -82,15 +82,7 @@ PATCHABLE_FIELDS: Final[frozenset[str]] = frozenset(
 )
 """Fields a PATCH may carry; ``workflow_id`` is create-only (a new workflow is a new deployment)."""
 
-CREATE_FIELDS: Final[tuple[str, ...]] = (
-    "workflow_id",
-    "workflow_version",
-    "hardware",
-    "min_instances",
-    "max_instances",
-    "queue_size",
-    "keep_warm_duration_in_seconds",
-)
+CREATE_FIELDS: Final[tuple[str, ...]] = tuple(f for f in MANAGED_FIELDS if f != "is_enabled")
 """Fields of the create body besides ``name``; ``is_enabled`` is not one of them (PATCH it after)."""
 
 CREATE_ONLY_FIELDS: Final[frozenset[str]] = frozenset({"workflow_id"})

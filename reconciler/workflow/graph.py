@@ -180,7 +180,7 @@ def _unwrap(data: Any, loc: Location) -> Mapping[str, Any]:
 
     if not isinstance(data, dict):
         raise refuse(
-            f"{loc.path} is a JSON {_json_kind(data)}, not an API-format workflow (an object of nodes)",
+            f"{loc.path} is a JSON {json_kind(data)}, not an API-format workflow (an object of nodes)",
             hint='in ComfyUI use "Export (API)"',
         )
     if not _looks_like_node_map(data):
@@ -212,7 +212,7 @@ def _parse_node(node_id: str, raw: Any, loc: Location) -> tuple[WorkflowNode | N
     where = f"node {json.dumps(node_id, ensure_ascii=False)}"
     path = json.dumps(node_id, ensure_ascii=False)
     if not isinstance(raw, dict):
-        return None, Diagnostic(f"{where} is a JSON {_json_kind(raw)}, not a node object", loc, path)
+        return None, Diagnostic(f"{where} is a JSON {json_kind(raw)}, not a node object", loc, path)
     class_type = raw.get("class_type")
     if not isinstance(class_type, str) or not class_type:
         return None, Diagnostic(
@@ -223,7 +223,7 @@ def _parse_node(node_id: str, raw: Any, loc: Location) -> tuple[WorkflowNode | N
         )
     inputs = raw.get("inputs")
     if not isinstance(inputs, dict):
-        got = "no" if inputs is None and "inputs" not in raw else f"a JSON {_json_kind(inputs)} as"
+        got = "no" if inputs is None and "inputs" not in raw else f"a JSON {json_kind(inputs)} as"
         return None, Diagnostic(
             f'{where} ({class_type}) has {got} "inputs", expected an object', loc, f"{path}.inputs"
         )
@@ -238,7 +238,8 @@ def _parse_node(node_id: str, raw: Any, loc: Location) -> tuple[WorkflowNode | N
     return node, None
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """How JSON calls the type of ``value`` (for messages: "got a JSON array")."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -247,6 +248,6 @@ def _json_kind(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "array"
     return "object" if isinstance(value, dict) else type(value).__name__

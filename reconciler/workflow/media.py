@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.diagnostics import Severity
+from reconciler.workflow.graph import json_kind
 
 
 class MediaKind(StrEnum):
@@ -92,7 +93,7 @@ def check_media_value(
     """
     if not isinstance(value, str):
         return MediaProblem(
-            f"expected an https URL or a data:{kind.value}/...;base64, URI, got a {_json_type(value)}"
+            f"expected an https URL or a data:{kind.value}/...;base64, URI, got a JSON {json_kind(value)}"
         )
     text = value.strip()
     if text != value or not text:
@@ -156,20 +157,6 @@ def _check_data_uri(text: str, kind: MediaKind) -> MediaProblem | None:
             hint="encode the file with standard base64 (A-Z a-z 0-9 + /, '=' padding, no line breaks)",
         )
     return None
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list | tuple):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def _quote(text: str, limit: int = 60) -> str:
