@@ -18,9 +18,9 @@ SUFFIXES = (".yaml", ".yml")
 def display_path(path: Path) -> str:
     """The path as users should see it: relative to the working directory when inside it."""
     try:
-        return os.path.relpath(path)
+        return os.path.relpath(os.path.normpath(path))
     except ValueError:
-        return str(path)
+        return os.path.normpath(path)
 
 
 def collect(paths: Iterable[str | Path]) -> tuple[list[Path], list[Diagnostic]]:
