@@ -37,6 +37,7 @@ ManagedField = Literal[
     "keep_warm_duration_in_seconds",
     "is_enabled",
 ]
+assert ManagedField.__args__ == catalog.MANAGED_FIELDS  # type: ignore[attr-defined]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 NodeId = Annotated[str, StringConstraints(min_length=1)]
 OutputChannel = Literal["images", "gifs", "videos", "audio", "text", "files"]
