@@ -29,21 +29,7 @@ INT_RULES: dict[str, tuple[int, int | None]] = {
     "keep_warm_duration_in_seconds": (catalog.MIN_KEEP_WARM_SECONDS, None),
 }
 DEFAULTS: dict[str, Any] = {**catalog.API_DEFAULTS, "hardware": [catalog.DEFAULT_HARDWARE]}
-PUBLIC_FIELDS = (
-    "id",
-    "name",
-    "workflow_id",
-    "workflow_version",
-    "hardware",
-    "min_instances",
-    "max_instances",
-    "queue_size",
-    "keep_warm_duration_in_seconds",
-    "status",
-    "is_enabled",
-    "created_at",
-    "updated_at",
-)
+PUBLIC_FIELDS = ("id", "name", *catalog.MANAGED_FIELDS, "status", "created_at", "updated_at")
 
 
 def _problem(field: str, msg: str, kind: str = "value_error") -> dict[str, Any]:

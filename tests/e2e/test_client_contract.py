@@ -35,6 +35,7 @@ from reconciler.runcomfy.client import CREATE_MAY_HAVE_LANDED, RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
 from reconciler.runcomfy.retry import RetryPolicy
+from support.fake_time import FakeTime
 
 DATA = Path(__file__).parents[1] / "data"
 GRAPH: dict[str, Any] = json.loads((DATA / "workflows" / "txt2img.json").read_text(encoding="utf-8"))
@@ -86,25 +87,6 @@ class WireLog:
         return [e for e in self.exchanges if e.method == method and path_part in e.path]
 
 
-class FakeTime:
-    """A monotonic clock that only moves when something sleeps on it (nothing really sleeps).
-
-    Like a real sleep, each one takes at least a microsecond: a sleep that does not move the clock at
-    all livelocks ``TokenBucket.acquire`` (see ``test_client_faults.py``).
-    """
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(1e-6, seconds)
-
-
 @dataclass
 class Connected:
     client: RunComfyClient
@@ -120,7 +102,7 @@ def connect(
     policy: RetryPolicy = FAST_RETRY,
 ) -> Connected:
     """A production client for ``base_url``: real HTTP, generous limiter, fake time, a wire log."""
-    fake, log = FakeTime(), WireLog()
+    fake, log = FakeTime(floor=1e-6), WireLog()
     # A real HTTP transport; sharing one SSL context saves ~30 ms of certificate loading per client.
     transport = httpx.HTTPTransport(verify=_SSL_CONTEXT)
     http = build_http_client(base_url=base_url, token=token, timeout=httpx.Timeout(10.0), transport=transport)

@@ -28,6 +28,7 @@ from reconciler.runcomfy.client import CREATE_MAY_HAVE_LANDED, RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import DEFAULT_BURST, DEFAULT_RATE, TokenBucket
 from reconciler.runcomfy.retry import RetryPolicy
+from support.fake_time import FakeTime
 
 DATA = Path(__file__).parents[1] / "data"
 GRAPH: dict[str, Any] = json.loads((DATA / "workflows" / "txt2img.json").read_text(encoding="utf-8"))
@@ -73,22 +74,6 @@ class WireLog:
         exchange = self._open.pop(id(response.request), None)
         if exchange is not None:
             exchange.status = response.status_code
-
-
-class FakeTime:
-    """A clock that moves only when slept on; like a real sleep, each takes at least a microsecond."""
-
-    def __init__(self, floor: float = 1e-6) -> None:
-        self.now = 0.0
-        self.floor = floor
-        self.sleeps = 0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps += 1
-        self.now += max(self.floor, seconds)
 
 
 def make_client(base_url: str, fake: FakeTime, log: WireLog, policy: RetryPolicy | None = None,
@@ -250,7 +235,7 @@ def test_fifty_calls_under_faults_leave_no_duplicate(emu: EmbeddedEmulator, seed
     if "ambiguous_create_rate" in faults:
         faults["ambiguous_create_mode"] = "drop" if seed % 2 else "error"
     emu.set_faults(**faults)
-    fake, log = FakeTime(), WireLog()
+    fake, log = FakeTime(floor=1e-6), WireLog()
     client = make_client(emu.base_url, fake, log)
     scenario = Scenario(client, log, seed)
     try:
@@ -310,7 +295,7 @@ def test_fifty_calls_under_faults_leave_no_duplicate(emu: EmbeddedEmulator, seed
 
 @pytest.mark.parametrize("fault", ["error_rate", "drop_rate"])
 def test_submit_that_met_a_5xx_or_a_drop_is_not_resubmitted(emu: EmbeddedEmulator, fault: str) -> None:
-    fake, log = FakeTime(), WireLog()
+    fake, log = FakeTime(floor=1e-6), WireLog()
     client = make_client(emu.base_url, fake, log)
     try:
         dep = client.create_deployment(wire.DeploymentCreate(name="once", workflow_id=WF, workflow_version="v1"))
@@ -337,8 +322,8 @@ def test_limiter_on_an_exact_fake_clock_survives_429s(emu: EmbeddedEmulator) -> 
     fake, log = FakeTime(floor=0.0), WireLog()
 
     def sleep(seconds: float) -> None:
-        if fake.sleeps > 10_000:
-            raise Livelock(f"{fake.sleeps} sleeps, last {seconds!r}s, clock stuck at {fake.now!r}")
+        if len(fake.sleeps) > 10_000:
+            raise Livelock(f"{len(fake.sleeps)} sleeps, last {seconds!r}s, clock stuck at {fake.now!r}")
         fake.sleep(seconds)
 
     limiter = TokenBucket(1000.0, 1000, clock=fake.clock, sleep=sleep)

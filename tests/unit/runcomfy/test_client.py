@@ -16,24 +16,12 @@ from reconciler.runcomfy import errors, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
+from support.fake_time import FakeTime
 
 BASE = "https://api.example.test"
 TOKEN = "rc-live-TOKEN-0123456789abcdef"
 DEP = {"id": "dep-1", "name": "t2i", "workflow_id": "wf-1", "workflow_version": "v1", "hardware": ["AMPERE_48"],
        "min_instances": 0, "max_instances": 1, "queue_size": 1, "keep_warm_duration_in_seconds": 60}
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -8,19 +8,7 @@ import pytest
 
 from reconciler.runcomfy import ratelimit
 from reconciler.runcomfy.ratelimit import TokenBucket
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from support.fake_time import FakeTime
 
 
 def _bucket(t: FakeTime, rate: float = 1.0, burst: int = 5) -> TokenBucket:
@@ -32,7 +20,7 @@ def test_defaults_are_the_documented_account_limit() -> None:
 
 
 def test_burst_goes_out_at_once_then_steady_rate() -> None:
-    t = FakeTime()
+    t = FakeTime(start=100.0)
     bucket = _bucket(t)
     assert [bucket.acquire() for _ in range(5)] == [0.0] * 5
     assert t.sleeps == []
@@ -42,14 +30,14 @@ def test_burst_goes_out_at_once_then_steady_rate() -> None:
 
 
 def test_rate_sets_the_wait() -> None:
-    t = FakeTime()
+    t = FakeTime(start=100.0)
     bucket = _bucket(t, rate=4.0, burst=1)
     bucket.acquire()
     assert bucket.acquire() == pytest.approx(0.25)
 
 
 def test_idle_time_refills_up_to_burst_only() -> None:
-    t = FakeTime()
+    t = FakeTime(start=100.0)
     bucket = _bucket(t, burst=3)
     for _ in range(3):
         bucket.acquire()
@@ -61,7 +49,7 @@ def test_idle_time_refills_up_to_burst_only() -> None:
 
 
 def test_penalize_pauses_every_caller_and_drops_the_burst() -> None:
-    t = FakeTime()
+    t = FakeTime(start=100.0)
     bucket = _bucket(t)
     bucket.acquire()
     bucket.penalize(7.0)
@@ -72,7 +60,7 @@ def test_penalize_pauses_every_caller_and_drops_the_burst() -> None:
 
 
 def test_penalize_never_shortens_a_pause() -> None:
-    t = FakeTime()
+    t = FakeTime(start=100.0)
     bucket = _bucket(t)
     bucket.penalize(10.0)
     bucket.penalize(2.0)
@@ -114,7 +102,7 @@ def test_threads_never_take_more_than_the_burst() -> None:
 
 
 def test_an_exhausted_bucket_still_lets_one_call_go_when_the_pause_ends() -> None:
-    t = FakeTime()
+    t = FakeTime(start=100.0)
     bucket = _bucket(t, burst=1)
     bucket.acquire()
     bucket.penalize(3.0)
