@@ -12,6 +12,7 @@ from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
 from reconciler.cli.planning import Planned, connect, make_plan, secrets_of
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import apply, build, observe, planfile, rollback
 from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
@@ -48,6 +49,7 @@ class _ProgressHooks:
     is_flag=True,
     help="With --smoke: restore a changed deployment's previous settings, pause a new one, when its smoke test fails.",
 )
+@summary_option
 @click.pass_obj
 def command(
     app: AppContext,
@@ -61,6 +63,7 @@ def command(
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
+    summary: bool,
 ) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
     if rollback_on_smoke_failure and not smoke:
@@ -75,11 +78,13 @@ def command(
         text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")
         if planned.plan.is_empty:
+            publish(summary, _NO_CHANGES)
             return 0
         if not auto_approve:
             _confirm()
     if planned.plan.is_empty:
         click.echo("No changes to apply.", err=fmt != "text")
+        publish(summary, _NO_CHANGES)
         return 0
     client = connect(app, planned.desired)
     report = apply.execute(
@@ -95,9 +100,21 @@ def command(
     if smoke_report is not None:
         text = scrub(smoke_render.render(smoke_report, fmt), planned.desired.secret_values)
         click.echo(text, nl=not text.endswith("\n"), err=fmt == "json")
+    publish(summary, lambda: _summary_markdown(report, smoke_report), planned.desired.secret_values)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
+
+
+_NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"
+
+
+def _summary_markdown(report: ApplyReport, smoke_report: SmokeReport | None) -> str:
+    """The apply report, then the smoke report, for the job summary."""
+    parts = [render_apply(report, "markdown")]
+    if smoke_report is not None:
+        parts.append(smoke_render.render(smoke_report, "markdown"))
+    return "\n".join(parts)
 
 
 def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient) -> SmokeReport:

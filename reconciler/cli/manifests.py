@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.output import print_diagnostics
-from reconciler.errors import ReconcilerError
+from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import load_manifests
 
@@ -37,5 +37,5 @@ def load_desired(files: tuple[str, ...]) -> DesiredState:
     print_diagnostics(result.problems)
     if result.state is None:
         count = len(result.errors)
-        raise ReconcilerError(f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
+        raise DiagnosticsError(result.problems, f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
     return result.state

@@ -17,6 +17,7 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub
 from reconciler.cli.planning import connect
+from reconciler.cli.summary import publish, summary_option
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.smoke import progress as smoke_progress
@@ -43,9 +44,10 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, 64), default=runner.DEFAULT_CONCURRENCY, show_default=True,
               help="Smoke tests run at once (all share the client's rate limit).")
+@summary_option
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int) -> int:
+            concurrency: int, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
@@ -57,6 +59,7 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress)
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: smoke_render.render(report, "markdown"), desired.secret_values)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")
