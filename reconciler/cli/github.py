@@ -111,7 +111,7 @@ def comment(
     "labels",
     multiple=True,
     metavar="LABEL",
-    help="Label for a new issue; also narrows the search (repeatable).",
+    help="Label for a new issue (repeatable).",
 )
 @click.option("--close-if-empty", is_flag=True, help="An empty body closes the open issue with an 'in sync' comment.")
 @_REPO_OPTION

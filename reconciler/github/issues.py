@@ -1,7 +1,7 @@
 """One issue per title, for drift: opened, updated, reopened, or closed once in sync again.
 
 :func:`find` and :func:`decide` are pure; :func:`sync` lists the repository's issues (filtered by the
-label when one is given, every page), then makes the one call the decision asks for. Pull requests,
+every page), then makes the one call the decision asks for. Pull requests,
 which the issues API lists too, never match.
 """
 
@@ -60,9 +60,9 @@ def sync(
 ) -> IssueResult:
     """Make the issue titled ``title`` match ``body`` (see :func:`decide`)."""
     base = repo_path(repository)
+    # Every issue is searched, not only labelled ones: GitHub silently drops the labels of a new issue
+    # when the token may not set them, and filtering on them would then open a duplicate every run.
     params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "desc"}
-    if labels:
-        params["labels"] = ",".join(labels)
     existing = find(client.paginate(f"{base}/issues", permission=PERMISSION, params=params), title)
     action = decide(existing, body, close_if_empty=close_if_empty)
     if existing is None:

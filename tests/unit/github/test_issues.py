@@ -43,7 +43,7 @@ def test_opens_an_issue_with_labels_when_none_exists(router: respx.Router) -> No
     )
     assert sent(post) == {"title": TITLE, "body": "drift!", "labels": ["comfyops-drift"]}
     params = listing.calls.last.request.url.params
-    assert params["state"] == "all" and params["labels"] == "comfyops-drift" and params["per_page"] == "100"
+    assert params["state"] == "all" and "labels" not in params and params["per_page"] == "100"
 
 
 def test_updates_the_open_issue_when_the_body_changed(router: respx.Router) -> None:
