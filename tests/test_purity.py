@@ -35,6 +35,10 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.workflow.graph",
     "reconciler.workflow.validate",
     "reconciler.workflow.object_info",
+    "reconciler.github.fit",
+    "reconciler.github.annotations",
+    "reconciler.github.markdown",
+    "reconciler.github.errors",
     "reconciler.render",
     *sorted(f"reconciler.render.{m.name}" for m in pkgutil.iter_modules(reconciler.render.__path__)),
 )
