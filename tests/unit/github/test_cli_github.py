@@ -174,3 +174,33 @@ def test_validate_annotates_problems_on_github_actions(
     assert "❌ **manifests are invalid: 2 problems**" in summary.read_text(encoding="utf-8")
     monkeypatch.setenv("GITHUB_ACTIONS", "false")
     assert "::error" not in run_cli("validate", "-f", "d.yaml").err
+
+
+def test_show_and_a_second_report_append_to_the_same_summary(
+    run_cli: Any, write_files: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from support.emulated import FAST_SETTINGS, deployment_yaml
+
+    repo = write_files({"s.yaml": FAST_SETTINGS, "d.yaml": deployment_yaml("t2i", workflow_file=False)})
+    summary = tmp_path / "summary.md"
+    assert (
+        run_cli("--emulator", "plan", "-f", str(repo), "--out", str(tmp_path / "plan.json"), "--no-summary").code == 0
+    )
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert run_cli("show", str(tmp_path / "plan.json")).code == 0
+    assert run_cli("validate", "-f", str(repo)).code == 0
+    text = summary.read_text(encoding="utf-8")
+    assert text.index("## ComfyOps plan") < text.index("### ComfyOps validate")
+    assert "✅ **1 deployment, 0 presets: valid**" in text
+
+
+def test_an_unwritable_summary_is_a_warning_not_a_failure(
+    run_cli: Any, write_files: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from support.emulated import FAST_SETTINGS, deployment_yaml
+
+    repo = write_files({"s.yaml": FAST_SETTINGS, "d.yaml": deployment_yaml("t2i", workflow_file=False)})
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "no-such-dir" / "summary.md"))
+    result = run_cli("validate", "-f", str(repo))
+    assert result.code == 0
+    assert "warning: cannot write the step summary" in result.err
