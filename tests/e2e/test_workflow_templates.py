@@ -10,6 +10,7 @@ and issues, and which steps and jobs passed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -80,6 +81,7 @@ def run(
         "GITHUB_API_URL": github.base_url,
         "GITHUB_WORKSPACE": str(checkout),
         "GITHUB_EVENT_NAME": event_name,
+        **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ},
     }
     secrets = {"RUNCOMFY_API_TOKEN": "runcomfy-secret-token"}
     return run_workflow(
@@ -268,5 +270,7 @@ def _edit_live(state_dir: Path, name: str, **fields: Any) -> None:
         for dep in listed:
             if dep["name"].startswith(name):
                 httpx.patch(
-                    f"{emu.base_url}/prod/v2/deployments/{dep['id']}", json=fields, headers=headers
+                    f"{emu.base_url}/prod/v2/deployments/{dep['id']}",
+                    json={"name": dep["name"], **fields},
+                    headers=headers,
                 ).raise_for_status()
