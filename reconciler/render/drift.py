@@ -144,9 +144,10 @@ def render_drift_markdown(report: DriftReport) -> str:
     for d in report.deployments:
         facts = _facts(d, report.checked_at)
         lines += ["", f"### {_MARK[d.kind]} `{_label(d)}` {_HEADLINE[d.kind]}", ""]
-        lines.append(_cell(d.reason) + (f" ({', '.join(facts)})" if facts else "") + ".")
+        reason = _cell(d.reason)
+        lines.append(reason[:1].upper() + reason[1:] + (f" ({', '.join(facts)})" if facts else "") + ".")
         if d.source:
-            lines.append(f"Declared in `{d.source}`.")
+            lines.append(f"{'Prune rule' if d.kind is DriftKind.UNMANAGED else 'Declared'} in `{d.source}`.")
         if d.fields:
             lines += ["", "| field | desired (git) | live |", "|---|---|---|"]
             for f in d.fields:

@@ -6,6 +6,7 @@ text table's layout may change.
 
 from __future__ import annotations
 
+from reconciler.engine.live import is_error_status
 from reconciler.engine.status import StatusReport, StatusRow, SyncState
 from reconciler.render import style
 
@@ -69,6 +70,8 @@ def render_status_text(report: StatusReport, *, color: bool = False) -> str:
         else:
             state = report.rows[index - 1].sync
             padded[-1] = style.paint(padded[-1], _SYNC_COLOR[state], color=color)
+            if is_error_status(report.rows[index - 1].status):
+                padded[5] = style.paint(padded[5], "red", color=color)
         lines.append("  ".join(padded))
     lines += ["", totals_sentence(report)]
     return "\n".join(lines) + "\n"
