@@ -48,6 +48,9 @@ def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], every
             force: bool, with_workflows: bool) -> int:
     """Write one manifest per live deployment, id pinned, so that plan on them shows no changes.
 
+    A live name that is not a valid manifest name is imported under a valid one (id pinned, the
+    rename printed; the first plan shows it). Existing files are kept unless --force.
+
     \b
     Examples:
       comfyops import --all --out deployments
