@@ -124,6 +124,18 @@ def _object_info(deployment: LiveDeployment, client: RunComfyClient) -> dict[str
 
 def _atomic_write(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    try:
+        _replace_with(path, text)
+    except OSError as exc:
+        raise ReconcilerError(
+            f"could not write {display_path(path)}: {exc.strerror or exc}",
+            "files written before it are complete and no partial file was left; fix the cause and re-run "
+            "with --force",
+        ) from exc
+    return path
+
+
+def _replace_with(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -136,7 +148,6 @@ def _atomic_write(path: Path, text: str) -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    return path
 
 
 def _schema_ref(out: Path) -> str:

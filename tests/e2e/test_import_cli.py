@@ -184,3 +184,38 @@ def test_schema_header_points_at_the_repository_schemas(run_cli, seven, tmp_path
     first = (out / "edge-turing.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=../../schemas/comfyops.schema.json"
 
+
+
+def test_unreachable_object_info_is_a_warning(run_cli, seven, monkeypatch):
+    from reconciler.runcomfy import errors
+    from reconciler.runcomfy.client import RunComfyClient
+
+    def unreachable(self: RunComfyClient, url: str) -> dict[str, Any]:
+        raise errors.TransportError(method="GET", path="/object_info", message="could not connect",
+                                    may_have_landed=False)
+
+    monkeypatch.setattr(RunComfyClient, "fetch_object_info", unreachable)
+    result = run_cli("--emulator", "import", "--name", "edge-turing", "--out", "imported", "--with-workflows")
+    assert result.code == 0, result
+    assert "warning: edge-turing: object_info is not reachable" in result.err
+    assert sorted(p.name for p in Path("imported/workflows").iterdir()) == ["edge-turing.v1.json"]
+
+
+def test_a_failed_write_leaves_no_partial_file(run_cli, seven, monkeypatch):
+    import os
+
+    real_replace = os.replace
+    done: list[str] = []
+
+    def flaky_replace(src: Any, dst: Any) -> None:
+        if done:
+            raise OSError(28, "No space left on device")
+        done.append(str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    result = run_cli("--emulator", "import", "--all", "--out", "imported")
+    assert result.code == 1, result
+    assert "error: could not write imported/" in result.err and "No space left on device" in result.err
+    written = sorted(p.name for p in Path("imported").iterdir())
+    assert written == [Path(done[0]).name]  # the one complete file; no temporary left behind
