@@ -59,10 +59,11 @@ def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], every
     if not (ids or names or everything):
         raise click.UsageError("say what to import: --id ID, --name GLOB or --all")
     client = app.client()
-    _, live = observe.observe_with_wire(client, include_payload=with_workflows)
+    live = observe.observe(client, include_payload=with_workflows)
     selected, problems = importer.select(live, ids=ids, names=names, everything=everything)
     if problems:
-        known = ", ".join(f"{d.name} ({d.id})" for d in live) or "none"
+        known = ", ".join(f"{d.name} ({d.id})" for d in live[:20]) or "none"
+        known += f", and {len(live) - 20} more" if len(live) > 20 else ""
         raise ReconcilerError(problems[0], "\n".join([*problems[1:], f"live deployments: {known}"]))
     if not selected:
         click.echo("No live deployments to import.")
