@@ -157,3 +157,13 @@ def test_smoke_results_are_reported_but_do_not_change_the_exit_code(run_cli, man
     data = json.loads(run_cli("--emulator", "drift", "-f", str(repo), "--smoke", "--format", "json").out)
     assert data["drift"] is True
     assert [r["status"] for r in data["smoke"]["results"]] == ["pass"]
+
+
+def test_rules_that_only_guard_apply_do_not_stop_drift(run_cli, manifests):
+    repo = manifests(deployment_yaml("alpha", extra="protect: true"))
+    assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
+    repo = manifests(deployment_yaml("alpha", extra="protect: true\nstate: absent"))
+    assert run_cli("--emulator", "plan", "-f", str(repo)).code == 1  # plan refuses to delete a protected one
+    result = run_cli("--emulator", "drift", "-f", str(repo))
+    assert result.code == 2, result
+    assert 'state: desired "absent", live "present"' in result.out
