@@ -45,7 +45,7 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: 
     """
     desired = load_desired(files)
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
-    observed = observe_plan(app, desired, target_patterns)
+    observed = observe_plan(app, desired, target_patterns, will_smoke=smoke)
     smoke_data = _smoke(observed, target_patterns).to_dict() if smoke else None
     report = drift.build_drift(
         observed.plan, observed.live, checked_at=checked_at, apply_command=apply_command(app, files),

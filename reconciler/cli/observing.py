@@ -37,9 +37,15 @@ class Observed:
     client: RunComfyClient
 
 
-def observe_plan(app: AppContext, desired: DesiredState, target_patterns: tuple[str, ...] = ()) -> Observed:
-    """Read live state with one list call and plan against it; ``--target`` patterns must match."""
-    client = connect(app, desired)
+def observe_plan(
+    app: AppContext, desired: DesiredState, target_patterns: tuple[str, ...] = (), *, will_smoke: bool = False
+) -> Observed:
+    """Read live state with one list call and plan against it; ``--target`` patterns must match.
+
+    Only ``will_smoke`` registers the manifests' workflows with an ``--emulator`` (requests need them);
+    a plain report leaves the emulator's state untouched.
+    """
+    client = connect(app, desired) if will_smoke else _read_only_client(app, desired)
     records, live = observe.observe_with_wire(client)
     names = [d.name for d in desired.deployments] + [d.name for d in live]
     unmatched = targets.unmatched_message(target_patterns, names)
@@ -53,6 +59,17 @@ def observe_plan(app: AppContext, desired: DesiredState, target_patterns: tuple[
     if errors:
         raise DiagnosticsError(errors, f"cannot compare: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     return Observed(plan=plan, desired=desired, live=live, records=records, client=client)
+
+
+def _read_only_client(app: AppContext, desired: DesiredState) -> RunComfyClient:
+    """The process's client, as ``planning.connect`` builds it, but registering no workflow."""
+    settings = desired.settings
+    return app.client(
+        requests_per_second=settings.rate_limit.requests_per_second,
+        burst=settings.rate_limit.burst,
+        queue_api_version=settings.queue_api_version,
+        workflows={},
+    )
 
 
 def apply_command(app: AppContext, files: tuple[str, ...]) -> str:

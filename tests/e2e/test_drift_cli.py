@@ -91,12 +91,12 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Recorder]:
 def test_drift_makes_one_list_call_and_writes_nothing(run_cli, applied, emulator, recorded, state_dir):
     out_of_band(emulator, "alpha", queue_size=4)
     recorded.calls.clear()
-    state_file = next(state_dir.glob("*.json"))
-    before = state_file.read_bytes()
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in state_dir.rglob("*") if p.is_file()}
     result = run_cli("--emulator", "drift", "-f", str(applied), "--format", "markdown")
     assert result.code == 2, result
     assert recorded.calls == [("GET", "/prod/v2/deployments")]
-    assert state_file.read_bytes() == before
+    after = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in state_dir.rglob("*") if p.is_file()}
+    assert after == before  # not even the emulator's state file was rewritten
     assert live_deployments(emulator)[0]["queue_size"] == 4
 
 
