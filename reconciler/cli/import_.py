@@ -104,7 +104,7 @@ def _write_one(out: Path, item: ImportedDeployment, deployment: LiveDeployment, 
     if info is not None and item.object_info_file and item.provenance_file:
         written.append(_atomic_write(out / item.object_info_file, json.dumps(info, indent=1, sort_keys=True) + "\n"))
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-        sidecar = importer.provenance(item, fetched_at=fetched_at)
+        sidecar = importer.provenance(deployment, fetched_at=fetched_at)
         written.append(_atomic_write(out / item.provenance_file, json.dumps(sidecar, indent=2) + "\n"))
     return written
 

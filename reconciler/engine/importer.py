@@ -163,18 +163,25 @@ def workflow_text(graph: Mapping[str, Any]) -> str:
     return json.dumps(graph, indent=2, ensure_ascii=False) + "\n"
 
 
-def provenance(imported: ImportedDeployment, *, fetched_at: str) -> dict[str, Any]:
-    """The object_info sidecar's content: it came from this deployment's own ``object_info_url``.
+PROVENANCE_FORMAT_KEY = "comfyops_object_info_source"
+"""The provenance record's format marker (the same record ``workflow.provenance`` reads, issue 15)."""
 
-    The URL itself is not recorded: it may be signed, and signed URLs are credentials.
+
+def provenance(deployment: LiveDeployment, *, fetched_at: str) -> dict[str, Any]:
+    """The object_info provenance record: it came from this deployment's own ``object_info_url``.
+
+    Written beside the object_info as ``<stem>.source.json``. Only ``"origin": "deployment"`` makes
+    the object_info's file lists authoritative for offline checks. The URL itself is not recorded:
+    it may be signed, and signed URLs are credentials.
     """
     return {
-        "source": "deployment",
-        "deployment_id": imported.id,
-        "deployment_name": imported.live_name,
-        "workflow_file": imported.workflow_file,
+        PROVENANCE_FORMAT_KEY: 1,
+        "origin": "deployment",
+        "deployment_id": deployment.id,
+        "deployment_name": deployment.name,
+        "workflow_id": str(deployment.fields.get("workflow_id", "")),
+        "workflow_version": str(deployment.fields.get("workflow_version", "")),
         "fetched_at": fetched_at,
-        "written_by": "comfyops import --with-workflows",
     }
 
 

@@ -113,7 +113,9 @@ def test_import_with_workflows_round_trips_and_validates_offline(run_cli, seven,
     assert "KSampler" in json.loads(info.read_text())
     provenance = json.loads((out / "workflows" / "edge-ada80.v2.object_info.source.json").read_text())
     ada80 = next(d for d in seven if d["name"] == "edge-ada80")
-    assert provenance["source"] == "deployment" and provenance["deployment_id"] == ada80["id"]
+    assert provenance == {"comfyops_object_info_source": 1, "origin": "deployment", "deployment_id": ada80["id"],
+                          "deployment_name": "edge-ada80", "workflow_id": "wf-txt2img", "workflow_version": "v2",
+                          "fetched_at": provenance["fetched_at"]}
     assert "url" not in json.dumps(provenance).lower()  # a signed URL is a credential: never written
     assert f"Wrote {info}" in result.out
     plan = run_cli("--emulator", "plan", "-f", str(out), "--detailed-exitcode")
