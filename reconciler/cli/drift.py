@@ -62,7 +62,7 @@ def _smoke(observed: Observed, target_patterns: tuple[str, ...]) -> SmokeReport:
     the drift check already read, so no second list call is made."""
     chosen = [
         d for d in observed.desired.deployments
-        if d.smoke is not None and not d.is_absent and targets.matches(d.name, target_patterns)
+        if d.smoke is not None and not d.is_absent and targets.selected(d.name, target_patterns)
     ]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
     report = runner.run_smoke(observed.desired, chosen, client=observed.client, progress=progress,

@@ -17,7 +17,7 @@ from reconciler.cli.planning import connect
 from reconciler.engine import build, observe, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
-from reconciler.errors import DiagnosticsError, ReconcilerError
+from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
@@ -48,9 +48,12 @@ def observe_plan(
     client = connect(app, desired) if will_smoke else _read_only_client(app, desired)
     records, live = observe.observe_with_wire(client)
     names = [d.name for d in desired.deployments] + [d.name for d in live]
-    unmatched = targets.unmatched_message(target_patterns, names)
-    if unmatched is not None:
-        raise ReconcilerError(*unmatched)
+    unmatched = targets.unmatched(target_patterns, names)
+    if unmatched:
+        print_diagnostics(unmatched)
+        count = len(unmatched)
+        raise DiagnosticsError(unmatched, f"--target: {count} pattern{'s match' if count != 1 else ' matches'} "
+                                          "no deployment")
     options = build.PlanOptions(targets=target_patterns, allow_replace=True, allow_empty=True)
     plan, problems = build.build_plan(desired, live, options)
     problems = [p for p in problems if p.field_path not in _APPLY_ONLY_FIELDS]

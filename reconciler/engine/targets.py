@@ -1,40 +1,44 @@
-"""``--target`` patterns: which ones match no deployment at all (an error, with a did-you-mean).
+"""``--target`` patterns: which deployments they select, and the patterns that select none.
 
-Pure. A pattern is a name or a glob (``media-*``), matched case-sensitively against every name the
-command knows: the declared deployments and the live ones. A pattern that matches none of them is
-almost always a typo, and running on nothing while printing "No changes" would hide it.
+Pure. Shared by every command that takes ``--target`` (plan, apply, smoke, drift), so that a
+pattern matching no declared deployment is the same error, with the same did-you-mean, everywhere.
 """
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 from collections.abc import Iterable
 
+from reconciler.diagnostics import Diagnostic, Location, did_you_mean
 
-def matches(name: str, targets: Iterable[str]) -> bool:
-    """Whether ``name`` is selected by ``targets`` (no targets selects everything)."""
-    patterns = tuple(targets)
-    return not patterns or any(fnmatch.fnmatchcase(name, t) for t in patterns)
+TARGET_LOCATION = Location("--target")
+_LISTED = 10
 
 
-def unmatched(targets: Iterable[str], names: Iterable[str]) -> list[str]:
-    """The patterns of ``targets`` that match none of ``names``, in the order given."""
+def selected(name: str, patterns: Iterable[str]) -> bool:
+    """Whether ``name`` is selected: no patterns select everything, else any glob that matches it."""
+    patterns = tuple(patterns)
+    return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def unmatched(patterns: Iterable[str], names: Iterable[str]) -> list[Diagnostic]:
+    """One error per pattern that matches none of ``names`` (the declared deployments), with a hint."""
     known = sorted(set(names))
-    return [t for t in targets if not any(fnmatch.fnmatchcase(n, t) for n in known)]
+    problems = []
+    for pattern in dict.fromkeys(patterns):
+        if any(fnmatch.fnmatchcase(name, pattern) for name in known):
+            continue
+        problems.append(
+            Diagnostic(f"{pattern!r} matches no declared deployment", TARGET_LOCATION, "", _hint(pattern, known))
+        )
+    return problems
 
 
-def unmatched_message(targets: Iterable[str], names: Iterable[str]) -> tuple[str, str] | None:
-    """``(summary, hint)`` for the patterns that match nothing, or None when every pattern matches."""
-    known = sorted(set(names))
-    missing = unmatched(targets, known)
-    if not missing:
-        return None
-    quoted = ", ".join(repr(t) for t in missing)
-    summary = f"--target {quoted} matches no deployment"
-    guesses = [g for t in missing for g in difflib.get_close_matches(t, known, n=1, cutoff=0.6)]
-    if guesses:
-        hint = f"did you mean {', '.join(repr(g) for g in guesses)}?"
-    else:
-        hint = f"known deployments: {', '.join(known) if known else 'none'}"
-    return summary, hint
+def _hint(pattern: str, known: list[str]) -> str:
+    if not known:
+        return "no deployment is declared in the manifests read (check -f)"
+    suggestion = did_you_mean(pattern, known)
+    if suggestion:
+        return suggestion
+    listed = ", ".join(known[:_LISTED]) + (f" and {len(known) - _LISTED} more" if len(known) > _LISTED else "")
+    return f"declared: {listed}"

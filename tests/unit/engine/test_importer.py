@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.engine import importer, targets
+from reconciler.engine import importer
 from reconciler.engine.live import LiveDeployment
 from reconciler.manifest.load import load_manifests
 from reconciler.manifest.model import NAME_PATTERN
@@ -105,10 +105,3 @@ def test_select_by_id_and_glob() -> None:
     assert problems == ["--id 9: no live deployment has this id", "--name 'x*': no live deployment matches"]
 
 
-def test_unmatched_targets_with_a_did_you_mean() -> None:
-    assert targets.unmatched_message(["media-*", "alpha"], ["media-a", "alpha"]) is None
-    assert targets.unmatched_message(["alpah"], ["alpha", "beta"]) == (
-        "--target 'alpah' matches no deployment", "did you mean 'alpha'?")
-    assert targets.unmatched_message(["zzz"], ["alpha"]) == (
-        "--target 'zzz' matches no deployment", "known deployments: alpha")
-    assert targets.matches("anything", ()) and not targets.matches("b", ("a*",))
