@@ -36,9 +36,10 @@ from reconciler.smoke.report import SmokeReport
 def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: tuple[str, ...], smoke: bool) -> int:
     """Compare live deployments with the manifests, read-only: exit 0 in sync, 2 drift, 1 error.
 
-    \b
     Reports drifted fields (desired and live value, when RunComfy last changed it), declared
     deployments that are missing, undeclared ones inside a prune pattern, and error states.
+
+    \b
     Examples:
       comfyops drift -f deployments
       comfyops drift -f deployments --format markdown > drift.md

@@ -23,7 +23,6 @@ from reconciler.render.status import FORMATS, render_status
 def command(app: AppContext, files: tuple[str, ...], fmt: str) -> int:
     """Show live deployments with hardware, instances, API status, manifest, cost and sync state.
 
-    \b
     Sync states: Synced, OutOfSync (with the drifted fields), Unmanaged (no manifest, outside
     prune.match), Missing (declared, not live), PendingDelete (state: absent, or in prune scope).
     """
