@@ -169,6 +169,9 @@ def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written
             click.echo(f"  renamed: {item.live_name!r} is not a valid manifest name (or is taken); imported as "
                        f"{item.name!r} with metadata.id pinned. The first plan shows the rename; apply renames "
                        "the live deployment.")
+        for problem in item.problems:
+            click.echo(f"  warning: {display_path(out / item.manifest_file)}: {problem} (hint: the live value is "
+                       "outside the manifest's range; edit the file before running plan)", err=True)
         if with_workflows and item.workflow_file is None:
             click.echo(f"  warning: {item.live_name}: the API returned no workflow_api_json; "
                        "spec.workflow_file left out", err=True)

@@ -20,8 +20,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from reconciler.engine.live import LiveDeployment
-from reconciler.manifest.model import API_VERSION, NAME_PATTERN
+from reconciler.manifest.model import API_VERSION, NAME_PATTERN, DeploymentDocument
 from reconciler.runcomfy import catalog
 
 WORKFLOWS_DIR = "workflows"
@@ -45,6 +47,8 @@ class ImportedDeployment:
     """Relative to the output folder, when the workflow is written: ``workflows/<name>.<version>.json``."""
     text: str
     workflow_api_json: Mapping[str, Any] | None = None
+    problems: tuple[str, ...] = ()
+    """Live values the manifest format refuses (e.g. a queue_size the API allowed): fix them before plan."""
 
     @property
     def renamed(self) -> bool:
@@ -118,9 +122,24 @@ def plan_import(
                 workflow_file=workflow_file,
                 text=manifest_text(deployment, name=name, schema_ref=schema_ref, workflow_file=workflow_file),
                 workflow_api_json=graph,
+                problems=manifest_problems(deployment, name),
             )
         )
     return out
+
+
+def manifest_problems(deployment: LiveDeployment, name: str) -> tuple[str, ...]:
+    """Why the manifest written for ``deployment`` would not validate (live values outside its ranges)."""
+    spec = {k: v for k, v in deployment.fields.items() if v is not None}
+    document = {"apiVersion": API_VERSION, "kind": "Deployment", "metadata": {"name": name, "id": deployment.id},
+                "spec": spec}
+    try:
+        DeploymentDocument.model_validate(document)
+    except ValidationError as exc:
+        return tuple(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+    return ()
 
 
 def _unique(name: str, taken: set[str]) -> str:

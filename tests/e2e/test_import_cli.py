@@ -221,3 +221,15 @@ def test_a_failed_write_leaves_no_partial_file(run_cli, seven, monkeypatch):
     assert "error: could not write imported/" in result.err and "No space left on device" in result.err
     written = sorted(p.name for p in Path("imported").iterdir())
     assert written == [Path(done[0]).name]  # the one complete file; no temporary left behind
+
+
+def test_a_live_value_outside_the_manifest_ranges_is_written_and_warned_about(run_cli, seven, emulator):
+    with emulator.state.transaction() as data:  # the docs allow queue_size 0; the manifest format does not
+        for record in data["deployments"].values():
+            if record["name"] == "edge-turing":
+                record["queue_size"] = 0
+    result = run_cli("--emulator", "import", "--name", "edge-turing", "--out", "imported")
+    assert result.code == 0, result
+    warning = "warning: imported/edge-turing.yaml: spec.queue_size: Input should be greater than or equal to 1"
+    assert warning in result.err
+    assert "queue_size: 0" in Path("imported/edge-turing.yaml").read_text()

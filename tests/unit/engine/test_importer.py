@@ -105,3 +105,10 @@ def test_select_by_id_and_glob() -> None:
     assert problems == ["--id 9: no live deployment has this id", "--name 'x*': no live deployment matches"]
 
 
+
+
+def test_live_values_the_manifest_format_refuses_are_reported() -> None:
+    (ok,) = importer.plan_import([live(max_instances=60)], schema_ref="s.json")
+    assert ok.problems == ()
+    (odd,) = importer.plan_import([live(queue_size=0, min_instances=31, max_instances=40)], schema_ref="s.json")
+    assert [p.split(":")[0] for p in odd.problems] == ["spec.min_instances", "spec.queue_size"]
