@@ -91,8 +91,8 @@ def near_miss(value: str, names: Iterable[str]) -> tuple[str, str] | None:
     without its extension; or one inserted, deleted, replaced or swapped character, where that
     character is not a digit (``x2``/``x4``, ``v1``/``v2`` are different files) and sits in a run of
     at least four letters or digits in both names (``clip_l``/``clip_g``, ``ae``/``vae`` are
-    different files). A digit slip still counts when ``value`` has no file extension of its own
-    (``model.safetensors2``).
+    different files). When ``value`` has no file extension of its own and the listed name has one,
+    any one-character slip counts (``model.safetensors2``, ``example.pngg``).
     """
     listed = [n for n in names if n != value]
     folded = value.casefold()
@@ -110,12 +110,13 @@ def near_miss(value: str, names: Iterable[str]) -> tuple[str, str] | None:
             if looks_like_file(name) and name.rsplit(".", 1)[0].casefold() == folded:
                 return name, "the file extension is missing"
     for name in listed:
-        if _one_slip(folded, name.casefold(), digits_ok=not is_file):
-            return name, "one character differs from a listed name"
+        # a value with no file extension of its own next to a listed file name is no other file
+        if _one_slip(folded, name.casefold(), lenient=not is_file and looks_like_file(name)):
+            return name, "it is one typo away from a listed name"
     return None
 
 
-def _one_slip(a: str, b: str, *, digits_ok: bool) -> bool:
+def _one_slip(a: str, b: str, *, lenient: bool) -> bool:
     """Whether one insertion, deletion, replacement or swap of a plausible-typo character turns a into b."""
     if a == b or abs(len(a) - len(b)) > 1:
         return False
@@ -131,7 +132,9 @@ def _one_slip(a: str, b: str, *, digits_ok: bool) -> bool:
     if not (single or swap):
         return False
     changed = changed_a + changed_b
-    if not digits_ok and any(ch.isdigit() for ch in changed):
+    if lenient:
+        return True
+    if any(ch.isdigit() for ch in changed):
         return False
     if not any(ch.isalnum() for ch in changed):
         return True  # separators and punctuation: "4x-UltraSharp" for "4x_UltraSharp"
