@@ -9,12 +9,13 @@ exist on the deployment's machine only, and the caller keeps its warning.
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.diagnostics import Severity, did_you_mean
+from reconciler.diagnostics import Severity
 from reconciler.workflow.object_info import ObjectInfo, looks_like_file
 
 _MIN_TOKEN = 4
@@ -64,9 +65,10 @@ def missing_hint(value: str, names: list[str], elsewhere: Iterable[str] = ()) ->
     other = sorted(elsewhere)
     if other:
         return f"{show_value(value)} is listed for {', '.join(other[:3])}: is it the right kind of file?"
-    suggestion = did_you_mean(value, names)
-    if suggestion:
-        return suggestion
+    stems = {_stem(name): name for name in reversed(names)}
+    close = difflib.get_close_matches(_stem(value), sorted(stems), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {stems[close[0]]!r}?"
     if not names:
         return "the list is empty: that folder has no files on the machine"
     return f"listed: {_listing(names)}"
@@ -149,6 +151,11 @@ def _token_length(text: str, start: int, end: int) -> int:
     while right < len(text) and text[right].isalnum():
         right += 1
     return right - left
+
+
+def _stem(name: str) -> str:
+    """The name without a known file extension, case-folded: what makes two model names alike."""
+    return (name.rsplit(".", 1)[0] if looks_like_file(name) else name).casefold()
 
 
 def _listing(names: list[str]) -> str:
