@@ -34,9 +34,7 @@ spec:
 SMOKE = "  smoke:\n    preset: p\n"
 
 
-def repo_with(
-    write_files: Any, workflow: Path, *, overrides: str = "", record: dict[str, Any] | None = None
-) -> Path:
+def repo_with(write_files: Any, workflow: Path, *, overrides: str = "", record: dict[str, Any] | None = None) -> Path:
     files = {"d.yaml": DEPLOYMENT.format(extra=SMOKE if overrides else "")}
     if overrides:
         files["p.yaml"] = PRESET.format(overrides=overrides)

@@ -88,7 +88,9 @@ NEAR_MISSES: list[tuple[str, Any, Severity | None, Severity | None, str]] = [
 
 @pytest.mark.parametrize("form", sorted(FORMS))
 @pytest.mark.parametrize(("case", "value", "hand", "own", "text"), NEAR_MISSES, ids=[r[0] for r in NEAR_MISSES])
-def test_near_miss_table(form: str, case: str, value: Any, hand: Severity | None, own: Severity | None, text: str) -> None:
+def test_near_miss_table(
+    form: str, case: str, value: Any, hand: Severity | None, own: Severity | None, text: str
+) -> None:
     for info, expected in ((HAND, hand), (OWN, own)):
         found = check(form, value, info)
         if expected is None:

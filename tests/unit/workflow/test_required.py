@@ -68,7 +68,7 @@ def test_an_input_only_the_overrides_supply_can_be_a_warning(core: ObjectInfo) -
     graph = workflow(LTXV)
     (diag,) = validate_required_inputs(graph, core, {"77": {"strength": 1.0}}, warn_supplied=True)
     assert diag.severity is Severity.WARNING
-    assert "the workflow lacks the required input \"strength\"" in diag.message
+    assert 'the workflow lacks the required input "strength"' in diag.message
     assert "a request that does not is refused" in diag.message
     assert validate_required_inputs(graph, core, {"77": {"strength": 1.0}}) == []
 
