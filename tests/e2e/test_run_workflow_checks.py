@@ -34,15 +34,30 @@ def _requests(state: EmulatorState) -> list[dict[str, Any]]:
         return list(data["requests"].values())
 
 
-def _own_object_info(repo: Path, models: list[str]) -> None:
-    """An object_info beside wf.json, recorded as fetched from the deployment (as import writes it)."""
+CATALOGUE = WORKFLOW.parents[1] / "object_info" / "comfyui-0.3.64-core.trimmed.json"
+
+
+def _catalogue(models: list[str]) -> dict[str, Any]:
+    catalogue: dict[str, Any] = json.loads(CATALOGUE.read_text())
+    catalogue["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = models
+    return catalogue
+
+
+@pytest.fixture
+def own_object_info(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The deployment's object_info, twice: beside wf.json with a provenance record (as import writes it),
+    and served at its object_info_url; run reads one or the other, and both must give the same verdicts."""
+    from reconciler.runcomfy.client import RunComfyClient
     from reconciler.workflow.provenance import source_record
 
-    catalogue = json.loads((WORKFLOW.parents[1] / "object_info" / "comfyui-0.3.64-core.trimmed.json").read_text())
-    catalogue["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = models
-    (repo / "wf.object_info.json").write_text(json.dumps(catalogue))
-    record = source_record(workflow_id="wf-1", workflow_version="v1")
-    (repo / "wf.object_info.source.json").write_text(json.dumps(record))
+    def install(repo: Path, models: list[str]) -> None:
+        catalogue = _catalogue(models)
+        (repo / "wf.object_info.json").write_text(json.dumps(catalogue))
+        record = source_record(workflow_id="wf-1", workflow_version="v1")
+        (repo / "wf.object_info.source.json").write_text(json.dumps(record))
+        monkeypatch.setattr(RunComfyClient, "fetch_object_info", lambda self, url: catalogue)
+
+    return install
 
 
 @pytest.mark.parametrize(
@@ -54,9 +69,9 @@ def _own_object_info(repo: Path, models: list[str]) -> None:
     ],
 )
 def test_run_set_follows_the_file_list_rules(
-    run_cli: Any, repo: Path, state: EmulatorState, value: str, text: str
+    run_cli: Any, repo: Path, state: EmulatorState, own_object_info: Any, value: str, text: str
 ) -> None:
-    _own_object_info(repo, ["sd_xl_base_1.0.safetensors"])
+    own_object_info(repo, ["sd_xl_base_1.0.safetensors"])
     result = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", f"4.ckpt_name={value}")
     assert result.code == 1, result
     assert '--set: overrides."4".inputs.ckpt_name: node "4" (CheckpointLoaderSimple' in result.err
@@ -68,28 +83,32 @@ def test_run_set_follows_the_file_list_rules(
 
 
 def test_run_refuses_a_workflow_missing_a_required_input_unless_set_supplies_it(
-    run_cli: Any, repo: Path, state: EmulatorState
+    run_cli: Any, write_files: Any, state: EmulatorState, own_object_info: Any
 ) -> None:
-    _own_object_info(repo, ["sd_xl_base_1.0.safetensors"])
+    smoke = '  workflow_file: wf.json\n  smoke:\n    overrides:\n      "3": {inputs: {denoise: 1.0}}\n'
+    repo: Path = write_files({"manifests.yaml": MANIFESTS.replace("  workflow_file: wf.json\n", smoke)})
+    graph = json.loads(WORKFLOW.read_text())
+    del graph["3"]["inputs"]["denoise"]
+    (repo / "wf.json").write_text(json.dumps(graph))
+    own_object_info(repo, ["sd_xl_base_1.0.safetensors"])
+    missing = 'node "3" (KSampler "KSampler"): required input "denoise" (FLOAT, default 1.0) is missing'
+    # the smoke overrides supply it: valid, with a warning that requests without it are refused
+    applied = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve")
+    assert applied.code == 0, applied
+    assert "a request that does not is refused" in applied.err
+    refused = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", "3.seed=5")
+    assert refused.code == 1, refused
+    assert missing in refused.err and "nothing was submitted" in refused.err
+    assert _requests(state) == []
+    supplied = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", "3.seed=5", "--set", "3.denoise=1.0")
+    assert missing not in supplied.err  # run's own check passes (the emulator then judges the request itself)
+
+
+def test_a_workflow_missing_a_required_input_is_invalid_for_run(run_cli: Any, repo: Path, own_object_info: Any) -> None:
+    own_object_info(repo, ["sd_xl_base_1.0.safetensors"])
     graph = json.loads((repo / "wf.json").read_text())
     del graph["3"]["inputs"]["denoise"]
     (repo / "wf.json").write_text(json.dumps(graph))
-    missing = (
-        'wf.json: "3".inputs.denoise: node "3" (KSampler "KSampler"): required input "denoise" (FLOAT, default 1.0) '
-        "is missing; ComfyUI refuses the prompt (hint: re-export the workflow from the deployment's ComfyUI "
-        "(Export (API)))"
-    )
     invalid = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", "3.denoise=1.0")
-    assert invalid.code == 1 and missing in invalid.err and "manifests are invalid" in invalid.err
-    # smoke overrides that supply it make the manifests valid (with a warning); run then needs it too
-    manifests = repo / "manifests.yaml"
-    smoke = '  smoke:\n    overrides:\n      "3": {inputs: {denoise: 1.0}}\n'
-    manifests.write_text(
-        manifests.read_text().replace("  workflow_file: wf.json\n", "  workflow_file: wf.json\n" + smoke)
-    )
-    refused = run_cli("--emulator", "run", "t2i", "-f", str(repo))
-    assert refused.code == 1 and missing in refused.err and "nothing was submitted" in refused.err
-    assert "a request that does not is refused" in refused.err  # the load-time warning
-    assert _requests(state) == []
-    supplied = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", "3.denoise=1.0")
-    assert "refuses the prompt" not in supplied.err  # run's own check passes (the emulator has its own view)
+    assert invalid.code == 1 and "manifests are invalid" in invalid.err
+    assert 'wf.json: "3".inputs.denoise: node "3" (KSampler "KSampler"): required input "denoise"' in invalid.err
