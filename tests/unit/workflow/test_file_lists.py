@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.workflow import ObjectInfo, WorkflowGraph, parse_object_info, parse_workflow, validate_overrides
@@ -213,3 +215,24 @@ def test_certain_mistake_directly() -> None:
     assert found is not None and "VAELoader.vae_name" in found.hint
     found = certain_mistake(True, ("a.pt",), authoritative=False)
     assert found is not None and found.message == "expected a file name (a string), got true"
+
+
+file_names = st.from_regex(r"[A-Za-z0-9_\-]{1,12}\.(safetensors|ckpt|pth|png)", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(file_names, min_size=1, max_size=6, unique=True), value=st.text(max_size=20) | file_names)
+def test_near_miss_names_a_listed_name_never_the_value_itself(names: list[str], value: str) -> None:
+    found = near_miss(value, names)
+    if found is not None:
+        assert found[0] in names and found[0] != value
+    if value in names:
+        assert certain_mistake(value, tuple(names), authoritative=True) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=file_names)
+def test_another_letter_case_is_always_a_near_miss(name: str) -> None:
+    other = name.swapcase()
+    if other != name:
+        assert near_miss(other, [name]) == (name, "names are case-sensitive")
