@@ -107,3 +107,32 @@ def test_a_near_miss_is_an_error_whatever_the_list_came_from(write_files: Any, r
     result = run_cli("validate", "-f", ".", cwd=repo)
     assert result.code == 1, result
     assert "(names are case-sensitive) (hint: did you mean 'sd_xl_base_1.0.safetensors'?)" in result.err
+
+
+def test_the_readme_example(write_files: Any, run_cli: Any) -> None:
+    """README "What validate checks" shows this run's output verbatim."""
+    repo: Path = write_files({
+        "deployments/ltxv.yaml": """
+            apiVersion: comfyops/v1
+            kind: Deployment
+            metadata:
+              name: ltxv
+            spec:
+              workflow_id: wf-ltxv
+              workflow_version: v1
+              workflow_file: ../workflows/ltxv.json
+              smoke:
+                overrides:
+                  "44": {inputs: {ckpt_name: LTX-Video-2b-v0.9.1.safetensors}}
+            """,
+    })  # fmt: skip
+    (repo / "workflows").mkdir(exist_ok=True)
+    shutil.copy(LTXV, repo / "workflows" / "ltxv.json")
+    catalogue = json.loads(CATALOGUE.read_text())
+    catalogue["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = ["ltx-video-2b-v0.9.1.safetensors"]
+    (repo / "workflows" / "ltxv.object_info.json").write_text(json.dumps(catalogue))
+    result = run_cli("validate", "-f", "deployments", cwd=repo)
+    assert result.code == 1
+    readme = (Path(__file__).parents[3] / "README.md").read_text()
+    block = readme.split("$ comfyops validate -f deployments\n", 1)[1].split("```", 1)[0]
+    assert result.out + result.err == block
