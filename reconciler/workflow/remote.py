@@ -60,7 +60,7 @@ def check_against_live(
     """Every problem of each deployment's smoke overrides against its live workflow and object_info.
 
     ``live_payloads`` maps a *desired deployment name* to the payload of the live deployment it
-    matched (the plan does the matching). Deployments without a payload graph, or whose live
+    matched (the plan does the matching). Deployments to delete, without a payload graph, or whose live
     ``workflow_version`` (when the payload carries ``fields``) differs from the manifest's are not
     checked: the deployed graph is not the one that will run after apply. A deployed graph is
     checked for required inputs (with the smoke overrides applied, if any) whenever its object_info
@@ -70,7 +70,7 @@ def check_against_live(
     diagnostics: list[Diagnostic] = []
     for d in desired.deployments:
         payload = live_payloads.get(d.name)
-        if payload is None:
+        if payload is None or d.is_absent:
             continue
         if payload.workflow_api_json is None or not _same_version(d, payload):
             continue

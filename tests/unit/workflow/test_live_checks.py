@@ -34,7 +34,7 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # manifest paths are shown relative to the working directory
 
 
-def desired(tmp_path: Path, smoke: str = "") -> DesiredState:
+def desired(tmp_path: Path, smoke: str = "", *, state: str = "present") -> DesiredState:
     text = textwrap.dedent("""
         apiVersion: comfyops/v1
         kind: Deployment
@@ -43,6 +43,7 @@ def desired(tmp_path: Path, smoke: str = "") -> DesiredState:
           workflow_id: wf-1
           workflow_version: v1
         """).lstrip()
+    text += f"  state: {state}\n"
     if smoke:
         text += "  smoke:\n    overrides:\n" + textwrap.indent(textwrap.dedent(smoke).strip(), "      ") + "\n"
     (tmp_path / "m.yaml").write_text(text)
@@ -60,7 +61,7 @@ def test_the_deployments_own_list_makes_a_missing_model_an_error(tmp_path: Path)
     state = desired(tmp_path, '"4": {inputs: {ckpt_name: sd_xl_turbo.safetensors}}')
     (diag,) = check_against_live(state, {"live": Payload(TXT2IMG)}, fetch_object_info=fetch, cache=tmp_path / "c")
     assert diag.is_error
-    assert diag.format().startswith('m.yaml:9:22: overrides."4".inputs.ckpt_name: node "4"')
+    assert diag.format().startswith('m.yaml:10:22: overrides."4".inputs.ckpt_name: node "4"')
     assert "is not among the files the deployment's ComfyUI lists" in diag.message
     again = check_against_live(state, {"live": Payload(TXT2IMG)}, fetch_object_info=_never, cache=tmp_path / "c")
     assert [d.format() for d in again] == [diag.format()]  # the cached copy is the deployment's own too
@@ -92,6 +93,11 @@ def test_without_an_object_info_url_and_overrides_nothing_is_fetched(tmp_path: P
     state = desired(tmp_path)
     payload = Payload(LTXV, object_info_url=None)
     assert check_against_live(state, {"live": payload}, fetch_object_info=_never, cache=tmp_path) == []
+
+
+def test_a_deployment_to_delete_is_not_checked(tmp_path: Path) -> None:
+    state = desired(tmp_path, state="absent")
+    assert check_against_live(state, {"live": Payload(LTXV)}, fetch_object_info=_never, cache=tmp_path) == []
 
 
 def _never(url: str) -> dict[str, Any]:
