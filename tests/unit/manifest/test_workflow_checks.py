@@ -136,3 +136,15 @@ def test_the_readme_example(write_files: Any, run_cli: Any) -> None:
     readme = (Path(__file__).parents[3] / "README.md").read_text()
     block = readme.split("$ comfyops validate -f deployments\n", 1)[1].split("```", 1)[0]
     assert result.out + result.err == block
+
+
+def test_valid_overrides_print_no_warning_whatever_the_list_came_from(write_files: Any, run_cli: Any) -> None:
+    overrides = (
+        '    "4": {inputs: {ckpt_name: flux1-schnell-fp8.safetensors}}\n'
+        '    "3": {inputs: {seed: 7, steps: 20, cfg: 4.5, sampler_name: euler, denoise: 1.0}}\n'
+    )
+    for record in (None, source_record(workflow_id="wf-1", workflow_version="v1")):
+        repo = repo_with(write_files, TXT2IMG, overrides=overrides, record=record)
+        result = run_cli("validate", "-f", ".", cwd=repo)
+        assert result.code == 0 and "warning" not in result.out + result.err, result
+        shutil.rmtree(repo)
