@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from reconciler.engine.live import LiveDeployment
 from reconciler.manifest.model import API_VERSION, NAME_PATTERN, DeploymentDocument
 from reconciler.runcomfy import catalog
+from reconciler.workflow import provenance as provenance_record
 
 WORKFLOWS_DIR = "workflows"
 _NAME = re.compile(NAME_PATTERN)
@@ -64,9 +65,9 @@ class ImportedDeployment:
 
     @property
     def provenance_file(self) -> str | None:
-        """The sidecar saying where the object_info came from (``....object_info.source.json``)."""
+        """The provenance record beside the object_info (``....object_info.source.json``)."""
         info = self.object_info_file
-        return None if info is None else info.removesuffix(".json") + ".source.json"
+        return None if info is None else provenance_record.source_path(info).as_posix()
 
 
 def select(
@@ -182,26 +183,16 @@ def workflow_text(graph: Mapping[str, Any]) -> str:
     return json.dumps(graph, indent=2, ensure_ascii=False) + "\n"
 
 
-PROVENANCE_FORMAT_KEY = "comfyops_object_info_source"
-"""The provenance record's format marker (the same record ``workflow.provenance`` reads, issue 15)."""
-
-
 def provenance(deployment: LiveDeployment, *, fetched_at: str) -> dict[str, Any]:
-    """The object_info provenance record: it came from this deployment's own ``object_info_url``.
-
-    Written beside the object_info as ``<stem>.source.json``. Only ``"origin": "deployment"`` makes
-    the object_info's file lists authoritative for offline checks. The URL itself is not recorded:
-    it may be signed, and signed URLs are credentials.
-    """
-    return {
-        PROVENANCE_FORMAT_KEY: 1,
-        "origin": "deployment",
-        "deployment_id": deployment.id,
-        "deployment_name": deployment.name,
-        "workflow_id": str(deployment.fields.get("workflow_id", "")),
-        "workflow_version": str(deployment.fields.get("workflow_version", "")),
-        "fetched_at": fetched_at,
-    }
+    """The object_info's provenance record (``workflow.provenance``): it came from this deployment's
+    own ``object_info_url``, for this workflow version. The URL itself is never recorded."""
+    return provenance_record.source_record(
+        deployment_id=deployment.id,
+        deployment_name=deployment.name,
+        workflow_id=str(deployment.fields.get("workflow_id") or ""),
+        workflow_version=str(deployment.fields.get("workflow_version") or ""),
+        fetched_at=fetched_at,
+    )
 
 
 def _comment(text: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from reconciler.emulator.embedded import EmbeddedEmulator
 from reconciler.runcomfy import catalog
+from reconciler.workflow.provenance import read_source_record
 from support.emulated import DATA, live_deployments
 
 AUTH = {"Authorization": "Bearer t"}
@@ -117,6 +118,9 @@ def test_import_with_workflows_round_trips_and_validates_offline(run_cli, seven,
                           "deployment_name": "edge-ada80", "workflow_id": "wf-txt2img", "workflow_version": "v2",
                           "fetched_at": provenance["fetched_at"]}
     assert "url" not in json.dumps(provenance).lower()  # a signed URL is a credential: never written
+    record, problems = read_source_record(info)  # what validate reads: the deployment's own catalogue
+    assert problems == [] and record is not None
+    assert record.from_deployment and record.describes("wf-txt2img", "v2")
     assert f"Wrote {info}" in result.out
     plan = run_cli("--emulator", "plan", "-f", str(out), "--detailed-exitcode")
     assert plan.code == 0, plan
