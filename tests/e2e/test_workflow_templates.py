@@ -220,13 +220,6 @@ def test_a_failed_apply_comments_on_the_merged_pull_request(
     assert github.mutations() == [("POST", "/repos/octo/deployments/issues/31/comments")]
 
 
-def _has_drift_command() -> bool:
-    from reconciler.cli import cli
-
-    return "drift" in cli.commands
-
-
-@pytest.mark.skipif(not _has_drift_command(), reason="`comfyops drift` is not in this checkout yet")
 def test_drift_opens_updates_and_closes_one_issue_per_environment(
     github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
 ) -> None:

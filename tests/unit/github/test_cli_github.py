@@ -204,3 +204,18 @@ def test_an_unwritable_summary_is_a_warning_not_a_failure(
     result = run_cli("validate", "-f", str(repo))
     assert result.code == 0
     assert "warning: cannot write the step summary" in result.err
+
+
+def test_drift_and_status_append_to_the_step_summary(
+    run_cli: Any, write_files: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from support.emulated import FAST_SETTINGS, deployment_yaml
+
+    repo = write_files({"s.yaml": FAST_SETTINGS, "d.yaml": deployment_yaml("t2i", workflow_file=False)})
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert run_cli("--emulator", "drift", "-f", str(repo), "--format", "json").code == 2
+    assert run_cli("--emulator", "status", "-f", str(repo)).code == 0
+    text = summary.read_text(encoding="utf-8")
+    assert "t2i" in text and "### ComfyOps status\n\n```text\n" in text
+    assert text.index("t2i") < text.index("### ComfyOps status")

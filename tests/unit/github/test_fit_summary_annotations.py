@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.github import annotations, fit, summary
-from reconciler.github.markdown import validation_markdown
+from reconciler.github.markdown import text_block, validation_markdown
 
 NOTICE = "> cut"
 
@@ -96,3 +96,7 @@ def test_on_github_actions() -> None:
 def test_validation_markdown_lists_problems() -> None:
     md = validation_markdown("manifests are invalid: 1 problem", [Diagnostic("bad", Location("a.yaml", 1, 2))])
     assert md == "### ComfyOps validate\n\n❌ **manifests are invalid: 1 problem**\n\n```text\na.yaml:1:2: bad\n```\n"
+
+
+def test_text_block_fences_what_it_cannot_be_closed_by() -> None:
+    assert text_block("ComfyOps status", "a ``` b\n") == "### ComfyOps status\n\n````text\na ``` b\n````\n"
