@@ -250,6 +250,11 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert [i["state"] for i in github.issues] == ["closed", "closed"]
     assert sum(1 for m, p in github.mutations() if m == "POST") == 2  # one "in sync again" comment each
 
+    _edit_live(state_dir, "media-sdxl-txt2img", max_instances=7)
+    back = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="schedule", event={})
+    assert all(j.outcome == "success" for j in back.jobs.values())
+    assert [(i["number"], i["state"]) for i in github.issues] == [(1, "open"), (2, "open")]  # reopened, not new
+
 
 def _edit_live(state_dir: Path, name: str, **fields: Any) -> None:
     """Someone changes a deployment in the RunComfy UI: a PATCH straight to the emulator."""
