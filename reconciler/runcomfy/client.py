@@ -254,6 +254,8 @@ class RunComfyClient:
             )
             error.__cause__ = exc
             return error
+        if http_mod.same_origin(request.url, self.http.base_url):  # another host's limits are not ours
+            self._pace(response)
         if not check_body and response.is_success:
             return response
         # An HTTP-date Retry-After is read against the server's own Date, immune to local clock skew.
@@ -264,6 +266,14 @@ class RunComfyClient:
             retry_after=retry_after, secrets=secrets,
         )
         return response if found is None else found
+
+    def _pace(self, response: httpx.Response) -> None:
+        """Feed an answer to the adaptive bucket: speed back up unless it was a 429; obey budget headers."""
+        if response.status_code != 429:
+            self.limiter.succeeded()
+        budget = ratelimit.server_budget(response.headers, self._wall_clock().timestamp())
+        if budget is not None:
+            self.limiter.observe(*budget)
 
     def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError) -> wire.Deployment:
         try:
