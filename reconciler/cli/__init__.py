@@ -15,6 +15,7 @@ lives here, in :func:`main`, and nowhere else:
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -120,8 +121,23 @@ def _configure_logging(verbose: int) -> None:
         ours.addHandler(handler)
 
 
+GC_THRESHOLDS = (50_000, 50, 100)
+"""The cyclic garbage collector's thresholds for a command's run (Python's defaults are 700, 10, 10).
+
+A command builds many small, long-lived objects (positions of every YAML value, models, the live
+list) and frees little until it exits; with the defaults, full collections re-scan them over and
+over (1.0 s of a 2.8 s plan over 5,000 deployments)."""
+
+
+def _tune_gc() -> None:
+    """Take what is imported out of the collector's view and collect less often (see GC_THRESHOLDS)."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line and exit with the documented exit code."""
+    _tune_gc()
     verbose = "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv)
     try:
         code = cli.main(args=argv, prog_name="comfyops", standalone_mode=False)
