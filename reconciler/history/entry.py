@@ -75,6 +75,8 @@ class Entry:
         new_status = status or self.status
         if outcome is not None and new_status not in TERMINAL:  # a result means the request has stopped
             new_status = "cancelled" if outcome == "cancelled" else "completed"
+        if new_status == "cancelled":
+            outcome = "cancelled"
         finished = self.finished_at or (iso(now) if new_status in TERMINAL else None)
         return replace(self, status=new_status, outcome=outcome or self.outcome,
                        instance_id=instance_id or self.instance_id, updated_at=iso(now), finished_at=finished)
