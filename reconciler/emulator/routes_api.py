@@ -197,7 +197,7 @@ async def instance_proxy(request: Request) -> Response:
         if not requests.instance_live(data, record, instance_id, c.clock.now()):
             raise ApiError(
                 ERROR_NOT_FOUND,
-                f"Instance {instance_id} is not running: instance ids are valid only while the instance runs",
+                f"Instance {instance_id} is not running",
             )
         own = data["workflows"].get(record["workflow_id"], {}).get(record["workflow_version"]) or {}
         graphs = [own, *(g for versions in data["workflows"].values() for g in versions.values())]

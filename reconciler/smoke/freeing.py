@@ -27,4 +27,4 @@ def free_after(client: RunComfyClient, result: DeploymentResult) -> DeploymentRe
     except errors.ApiError as error:
         note = f"free_memory_after: could not free instance {result.instance_id}: {error.summary}"
         return replace(result, warnings=(*result.warnings, note))
-    return replace(result, free_memory=f"freed instance {result.instance_id} (models unloaded, memory freed)")
+    return replace(result, free_memory=f"freed {result.instance_id} (models unloaded, memory freed)")
