@@ -3,8 +3,9 @@
 Effectful shell. Sends ``POST /prod/v2/deployments/{id}/instances/{instance}/proxy/{PATH}`` (POST
 is the documented proxy method; ``--method GET`` for a route that only answers GET), with
 ``--data`` as the JSON body, and prints ComfyUI's answer on stdout: JSON pretty-printed, text as
-is, nothing for an empty body (the status goes to stderr). Sent once: a proxied POST such as
-``api/prompt`` must not run twice, so only calls that surely did not land are retried.
+is, nothing for an empty body (the status goes to stderr). A POST is sent once: a proxied
+``api/prompt`` must not run twice, so only calls that surely did not land are retried; a GET is
+retried like any read. PATH may carry a query (``view?filename=x.png``).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def command(app: AppContext, deployment: str, instance_id: str, path: str, data:
     client = client_for(app, files)
     live = resolve(client, deployment)
     answer = on_instance(live, instance_id, path,
-                         lambda: client.proxy(live.id, instance_id, path, json=body, method=method.upper()))
+                         lambda: client.proxy(live.id, instance_id, path, json=body, method=method.upper(),
+                                              idempotent=method.upper() == "GET"))
     show(answer)
     return 0

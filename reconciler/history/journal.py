@@ -27,12 +27,14 @@ class HistoryJournal:
         self.source = source
         self.warn = warn
         self._broken = False
+        self._known: dict[str, Entry] = {}  # what this journal wrote: no file read to update it
 
     def _write(self, entry: Entry) -> None:
         if self._broken:
             return
         try:
             self.store.write(entry)
+            self._known[entry.request_id] = entry
         except ReconcilerError as error:
             self._broken = True
             if self.warn is not None:
@@ -49,10 +51,12 @@ class HistoryJournal:
         """A request's state was seen (any of the three may be None: unknown). Unknown requests are ignored."""
         if self._broken:
             return
-        try:
-            known = self.store.find(request_id)
-        except ReconcilerError:
-            known = None
+        known = self._known.get(request_id)
+        if known is None:
+            try:
+                known = self.store.find(request_id)
+            except ReconcilerError:
+                known = None
         if known is None:
             return
         updated = known.observed(self.store.clock(), status=status, outcome=outcome, instance_id=instance_id)

@@ -83,7 +83,7 @@ class HistoryStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.path, "a", encoding="utf-8") as handle:
                     handle.write(text)
-                if len(self._lines()) > MAX_LINES:
+                if self._line_count() > MAX_LINES:
                     self._compact()
             except OSError as exc:
                 raise ReconcilerError(
@@ -103,6 +103,10 @@ class HistoryStore:
             return []
         except OSError as exc:
             raise ReconcilerError(f"cannot read the request history {self.path}: {exc.strerror or exc}") from exc
+
+    def _line_count(self) -> int:
+        with open(self.path, "rb") as handle:
+            return handle.read().count(b"\n")
 
     def _compact(self) -> None:
         kept = []

@@ -175,13 +175,15 @@ class RunComfyClient:
     ) -> wire.ProxyAnswer:
         """Call a ComfyUI backend route on a live instance (e.g. ``api/free``, ``object_info``).
 
-        POST is the documented proxy method. Not re-sent once it may have landed, unless the caller
-        says the route is ``idempotent`` (reads, ``api/free``). A non-2xx answer raises ``ApiError``;
-        an error without a RunComfy ``error_code`` is ComfyUI's own answer (``runcomfy.proxy``).
+        POST is the documented proxy method; a ``?query`` on the path is passed on. Not re-sent once
+        it may have landed, unless the caller says the route is ``idempotent`` (reads, ``api/free``).
+        A non-2xx answer raises ``ApiError``; an error without a RunComfy ``error_code`` is ComfyUI's
+        own answer (``runcomfy.proxy``).
         """
+        route, _, query = comfy_backend_path.lstrip("/").partition("?")
         path = (
             f"{DEPLOYMENTS}/{_seg(deployment_id)}/instances/{_seg(instance_id)}/proxy/"
-            f"{quote(comfy_backend_path.lstrip('/'), safe='/')}"
+            f"{quote(route, safe='/')}" + (f"?{query}" if query else "")
         )
         kind = CallKind.IDEMPOTENT if idempotent else CallKind.UNSAFE
         response = self._ok(method, path, kind=kind, json=json)
