@@ -124,12 +124,11 @@ def from_json(data: Any) -> Entry | None:
 
 
 def latest(entries: Iterable[Entry]) -> list[Entry]:
-    """One entry per request (the last one written wins), oldest submission first."""
+    """One entry per request (the last one written wins), oldest submission first (ties: first written)."""
     by_id: dict[str, Entry] = {}
     for entry in entries:
-        by_id.pop(entry.request_id, None)
-        by_id[entry.request_id] = entry
-    return sorted(by_id.values(), key=lambda e: (e.submitted_at, e.request_id))
+        by_id[entry.request_id] = entry  # a dict keeps each request where it first appeared
+    return sorted(by_id.values(), key=lambda e: e.submitted_at)
 
 
 def for_deployment(entries: Iterable[Entry], deployment_id: str) -> list[Entry]:
