@@ -32,7 +32,7 @@ def parse_data(text: str | None) -> Any:
 
 
 def show(answer: wire.ProxyAnswer) -> None:
-    """Print an answer's body on stdout (JSON indented) and, for an empty body, its status on stderr."""
+    """Print an answer's body on stdout (JSON indented, binary as is); for an empty body, its status on stderr."""
     if not answer.content.strip():
         click.echo(f"HTTP {answer.status_code} (no body)", err=True)
         return
@@ -42,6 +42,10 @@ def show(answer: wire.ProxyAnswer) -> None:
             return
         except ValueError:
             pass
+    kind = answer.content_type.lower()
+    if kind and not kind.startswith("text/") and "json" not in kind:
+        click.echo(answer.content, nl=False)  # bytes as they came (e.g. an image: redirect to a file)
+        return
     click.echo(answer.text, nl=not answer.text.endswith("\n"))
 
 

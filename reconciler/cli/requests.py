@@ -47,6 +47,9 @@ def command(app: AppContext, deployment: str | None, files: tuple[str, ...], ref
         assert client is not None
         mine = _of_deployment(client, mine, deployment)
     shown = mine[-limit:] if limit else mine
+    if len(shown) < len(mine):
+        click.echo(f"({len(mine) - len(shown)} older request{'s' if len(mine) - len(shown) != 1 else ''} not shown; "
+                   "--limit 0 shows all)", err=True)
     problems: dict[str, str] = {}
     if refresh and shown:
         assert client is not None

@@ -197,3 +197,19 @@ def test_request_result_and_delete_on_a_finished_request(run_cli: Any, manifests
     assert json.loads(repeat.out)["deleted_objects"] == 0
     unknown = run_cli("--emulator", "request", "status", "t2i", "no-such-request")
     assert unknown.code == 1 and "no request no-such-request on deployment t2i" in unknown.err
+
+
+def test_apply_smoke_records_its_requests_too(run_cli: Any, manifests: Any) -> None:
+    repo = manifests(deployment_yaml("t2i", extra=SMOKE))
+    result = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve", "--smoke")
+    assert result.code == 0, result
+    [entry] = _requests_json(run_cli)["requests"]
+    assert (entry["deployment"], entry["source"], entry["outcome"]) == ("t2i", "smoke", "succeeded")
+    assert [c["instance_id"] for c in _proxy_calls()] == [entry["instance_id"]]
+
+
+def test_requests_elsewhere_are_not_listed_here(run_cli: Any, smoked: dict[str, Any], monkeypatch: Any) -> None:
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-test-token")
+    result = run_cli("--api-url", "http://127.0.0.1:9", "requests")
+    assert result.code == 0 and result.out.startswith("No requests in the history")
+    assert "(1 request sent to other APIs not shown)" in result.err

@@ -122,3 +122,19 @@ def test_free_sends_the_flags_as_the_body(api: respx.Router, run_cli: Any) -> No
     result = run_cli("free", "t2i", "i-1", "--free-memory")
     assert result.code == 0 and result.out == "Freed instance i-1 of t2i: memory freed.\n"
     assert json.loads(route.calls.last.request.content) == {"free_memory": True}
+
+
+def test_proxy_passes_a_query_on(api: respx.Router, run_cli: Any) -> None:
+    api.get(f"{PROXY}/view").respond(text="hello", headers={"content-type": "text/plain"})
+    result = run_cli("proxy", "t2i", "i-1", "view?filename=x.png", "--method", "GET")
+    assert (result.code, result.out) == (0, "hello\n")
+    assert api.calls.last.request.url.params["filename"] == "x.png"
+
+
+def test_binary_answers_are_written_as_bytes(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    from reconciler.cli.proxy import show
+    from reconciler.runcomfy.wire import ProxyAnswer
+
+    png = b"\x89PNG\r\n\x1a\n\x00\xff"
+    show(ProxyAnswer(200, png, "image/png"))
+    assert capsysbinary.readouterr().out == png

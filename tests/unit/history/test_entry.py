@@ -87,3 +87,19 @@ def test_warm_instance_never_picks_an_instance_past_keep_warm(
     else:
         assert found is not None
         assert found.entry.last_active() == max(e.last_active() or now for e in warm)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.sampled_from([*entry().to_json(), "url", "overrides"]), _json, max_size=4))
+def test_from_json_never_raises_and_never_lets_anything_else_through(changes: dict[str, Any]) -> None:
+    found = from_json({**entry().to_json(), **changes})
+    if found is not None:
+        assert set(found.to_json()) == set(entry().to_json())
+        assert all(v is None or isinstance(v, str) for v in found.to_json().values())
+        assert found.status == (changes.get("status", "submitted"))
