@@ -63,7 +63,13 @@ def pick_instance(entries: list[Entry], deployment: wire.Deployment, now: dateti
 @click.pass_obj
 def command(app: AppContext, deployment: str, instance_id: str | None, unload_models: bool, free_memory: bool,
             files: tuple[str, ...]) -> int:
-    """Free GPU memory on an instance of DEPLOYMENT (default: the newest one that may still be warm)."""
+    """Free GPU memory on an instance of DEPLOYMENT (default: the newest one that may still be warm).
+
+    \b
+    Examples:
+      comfyops free media-sdxl-txt2img
+      comfyops free media-sdxl-txt2img INSTANCE_ID --unload-models
+    """
     if not unload_models and not free_memory:
         unload_models = free_memory = True
     client = client_for(app, files)

@@ -60,7 +60,13 @@ def show(answer: wire.ProxyAnswer) -> None:
 @click.pass_obj
 def command(app: AppContext, deployment: str, instance_id: str, path: str, data: str | None, method: str,
             files: tuple[str, ...]) -> int:
-    """Call ComfyUI's PATH (e.g. object_info, system_stats, api/free) on a live instance of DEPLOYMENT."""
+    """Call ComfyUI's PATH (e.g. object_info, system_stats, api/free) on a live instance of DEPLOYMENT.
+
+    \b
+    Examples:
+      comfyops proxy media-sdxl-txt2img INSTANCE_ID system_stats
+      comfyops proxy media-sdxl-txt2img INSTANCE_ID api/free --data '{"unload_models": true}'
+    """
     body = parse_data(data)
     if method.upper() == "GET" and body is not None:
         raise click.BadParameter("a GET sends no body; drop --data or use --method POST", param_hint="--data")

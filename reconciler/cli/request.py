@@ -72,7 +72,14 @@ def _call(live: wire.Deployment, request_id: str, call: Any) -> Any:
 
 @click.group("request")
 def command() -> None:
-    """One request's queue endpoints: status, result, cancel, delete."""
+    """One request's queue endpoints: status, result, cancel, delete.
+
+    \b
+    Examples:
+      comfyops request status media-sdxl-txt2img 9df01713-a522-467e-9ffe-a6fd12f359c6
+      comfyops request result media-sdxl-txt2img 9df01713-... --out outputs/
+      comfyops request cancel media-sdxl-txt2img 9df01713-...
+    """
 
 
 @command.command("status")

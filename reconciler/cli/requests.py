@@ -36,7 +36,13 @@ from reconciler.runcomfy.client import RunComfyClient
 @click.pass_obj
 def command(app: AppContext, deployment: str | None, files: tuple[str, ...], refresh: bool, limit: int,
             fmt: str) -> int:
-    """List the requests ComfyOps submitted from here (smoke, run), newest first."""
+    """List the requests ComfyOps submitted from here (smoke, run), newest first.
+
+    \b
+    Examples:
+      comfyops requests
+      comfyops requests media-sdxl-txt2img --refresh --format json
+    """
     history = store()
     snapshot = history.read()
     api = api_label(app)
