@@ -3,9 +3,9 @@
 Effectful shell. POSTs ComfyUI's ``api/free`` through the instance proxy: ``--unload-models`` and
 ``--free-memory`` map to the body's ``unload_models`` / ``free_memory`` (neither given: both).
 Without INSTANCE_ID the instance is the most recently active one in the request history that may
-still be warm (its last request finished less than the deployment's keep-warm ago, or has not
-finished as far as the history knows); the API lists no instances, so they are known only through
-requests ComfyOps submitted here.
+still be warm (its last request finished less than the deployment's keep-warm ago, or is still
+running); the deployment's newest unfinished requests are re-read first. The API lists no
+instances, so they are known only through requests ComfyOps submitted here.
 """
 
 from __future__ import annotations
@@ -16,11 +16,15 @@ import click
 
 from reconciler.cli.context import AppContext
 from reconciler.cli.instances import fresh_instance_hint, on_instance
-from reconciler.cli.recording import api_label, store
+from reconciler.cli.recording import api_label, refresh_entries, store
 from reconciler.cli.resolve import client_for, resolve, settings_option
 from reconciler.errors import ReconcilerError
 from reconciler.history.entry import Entry, for_deployment, warm_instance
 from reconciler.runcomfy import catalog, wire
+from reconciler.runcomfy.client import RunComfyClient
+
+REFRESH_LIMIT = 5
+"""Unfinished requests of the deployment re-read before choosing an instance (newest first)."""
 
 
 def _ago(then: datetime | None, now: datetime) -> str:
@@ -54,6 +58,19 @@ def pick_instance(entries: list[Entry], deployment: wire.Deployment, now: dateti
     )
 
 
+def _fresh_history(app: AppContext, client: RunComfyClient, live: wire.Deployment) -> list[Entry]:
+    """This API's history, with the deployment's newest unfinished requests re-read (their instance
+    and end are known only by asking: a ``run`` without ``--wait`` never learnt them)."""
+    history = store()
+    entries = [e for e in history.read().entries if e.api == api_label(app)]
+    unfinished = [e for e in for_deployment(entries, live.id) if not e.is_terminal][-REFRESH_LIMIT:]
+    if not unfinished:
+        return entries
+    problems: dict[str, str] = {}
+    fresh = {e.request_id: e for e in refresh_entries(client, history, unfinished, problems)}
+    return [fresh.get(e.request_id, e) for e in entries]
+
+
 @click.command("free")
 @click.argument("deployment")
 @click.argument("instance_id", required=False)
@@ -75,8 +92,7 @@ def command(app: AppContext, deployment: str, instance_id: str | None, unload_mo
     client = client_for(app, files)
     live = resolve(client, deployment)
     if instance_id is None:
-        entries = [e for e in store().read().entries if e.api == api_label(app)]
-        instance_id, note = pick_instance(entries, live, datetime.now(UTC))
+        instance_id, note = pick_instance(_fresh_history(app, client, live), live, datetime.now(UTC))
         click.echo(note, err=True)
     chosen = instance_id
     on_instance(live, chosen, "api/free", lambda: client.free_instance(

@@ -7,13 +7,18 @@ reverse.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 import httpx
 
 from reconciler.cli.context import AppContext
+from reconciler.history.entry import Entry
 from reconciler.history.journal import HistoryJournal
 from reconciler.history.store import HistoryStore
+from reconciler.runcomfy import errors
 from reconciler.runcomfy.catalog import DEFAULT_API_URL
+from reconciler.runcomfy.client import RunComfyClient
 
 EMULATOR_LABEL = "emulator"
 
@@ -42,3 +47,27 @@ def _warn(message: str) -> None:
 def journal(app: AppContext, source: str) -> HistoryJournal:
     """A journal recording this command's requests (``source``: smoke or run); write failures warn once."""
     return HistoryJournal(store(), api=api_label(app), source=source, warn=_warn)
+
+
+def refresh_entries(client: RunComfyClient, history: HistoryStore, entries: list[Entry],
+                    problems: dict[str, str]) -> list[Entry]:
+    """Entries re-read from the API where they may still change; the history gets the new states."""
+    out: list[Entry] = []
+    for entry in entries:
+        if entry.is_terminal and entry.outcome is not None:
+            out.append(entry)
+            continue
+        try:
+            status = client.request_status(entry.deployment_id, entry.request_id)
+            outcome = None
+            if status.status == "completed":
+                outcome = client.request_result(entry.deployment_id, entry.request_id).status
+        except errors.ApiError as error:
+            problems[entry.request_id] = error.summary
+            out.append(entry)
+            continue
+        updated = entry.observed(datetime.now(UTC), status=status.status, outcome=outcome,
+                                 instance_id=status.instance_id)
+        history.write(updated)
+        out.append(updated)
+    return out

@@ -10,19 +10,16 @@ that is no longer live still matches the names and ids its requests were recorde
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
 from reconciler.cli.context import AppContext
-from reconciler.cli.recording import api_label, store
+from reconciler.cli.recording import api_label, refresh_entries, store
 from reconciler.cli.resolve import client_for, find_deployment, settings_option
 from reconciler.diagnostics import did_you_mean
 from reconciler.errors import ReconcilerError
 from reconciler.history import render
 from reconciler.history.entry import Entry
 from reconciler.history.store import HistoryStore
-from reconciler.runcomfy import errors
 from reconciler.runcomfy.client import RunComfyClient
 
 
@@ -59,7 +56,7 @@ def command(app: AppContext, deployment: str | None, files: tuple[str, ...], ref
     problems: dict[str, str] = {}
     if refresh and shown:
         assert client is not None
-        shown = _refresh(client, history, shown, problems)
+        shown = refresh_entries(client, history, shown, problems)
     _notes(snapshot.skipped_lines, others, history)
     if fmt == "json":
         click.echo(render.as_json(shown, api=api, refreshed=refresh, errors=problems), nl=False)
@@ -86,30 +83,6 @@ def _of_deployment(client: RunComfyClient, entries: list[Entry], wanted: str) ->
         hint = did_you_mean(wanted, names)
         raise ReconcilerError(missing.summary, hint or missing.detail) from None
     return [e for e in entries if e.deployment_id == found.id]
-
-
-def _refresh(client: RunComfyClient, history: HistoryStore, entries: list[Entry],
-             problems: dict[str, str]) -> list[Entry]:
-    """Entries re-read from the API where they may still change; the history gets the new states."""
-    out: list[Entry] = []
-    for entry in entries:
-        if entry.is_terminal and entry.outcome is not None:
-            out.append(entry)
-            continue
-        try:
-            status = client.request_status(entry.deployment_id, entry.request_id)
-            outcome = None
-            if status.status == "completed":
-                outcome = client.request_result(entry.deployment_id, entry.request_id).status
-        except errors.ApiError as error:
-            problems[entry.request_id] = error.summary
-            out.append(entry)
-            continue
-        updated = entry.observed(datetime.now(UTC), status=status.status, outcome=outcome,
-                                 instance_id=status.instance_id)
-        history.write(updated)
-        out.append(updated)
-    return out
 
 
 def _notes(skipped: int, others: int, history: HistoryStore) -> None:

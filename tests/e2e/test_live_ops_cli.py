@@ -213,3 +213,17 @@ def test_requests_elsewhere_are_not_listed_here(run_cli: Any, smoked: dict[str, 
     result = run_cli("--api-url", "http://127.0.0.1:9", "requests")
     assert result.code == 0 and result.out.startswith("No requests in the history")
     assert "(1 request sent to other APIs not shown)" in result.err
+
+
+def test_free_after_run_without_wait_learns_the_instance_first(run_cli: Any, manifests: Any, state_dir: Path) -> None:
+    repo = manifests(deployment_yaml("slow"))
+    assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
+    EmulatorState(state_dir).configure(run_seconds=600)
+    assert run_cli("--emulator", "run", "slow", "-f", str(repo)).code == 0
+    [entry] = _requests_json(run_cli)["requests"]
+    assert entry["instance_id"] is None  # a run without --wait never polled
+    result = run_cli("--emulator", "free", "slow")
+    assert result.code == 0, result
+    [refreshed] = _requests_json(run_cli)["requests"]
+    assert refreshed["status"] == "in_progress" and refreshed["instance_id"]
+    assert result.out == f"Freed instance {refreshed['instance_id']} of slow: models unloaded, memory freed.\n"
