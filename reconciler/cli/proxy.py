@@ -2,8 +2,8 @@
 
 Effectful shell. Sends ``POST /prod/v2/deployments/{id}/instances/{instance}/proxy/{PATH}`` (POST
 is the documented proxy method; ``--method GET`` for a route that only answers GET), with
-``--data`` as the JSON body, and prints ComfyUI's answer on stdout: JSON pretty-printed, text as
-is, nothing for an empty body (the status goes to stderr). A POST is sent once: a proxied
+``--data`` as the JSON body (``{}`` without it), and prints ComfyUI's answer on stdout: JSON
+pretty-printed, text as is, binary as bytes, nothing for an empty body (the status goes to stderr). A POST is sent once: a proxied
 ``api/prompt`` must not run twice, so only calls that surely did not land are retried; a GET is
 retried like any read. PATH may carry a query (``view?filename=x.png``).
 """
@@ -70,6 +70,8 @@ def command(app: AppContext, deployment: str, instance_id: str, path: str, data:
     body = parse_data(data)
     if method.upper() == "GET" and body is not None:
         raise click.BadParameter("a GET sends no body; drop --data or use --method POST", param_hint="--data")
+    if method.upper() == "POST" and body is None:
+        body = {}  # the documented calls always carry a JSON body; ComfyUI reads {} as "no options"
     client = client_for(app, files)
     live = resolve(client, deployment)
     answer = on_instance(live, instance_id, path,

@@ -138,3 +138,10 @@ def test_binary_answers_are_written_as_bytes(capsysbinary: pytest.CaptureFixture
     png = b"\x89PNG\r\n\x1a\n\x00\xff"
     show(ProxyAnswer(200, png, "image/png"))
     assert capsysbinary.readouterr().out == png
+
+
+def test_a_post_without_data_sends_an_empty_json_object(api: respx.Router, run_cli: Any) -> None:
+    route = api.post(f"{PROXY}/object_info").respond(json={"KSampler": {}})
+    assert run_cli("proxy", "t2i", "i-1", "object_info").code == 0
+    request = route.calls.last.request
+    assert request.content == b"{}" and request.headers["content-type"] == "application/json"
