@@ -3,9 +3,9 @@
 Effectful shell. Sends ``POST /prod/v2/deployments/{id}/instances/{instance}/proxy/{PATH}`` (POST
 is the documented proxy method; ``--method GET`` for a route that only answers GET), with
 ``--data`` as the JSON body (``{}`` without it), and prints ComfyUI's answer on stdout: JSON
-pretty-printed, text as is, binary as bytes, nothing for an empty body (the status goes to stderr). A POST is sent once: a proxied
-``api/prompt`` must not run twice, so only calls that surely did not land are retried; a GET is
-retried like any read. PATH may carry a query (``view?filename=x.png``).
+pretty-printed, text as is, binary as bytes, nothing for an empty body (the status goes to stderr).
+A POST is sent once: a proxied ``api/prompt`` must not run twice, so only calls that surely did not
+land are retried; a GET is retried like any read. PATH may carry a query (``view?filename=x.png``).
 """
 
 from __future__ import annotations
