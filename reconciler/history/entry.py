@@ -18,7 +18,7 @@ from typing import Any, Final
 TERMINAL: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
 """Queue statuses that no longer change."""
 
-_ID: Final[re.Pattern[str]] = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}$")
+_ID: Final[re.Pattern[str]] = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+=~-]{0,199}$")  # no ?, &, %, spaces
 _WORD: Final[re.Pattern[str]] = re.compile(r"^[a-z_]{1,40}$")
 _LABEL: Final[re.Pattern[str]] = re.compile(r"^[A-Za-z0-9.:_\[\]-]{1,200}$")
 _NAME: Final[re.Pattern[str]] = re.compile(r"^[^\x00-\x1f\x7f]{1,200}$")
@@ -30,6 +30,13 @@ _TIME_FIELDS: Final[tuple[str, ...]] = ("submitted_at", "updated_at", "finished_
 def iso(moment: datetime) -> str:
     """``moment`` as ISO 8601 UTC with second precision, e.g. ``2026-11-27T16:40:02Z``."""
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def word(text: str | None) -> str | None:
+    """A status as the history stores it: lower case, ``[a-z_]`` only (``In-Progress`` -> ``in_progress``)."""
+    if not text:
+        return None
+    return re.sub(r"[^a-z_]", "_", text.strip().lower())[:40] or None
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -72,7 +79,7 @@ class Entry:
     def observed(self, now: datetime, *, status: str | None = None, outcome: str | None = None,
                  instance_id: str | None = None) -> Entry:
         """This entry after seeing ``status`` / ``outcome`` / ``instance_id`` at ``now`` (None: unchanged)."""
-        new_status = status or self.status
+        new_status, outcome = word(status) or self.status, word(outcome)
         if outcome is not None and new_status not in TERMINAL:  # a result means the request has stopped
             new_status = "cancelled" if outcome == "cancelled" else "completed"
         if new_status == "cancelled":

@@ -1,7 +1,8 @@
 """The history file: ``.comfyops/history.jsonl`` (or ``COMFYOPS_HISTORY``), one JSON entry per line.
 
 Effectful (files, a lock). Every change appends one line (a later line for the same request wins),
-so a crash loses at most the line being written and several commands can append at once. The file
+so a crash loses at most the line being written and several commands can append at once (one
+small write each; a compaction racing another command's append may drop that line). The file
 is bounded: once it holds more than :data:`MAX_LINES` lines it is rewritten, atomically, with the
 newest :data:`KEEP_REQUESTS` requests, so it never grows past about 2,000 lines (roughly 700 KB).
 Unreadable lines (a torn write, a hand edit) are skipped and counted, never fatal.

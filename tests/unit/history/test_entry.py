@@ -103,3 +103,9 @@ def test_from_json_never_raises_and_never_lets_anything_else_through(changes: di
         assert set(found.to_json()) == set(entry().to_json())
         assert all(v is None or isinstance(v, str) for v in found.to_json().values())
         assert found.status == (changes.get("status", "submitted"))
+
+
+def test_statuses_from_the_api_are_stored_as_readable_words() -> None:
+    seen = entry().observed(T0, status="In-Progress", instance_id="pod/gpu-7")
+    assert (seen.status, seen.instance_id) == ("in_progress", "pod/gpu-7")
+    assert from_json(seen.to_json()) == seen
