@@ -12,9 +12,10 @@ first. Output URLs are signed credentials: ``result`` lists file names, never UR
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -27,6 +28,7 @@ from reconciler.history.store import HistoryStore
 from reconciler.runcomfy import errors, wire
 
 FORMAT_VERSION = 1
+T = TypeVar("T")
 
 
 def _options(func: Any) -> Any:
@@ -63,7 +65,8 @@ def _not_found(error: errors.ApiError, live: wire.Deployment, request_id: str) -
     )
 
 
-def _call(live: wire.Deployment, request_id: str, call: Any) -> Any:
+def _call(live: wire.Deployment, request_id: str, call: Callable[[], T]) -> T:
+    """Run one queue call; a 404 becomes "no such request on this deployment"."""
     try:
         return call()
     except errors.NotFoundError as error:
@@ -89,7 +92,7 @@ def status(app: AppContext, deployment: str, request_id: str, files: tuple[str, 
     """Show a request's queue status (in_queue, in_progress, completed, cancelled) and its instance."""
     client = client_for(app, files)
     live = resolve(client, deployment)
-    found: wire.RequestStatus = _call(live, request_id, lambda: client.request_status(live.id, request_id))
+    found = _call(live, request_id, lambda: client.request_status(live.id, request_id))
     _record(request_id, status=found.status, instance_id=found.instance_id)
     text = f"Request {request_id} of {live.name}: {found.status}"
     if found.queue_position is not None and found.status == "in_queue":
@@ -147,7 +150,7 @@ def result(app: AppContext, deployment: str, request_id: str, files: tuple[str, 
     """Show a request's outcome, errors and outputs (file names; --out downloads them)."""
     client = client_for(app, files)
     live = resolve(client, deployment)
-    found: wire.RequestResult = _call(live, request_id, lambda: client.request_result(live.id, request_id))
+    found = _call(live, request_id, lambda: client.request_result(live.id, request_id))
     finished = found.status in ("succeeded", "failed", "cancelled")
     _record(request_id, outcome=found.status if finished else None, instance_id=found.instance_id)
     saved = save_outputs(client, found, out) if out is not None and found.succeeded else []
@@ -174,7 +177,7 @@ def cancel(app: AppContext, deployment: str, request_id: str, files: tuple[str, 
     """Cancel a queued or running request; says cancelled, or not_cancellable when it has finished."""
     client = client_for(app, files)
     live = resolve(client, deployment)
-    found: wire.CancelResponse = _call(live, request_id, lambda: client.cancel_request(live.id, request_id))
+    found = _call(live, request_id, lambda: client.cancel_request(live.id, request_id))
     if found.outcome == "cancelled":
         _record(request_id, status="cancelled", outcome="cancelled")
     said = _CANCEL_TEXT.get(found.outcome, f"outcome {found.outcome}")
@@ -191,7 +194,7 @@ def delete(app: AppContext, deployment: str, request_id: str, files: tuple[str, 
     client = client_for(app, files)
     live = resolve(client, deployment)
     try:
-        found: wire.DeleteRequestResponse = _call(live, request_id, lambda: client.delete_request(live.id, request_id))
+        found = _call(live, request_id, lambda: client.delete_request(live.id, request_id))
     except errors.ConflictError as error:
         raise ReconcilerError(
             f"request {request_id} of {live.name} is still running ({error.reason}): "
