@@ -61,7 +61,7 @@ def chart(rows: list[dict[str, Any]], out: Path) -> None:
     works = [(w, t) for w, t in _by_work(rows).items() if "naive" in t and "comfyops" in t]
     fig, ax = plt.subplots(figsize=(9, 0.55 * len(works) * 3 + 1))
     height = 0.27
-    for i, (work, tools) in enumerate(reversed(works)):
+    for i, (_work, tools) in enumerate(reversed(works)):
         y = i
         ax.barh(y + height, tools["comfyops"]["floor"], height, color="#bbbbbb", label="floor" if i == 0 else None)
         ax.barh(y, tools["comfyops"]["wall"], height, color="#2a7ab9", label="ComfyOps" if i == 0 else None)
