@@ -17,6 +17,7 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub
 from reconciler.cli.planning import connect
+from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
@@ -42,12 +43,12 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
               help="Only deployments whose name matches (repeatable; globs like media-*).")
 @click.option("--junit", "junit", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML here.")
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
-@click.option("--concurrency", type=click.IntRange(1, 64), default=runner.DEFAULT_CONCURRENCY, show_default=True,
-              help="Smoke tests run at once (all share the client's rate limit).")
+@click.option("--concurrency", type=click.IntRange(1, runner.MAX_CONCURRENCY), default=None,
+              help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
 @summary_option
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int, summary: bool) -> int:
+            concurrency: int | None, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
@@ -56,7 +57,8 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
         return 0
     client = connect(app, desired)
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress)
+    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
+                              journal=journal(app, "smoke"))
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
     publish(summary, lambda: smoke_render.render(report, "markdown"), desired.secret_values)
