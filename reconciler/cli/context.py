@@ -24,6 +24,16 @@ EMULATOR_STATE_ENV = "COMFYOPS_EMULATOR_STATE"
 EMULATOR_TOKEN = "emulator-token"  # the embedded emulator accepts any bearer token; this one is not secret
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` without any ``user:password@`` part (credentials never appear in output)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def emulator_state_dir() -> Path:
     """Where the embedded emulator keeps its state between commands."""
     return Path(os.environ.get(EMULATOR_STATE_ENV) or Path(".comfyops") / "emulator")
@@ -37,6 +47,23 @@ class AppContext:
     emulator: bool = False
     no_color: bool = False
     verbose: int = 0
+    def global_args(self) -> list[str]:
+        """The global options a follow-up command needs to reach the same API: ``--emulator`` or ``--api-url``."""
+        if self.emulator:
+            return ["--emulator"]
+        if self.api_url:
+            return ["--api-url", _without_userinfo(self.api_url)]
+        return []
+
+    def command_line(self, command: str) -> str:
+        """``comfyops <global options in use> <command>``, for hints that print a follow-up command."""
+        return " ".join(["comfyops", *self.global_args(), command])
+
+    def mention_globals(self, text: str) -> str:
+        """``text`` with every quoted follow-up command (`` `comfyops ...` ``) given the global options in use."""
+        extra = self.global_args()
+        return text.replace("`comfyops ", "`" + " ".join(["comfyops", *extra, ""])) if extra else text
+
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _emulator: Any = None
