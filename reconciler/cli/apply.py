@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -123,15 +124,45 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
     return Planned(plan=plan, desired=desired, live=live)
 
 
+PROMPT = "Apply these changes? Only 'yes' will be accepted"
+
+
 def _confirm() -> None:
-    if not sys.stdin.isatty():
-        raise ReconcilerError(
-            "refusing to apply without confirmation: there is no terminal to ask on",
-            "review the plan above and re-run with --auto-approve, or apply a saved plan file",
-        )
-    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False, err=True)
+    """Ask on the terminal; without one, read a typed answer piped on stdin (``echo yes | comfyops apply``)."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = _piped_line(sys.stdin)
+        if not line:
+            raise ReconcilerError(
+                "refusing to apply without confirmation: there is no terminal to ask on",
+                "review the plan above and re-run with --auto-approve, pipe the answer (echo yes | comfyops apply), "
+                "or apply a saved plan file",
+            )
+        answer = line.strip()
+        click.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)
+    else:
+        answer = click.prompt(PROMPT, default="", show_default=False, err=True)
     if answer.strip() != "yes":
         raise ReconcilerError("apply cancelled: nothing was changed")
+
+
+PIPED_ANSWER_WAIT_SECONDS = 10.0
+
+
+def _piped_line(stream: TextIO | None) -> str:
+    """The first line piped on ``stream``; '' when there is none (EOF, or nothing arrives, so CI never hangs)."""
+    if stream is None:
+        return ""
+    try:
+        fileno = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return stream.readline()  # an in-memory stream: never blocks
+    try:
+        import select
+
+        ready, _, _ = select.select([fileno], [], [], PIPED_ANSWER_WAIT_SECONDS)
+    except (OSError, ValueError):  # select() on this kind of file is not supported (e.g. Windows)
+        ready = [fileno]
+    return stream.readline() if ready else ""
 
 
 def _print_report(report: ApplyReport, fmt: str, color: bool, planned: Planned) -> None:
