@@ -18,9 +18,9 @@ from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.render import render_apply, render_plan
+from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import render as smoke_render
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
 
@@ -92,10 +92,13 @@ def command(
         if rollback_on_smoke_failure and not smoke_report.ok:
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=client)
-    _print_report(report, fmt, color, planned)
-    if smoke_report is not None:
-        text = scrub(smoke_render.render(smoke_report, fmt), planned.desired.secret_values)
-        click.echo(text, nl=not text.endswith("\n"), err=fmt == "json")
+    if smoke_report is None:
+        _print_report(report, fmt, color, planned)
+    else:
+        combined = render_apply_smoke(
+            report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
+        )
+        click.echo(scrub(combined, planned.desired.secret_values), nl=False)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0

@@ -17,6 +17,20 @@ from reconciler.runcomfy import catalog
 from reconciler.runcomfy import errors as api_errors
 from reconciler.runcomfy.client import RunComfyClient
 
+ROLLBACK_FAILED = "smoke test failed; rollback failed"
+
+
+def counts(report: ApplyReport) -> dict[str, int]:
+    """How many deployments were rolled back, and how many rollbacks failed."""
+    notes = [o.rollback for o in report.changes if o.rollback]
+    failed = sum(1 for note in notes if note.startswith(ROLLBACK_FAILED))
+    return {"rolled_back": len(notes) - failed, "rollback_failed": failed}
+
+
+def without_rollbacks(report: ApplyReport) -> ApplyReport:
+    """The report as apply left it, before any rollback note (to show apply, smoke, then rollback)."""
+    return report.model_copy(update={"changes": [o.model_copy(update={"rollback": ""}) for o in report.changes]})
+
 
 def rollback(plan: Plan, report: ApplyReport, failed: Collection[str], *, client: RunComfyClient) -> ApplyReport:
     """Roll back the applied changes of the deployments named in ``failed``; the report says what happened."""
@@ -38,7 +52,7 @@ def _roll_back_one(change: ResourceChange, outcome: ChangeOutcome, client: RunCo
         if change.action is Action.UPDATE:
             return _restore(change, client)
     except api_errors.ApiError as exc:
-        return f"smoke test failed; rollback failed: {exc.summary}"
+        return f"{ROLLBACK_FAILED}: {exc.summary}"
     return ""
 
 
