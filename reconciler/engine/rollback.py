@@ -12,24 +12,10 @@ from collections.abc import Collection
 from typing import Any
 
 from reconciler.engine.plan import Action, Plan, ResourceChange
-from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
+from reconciler.engine.report import ROLLBACK_FAILED, ApplyReport, ChangeOutcome, Outcome
 from reconciler.runcomfy import catalog
 from reconciler.runcomfy import errors as api_errors
 from reconciler.runcomfy.client import RunComfyClient
-
-ROLLBACK_FAILED = "smoke test failed; rollback failed"
-
-
-def counts(report: ApplyReport) -> dict[str, int]:
-    """How many deployments were rolled back, and how many rollbacks failed."""
-    notes = [o.rollback for o in report.changes if o.rollback]
-    failed = sum(1 for note in notes if note.startswith(ROLLBACK_FAILED))
-    return {"rolled_back": len(notes) - failed, "rollback_failed": failed}
-
-
-def without_rollbacks(report: ApplyReport) -> ApplyReport:
-    """The report as apply left it, before any rollback note (to show apply, smoke, then rollback)."""
-    return report.model_copy(update={"changes": [o.model_copy(update={"rollback": ""}) for o in report.changes]})
 
 
 def rollback(plan: Plan, report: ApplyReport, failed: Collection[str], *, client: RunComfyClient) -> ApplyReport:

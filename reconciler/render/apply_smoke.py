@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-from reconciler.engine import rollback
 from reconciler.engine.report import ApplyReport
 from reconciler.render import markdown, style, text
 from reconciler.smoke import render as smoke_render
@@ -22,11 +21,11 @@ def render_apply_smoke(
     """The combined report in ``fmt`` (``text``, ``json`` or ``markdown``)."""
     if fmt == "json":
         data = json.loads(report.to_json())
-        data["summary"].update(rollback.counts(report))
+        data["summary"].update(report.rollback_counts())
         data["smoke"] = smoke.to_dict()
         data["failed"] = bool(data["failed"] or not smoke.ok)
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
-    applied = rollback.without_rollbacks(report)
+    applied = report.before_rollback()
     notes = [(o.name, o.rollback) for o in report.changes if o.rollback]
     closing = sentence(report, smoke, rollback_asked=rollback_asked)
     if fmt == "markdown":
@@ -59,7 +58,7 @@ def sentence(report: ApplyReport, smoke: SmokeReport, *, rollback_asked: bool = 
     if smoke.interrupted:
         smoke_part += " (interrupted)"
     line = f"{head}; smoke: {smoke_part}"
-    undone = rollback.counts(report)
+    undone = report.rollback_counts()
     if rollback_asked or undone["rolled_back"]:
         line += f"; rolled back: {undone['rolled_back']}"
     if undone["rollback_failed"]:
