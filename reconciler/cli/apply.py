@@ -72,7 +72,7 @@ def command(
     else:
         desired = load_desired(files)
         options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
-        planned = make_plan(app, desired, options)
+        planned = make_plan(app, desired, options, read_only=False)
         text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")
         if planned.plan.is_empty:
@@ -117,7 +117,7 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
     if allow_replace and not plan.allow_replace:
         plan = plan.model_copy(update={"allow_replace": True})
     desired = load_desired(files or tuple(plan.manifest_files))
-    live = observe.observe(connect(app, desired))
+    live = observe.observe(connect(app, desired, register_workflows=True))
     reasons = planfile.stale_reasons(plan, desired, live)
     if reasons:
         raise ReconcilerError(

@@ -64,14 +64,16 @@ class AppContext:
         extra = self.global_args()
         return text.replace("`comfyops ", "`" + " ".join(["comfyops", *extra, ""])) if extra else text
 
+    registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _emulator: Any = None
 
     def client(self, *, requests_per_second: float | None = None, burst: int | None = None,
                queue_api_version: str = "v1", workflows: dict[tuple[str, str], dict[str, Any]] | None = None,
-               ) -> RunComfyClient:
-        """The process's one API client; with ``--emulator`` the named workflows are registered first."""
+               read_only: bool = False) -> RunComfyClient:
+        """The process's one API client; with ``--emulator`` the given workflows are registered first
+        (``registered`` lists the new ones), and ``read_only`` keeps the emulator's state folder untouched."""
         if self._client is not None:
             return self._client
         from reconciler.runcomfy import ratelimit
@@ -81,9 +83,11 @@ class AppContext:
         if self.emulator:
             from reconciler.emulator.embedded import EmbeddedEmulator
 
-            self._emulator = self._stack.enter_context(EmbeddedEmulator(emulator_state_dir()))
+            emulator = EmbeddedEmulator(emulator_state_dir(), read_only=read_only)
+            self._emulator = self._stack.enter_context(emulator)
             for (workflow_id, version), graph in (workflows or {}).items():
-                self._emulator.register_workflow(workflow_id, version, graph)
+                if self._emulator.register_workflow(workflow_id, version, graph):
+                    self.registered.append((workflow_id, version))
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
             base_url = self.api_url or DEFAULT_API_URL

@@ -11,7 +11,9 @@ from reconciler.engine import live
 from reconciler.runcomfy.client import RunComfyClient
 
 
-def observe(client: RunComfyClient, *, include_payload: bool = False) -> list[live.LiveDeployment]:
-    """Every live deployment of the account, normalised, in one API request."""
-    deployments = client.list_deployments(include_payload=include_payload)
+def observe(
+    client: RunComfyClient, *, include_payload: bool = False, ids: tuple[str, ...] = ()
+) -> list[live.LiveDeployment]:
+    """Every live deployment of the account (or those in ``ids``), normalised, in one API request."""
+    deployments = client.list_deployments(include_payload=include_payload, ids=ids)
     return live.from_api_list(d.model_dump(mode="json") for d in deployments)
