@@ -75,15 +75,21 @@ def connect(
     return client
 
 
+REGISTERED_NOTE = (
+    "emulator: apply registers each workflow_file as the version its manifest names; "
+    "the real API serves only workflow versions saved in your RunComfy account"
+)
+
+
 def _say_registered(app: AppContext, desired: DesiredState) -> None:
     files = {(str(d.fields["workflow_id"]), str(d.fields["workflow_version"])): d.workflow_file
              for d in desired.deployments if d.workflow is not None}
     for workflow_id, version in app.registered:
-        line = (
-            f"emulator: registered {files.get((workflow_id, version))} as workflow {workflow_id!r} version "
-            f"{version!r} (the real API serves only workflow versions saved in your RunComfy account)"
-        )
+        where = files.get((workflow_id, version))
+        line = f"emulator: registered {where} as workflow {workflow_id!r} version {version!r}"
         click.echo(scrub(line, desired.secret_values), err=True)
+    if app.registered:
+        click.echo(REGISTERED_NOTE, err=True)
     app.registered.clear()
 
 

@@ -38,8 +38,9 @@ def test_apply_says_which_workflow_files_it_registered(run_cli: Any, manifests: 
     repo = manifests(deployment_yaml("alpha"))
     result = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve")
     assert result.code == 0, result
-    assert "repo/wf.json as workflow 'wf-txt2img' version 'v1' (the real API serves only" in result.err
+    assert "repo/wf.json as workflow 'wf-txt2img' version 'v1'\n" in result.err
     assert "emulator: registered " in result.err
+    assert "the real API serves only workflow versions saved in your RunComfy account" in result.err
     again = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve")
     assert "emulator: registered" not in again.err
 
