@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,9 @@ class AppContext:
     def mention_globals(self, text: str) -> str:
         """``text`` with every quoted follow-up command (`` `comfyops ...` ``) given the global options in use."""
         extra = self.global_args()
-        return text.replace("`comfyops ", "`" + " ".join(["comfyops", *extra, ""])) if extra else text
+        if not extra:
+            return text
+        return re.sub(r"`comfyops (?!--emulator |--api-url )", lambda _: "`" + " ".join(["comfyops", *extra, ""]), text)
 
     registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)

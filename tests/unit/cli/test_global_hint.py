@@ -23,3 +23,15 @@ def test_the_hint_moves_the_option_before_the_command(option: str, args: list[st
 
 def test_an_unknown_option_that_is_not_global_gets_no_hint() -> None:
     assert moved_globals_hint("--emulatr", ["plan", "--emulatr"]) == ""
+
+
+def test_follow_up_commands_get_the_global_options_once_and_never_a_url_password() -> None:
+    from reconciler.cli.context import AppContext
+
+    emulated = AppContext(emulator=True)
+    assert emulated.mention_globals("run `comfyops apply` first, or `comfyops --emulator plan`") == (
+        "run `comfyops --emulator apply` first, or `comfyops --emulator plan`"
+    )
+    remote = AppContext(api_url="https://user:pw@api.example")
+    assert remote.command_line("apply p.json") == "comfyops --api-url https://api.example apply p.json"
+    assert AppContext().mention_globals("`comfyops plan`") == "`comfyops plan`"
