@@ -66,6 +66,11 @@ def command(
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
     if rollback_on_smoke_failure and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
+    if plan_file is not None and targets:
+        raise click.UsageError(
+            "--target cannot be combined with a saved plan: it applies exactly what it shows "
+            "(make a targeted plan with `plan --target NAME --out FILE`)"
+        )
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = _saved(app, plan_file, files, allow_replace)

@@ -70,3 +70,15 @@ def test_follow_up_hints_name_the_api_url_in_use(run_cli: Any, tmp_path: Path) -
     missing = run_cli("--api-url", "http://127.0.0.1:9", "show", str(tmp_path / "not-a-plan.json"))
     assert missing.code == 1
     assert "`comfyops --api-url http://127.0.0.1:9 plan --out FILE`" in missing.err
+
+
+def test_a_target_beside_a_saved_plan_is_refused_not_ignored(
+    run_cli: Any, manifests: Any, emulator: Any, tmp_path: Path
+) -> None:
+    repo = manifests(deployment_yaml("alpha"), deployment_yaml("beta"))
+    out = tmp_path / "p.json"
+    assert run_cli("--emulator", "plan", "-f", str(repo), "--out", str(out)).code == 0
+    result = run_cli("--emulator", "apply", str(out), "--target", "alpha")
+    assert result.code == 1, result
+    assert "--target cannot be combined with a saved plan" in result.err
+    assert live_deployments(emulator) == []
