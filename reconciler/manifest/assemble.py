@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import ValidationError
+
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.manifest import presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, Preset
@@ -37,7 +39,7 @@ def assemble(
     in the cross-document checks, so every problem is reported in one run.
     """
     problems: list[Diagnostic] = []
-    settings, settings_source = _settings(parsed, problems)
+    settings, settings_source = _settings(parsed, partial, problems)
     invalid_presets = {
         p.name: p.doc.locate(("metadata", "name")) for p in partial if p.kind == "OverridePreset" and p.name
     }
@@ -55,22 +57,47 @@ def assemble(
     return state, problems
 
 
-def _settings(parsed: list[ParsedDocument], problems: list[Diagnostic]) -> tuple[SettingsSpec, Location | None]:
-    found = [p for p in parsed if isinstance(p.model, SettingsDocument)]
+def _settings(
+    parsed: list[ParsedDocument], partial: Sequence[PartialDocument], problems: list[Diagnostic]
+) -> tuple[SettingsSpec, Location | None]:
+    valid = {id(p.doc): p for p in parsed if isinstance(p.model, SettingsDocument)}
+    found = sorted(
+        [*(p.doc for p in valid.values()), *(p.doc for p in partial if p.kind == "Settings")],
+        key=lambda d: (d.path, d.index),
+    )
     for extra in found[1:]:
         problems.append(
             Diagnostic(
-                f"a second Settings document (the first is at {found[0].doc.start})",
-                extra.doc.start,
+                f"a second Settings document (the first is at {found[0].start})",
+                extra.start,
                 "kind",
                 "merge them into one Settings document",
             )
         )
     if not found:
         return SettingsSpec(), None
-    model = found[0].model
-    assert isinstance(model, SettingsDocument)
-    return model.spec, found[0].doc.start
+    first = found[0]
+    if id(first) in valid:
+        model = valid[id(first)].model
+        assert isinstance(model, SettingsDocument)
+        return model.spec, first.start
+    spec = next(p.spec for p in partial if p.doc is first)
+    return _valid_sections(spec), first.start
+
+
+def _valid_sections(spec: dict[str, Any]) -> SettingsSpec:
+    """The sections of an invalid Settings spec that are valid on their own (their problems are reported),
+    so that the limits and defaults it does state still apply to the other checks of this run."""
+    sections: dict[str, Any] = {}
+    for name, value in spec.items():
+        if name not in SettingsSpec.model_fields:
+            continue
+        try:
+            SettingsSpec.model_validate({name: value})
+        except ValidationError:
+            continue
+        sections[name] = value
+    return SettingsSpec.model_validate(sections)
 
 
 def _presets(

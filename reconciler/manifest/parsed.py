@@ -38,6 +38,7 @@ class PartialDocument:
     previous_names: tuple[str, ...] = ()
     extends: tuple[str, ...] = ()
     smoke_preset: str | None = None
+    spec: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_data(cls, doc: Document, data: Any) -> PartialDocument | None:
@@ -55,6 +56,7 @@ class PartialDocument:
             previous_names=_texts(metadata.get("previous_names")),
             extends=_texts(spec.get("extends")),
             smoke_preset=_text(smoke.get("preset")),
+            spec=spec,
         )
 
 

@@ -107,3 +107,17 @@ def test_a_previous_name_claimed_twice_by_valid_deployments_is_an_error(tmp_path
         "m.yaml:15:20: metadata.previous_names: previous name 'old' is claimed by both 'a' (at m.yaml:4:3) and 'b' "
         "(hint: a live deployment can be renamed into one manifest only; remove it from one of them)",
     ]
+
+
+def test_an_invalid_settings_document_still_applies_its_valid_limits(tmp_path: Path, monkeypatch: Any) -> None:
+    text = (
+        "apiVersion: comfyops/v1\nkind: Settings\nspec:\n  limits: {min_instances_max: 3}\n  prune: {enabeld: true}\n"
+        "---\napiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: a}\n"
+        "spec:\n  workflow_id: w\n  workflow_version: v1\n  min_instances: 5\n  max_instances: 6\n"
+        "---\napiVersion: comfyops/v1\nkind: Settings\nspec: {}\n"
+    )
+    problems = _problems(tmp_path, text, monkeypatch)
+    assert any("spec.prune.enabeld: unknown field" in p for p in problems), problems
+    assert any("spec.min_instances: must be at most 3 (the account limit in Settings.limits); got 5" in p
+               for p in problems), problems
+    assert any("a second Settings document (the first is at m.yaml:1:1)" in p for p in problems), problems
