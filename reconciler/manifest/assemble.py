@@ -17,6 +17,7 @@ from reconciler.manifest import presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, Preset
 from reconciler.manifest.model import (
     DeploymentDocument,
+    DeploymentSpec,
     OverridePresetDocument,
     SettingsDocument,
     SettingsSpec,
@@ -46,6 +47,7 @@ def assemble(
     preset_map = _presets(parsed, invalid_presets, problems)
     _check_partial_references(partial, preset_map, invalid_presets, problems)
     deployments = _deployments(parsed, partial, settings, preset_map, invalid_presets, problems)
+    _check_partial_limits(partial, settings, problems)
     state = DesiredState(
         deployments=tuple(sorted(deployments, key=lambda d: d.name)),
         presets=preset_map,
@@ -311,6 +313,43 @@ def _deployment(
 
 
 
+def _check_limits(doc: Document, values: dict[str, Any], settings: SettingsSpec, problems: list[Diagnostic]) -> None:
+    """Instance counts above the account limits in Settings.limits (``values``: the deployment's fields)."""
+    limits = settings.limits
+    for name, limit in (("min_instances", limits.min_instances_max), ("max_instances", limits.max_instances_max)):
+        value = values.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > limit:
+            problems.append(
+                Diagnostic(
+                    f"must be at most {limit} (the account limit in Settings.limits); got {value}",
+                    doc.locate(("spec", name)),
+                    f"spec.{name}",
+                    f"lower it, or raise Settings.spec.limits.{name}_max if your account allows more",
+                )
+            )
+
+
+def _check_partial_limits(
+    partial: Sequence[PartialDocument], settings: SettingsSpec, problems: list[Diagnostic]
+) -> None:
+    """Account limits for deployments that failed their own checks, on the counts that are valid on their own
+    (a count the model already refuses, above the API's range, is reported once, by the model)."""
+    for item in partial:
+        if item.kind != "Deployment":
+            continue
+        counts: dict[str, Any] = {}
+        for name in ("min_instances", "max_instances"):
+            if name not in item.spec:
+                continue
+            alone_spec = {"workflow_id": "-", "workflow_version": "-", name: item.spec[name]}  # placeholders
+            try:
+                alone = DeploymentSpec.model_validate(alone_spec)
+            except ValidationError:
+                continue
+            counts[name] = getattr(alone, name)
+        _check_limits(item.doc, counts, settings, problems)
+
+
 def _resolved_fields(
     doc: Document, spec: dict[str, Any], settings: SettingsSpec, problems: list[Diagnostic]
 ) -> dict[str, Any]:
@@ -323,17 +362,7 @@ def _resolved_fields(
         if value is None:
             value = catalog.API_DEFAULTS.get(name)
         fields[name] = value
-    limits = settings.limits
-    for name, limit in (("min_instances", limits.min_instances_max), ("max_instances", limits.max_instances_max)):
-        if fields[name] > limit:
-            problems.append(
-                Diagnostic(
-                    f"must be at most {limit} (the account limit in Settings.limits); got {fields[name]}",
-                    doc.locate(("spec", name)),
-                    f"spec.{name}",
-                    f"lower it, or raise Settings.spec.limits.{name}_max if your account allows more",
-                )
-            )
+    _check_limits(doc, fields, settings, problems)
     if fields["max_instances"] < fields["min_instances"] and spec.get("max_instances") is None:
         problems.append(
             Diagnostic(

@@ -121,3 +121,16 @@ def test_an_invalid_settings_document_still_applies_its_valid_limits(tmp_path: P
     assert any("spec.min_instances: must be at most 3 (the account limit in Settings.limits); got 5" in p
                for p in problems), problems
     assert any("a second Settings document (the first is at m.yaml:1:1)" in p for p in problems), problems
+
+
+def test_an_invalid_deployment_is_still_checked_against_the_account_limits(tmp_path: Path, monkeypatch: Any) -> None:
+    text = (
+        "apiVersion: comfyops/v1\nkind: Settings\nspec:\n  limits: {min_instances_max: 3}\n"
+        "---\napiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: a}\n"
+        "spec:\n  workflow_id: w\n  workflow_version: v1\n  min_instances: 5\n  max_instances: 6\n  hardwear: X\n"
+    )
+    assert _problems(tmp_path, text, monkeypatch) == [
+        "m.yaml:12:3: spec.min_instances: must be at most 3 (the account limit in Settings.limits); got 5 "
+        "(hint: lower it, or raise Settings.spec.limits.min_instances_max if your account allows more)",
+        "m.yaml:14:3: spec.hardwear: unknown field 'hardwear' (hint: did you mean 'hardware'?)",
+    ]
