@@ -104,8 +104,9 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
       comfyops --emulator apply -f examples --auto-approve
     """
     _configure_logging(verbose)
-    ctx.obj = AppContext(api_url=api_url, emulator=emulator, no_color=no_color, verbose=verbose)
-    ctx.call_on_close(ctx.obj.close)
+    app = ctx.ensure_object(AppContext)
+    app.api_url, app.emulator, app.no_color, app.verbose = api_url, emulator, no_color, verbose
+    ctx.call_on_close(app.close)
 
 
 def _configure_logging(verbose: int) -> None:
@@ -138,12 +139,38 @@ def _tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+GLOBAL_OPTIONS = {"--api-url": True, "--emulator": False, "--no-color": False, "-v": False, "--verbose": False}
+"""The group's own options, and whether each takes a value: they go before the command."""
+
+
+def moved_globals_hint(option: str, args: list[str]) -> str:
+    """For a global option given after the command: the same command line with it moved before the command."""
+    name = option.split("=", 1)[0]
+    if name not in GLOBAL_OPTIONS:
+        return ""
+    index = next((i for i, a in enumerate(args) if a == option or a.startswith(f"{name}=")), None)
+    moved: list[str] = []
+    rest = list(args)
+    if index is not None:
+        takes_value = GLOBAL_OPTIONS[name] and "=" not in rest[index]
+        moved = rest[index : index + (2 if takes_value else 1)]
+        del rest[index : index + len(moved)]
+    commands = {command_name(m) for m in COMMAND_MODULES}
+    command_at = next((i for i, a in enumerate(rest) if a in commands), None)
+    if command_at is None or not moved:
+        return f"{name} is a global option and goes before the command"
+    fixed = [*rest[:command_at], *moved, *rest[command_at:]]
+    return f"{name} is a global option and goes before the command: comfyops {' '.join(fixed)}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line and exit with the documented exit code."""
     _tune_gc()
-    verbose = "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "-v" in args or "--verbose" in args
+    app = AppContext()
     try:
-        code = cli.main(args=argv, prog_name="comfyops", standalone_mode=False)
+        code = cli.main(args=args, prog_name="comfyops", standalone_mode=False, obj=app)
     except click.exceptions.Abort:
         print_error("interrupted")
         sys.exit(130)
@@ -152,11 +179,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
+        if isinstance(exc, click.NoSuchOption):
+            hint = moved_globals_hint(exc.option_name, args)
+            if hint:
+                click.echo(f"hint: {hint}", err=True)
         sys.exit(1 if exc.exit_code == 2 else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except ReconcilerError as exc:
-        print_error(exc.summary, exc.detail)
+        print_error(app.mention_globals(exc.summary), app.mention_globals(exc.detail))
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: say so in one line, never a traceback unless asked
         if verbose:

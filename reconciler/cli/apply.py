@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -19,9 +20,9 @@ from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.render import render_apply, render_plan
+from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import render as smoke_render
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
 
@@ -69,13 +70,18 @@ def command(
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
     if rollback_on_smoke_failure and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
+    if plan_file is not None and targets:
+        raise click.UsageError(
+            "--target cannot be combined with a saved plan: it applies exactly what it shows "
+            "(make a targeted plan with `plan --target NAME --out FILE`)"
+        )
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = _saved(app, plan_file, files, allow_replace)
     else:
         desired = load_desired(files)
         options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
-        planned = make_plan(app, desired, options)
+        planned = make_plan(app, desired, options, read_only=False)
         text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")
         if planned.plan.is_empty:
@@ -97,11 +103,15 @@ def command(
         if rollback_on_smoke_failure and not smoke_report.ok:
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=client)
-    _print_report(report, fmt, color, planned)
-    if smoke_report is not None:
-        text = scrub(smoke_render.render(smoke_report, fmt), planned.desired.secret_values)
-        click.echo(text, nl=not text.endswith("\n"), err=fmt == "json")
-    publish(summary, lambda: _summary_markdown(report, smoke_report), planned.desired.secret_values)
+    if smoke_report is None:
+        _print_report(report, fmt, color, planned)
+    else:
+        combined = render_apply_smoke(
+            report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
+        )
+        click.echo(scrub(combined, planned.desired.secret_values), nl=False)
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure),
+            planned.desired.secret_values)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
@@ -110,12 +120,11 @@ def command(
 _NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"
 
 
-def _summary_markdown(report: ApplyReport, smoke_report: SmokeReport | None) -> str:
-    """The apply report, then the smoke report, for the job summary."""
-    parts = [render_apply(report, "markdown")]
-    if smoke_report is not None:
-        parts.append(smoke_render.render(smoke_report, "markdown"))
-    return "\n".join(parts)
+def _summary_markdown(report: ApplyReport, smoke_report: SmokeReport | None, rollback_asked: bool) -> str:
+    """The apply report (with the smoke report when there was one), for the job summary."""
+    if smoke_report is None:
+        return render_apply(report, "markdown")
+    return render_apply_smoke(report, smoke_report, "markdown", rollback_asked=rollback_asked)
 
 
 def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext) -> SmokeReport:
@@ -131,7 +140,7 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
     if allow_replace and not plan.allow_replace:
         plan = plan.model_copy(update={"allow_replace": True})
     desired = load_desired(files or tuple(plan.manifest_files))
-    live = observe.observe(connect(app, desired))
+    live = observe.observe(connect(app, desired, register_workflows=True))
     reasons = planfile.stale_reasons(plan, desired, live)
     if reasons:
         raise ReconcilerError(
@@ -141,15 +150,45 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
     return Planned(plan=plan, desired=desired, live=live)
 
 
+PROMPT = "Apply these changes? Only 'yes' will be accepted"
+
+
 def _confirm() -> None:
-    if not sys.stdin.isatty():
-        raise ReconcilerError(
-            "refusing to apply without confirmation: there is no terminal to ask on",
-            "review the plan above and re-run with --auto-approve, or apply a saved plan file",
-        )
-    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False, err=True)
+    """Ask on the terminal; without one, read a typed answer piped on stdin (``echo yes | comfyops apply``)."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = _piped_line(sys.stdin)
+        if not line:
+            raise ReconcilerError(
+                "refusing to apply without confirmation: there is no terminal to ask on",
+                "review the plan above and re-run with --auto-approve, pipe the answer (echo yes | comfyops apply), "
+                "or apply a saved plan file",
+            )
+        answer = line.strip()
+        click.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)
+    else:
+        answer = click.prompt(PROMPT, default="", show_default=False, err=True)
     if answer.strip() != "yes":
         raise ReconcilerError("apply cancelled: nothing was changed")
+
+
+PIPED_ANSWER_WAIT_SECONDS = 10.0
+
+
+def _piped_line(stream: TextIO | None) -> str:
+    """The first line piped on ``stream``; '' when there is none (EOF, or nothing arrives, so CI never hangs)."""
+    if stream is None:
+        return ""
+    try:
+        fileno = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return stream.readline()  # an in-memory stream: never blocks
+    try:
+        import select
+
+        ready, _, _ = select.select([fileno], [], [], PIPED_ANSWER_WAIT_SECONDS)
+    except (OSError, ValueError):  # select() on this kind of file is not supported (e.g. Windows)
+        ready = [fileno]
+    return stream.readline() if ready else ""
 
 
 def _print_report(report: ApplyReport, fmt: str, color: bool, planned: Planned) -> None:

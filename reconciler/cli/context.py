@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,16 @@ EMULATOR_STATE_ENV = "COMFYOPS_EMULATOR_STATE"
 EMULATOR_TOKEN = "emulator-token"  # the embedded emulator accepts any bearer token; this one is not secret
 
 
+def _without_userinfo(url: str) -> str:
+    """``url`` without any ``user:password@`` part (credentials never appear in output)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def emulator_state_dir() -> Path:
     """Where the embedded emulator keeps its state between commands."""
     return Path(os.environ.get(EMULATOR_STATE_ENV) or Path(".comfyops") / "emulator")
@@ -37,14 +48,35 @@ class AppContext:
     emulator: bool = False
     no_color: bool = False
     verbose: int = 0
+    def global_args(self) -> list[str]:
+        """The global options a follow-up command needs to reach the same API: ``--emulator`` or ``--api-url``."""
+        if self.emulator:
+            return ["--emulator"]
+        if self.api_url:
+            return ["--api-url", _without_userinfo(self.api_url)]
+        return []
+
+    def command_line(self, command: str) -> str:
+        """``comfyops <global options in use> <command>``, for hints that print a follow-up command."""
+        return " ".join(["comfyops", *self.global_args(), command])
+
+    def mention_globals(self, text: str) -> str:
+        """``text`` with every quoted follow-up command (`` `comfyops ...` ``) given the global options in use."""
+        extra = self.global_args()
+        if not extra:
+            return text
+        return re.sub(r"`comfyops (?!--emulator |--api-url )", lambda _: "`" + " ".join(["comfyops", *extra, ""]), text)
+
+    registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _emulator: Any = None
 
     def client(self, *, requests_per_second: float | None = None, burst: int | None = None,
                queue_api_version: str = "v1", workflows: dict[tuple[str, str], dict[str, Any]] | None = None,
-               ) -> RunComfyClient:
-        """The process's one API client; with ``--emulator`` the named workflows are registered first."""
+               read_only: bool = False) -> RunComfyClient:
+        """The process's one API client; with ``--emulator`` the given workflows are registered first
+        (``registered`` lists the new ones), and ``read_only`` keeps the emulator's state folder untouched."""
         if self._client is not None:
             return self._client
         from reconciler.runcomfy import ratelimit
@@ -54,9 +86,11 @@ class AppContext:
         if self.emulator:
             from reconciler.emulator.embedded import EmbeddedEmulator
 
-            self._emulator = self._stack.enter_context(EmbeddedEmulator(emulator_state_dir()))
+            emulator = EmbeddedEmulator(emulator_state_dir(), read_only=read_only)
+            self._emulator = self._stack.enter_context(emulator)
             for (workflow_id, version), graph in (workflows or {}).items():
-                self._emulator.register_workflow(workflow_id, version, graph)
+                if self._emulator.register_workflow(workflow_id, version, graph):
+                    self.registered.append((workflow_id, version))
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
             base_url = self.api_url or DEFAULT_API_URL

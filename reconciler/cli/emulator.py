@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from reconciler.cli.context import emulator_state_dir
+
+TOKEN_ENV = "COMFYOPS_EMULATOR_TOKEN"
 
 
 def _state_dir(value: Path | None) -> Path:
@@ -70,6 +73,13 @@ def command() -> None:
 @click.option(
     "--no-rate-limit", is_flag=True, help="Turn the 1 request/s limit off (persisted in the state)."
 )
+@click.option(
+    "--token",
+    envvar=TOKEN_ENV,
+    default=None,
+    metavar="TOKEN",
+    help=f"Accept only this Bearer token (env {TOKEN_ENV}), to rehearse a wrong-token run; default: any token.",
+)
 def serve(
     host: str,
     port: int,
@@ -77,6 +87,7 @@ def serve(
     registrations: tuple[str, ...],
     speed: float,
     no_rate_limit: bool,
+    token: str | None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted.
 
@@ -94,7 +105,7 @@ def serve(
         raise click.BadParameter("must be positive", param_hint="--speed")
     parsed = [_parse_registration(spec) for spec in registrations]
     directory = _state_dir(state_dir)
-    app = create_app(directory, clock=ScaledClock(speed))
+    app = create_app(directory, clock=ScaledClock(speed), required_token=token or None)
     for workflow_id, version, graph in parsed:
         app.register_workflow(workflow_id, version, graph)
         click.echo(f"registered workflow {workflow_id} version {version}")
@@ -104,7 +115,12 @@ def serve(
     click.echo(f"RunComfy emulator listening on {url} (state: {directory}, speed x{speed:g})")
     click.echo("Point comfyops at it:")
     click.echo(f"  export RUNCOMFY_API_URL={url}")
-    click.echo("  export RUNCOMFY_API_TOKEN=anything")
+    if token:
+        source = "--token" if click.get_current_context().get_parameter_source("token") is ParameterSource.COMMANDLINE \
+            else TOKEN_ENV
+        click.echo(f"  export RUNCOMFY_API_TOKEN=...   # it requires the Bearer token given with {source}")
+    else:
+        click.echo("  export RUNCOMFY_API_TOKEN=anything   # it accepts any Bearer token")
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
 
 

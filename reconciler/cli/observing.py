@@ -42,10 +42,10 @@ def observe_plan(
 ) -> Observed:
     """Read live state with one list call and plan against it; ``--target`` patterns must match.
 
-    Only ``will_smoke`` registers the manifests' workflows with an ``--emulator`` (requests need them);
-    a plain report leaves the emulator's state untouched.
+    No workflow is registered with an ``--emulator`` (it serves the versions apply saved, as the API
+    does), and a plain report (no ``will_smoke``) leaves the emulator's state untouched.
     """
-    client = connect(app, desired) if will_smoke else _read_only_client(app, desired)
+    client = connect(app, desired, read_only=not will_smoke)
     records, live = observe.observe_with_wire(client)
     names = [d.name for d in desired.deployments] + [d.name for d in live]
     unmatched = targets.unmatched(target_patterns, names)
@@ -62,17 +62,6 @@ def observe_plan(
     if errors:
         raise DiagnosticsError(errors, f"cannot compare: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     return Observed(plan=plan, desired=desired, live=live, records=records, client=client)
-
-
-def _read_only_client(app: AppContext, desired: DesiredState) -> RunComfyClient:
-    """The process's client, as ``planning.connect`` builds it, but registering no workflow."""
-    settings = desired.settings
-    return app.client(
-        requests_per_second=settings.rate_limit.requests_per_second,
-        burst=settings.rate_limit.burst,
-        queue_api_version=settings.queue_api_version,
-        workflows={},
-    )
 
 
 def apply_command(app: AppContext, files: tuple[str, ...]) -> str:

@@ -72,5 +72,5 @@ def command(
             desired.secret_values)
     if out is not None:
         planfile.save(planned.plan, out)
-        click.echo(f"Saved the plan to {out}; apply it with: comfyops apply {out}", err=True)
+        click.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)
     return 2 if detailed_exitcode and not planned.plan.is_empty else 0

@@ -7,7 +7,6 @@ the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passe
 
 from __future__ import annotations
 
-import fnmatch
 import sys
 from pathlib import Path
 
@@ -15,11 +14,12 @@ import click
 
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.output import scrub
+from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.planning import connect
 from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
-from reconciler.errors import ReconcilerError
+from reconciler.engine import targets as target_patterns
+from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import render as smoke_render
@@ -30,11 +30,12 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
     """Deployments with ``spec.smoke`` (all, or those matching a ``--target`` glob, smoke or not)."""
     if not targets:
         return [d for d in desired.deployments if d.smoke is not None]
-    chosen = [d for d in desired.deployments if any(fnmatch.fnmatchcase(d.name, t) for t in targets)]
-    if not chosen:
-        names = ", ".join(d.name for d in desired.deployments) or "none"
-        raise ReconcilerError(f"no deployment matches --target {' '.join(targets)}", f"declared deployments: {names}")
-    return chosen
+    problems = target_patterns.unmatched(targets, [d.name for d in desired.deployments])
+    if problems:
+        print_diagnostics(problems)
+        count = len(problems)
+        raise DiagnosticsError(problems, f"cannot smoke-test: {count} problem{'s' if count != 1 else ''}")
+    return [d for d in desired.deployments if target_patterns.selected(d.name, targets)]
 
 
 @click.command("smoke")

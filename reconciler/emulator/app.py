@@ -185,10 +185,12 @@ def create_app(
     state: EmulatorState | None = None,
     clock: Clock | None = None,
     required_token: str | None = None,
+    read_only: bool = False,
 ) -> EmulatorApp:
-    """Build the emulator app over ``state`` (or a state in ``state_dir``, default per env)."""
+    """Build the emulator app over ``state`` (or a state in ``state_dir``, default per env; ``read_only``:
+    changes stay in memory)."""
     return EmulatorApp(
-        state if state is not None else EmulatorState(state_dir),
+        state if state is not None else EmulatorState(state_dir, read_only=read_only),
         clock or SystemClock(),
         required_token=required_token,
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.diagnostics import Diagnostic, Location
-from reconciler.engine import diff, match
+from reconciler.engine import diff, match, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import (
     Action,
@@ -51,7 +51,9 @@ def build_plan(
     changes = [_change_for(m, prices, problems) for m in matches]
     prune_changes, unmanaged = _prune(desired, unclaimed, prices)
     changes.extend(prune_changes)
-    changes = [c for c in changes if _targeted(c.name, options.targets)]
+    known = [*(d.name for d in desired.deployments), *(c.name for c in changes)]
+    problems.extend(targets.unmatched(options.targets, known))
+    changes = [c for c in changes if targets.selected(c.name, options.targets)]
     changes.sort(key=lambda c: (c.name, c.id or ""))
     _guard_empty(desired, changes, options, problems)
     warnings = []
@@ -88,10 +90,6 @@ def is_prune(change: ResourceChange) -> bool:
 def is_absent_delete(change: ResourceChange) -> bool:
     """Whether ``change`` deletes a deployment its manifest marks ``state: absent``."""
     return change.action is Action.DELETE and change.reason == ABSENT_REASON
-
-
-def _targeted(name: str, targets: tuple[str, ...]) -> bool:
-    return not targets or any(fnmatch.fnmatchcase(name, t) for t in targets)
 
 
 def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diagnostic]) -> ResourceChange:
@@ -155,7 +153,7 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
             action=Action.REPLACE,
             replace_strategy=strategy,
             reason="workflow_id changed (it cannot be updated in place)",
-            warnings=[_replace_note(strategy), *_update_warnings(want, have, changed, prices)],
+            warnings=[_replace_note(strategy), *_update_warnings(want, have, changed, prices, replacing=True)],
         )
     if not field_changes:
         return ResourceChange(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
@@ -222,8 +220,15 @@ def _create_warnings(want: DesiredDeployment, prices: Mapping[str, float]) -> li
 
 
 def _update_warnings(
-    want: DesiredDeployment, have: LiveDeployment, changed: list[diff.FieldDiff], prices: Mapping[str, float]
+    want: DesiredDeployment,
+    have: LiveDeployment,
+    changed: list[diff.FieldDiff],
+    prices: Mapping[str, float],
+    *,
+    replacing: bool = False,
 ) -> list[str]:
+    """Warnings for changing ``have`` into ``want``; a replace deletes the old deployment, so nothing about
+    restarting it or about the old workflow's saved versions applies."""
     fields = {d.field for d in changed}
     warnings = []
     if (
@@ -233,14 +238,14 @@ def _update_warnings(
     ):
         warnings.append(_standing_cost(want.fields, prices))
     rolling = sorted(fields & {"hardware", "workflow_version"})
-    if rolling:
+    if rolling and not replacing:
         warnings.append(
             f"{' and '.join(rolling)} change: rolling restart; in-flight requests finish on the old instances"
         )
     if "is_enabled" in fields and want.fields.get("is_enabled") is False:
         warnings.append("is_enabled: false fails its queued and running requests at once")
     version = want.fields.get("workflow_version")
-    if have.known_versions is not None and version not in have.known_versions:
+    if not replacing and have.known_versions is not None and version not in have.known_versions:
         warnings.append(
             f"workflow_version {version!r} is not among the workflow's saved versions "
             f"({', '.join(have.known_versions)}); apply will fail"

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from typing import Any
 
 from reconciler.engine.plan import Action, Plan, ResourceChange
-from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
+from reconciler.engine.report import ROLLBACK_FAILED, ApplyReport, ChangeOutcome, Outcome
 from reconciler.runcomfy import catalog
 from reconciler.runcomfy import errors as api_errors
 from reconciler.runcomfy.client import RunComfyClient
@@ -38,7 +38,7 @@ def _roll_back_one(change: ResourceChange, outcome: ChangeOutcome, client: RunCo
         if change.action is Action.UPDATE:
             return _restore(change, client)
     except api_errors.ApiError as exc:
-        return f"smoke test failed; rollback failed: {exc.summary}"
+        return f"{ROLLBACK_FAILED}: {exc.summary}"
     return ""
 
 

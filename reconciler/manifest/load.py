@@ -18,7 +18,7 @@ from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_di
 from reconciler.manifest import assemble, files, interpolate, messages, source
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.model import API_VERSION, DOCUMENT_MODELS, KINDS
-from reconciler.manifest.parsed import ParsedDocument
+from reconciler.manifest.parsed import ParsedDocument, PartialDocument
 from reconciler.manifest.source import Document
 
 
@@ -44,6 +44,7 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
     """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values."""
     found, problems = files.collect(paths)
     parsed: list[ParsedDocument] = []
+    partial: list[PartialDocument] = []
     secrets: set[str] = set()
     for file in found:
         documents, file_problems = source.read_documents(file, files.display_path(file))
@@ -52,18 +53,25 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
             item, doc_problems, doc_secrets = _parse_document(doc, env)
             problems.extend(doc_problems)
             secrets.update(doc_secrets)
-            if item is not None:
+            if isinstance(item, ParsedDocument):
                 parsed.append(item)
+            elif item is not None:
+                partial.append(item)
     if not found and not problems:
         problems.append(Diagnostic("no manifest files (*.yaml, *.yml) found", Location(", ".join(map(str, paths)))))
-    state, assembly_problems = assemble.assemble(parsed, [files.display_path(f) for f in found], frozenset(secrets))
+    state, assembly_problems = assemble.assemble(
+        parsed, [files.display_path(f) for f in found], frozenset(secrets), partial=partial
+    )
     problems.extend(assembly_problems)
     problems = sorted_diagnostics(problems)
     has_errors = any(p.is_error for p in problems)
     return LoadResult(state=None if has_errors else state, problems=problems)
 
 
-def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[ParsedDocument | None, list[Diagnostic], set[str]]:
+def _parse_document(
+    doc: Document, env: Mapping[str, str]
+) -> tuple[ParsedDocument | PartialDocument | None, list[Diagnostic], set[str]]:
+    """The document validated, else what its cross-references are (for the checks that span documents)."""
     if not isinstance(doc.data, dict):
         shape = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__} value"
         return (
@@ -83,12 +91,13 @@ def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[ParsedDocume
         return None, header, set()
     result = interpolate.interpolate(doc, env)
     if result.problems:  # validating half-substituted values would only add confusing follow-on errors
-        return None, result.problems, result.secret_values
+        return PartialDocument.from_data(doc, doc.data), result.problems, result.secret_values
     model_cls = DOCUMENT_MODELS[doc.data["kind"]]
     try:
         model = model_cls.model_validate(result.data)
     except ValidationError as exc:
-        return None, [*result.problems, *messages.diagnostics_from(exc, doc, model_cls)], result.secret_values
+        problems = [*result.problems, *messages.diagnostics_from(exc, doc, model_cls)]
+        return PartialDocument.from_data(doc, result.data), problems, result.secret_values
     item = ParsedDocument(doc=doc, model=model, sensitive_paths=result.sensitive_paths)
     return item, result.problems, result.secret_values
 

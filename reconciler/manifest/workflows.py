@@ -6,6 +6,7 @@ Effectful only in reading the workflow file a deployment names (and an object_in
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def load_workflow(
     if workflow_file is None:
         return None, None, None
     where = doc.locate(("spec", "workflow_file"))
-    path = Path(doc.path).parent / workflow_file
+    path = Path(os.path.normpath(Path(doc.path).parent / workflow_file))  # shown the same way everywhere
     display = files.display_path(path)
     if not path.is_file():
         problems.append(

@@ -71,7 +71,7 @@ def _summary_block(plan: Plan, *, color: bool) -> list[str]:
     return lines
 
 
-def render_apply_text(report: ApplyReport, *, color: bool = False) -> str:
+def render_apply_text(report: ApplyReport, *, color: bool = False, sentence: bool = True) -> str:
     """The apply report: one line per change, rollback notes, read-back problems, a final sentence."""
     lines = [line for change in report.changes for line in _outcome_lines(change, color=color)]
     if report.readback_problems:
@@ -86,6 +86,8 @@ def render_apply_text(report: ApplyReport, *, color: bool = False) -> str:
             lines.append("")
         lines.append(style.paint("Apply was interrupted; changes not listed above were not attempted.", "red",
                                  color=color))
+    if not sentence:
+        return "\n".join(lines) + "\n" if lines else ""
     if lines:
         lines.append("")
     lines.append(style.paint(apply_sentence(report), "red" if report.failed else "green", color=color))

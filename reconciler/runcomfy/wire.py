@@ -47,6 +47,7 @@ class DeploymentPayload(_Wire):
     workflow_api_json: dict[str, Any] | None = None
     overrides: dict[str, Any] | None = None
     object_info_url: str | None = None
+    workflow_versions: list[str] | None = None
 
 
 class Deployment(_Wire):

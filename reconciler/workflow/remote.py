@@ -78,6 +78,13 @@ def check_against_live(
     return diagnostics
 
 
+def object_info_for(
+    url: str, *, fetch_object_info: FetchObjectInfo, cache: Path | None = None
+) -> tuple[workflow_object_info.ObjectInfo | None, str]:
+    """A deployment's object_info from ``url`` through the disk cache: (info, '') or (None, why not)."""
+    return _CachedFetcher(fetch_object_info, cache if cache is not None else cache_dir()).get(url)
+
+
 def _same_version(d: DesiredDeployment, payload: object) -> bool:
     fields = getattr(payload, "fields", None)
     if not isinstance(fields, Mapping) or "workflow_version" not in fields:
