@@ -76,7 +76,6 @@ def _targeted(name: str, targets: tuple[str, ...]) -> bool:
 
 def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diagnostic]) -> ResourceChange:
     want, have = m.desired, m.live
-    after = _masked(want)
     source = str(want.source)
     if want.is_absent:
         if have is None:
@@ -100,7 +99,7 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
         return ResourceChange(
             name=want.name,
             action=Action.CREATE,
-            after=after,
+            after=_masked(want, want.fields),
             sensitive_fields=sorted(want.sensitive_fields),
             diff=[_field(want, f, None, v) for f, v in want.fields.items()],
             reason="not in RunComfy",
@@ -116,7 +115,7 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
         name=want.name,
         id=have.id,
         before=_essence(have, want.sensitive_fields),
-        after=after,
+        after=_masked(want, _effective(want, have)),
         diff=field_changes,
         sensitive_fields=sorted(want.sensitive_fields),
         live_fingerprint=have.fingerprint,
@@ -150,8 +149,9 @@ def _effective(want: DesiredDeployment, have: LiveDeployment) -> dict[str, Any]:
     return {k: (have.fields.get(k) if k in want.ignore_changes else v) for k, v in want.fields.items()}
 
 
-def _masked(want: DesiredDeployment) -> dict[str, Any]:
-    data = {k: (None if k in want.sensitive_fields else v) for k, v in want.fields.items()}
+def _masked(want: DesiredDeployment, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """What live will be after apply, as the plan records it: sensitive values null."""
+    data = {k: (None if k in want.sensitive_fields else v) for k, v in fields.items()}
     return {"name": want.name, **data}
 
 

@@ -12,6 +12,7 @@ Secrets never enter a Plan: a field whose desired value came from ``${VAR}`` is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from enum import StrEnum
 from typing import Any
@@ -20,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT_VERSION = 1
 SENSITIVE = "(sensitive value)"
+COMPUTED_KEYS = ("summary", "monthly_cost_delta", "checksum")
+"""Keys of the JSON form computed from the rest (``Plan.to_dict``); reading a plan ignores them."""
 
 
 class Action(StrEnum):
@@ -85,6 +88,17 @@ class ResourceChange(_Frozen):
         """Change in standing monthly cost (USD) this change causes."""
         return round(self.monthly_cost_after - self.monthly_cost_before, 2)
 
+    def planned_values(self) -> dict[str, Any]:
+        """The essence apply makes live, derived from what the plan shows: ``diff`` (over ``before``).
+
+        This is the one source of truth apply reads; ``after`` is kept for readers of the JSON and
+        must agree with it (``engine.planfile`` refuses a file where it does not). Sensitive fields
+        are null here; apply fills them in from the manifests.
+        """
+        changed = {d.field: d.after for d in self.diff if d.field != "name"}
+        base = {} if self.action is Action.CREATE else dict(self.before or {})
+        return {**base, **changed, "name": self.name}
+
 
 class UnmanagedDeployment(_Frozen):
     """A live deployment no manifest declares and no prune pattern matches: reported, never touched."""
@@ -149,9 +163,15 @@ class Plan(_Frozen):
         """The stable JSON form (sorted keys, summary included)."""
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
+    def checksum(self) -> str:
+        """A digest of the plan's whole content, so that a plan file edited after it was written is refused."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
     def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready dict, with the computed summary and cost included for consumers."""
+        """The JSON-ready dict, with the computed summary, cost and checksum included for consumers."""
         data = self.model_dump(mode="json")
+        data["checksum"] = self.checksum()
         data["summary"] = self.summary.model_dump()
         data["monthly_cost_delta"] = self.monthly_cost_delta
         for change, dumped in zip(self.changes, data["changes"], strict=True):
@@ -161,7 +181,7 @@ class Plan(_Frozen):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         """Read a plan back from its JSON form (computed keys are ignored)."""
-        data = {k: v for k, v in data.items() if k not in ("summary", "monthly_cost_delta")}
+        data = {k: v for k, v in data.items() if k not in COMPUTED_KEYS}
         data["changes"] = [
             {k: v for k, v in c.items() if k != "monthly_cost_delta"} for c in data.get("changes", [])
         ]

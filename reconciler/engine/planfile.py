@@ -1,8 +1,11 @@
 """Saved plans: the on-disk form of a Plan, and the checks that refuse a stale or foreign one.
 
 Pure except for :func:`save` and :func:`load`, which write and read one file. A saved plan is the
-Plan's JSON (secrets are never in a Plan, so never in the file). Before a saved plan is applied,
-:func:`stale_reasons` compares it with the manifests and the live deployments as they are now.
+Plan's JSON (secrets are never in a Plan, so never in the file) with a checksum of its content:
+:func:`load` refuses a file edited after it was written, and one whose parts disagree (a change's
+``after`` that is not what its ``diff``, the part ``show`` displays, makes it), so what is applied is
+what was reviewed. Before a saved plan is applied, :func:`stale_reasons` compares it with the
+manifests and the live deployments as they are now.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.engine.live import LiveDeployment
-from reconciler.engine.plan import FORMAT_VERSION, Plan
+from reconciler.engine.plan import FORMAT_VERSION, Action, Plan, ResourceChange
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
 
@@ -48,9 +51,53 @@ def load(path: Path) -> Plan:
             "re-run `comfyops plan --out FILE` with this version",
         )
     try:
-        return Plan.from_dict(data)
+        plan = Plan.from_dict(data)
     except ValueError as exc:
         raise ReconcilerError(f"{path}: the plan file is damaged ({str(exc).splitlines()[0]})") from exc
+    replan = "re-run `comfyops plan --out FILE` and review the new plan"
+    if "checksum" not in data:
+        raise ReconcilerError(f"{path}: the plan file has no checksum, so it cannot be trusted", replan)
+    if data["checksum"] != plan.checksum():
+        raise ReconcilerError(f"{path}: the plan file was modified after it was written (its checksum does not match)",
+                              replan)
+    problems = disagreements(plan)
+    if problems:
+        raise ReconcilerError(
+            f"{path}: the plan file's parts disagree: {problems[0]}", "\n".join([*problems[1:], replan])
+        )
+    return plan
+
+
+def disagreements(plan: Plan) -> list[str]:
+    """Where a change's recorded ``after`` is not what its ``diff`` (what renderers show) would make live."""
+    problems: list[str] = []
+    for change in plan.pending:
+        if change.action is Action.DELETE:
+            continue
+        problems.extend(_change_disagreements(change))
+    return problems
+
+
+def _change_disagreements(change: ResourceChange) -> list[str]:
+    derived, recorded = change.planned_values(), change.after or {}
+    in_diff = {d.field for d in change.diff}
+    problems = []
+    if recorded.get("name", change.name) != change.name:
+        problems.append(f"{change.name}: after.name is {json.dumps(recorded.get('name'))} but the change is named "
+                        f"{json.dumps(change.name)}")
+    for key in sorted((set(derived) | set(recorded)) - {"name"}):
+        if key in change.sensitive_fields:
+            if recorded.get(key) is not None:
+                problems.append(f"{change.name}: after.{key} holds a value for a sensitive field")
+            continue
+        if recorded.get(key) == derived.get(key):
+            continue
+        said = "says" if key in in_diff else "leaves it at"
+        problems.append(
+            f"{change.name}: after.{key} is {json.dumps(recorded.get(key))} but the diff {said} "
+            f"{json.dumps(derived.get(key))}"
+        )
+    return problems
 
 
 def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment]) -> list[str]:
