@@ -68,7 +68,14 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
       comfyops --emulator apply -f examples --auto-approve
     """
     _configure_logging(verbose)
-    ctx.obj = AppContext(api_url=api_url, emulator=emulator, no_color=no_color, verbose=verbose)
+    from_env = ctx.get_parameter_source("api_url") is click.core.ParameterSource.ENVIRONMENT
+    ctx.obj = AppContext(
+        api_url=api_url,
+        api_url_source="from RUNCOMFY_API_URL" if from_env else "from --api-url",
+        emulator=emulator,
+        no_color=no_color,
+        verbose=verbose,
+    )
     ctx.call_on_close(ctx.obj.close)
 
 

@@ -34,6 +34,7 @@ class AppContext:
     """Global options plus the resources a command opens lazily and closes on exit."""
 
     api_url: str | None = None
+    api_url_source: str = "--api-url"
     emulator: bool = False
     no_color: bool = False
     verbose: int = 0
@@ -49,7 +50,7 @@ class AppContext:
             return self._client
         from reconciler.runcomfy import ratelimit
         from reconciler.runcomfy.client import RunComfyClient
-        from reconciler.runcomfy.http import build_http_client
+        from reconciler.runcomfy.http import build_http_client, token_problem, url_problem
 
         if self.emulator:
             from reconciler.emulator.embedded import EmbeddedEmulator
@@ -60,11 +61,24 @@ class AppContext:
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
             base_url = self.api_url or DEFAULT_API_URL
+            problem = url_problem(base_url)
+            if problem:
+                raise ReconcilerError(
+                    f"the API URL {base_url!r} ({self.api_url_source}) is not usable: {problem}; "
+                    f"give the full base URL, e.g. {DEFAULT_API_URL}"
+                )
             token = os.environ.get(TOKEN_ENV, "")
             if not token:
                 raise ReconcilerError(
                     f"{TOKEN_ENV} is not set",
                     f"export {TOKEN_ENV}=<your RunComfy API token>, or use --emulator to try comfyops locally",
+                )
+            problem = token_problem(token)
+            if problem:
+                raise ReconcilerError(
+                    f"{TOKEN_ENV} is not a valid API token: {problem}",
+                    "a RunComfy API token is one line of ASCII letters, digits and punctuation; set it again "
+                    f"without the extra characters (e.g. export {TOKEN_ENV}=\"$(tr -d '\\n' < token.txt)\")",
                 )
         http = self._stack.enter_context(build_http_client(base_url=base_url, token=token, verbose=self.verbose))
         limiter = ratelimit.account_bucket(

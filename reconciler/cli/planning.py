@@ -53,12 +53,20 @@ def _api_json(graph: WorkflowGraph) -> dict[str, Any]:
 def connect(app: AppContext, desired: DesiredState) -> RunComfyClient:
     """The process's client, configured from Settings (rate limit, queue API version)."""
     settings = desired.settings
-    return app.client(
+    client = app.client(
         requests_per_second=settings.rate_limit.requests_per_second,
         burst=settings.rate_limit.burst,
         queue_api_version=settings.queue_api_version,
         workflows=workflows_for_emulator(desired),
     )
+    client.mask(secret_strings(desired))
+    return client
+
+
+def secret_strings(desired: DesiredState) -> frozenset[str]:
+    """Every secret text the manifests hold: interpolated secrets and sensitive fields' values."""
+    values = {str(v) for d in desired.deployments for f in d.sensitive_fields if (v := d.fields.get(f)) is not None}
+    return frozenset(s for s in (*desired.secret_values, *values) if len(s) >= 4)
 
 
 def needs_payload(desired: DesiredState) -> bool:

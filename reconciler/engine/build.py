@@ -45,8 +45,9 @@ def build_plan(
     prices: dict[str, float] = {**catalog.HOURLY_PRICE_USD}
     prices.update({str(sku): price for sku, price in desired.settings.prices.items()})
     matches, unclaimed, problems = match.match_all(desired.deployments, live)
-    changes = [_change_for(m, prices, problems) for m in matches]
-    prune_changes, unmanaged = _prune(desired, unclaimed, prices)
+    secrets = Secrets.of(desired)
+    changes = [_change_for(m, prices, problems, secrets) for m in matches]
+    prune_changes, unmanaged = _prune(desired, unclaimed, prices, secrets)
     changes.extend(prune_changes)
     changes = [c for c in changes if _targeted(c.name, options.targets)]
     changes.sort(key=lambda c: (c.name, c.id or ""))
@@ -64,6 +65,8 @@ def build_plan(
         targets=list(options.targets),
         allow_replace=options.allow_replace,
         manifest_fingerprint=desired.fingerprint(),
+        source_fingerprint=desired.source_fingerprint,
+        variable_fingerprints=dict(desired.variable_fingerprints),
         live_fingerprints={d.id: d.fingerprint for d in sorted(live, key=lambda d: d.id)},
         manifest_files=list(desired.files),
     )
@@ -74,8 +77,39 @@ def _targeted(name: str, targets: tuple[str, ...]) -> bool:
     return not targets or any(fnmatch.fnmatchcase(name, t) for t in targets)
 
 
-def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diagnostic]) -> ResourceChange:
+@dataclass(frozen=True)
+class Secrets:
+    """The secret values of the manifests, to tell which live values must be masked too."""
+
+    strings: frozenset[str]
+    values: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, desired: DesiredState) -> Secrets:
+        """The secrets ``desired`` holds: interpolated secret values and every sensitive field's value."""
+        values = [d.fields[f] for d in desired.deployments for f in d.sensitive_fields if d.fields.get(f) is not None]
+        strings = {s for s in desired.secret_values if len(s) >= _MIN_SECRET_LENGTH}
+        strings.update(v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LENGTH)
+        return cls(frozenset(strings), tuple(values))
+
+    def hidden(self, have: LiveDeployment) -> frozenset[str]:
+        """The live fields whose value is (or contains) a secret: the only live values a plan masks."""
+        return frozenset(k for k, v in have.fields.items() if self._is_secret(v))
+
+    def _is_secret(self, value: Any) -> bool:
+        if any(value == v and type(value) is type(v) for v in self.values):
+            return True
+        return isinstance(value, str) and any(s in value for s in self.strings)
+
+
+_MIN_SECRET_LENGTH = 4
+
+
+def _change_for(
+    m: match.Match, prices: Mapping[str, float], problems: list[Diagnostic], secrets: Secrets
+) -> ResourceChange:
     want, have = m.desired, m.live
+    hidden = secrets.hidden(have) if have is not None else frozenset()
     source = str(want.source)
     if want.is_absent:
         if have is None:
@@ -88,7 +122,8 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
             name=have.name,
             id=have.id,
             action=Action.DELETE,
-            before=_essence(have, want.sensitive_fields),
+            before=_essence(have, hidden),
+            before_sensitive=sorted(hidden),
             reason="state: absent",
             live_fingerprint=have.fingerprint,
             source=source,
@@ -101,20 +136,24 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
             action=Action.CREATE,
             after=_masked(want, want.fields),
             sensitive_fields=sorted(want.sensitive_fields),
-            diff=[_field(want, f, None, v) for f, v in want.fields.items()],
+            diff=[_field(want, f, None, v, hidden) for f, v in want.fields.items()],
             reason="not in RunComfy",
             source=source,
             warnings=_create_warnings(want, prices),
             monthly_cost_after=_cost(want.fields, prices),
         )
     changed = diff.diff_fields(want.fields, have.fields, ignore=want.ignore_changes)
-    field_changes = [_field(want, d.field, d.before, d.after) for d in changed]
+    # A live value equal to the desired one is shown in `after` anyway, and apply carries over the
+    # fields the diff does not change: so only changed or sensitive fields are masked on the live side.
+    hidden &= {d.field for d in changed} | want.sensitive_fields
+    field_changes = [_field(want, d.field, d.before, d.after, hidden) for d in changed]
     if m.renamed_from is not None:
         field_changes.insert(0, FieldChange(field="name", before=have.name, after=want.name))
     common: dict[str, Any] = dict(
         name=want.name,
         id=have.id,
-        before=_essence(have, want.sensitive_fields),
+        before=_essence(have, hidden),
+        before_sensitive=sorted(hidden),
         after=_masked(want, _effective(want, have)),
         diff=field_changes,
         sensitive_fields=sorted(want.sensitive_fields),
@@ -156,14 +195,16 @@ def _masked(want: DesiredDeployment, fields: Mapping[str, Any]) -> dict[str, Any
 
 
 def _essence(have: LiveDeployment, hide: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The live essence as the plan records it; fields the manifest marks sensitive are blanked."""
+    """The live essence as the plan records it; live values that are secrets are blanked."""
     return {"name": have.name, **{k: (None if k in hide else v) for k, v in have.fields.items()}}
 
 
-def _field(want: DesiredDeployment, name: str, before: Any, after: Any) -> FieldChange:
-    if name in want.sensitive_fields:
-        return FieldChange(field=name, before=None, after=None, sensitive=True)
-    return FieldChange(field=name, before=before, after=after)
+def _field(want: DesiredDeployment, name: str, before: Any, after: Any, hidden: frozenset[str]) -> FieldChange:
+    """One field's change; the desired side is blanked when sensitive, the live side only when it is a secret."""
+    sensitive = name in want.sensitive_fields
+    return FieldChange(
+        field=name, before=None if name in hidden else before, after=None if sensitive else after, sensitive=sensitive
+    )
 
 
 def _cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
@@ -241,7 +282,7 @@ def _delete_warnings(have: LiveDeployment) -> list[str]:
 
 
 def _prune(
-    desired: DesiredState, unclaimed: list[LiveDeployment], prices: Mapping[str, float]
+    desired: DesiredState, unclaimed: list[LiveDeployment], prices: Mapping[str, float], secrets: Secrets
 ) -> tuple[list[ResourceChange], list[LiveDeployment]]:
     prune = desired.settings.prune
     changes: list[ResourceChange] = []
@@ -252,10 +293,12 @@ def _prune(
         if not prune.enabled or pattern is None:
             unmanaged.append(have)
             continue
+        hidden = secrets.hidden(have)
         common: dict[str, Any] = dict(
             name=have.name,
             id=have.id,
-            before=_essence(have),
+            before=_essence(have, hidden),
+            before_sensitive=sorted(hidden),
             live_fingerprint=have.fingerprint,
             source=source,
             monthly_cost_before=_cost(have.fields, prices),
@@ -268,7 +311,7 @@ def _prune(
                         **common,
                         action=Action.NOOP,
                         reason=f"{reason} (already paused)",
-                        after=_essence(have),
+                        after=_essence(have, hidden),
                         monthly_cost_after=0.0,
                     )
                 )
@@ -277,7 +320,7 @@ def _prune(
                 ResourceChange(
                     **common,
                     action=Action.UPDATE,
-                    after={**_essence(have), "is_enabled": False},
+                    after={**_essence(have, hidden), "is_enabled": False},
                     diff=[FieldChange(field="is_enabled", before=have.fields.get("is_enabled"), after=False)],
                     reason=f"{reason} (prune action: pause)",
                     monthly_cost_after=0.0,

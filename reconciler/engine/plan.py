@@ -6,8 +6,10 @@ them) or *display-only* (only renderers read them; apply must work with them rem
 checks that). The JSON form is the stable contract (``format_version``); text and Markdown
 wording may change.
 
-Secrets never enter a Plan: a field whose desired value came from ``${VAR}`` is recorded with
-``sensitive: true`` and the value ``null``; apply takes it from the manifests it re-reads.
+Secrets never enter a Plan: a field whose desired value came from a secret variable is recorded
+with ``sensitive: true`` and the value ``null``; apply takes it from the manifests it re-reads. A
+live value is recorded as it is, unless it equals (or contains) a secret: then it is ``null`` and
+listed in ``before_sensitive``.
 """
 
 from __future__ import annotations
@@ -57,7 +59,11 @@ class _Frozen(BaseModel):
 
 
 class FieldChange(_Frozen):
-    """One managed field that differs: behavioural (apply sends ``after``)."""
+    """One managed field that differs: behavioural (apply sends ``after``).
+
+    ``sensitive`` masks the desired side (``after`` is null; apply re-reads it from the manifests).
+    The live side is masked only when it holds a secret (the change's ``before_sensitive``).
+    """
 
     field: str
     before: Any = None
@@ -75,6 +81,9 @@ class ResourceChange(_Frozen):
     before: dict[str, Any] | None = Field(default=None, description="Behavioural: live essence read by plan.")
     after: dict[str, Any] | None = Field(default=None, description="Behavioural: desired essence (secrets null).")
     sensitive_fields: list[str] = Field(default_factory=list, description="Behavioural: fields apply must re-resolve.")
+    before_sensitive: list[str] = Field(
+        default_factory=list, description="Display-only: live fields masked (null) in before because they hold a secret."
+    )
     replace_strategy: ReplaceStrategy | None = Field(default=None, description="Behavioural, for replace only.")
     live_fingerprint: str | None = Field(default=None, description="Behavioural: stale-plan check.")
     reason: str = Field(default="", description="Display-only: why this action.")
@@ -133,6 +142,10 @@ class Plan(_Frozen):
     targets: list[str] = Field(default_factory=list, description="Display-only: --target patterns used.")
     allow_replace: bool = Field(default=False, description="Behavioural: whether replace may run.")
     manifest_fingerprint: str = Field(default="", description="Behavioural: stale-plan check.")
+    source_fingerprint: str = Field(default="", description="Behavioural: stale-plan check (manifests as written).")
+    variable_fingerprints: dict[str, str] = Field(
+        default_factory=dict, description="Behavioural: stale-plan check; ${VAR} name -> digest of its value."
+    )
     live_fingerprints: dict[str, str] = Field(default_factory=dict, description="Behavioural: id -> fingerprint.")
     manifest_files: list[str] = Field(default_factory=list, description="Behavioural: re-read by apply PLANFILE.")
 

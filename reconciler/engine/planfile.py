@@ -11,6 +11,7 @@ manifests and the live deployments as they are now.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler import __version__
@@ -100,11 +101,19 @@ def _change_disagreements(change: ResourceChange) -> list[str]:
     return problems
 
 
+def _changed_variables(then: dict[str, str], now: Mapping[str, str]) -> list[str]:
+    """Variables used both then and now whose value differs (their values are never recorded, only digests)."""
+    return sorted(name for name in set(then) & set(now) if then[name] != now[name])
+
+
 def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment]) -> list[str]:
     """Why ``plan`` no longer describes reality: manifests or any live deployment it read changed."""
     reasons: list[str] = []
     if desired.fingerprint() != plan.manifest_fingerprint:
-        reasons.append("the manifests changed since the plan was made")
+        variables = _changed_variables(plan.variable_fingerprints, desired.variable_fingerprints)
+        reasons.extend(f"environment variable {name} changed since the plan was made" for name in variables)
+        if not variables or desired.source_fingerprint != plan.source_fingerprint:
+            reasons.append("the manifests changed since the plan was made")
     now = {d.id: d for d in live}
     names = {c.id: c.name for c in plan.changes if c.id}
     for deployment_id, fingerprint in sorted(plan.live_fingerprints.items()):

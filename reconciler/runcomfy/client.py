@@ -71,6 +71,11 @@ class RunComfyClient:
         token = http.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self._secrets: tuple[str, ...] = (token,) if len(token) >= 6 else ()
 
+    def mask(self, secrets: Iterable[str]) -> None:
+        """Also scrub these values (the manifests' secrets) from every error this client raises."""
+        extra = {s for s in secrets if s and s not in self._secrets}
+        self._secrets = tuple(sorted({*self._secrets, *extra}, key=len, reverse=True))
+
     # -- deployments (v2) ----------------------------------------------------------------------
 
     def list_deployments(

@@ -73,6 +73,33 @@ def build_http_client(
     )
 
 
+def token_problem(token: str) -> str:
+    """Why ``token`` cannot be sent as a bearer token (``""`` when it can); never quotes the token."""
+    text = token.strip()
+    if any(ch in "\r\n" for ch in text):
+        return "it contains a line break"
+    if any(ord(ch) > 126 for ch in text):
+        return "it contains non-ASCII characters"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return "it contains control characters"
+    if any(ch.isspace() for ch in text):
+        return "it contains spaces"
+    return ""
+
+
+def url_problem(url: str) -> str:
+    """Why ``url`` cannot be the API's base URL (``""`` when it can), e.g. no scheme or no host."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        return f"it is not a URL ({exc})"
+    if parsed.scheme not in ("http", "https"):
+        return "it has no http:// or https:// scheme" if not parsed.scheme else f"{parsed.scheme}:// is not http(s)"
+    if not parsed.host:
+        return "it has no host"
+    return ""
+
+
 def never_sent(exc: httpx.RequestError) -> bool:
     """Whether an httpx failure happened before any byte of the request could reach the server."""
     return isinstance(exc, _NEVER_SENT)

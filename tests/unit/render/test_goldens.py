@@ -95,6 +95,7 @@ def mixed_plan() -> Plan:
             ResourceChange(
                 name="media-secret", id="dep-sec", action=Action.UPDATE, reason="settings differ",
                 source="deploy/secret.yaml:4", sensitive_fields=["workflow_version"],
+                before_sensitive=["workflow_version"],
                 before={"name": "media-secret", **base, "workflow_version": SECRET},
                 after={"name": "media-secret", **base, "workflow_version": None},
                 diff=[FieldChange(field="workflow_version", before=SECRET, after=None, sensitive=True)],
