@@ -82,7 +82,7 @@ class ResourceChange(_Frozen):
     after: dict[str, Any] | None = Field(default=None, description="Behavioural: desired essence (secrets null).")
     sensitive_fields: list[str] = Field(default_factory=list, description="Behavioural: fields apply must re-resolve.")
     before_sensitive: list[str] = Field(
-        default_factory=list, description="Display-only: live fields masked (null) in before because they hold a secret."
+        default_factory=list, description="Display-only: live fields masked (null) in before: they hold a secret."
     )
     replace_strategy: ReplaceStrategy | None = Field(default=None, description="Behavioural, for replace only.")
     live_fingerprint: str | None = Field(default=None, description="Behavioural: stale-plan check.")

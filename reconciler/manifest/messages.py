@@ -21,7 +21,6 @@ from reconciler.diagnostics import Diagnostic, did_you_mean
 from reconciler.manifest.model import NAME_RULE
 from reconciler.manifest.source import Document, PathKey, dotted
 
-
 SENSITIVE = "(sensitive value)"
 _MIN_CUT_PREFIX = 8
 

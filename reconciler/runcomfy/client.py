@@ -254,7 +254,7 @@ class RunComfyClient:
             response = self.http.send(request, follow_redirects=redirects)
         except httpx.RequestError as exc:
             error = errors.TransportError(
-                method=method, path=display, message=errors.scrub(http_mod.describe(exc), secrets),
+                method=method, path=display, message=errors.scrub(http_mod.describe(exc, request.url), secrets),
                 may_have_landed=not http_mod.never_sent(exc),
             )
             error.__cause__ = exc

@@ -105,9 +105,16 @@ def never_sent(exc: httpx.RequestError) -> bool:
     return isinstance(exc, _NEVER_SENT)
 
 
-def describe(exc: httpx.RequestError) -> str:
-    """A short, secret-free description of an httpx failure, e.g. ``read timeout (ReadTimeout)``."""
+def describe(exc: httpx.RequestError, url: httpx.URL | None = None) -> str:
+    """A short, secret-free description of an httpx failure naming the host and port tried, e.g.
+    ``could not connect to api.runcomfy.net:443 (ConnectError: ...)``."""
     kind = type(exc).__name__
+    if url is None:
+        try:
+            url = exc.request.url
+        except RuntimeError:  # an exception built without a request (tests)
+            url = None
+    where = host_port(url) if url is not None else ""
     if isinstance(exc, httpx.TimeoutException):
         phase = {
             httpx.ConnectTimeout: "connect",
@@ -115,13 +122,21 @@ def describe(exc: httpx.RequestError) -> str:
             httpx.WriteTimeout: "write",
             httpx.PoolTimeout: "connection pool",
         }.get(type(exc), "")
-        return f"{phase} timeout ({kind})".strip()
+        preposition = "to" if isinstance(exc, httpx.ConnectTimeout) else "from"
+        return f"{phase} timeout {preposition + ' ' + where if where else ''} ({kind})".replace("  ", " ").strip()
     if isinstance(exc, httpx.ConnectError):
-        return f"could not connect ({kind}: {str(exc)[:120]})"
+        return f"could not connect{' to ' + where if where else ''} ({kind}: {str(exc)[:120]})"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return f"connection dropped before a full response ({kind})"
+        return f"connection{' to ' + where if where else ''} dropped before a full response ({kind})"
     text = str(exc)[:120]
-    return f"{kind}: {text}" if text else kind
+    described = f"{kind}: {text}" if text else kind
+    return f"{described} ({where})" if where else described
+
+
+def host_port(url: httpx.URL) -> str:
+    """``host:port`` of ``url``, the port filled in from the scheme when the URL leaves it out."""
+    port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+    return f"{url.host}:{port}" if port else url.host
 
 
 def same_origin(url: httpx.URL, base: httpx.URL) -> bool:
