@@ -121,7 +121,7 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
         plan = plan.model_copy(update={"allow_replace": True})
     desired = load_desired(files or tuple(plan.manifest_files))
     live = observe.observe(connect(app, desired))
-    reasons = planfile.stale_reasons(plan, desired, live)
+    reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
     if reasons:
         raise ReconcilerError(
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),

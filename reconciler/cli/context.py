@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import click
 
 from reconciler.errors import ReconcilerError
 from reconciler.runcomfy.catalog import DEFAULT_API_URL
@@ -24,9 +27,62 @@ EMULATOR_STATE_ENV = "COMFYOPS_EMULATOR_STATE"
 EMULATOR_TOKEN = "emulator-token"  # the embedded emulator accepts any bearer token; this one is not secret
 
 
-def emulator_state_dir() -> Path:
-    """Where the embedded emulator keeps its state between commands."""
-    return Path(os.environ.get(EMULATOR_STATE_ENV) or Path(".comfyops") / "emulator")
+STATE_SUBDIR = Path(".comfyops") / "emulator"
+
+
+def emulator_state_dir(manifests: Sequence[str | Path] = ()) -> Path:
+    """Where the embedded emulator keeps its state between commands.
+
+    ``COMFYOPS_EMULATOR_STATE`` when set. Otherwise the nearest existing ``.comfyops/emulator`` from the
+    manifests' folder (or the working directory) up to the repository root, so that a command run from
+    a subfolder sees the same emulator; failing that, a new one at the repository root (the working
+    directory outside a repository, or the manifests' folder when they are outside it).
+    """
+    configured = os.environ.get(EMULATOR_STATE_ENV)
+    if configured:
+        return Path(configured)
+    cwd = Path.cwd().resolve()
+    start = _manifest_folder(manifests) or cwd
+    root = repository_root(start)
+    chain = [start, *start.parents]
+    stop = root if root is not None else (cwd if cwd in chain else start)
+    for folder in chain:
+        if (folder / STATE_SUBDIR).is_dir():
+            return _relative(folder / STATE_SUBDIR, cwd)
+        if folder == stop:
+            break
+    return _relative(stop / STATE_SUBDIR, cwd)
+
+
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder from ``start`` upwards that holds a ``.git`` (a folder, or a worktree's file)."""
+    return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), None)
+
+
+def _manifest_folder(manifests: Sequence[str | Path]) -> Path | None:
+    folders = []
+    for item in manifests:
+        path = Path(item).resolve()
+        folders.append(path if path.is_dir() else path.parent)
+    if not folders:
+        return None
+    return Path(os.path.commonpath(folders))
+
+
+def _relative(path: Path, cwd: Path) -> Path:
+    try:
+        return path.relative_to(cwd)
+    except ValueError:
+        return Path(os.path.relpath(path, cwd)) if path.anchor == cwd.anchor else path
+
+
+def display_api_url(url: str) -> str:
+    """The API URL as a header shows it: scheme, host, port and path; never userinfo or a query."""
+    import httpx
+
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}{parsed.path.rstrip('/')}"
 
 
 @dataclass
@@ -41,11 +97,17 @@ class AppContext:
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _emulator: Any = None
+    endpoint: str = ""
+    """What the client talks to, for headers: ``RunComfy API at <url>`` or ``emulator (state: <dir>)``."""
 
     def client(self, *, requests_per_second: float | None = None, burst: int | None = None,
                queue_api_version: str = "v1", workflows: dict[tuple[str, str], dict[str, Any]] | None = None,
+               manifests: Sequence[str] = (),
                ) -> RunComfyClient:
-        """The process's one API client; with ``--emulator`` the named workflows are registered first."""
+        """The process's one API client; with ``--emulator`` the named workflows are registered first.
+
+        ``manifests`` (the files the command read) locate the emulator's state folder.
+        """
         if self._client is not None:
             return self._client
         from reconciler.runcomfy import ratelimit
@@ -55,7 +117,11 @@ class AppContext:
         if self.emulator:
             from reconciler.emulator.embedded import EmbeddedEmulator
 
-            self._emulator = self._stack.enter_context(EmbeddedEmulator(emulator_state_dir()))
+            state = emulator_state_dir(manifests)
+            if not os.environ.get(EMULATOR_STATE_ENV) and not (state / "state.json").exists():
+                click.echo(f"note: no emulator state in {state} yet; starting an empty emulator", err=True)
+            self.endpoint = f"emulator (state: {state})"
+            self._emulator = self._stack.enter_context(EmbeddedEmulator(state))
             for (workflow_id, version), graph in (workflows or {}).items():
                 self._emulator.register_workflow(workflow_id, version, graph)
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
@@ -67,6 +133,7 @@ class AppContext:
                     f"the API URL {base_url!r} ({self.api_url_source}) is not usable: {problem}; "
                     f"give the full base URL, e.g. {DEFAULT_API_URL}"
                 )
+            self.endpoint = f"RunComfy API at {display_api_url(base_url)}"
             token = os.environ.get(TOKEN_ENV, "")
             if not token:
                 raise ReconcilerError(

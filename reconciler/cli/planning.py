@@ -5,7 +5,7 @@ Effectful shell around the pure planner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.cli.context import AppContext
@@ -58,6 +58,7 @@ def connect(app: AppContext, desired: DesiredState) -> RunComfyClient:
         burst=settings.rate_limit.burst,
         queue_api_version=settings.queue_api_version,
         workflows=workflows_for_emulator(desired),
+        manifests=desired.files,
     )
     client.mask(secret_strings(desired))
     return client
@@ -81,7 +82,7 @@ def make_plan(app: AppContext, desired: DesiredState, options: build.PlanOptions
     """Read live state once and build the plan; plan-rule violations fail with every problem printed."""
     client = connect(app, desired)
     live = observe.observe(client, include_payload=needs_payload(desired))
-    plan, problems = build.build_plan(desired, live, options)
+    plan, problems = build.build_plan(desired, live, replace(options, endpoint=app.endpoint))
     if not problems and needs_payload(desired):
         problems = _check_live_graphs(desired, plan, live, client)
     errors = [p for p in problems if p.is_error]

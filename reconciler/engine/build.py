@@ -36,6 +36,8 @@ class PlanOptions:
     targets: tuple[str, ...] = ()
     allow_replace: bool = False
     allow_empty: bool = False
+    endpoint: str = ""
+    """What live state was read from (display-only), e.g. ``RunComfy API at https://api.runcomfy.net``."""
 
 
 def build_plan(
@@ -63,6 +65,7 @@ def build_plan(
         unmanaged=[UnmanagedDeployment(name=d.name, id=d.id) for d in unmanaged],
         warnings=warnings,
         targets=list(options.targets),
+        endpoint=options.endpoint,
         allow_replace=options.allow_replace,
         manifest_fingerprint=desired.fingerprint(),
         source_fingerprint=desired.source_fingerprint,

@@ -140,6 +140,9 @@ class Plan(_Frozen):
     unmanaged: list[UnmanagedDeployment] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list, description="Display-only: plan-wide warnings.")
     targets: list[str] = Field(default_factory=list, description="Display-only: --target patterns used.")
+    endpoint: str = Field(
+        default="", description="Display-only: where live state was read, e.g. 'RunComfy API at https://...'."
+    )
     allow_replace: bool = Field(default=False, description="Behavioural: whether replace may run.")
     manifest_fingerprint: str = Field(default="", description="Behavioural: stale-plan check.")
     source_fingerprint: str = Field(default="", description="Behavioural: stale-plan check (manifests as written).")

@@ -101,14 +101,26 @@ def _change_disagreements(change: ResourceChange) -> list[str]:
     return problems
 
 
+def _elsewhere(then: str, now: str) -> bool:
+    """Whether two endpoints differ: another API URL, or the API against the emulator (emulator paths may
+    be spelled relative to different working folders, so two emulators are not compared)."""
+    if not then or not now:
+        return False
+    api = "RunComfy API at "
+    return then.startswith(api) != now.startswith(api) or (then.startswith(api) and then != now)
+
+
 def _changed_variables(then: dict[str, str], now: Mapping[str, str]) -> list[str]:
     """Variables used both then and now whose value differs (their values are never recorded, only digests)."""
     return sorted(name for name in set(then) & set(now) if then[name] != now[name])
 
 
-def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment]) -> list[str]:
-    """Why ``plan`` no longer describes reality: manifests or any live deployment it read changed."""
+def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment], endpoint: str = "") -> list[str]:
+    """Why ``plan`` no longer describes reality: it was made elsewhere, or manifests, variables or any
+    live deployment it read changed."""
     reasons: list[str] = []
+    if _elsewhere(plan.endpoint, endpoint):
+        reasons.append(f"the plan was made against {plan.endpoint}, not {endpoint}")
     if desired.fingerprint() != plan.manifest_fingerprint:
         variables = _changed_variables(plan.variable_fingerprints, desired.variable_fingerprints)
         reasons.extend(f"environment variable {name} changed since the plan was made" for name in variables)
