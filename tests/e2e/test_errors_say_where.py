@@ -33,7 +33,9 @@ def test_a_connection_error_names_the_host_and_port(run_cli, manifests, monkeypa
         port = sock.getsockname()[1]
     monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-token-123456")
     monkeypatch.setenv("RUNCOMFY_API_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setattr("time.sleep", lambda _: None)
+    from reconciler.runcomfy import client, retry
+
+    monkeypatch.setattr(client, "RetryPolicy", lambda: retry.RetryPolicy(max_attempts=1))
     result = run_cli("plan", "-f", str(repo))
     assert result.code == 1
     assert f"transport error: could not connect to 127.0.0.1:{port}" in result.err, result.err
