@@ -15,6 +15,7 @@ from reconciler.engine import build, observe
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError
+from reconciler.manifest import messages
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.workflow import remote
@@ -85,6 +86,8 @@ def make_plan(app: AppContext, desired: DesiredState, options: build.PlanOptions
     plan, problems = build.build_plan(desired, live, replace(options, endpoint=app.endpoint))
     if not problems and needs_payload(desired):
         problems = _check_live_graphs(desired, plan, live, client)
+    secrets = secret_strings(desired)
+    problems = [messages.without_secrets(p, secrets) for p in problems]
     errors = [p for p in problems if p.is_error]
     print_diagnostics(problems)
     if errors:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from support.emulated import deployment_yaml, live_deployments
 
@@ -72,3 +73,19 @@ def test_a_changed_variable_is_named_in_the_stale_check_without_its_value(
     assert "manifests changed" not in result.err
     assert "WARM_TOKEN" not in plan_file.read_text().replace('"WARM_TOKEN": "sha256:', "")
     assert live_deployments(emulator) == []
+
+
+def test_a_secret_override_checked_against_the_deployed_graph_stays_masked(
+    run_cli, manifests, emulator, monkeypatch
+):
+    graph = json.loads((Path(__file__).parents[1] / "data" / "workflows"
+                        / "SaladTechnologies__comfyui-api__sdxl-img2img.json").read_text())
+    emulator.register_workflow("wf-img", "v1", graph)
+    plain = deployment_yaml("img", workflow_id="wf-img", workflow_file=False)
+    assert run_cli("--emulator", "apply", "-f", str(manifests(plain)), "--auto-approve").code == 0
+    monkeypatch.setenv("PRIVATE_IMAGE", "family-photo-private.png")
+    repo = manifests(deployment_yaml("img", workflow_id="wf-img", workflow_file=False,
+                                     extra='smoke:\n  overrides:\n    "38": {inputs: {image: "${PRIVATE_IMAGE}"}}'))
+    result = run_cli("--emulator", "plan", "-f", str(repo))
+    assert "is a file name" in result.err, result
+    assert "family-photo-private.png" not in result.out + result.err
