@@ -79,10 +79,15 @@ class ResourceChange(_Frozen):
     action: Action
     diff: list[FieldChange] = Field(default_factory=list, description="Behavioural: fields to change.")
     before: dict[str, Any] | None = Field(default=None, description="Behavioural: live essence read by plan.")
-    after: dict[str, Any] | None = Field(default=None, description="Behavioural: desired essence (secrets null).")
+    after: dict[str, Any] | None = Field(
+        default=None,
+        description="Derived: the essence after apply (secrets null), what before + diff make; apply reads "
+        "planned_values(), and a saved plan whose after disagrees with it is refused.",
+    )
     sensitive_fields: list[str] = Field(default_factory=list, description="Behavioural: fields apply must re-resolve.")
     before_sensitive: list[str] = Field(
-        default_factory=list, description="Display-only: live fields masked (null) in before: they hold a secret."
+        default_factory=list, description="Behavioural: live fields null in before because they hold a secret "
+        "(masked when shown; rollback cannot restore them).",
     )
     replace_strategy: ReplaceStrategy | None = Field(default=None, description="Behavioural, for replace only.")
     live_fingerprint: str | None = Field(default=None, description="Behavioural: stale-plan check.")
