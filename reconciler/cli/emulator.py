@@ -33,6 +33,7 @@ def _listen(host: str, port: int) -> socket.socket:
     except (OSError, UnicodeError) as exc:
         raise ReconcilerError(f"cannot listen on {host!r}: not a local address ({exc})") from None
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
     try:
         sock.bind((host, port))
         sock.listen(128)
