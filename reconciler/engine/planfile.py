@@ -59,8 +59,9 @@ def load(path: Path) -> Plan:
     if "checksum" not in data:
         raise ReconcilerError(f"{path}: the plan file has no checksum, so it cannot be trusted", replan)
     if data["checksum"] != plan.checksum():
-        raise ReconcilerError(f"{path}: the plan file was modified after it was written (its checksum does not match)",
-                              replan)
+        raise ReconcilerError(
+            f"{path}: the plan file was modified after it was written (its checksum does not match)", replan
+        )
     problems = disagreements(plan)
     if problems:
         raise ReconcilerError(
@@ -84,8 +85,10 @@ def _change_disagreements(change: ResourceChange) -> list[str]:
     in_diff = {d.field for d in change.diff}
     problems = []
     if recorded.get("name", change.name) != change.name:
-        problems.append(f"{change.name}: after.name is {json.dumps(recorded.get('name'))} but the change is named "
-                        f"{json.dumps(change.name)}")
+        problems.append(
+            f"{change.name}: after.name is {json.dumps(recorded.get('name'))} but the change is named "
+            f"{json.dumps(change.name)}"
+        )
     for key in sorted((set(derived) | set(recorded)) - {"name"}):
         if key in change.sensitive_fields:
             if recorded.get(key) is not None:

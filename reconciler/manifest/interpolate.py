@@ -26,14 +26,21 @@ from typing import Any
 from reconciler.diagnostics import Diagnostic
 from reconciler.manifest.source import Document, PathKey, dotted
 
-_PATTERN = re.compile(
-    r"\$\$\{|\$\{(secret:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?"
-)
+_PATTERN = re.compile(r"\$\$\{|\$\{(secret:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?")
 MIN_SCRUB_LENGTH = 4
 """Environment values shorter than this are masked by field, but not scrubbed from free text."""
 
 CREDENTIAL_WORDS = (
-    "SECRET", "TOKEN", "KEY", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "AUTH", "PRIVATE", "CERT",
+    "SECRET",
+    "TOKEN",
+    "KEY",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "CREDENTIAL",
+    "AUTH",
+    "PRIVATE",
+    "CERT",
     "SIGNATURE",
 )
 """A variable whose name contains one of these (any case) holds a secret."""
