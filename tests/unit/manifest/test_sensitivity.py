@@ -7,9 +7,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reconciler.manifest.interpolate import is_credential_name
+from reconciler.diagnostics import Location
+from reconciler.manifest.interpolate import interpolate, is_credential_name, variable_digest
 from reconciler.manifest.load import load_manifests
+from reconciler.manifest.source import Document
 
 DATA = Path(__file__).parents[2] / "data"
 
@@ -125,3 +129,24 @@ def test_a_non_secret_variable_is_quoted_in_errors_as_written(tmp_path: Path) ->
     _write(tmp_path, _deployment("workflow_id: wf-1\nworkflow_version: v1\nmin_instances: ${WARM}"))
     result = load_manifests([tmp_path], env={"WARM": "lots"})
     assert "got 'lots'" in json.dumps([p.format() for p in result.problems])
+
+
+_NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True)
+_VALUES = st.text(st.characters(codec="ascii", exclude_characters="$"), min_size=0, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=_NAMES, value=_VALUES, marked=st.booleans(), listed=st.booleans(), extra_data=st.booleans())
+def test_a_value_is_secret_exactly_when_its_variable_is(
+    name: str, value: str, marked: bool, listed: bool, extra_data: bool
+) -> None:
+    reference = f"${{secret:{name}}}" if marked else f"${{{name}}}"
+    path = ("spec", "smoke", "extra_data", "k") if extra_data else ("spec", "workflow_version")
+    spec = {"smoke": {"extra_data": {"k": reference}}} if extra_data else {"workflow_version": reference}
+    data = {"spec": spec}
+    doc = Document(data=data, path="a.yaml", index=0, start=Location("a.yaml", 1, 1))
+    result = interpolate(doc, {name: value}, sensitive_names={name} if listed else set())
+    secret = marked or listed or extra_data or is_credential_name(name)
+    assert (path in result.sensitive_paths) is secret
+    assert (value in result.secret_values) is (secret and len(value) >= 4)
+    assert result.variables == {name: variable_digest(name, value)}  # a digest, never the value
