@@ -18,6 +18,7 @@ from reconciler.diagnostics import Diagnostic, Location
 from reconciler.engine import diff, match
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import (
+    SENSITIVE,
     Action,
     FieldChange,
     Plan,
@@ -53,6 +54,7 @@ def build_plan(
     changes.extend(prune_changes)
     changes = [c for c in changes if _targeted(c.name, options.targets)]
     changes.sort(key=lambda c: (c.name, c.id or ""))
+    changes = [secrets.scrub_text(c) for c in changes]
     _guard_empty(desired, changes, options, problems)
     warnings = []
     if options.targets:
@@ -98,6 +100,20 @@ class Secrets:
     def hidden(self, have: LiveDeployment) -> frozenset[str]:
         """The live fields whose value is (or contains) a secret: the only live values a plan masks."""
         return frozenset(k for k, v in have.fields.items() if self._is_secret(v))
+
+    def scrub_text(self, change: ResourceChange) -> ResourceChange:
+        """``change`` with every secret replaced in its free text (reason, warnings), so plan files hold none."""
+        if not self.strings:
+            return change
+
+        def clean(text: str) -> str:
+            for secret in sorted(self.strings, key=len, reverse=True):
+                text = text.replace(secret, SENSITIVE)
+            return text
+
+        return change.model_copy(
+            update={"reason": clean(change.reason), "warnings": [clean(w) for w in change.warnings]}
+        )
 
     def _is_secret(self, value: Any) -> bool:
         if any(value == v and type(value) is type(v) for v in self.values):
@@ -238,7 +254,7 @@ def _replace_note(strategy: ReplaceStrategy) -> str:
 def _create_warnings(want: DesiredDeployment, prices: Mapping[str, float]) -> list[str]:
     warnings = []
     if want.fields.get("min_instances", 0) > 0 and want.fields.get("is_enabled", True):
-        warnings.append(_standing_cost(want.fields, prices))
+        warnings.append(_standing_cost(want, prices))
     if want.fields.get("is_enabled") is False:
         warnings.append("created disabled (is_enabled: false): requests to it fail until enabled")
     return warnings
@@ -254,7 +270,7 @@ def _update_warnings(
         and want.fields.get("min_instances", 0) > 0
         and want.fields.get("is_enabled", True)
     ):
-        warnings.append(_standing_cost(want.fields, prices))
+        warnings.append(_standing_cost(want, prices))
     rolling = sorted(fields & {"hardware", "workflow_version"})
     if rolling:
         warnings.append(
@@ -264,16 +280,19 @@ def _update_warnings(
         warnings.append("is_enabled: false fails its queued and running requests at once")
     version = want.fields.get("workflow_version")
     if have.known_versions is not None and version not in have.known_versions:
+        shown = SENSITIVE if "workflow_version" in want.sensitive_fields else repr(version)
         warnings.append(
-            f"workflow_version {version!r} is not among the workflow's saved versions "
+            f"workflow_version {shown} is not among the workflow's saved versions "
             f"({', '.join(have.known_versions)}); apply will fail"
         )
     return warnings
 
 
-def _standing_cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> str:
-    warm, hardware = fields["min_instances"], fields["hardware"]
+def _standing_cost(want: DesiredDeployment, prices: Mapping[str, float]) -> str:
+    warm, hardware = want.fields["min_instances"], want.fields["hardware"]
     cost = catalog.monthly_cost(hardware, warm, dict(prices))
+    if want.sensitive_fields & {"min_instances", "hardware"}:
+        return f"warm instances are billed while idle (about ${cost:,.2f}/month)"
     return (
         f"min_instances: {warm} keeps {warm} {hardware} instance{'s' if warm != 1 else ''} "
         f"warm and billed while idle (about ${cost:,.2f}/month)"

@@ -89,3 +89,13 @@ def test_a_secret_override_checked_against_the_deployed_graph_stays_masked(
     result = run_cli("--emulator", "plan", "-f", str(repo))
     assert "is a file name" in result.err, result
     assert "family-photo-private.png" not in result.out + result.err
+
+
+def test_a_saved_plan_holds_no_secret_even_in_its_warnings(run_cli, manifests, monkeypatch, tmp_path):
+    monkeypatch.setenv("GPU", "ADA_80_PLUS")
+    repo = manifests(deployment_yaml("alpha", extra="hardware: ${secret:GPU}\nmin_instances: 1\nmax_instances: 2"))
+    plan_file = tmp_path / "plan.json"
+    result = run_cli("--emulator", "plan", "-f", str(repo), "--out", str(plan_file))
+    assert result.code == 0, result
+    assert "warm instances are billed while idle" in result.out
+    assert "ADA_80_PLUS" not in result.out + result.err + plan_file.read_text()
