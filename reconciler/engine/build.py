@@ -29,6 +29,10 @@ from reconciler.engine.plan import (
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.runcomfy import catalog
 
+PRUNE_REASON = "no manifest declares it and it matches prune pattern"
+"""How a prune change's reason starts (see :func:`is_prune`)."""
+ABSENT_REASON = "state: absent"
+
 
 @dataclass(frozen=True)
 class PlanOptions:
@@ -45,8 +49,7 @@ def build_plan(
     desired: DesiredState, live: list[LiveDeployment], options: PlanOptions = PlanOptions()
 ) -> tuple[Plan, list[Diagnostic]]:
     """The plan that makes ``live`` match ``desired``, and any problems that forbid applying it."""
-    prices: dict[str, float] = {**catalog.HOURLY_PRICE_USD}
-    prices.update({str(sku): price for sku, price in desired.settings.prices.items()})
+    prices = prices_of(desired)
     matches, unclaimed, problems = match.match_all(desired.deployments, live)
     secrets = Secrets.of(desired)
     changes = [_change_for(m, prices, problems, secrets) for m in matches]
@@ -76,6 +79,23 @@ def build_plan(
         manifest_files=list(desired.files),
     )
     return plan, problems
+
+
+def prices_of(desired: DesiredState) -> dict[str, float]:
+    """Hourly USD price per SKU: the list prices, overridden by ``Settings.prices``."""
+    prices: dict[str, float] = {**catalog.HOURLY_PRICE_USD}
+    prices.update({str(sku): price for sku, price in desired.settings.prices.items()})
+    return prices
+
+
+def is_prune(change: ResourceChange) -> bool:
+    """Whether ``change`` is about a live deployment no manifest declares, inside a prune pattern."""
+    return change.reason.startswith(PRUNE_REASON)
+
+
+def is_absent_delete(change: ResourceChange) -> bool:
+    """Whether ``change`` deletes a deployment its manifest marks ``state: absent``."""
+    return change.action is Action.DELETE and change.reason == ABSENT_REASON
 
 
 def _targeted(name: str, targets: tuple[str, ...]) -> bool:
@@ -143,10 +163,10 @@ def _change_for(
             action=Action.DELETE,
             before=_essence(have, hidden),
             before_sensitive=sorted(hidden),
-            reason="state: absent",
+            reason=ABSENT_REASON,
             live_fingerprint=have.fingerprint,
             source=source,
-            monthly_cost_before=_cost(have.fields, prices),
+            monthly_cost_before=warm_cost(have.fields, prices),
             warnings=_delete_warnings(have),
         )
     if have is None:
@@ -159,7 +179,7 @@ def _change_for(
             reason="not in RunComfy",
             source=source,
             warnings=_create_warnings(want, prices),
-            monthly_cost_after=_cost(want.fields, prices),
+            monthly_cost_after=warm_cost(want.fields, prices),
         )
     changed = diff.diff_fields(want.fields, have.fields, ignore=want.ignore_changes)
     # A live value equal to the desired one is shown in `after` anyway, and apply carries over the
@@ -178,8 +198,8 @@ def _change_for(
         sensitive_fields=sorted(want.sensitive_fields),
         live_fingerprint=have.fingerprint,
         source=source,
-        monthly_cost_before=_cost(have.fields, prices),
-        monthly_cost_after=_cost(_effective(want, have), prices),
+        monthly_cost_before=warm_cost(have.fields, prices),
+        monthly_cost_after=warm_cost(_effective(want, have), prices),
     )
     if any(d.field == "workflow_id" for d in changed):
         if want.protect:
@@ -226,7 +246,8 @@ def _field(want: DesiredDeployment, name: str, before: Any, after: Any, hidden: 
     )
 
 
-def _cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
+def warm_cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
+    """Standing monthly USD cost of a deployment's warm instances (nothing while it is paused)."""
     if fields.get("is_enabled") is False:
         return 0.0
     hardware, warm = fields.get("hardware"), fields.get("min_instances") or 0
@@ -323,9 +344,9 @@ def _prune(
             before_sensitive=sorted(hidden),
             live_fingerprint=have.fingerprint,
             source=source,
-            monthly_cost_before=_cost(have.fields, prices),
+            monthly_cost_before=warm_cost(have.fields, prices),
         )
-        reason = f"no manifest declares it and it matches prune pattern {pattern!r}"
+        reason = f"{PRUNE_REASON} {pattern!r}"
         if prune.action == "pause":
             if have.fields.get("is_enabled") is False:
                 changes.append(
@@ -367,7 +388,7 @@ def _guard_empty(
             c.action is Action.UPDATE
             and c.after
             and c.after.get("is_enabled") is False
-            and c.reason.startswith("no manifest")
+            and is_prune(c)
         )
     ]
     if desired.deployments or not deletes or options.allow_empty:
