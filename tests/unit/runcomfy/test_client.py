@@ -264,3 +264,17 @@ def test_a_connection_error_names_the_host_and_port(router: respx.Router) -> Non
         client.list_deployments()
     assert caught.value.summary == ("GET /prod/v2/deployments: transport error: could not connect to "
                                     "api.example.test:443 (ConnectError: [Errno 111] Connection refused)")
+
+
+def test_proxy_passes_a_query_on_and_returns_a_plain_answer(router: respx.Router, client: RunComfyClient) -> None:
+    route = router.get("/prod/v2/deployments/d/instances/i-1/proxy/view").respond(
+        content=b"PNG", headers={"content-type": "image/png"})
+    answer = client.proxy("d", "i-1", "view?filename=a%20b.png&type=output", method="GET")
+    assert route.calls.last.request.url.query == b"filename=a%20b.png&type=output"
+    assert (answer.status_code, answer.content, answer.is_json) == (200, b"PNG", False)
+
+
+def test_free_instance_sends_only_the_flags_set(router: respx.Router, client: RunComfyClient) -> None:
+    route = router.post("/prod/v2/deployments/d/instances/i-1/proxy/api/free").respond(200)
+    client.free_instance("d", "i-1", unload_models=True, free_memory=False)
+    assert body_of(route.calls.last) == {"unload_models": True}
