@@ -106,6 +106,8 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
     _configure_logging(verbose)
     app = ctx.ensure_object(AppContext)
     app.api_url, app.emulator, app.no_color, app.verbose = api_url, emulator, no_color, verbose
+    from_env = ctx.get_parameter_source("api_url") is click.core.ParameterSource.ENVIRONMENT
+    app.api_url_source = "from RUNCOMFY_API_URL" if from_env else "from --api-url"
     ctx.call_on_close(app.close)
 
 

@@ -12,7 +12,7 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
-from reconciler.cli.planning import Planned, connect, make_plan, secrets_of
+from reconciler.cli.planning import Planned, connect, make_plan, secret_strings, secrets_of
 from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import apply, build, observe, planfile, rollback
@@ -28,14 +28,17 @@ from reconciler.smoke.report import SmokeReport
 
 
 class _ProgressHooks:
-    """Prints one line per change to stderr as apply goes."""
+    """Prints one line per change to stderr as apply goes, secrets scrubbed."""
+
+    def __init__(self, secrets: frozenset[str]) -> None:
+        self.secrets = secrets
 
     def before_change(self, change: ResourceChange) -> None:
-        click.echo(f"{change.action.symbol:>3} {change.name}: {change.action.value} ...", err=True)
+        click.echo(scrub(f"{change.action.symbol:>3} {change.name}: {change.action.value} ...", self.secrets), err=True)
 
     def after_change(self, outcome: ChangeOutcome) -> None:
         detail = f": {outcome.message}" if outcome.message else ""
-        click.echo(f"    {outcome.name}: {outcome.outcome.value}{detail}", err=True)
+        click.echo(scrub(f"    {outcome.name}: {outcome.outcome.value}{detail}", self.secrets), err=True)
 
 
 @click.command("apply")
@@ -95,7 +98,11 @@ def command(
         return 0
     client = connect(app, planned.desired)
     report = apply.execute(
-        planned.plan, client=client, secrets=secrets_of(planned.desired), hooks=_ProgressHooks(), fail_fast=fail_fast
+        planned.plan,
+        client=client,
+        secrets=secrets_of(planned.desired),
+        hooks=_ProgressHooks(secret_strings(planned.desired)),
+        fail_fast=fail_fast,
     )
     smoke_report = None
     if smoke and not report.interrupted:
@@ -141,7 +148,7 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
         plan = plan.model_copy(update={"allow_replace": True})
     desired = load_desired(files or tuple(plan.manifest_files))
     live = observe.observe(connect(app, desired, register_workflows=True))
-    reasons = planfile.stale_reasons(plan, desired, live)
+    reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
     if reasons:
         raise ReconcilerError(
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),

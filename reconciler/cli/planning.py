@@ -5,7 +5,7 @@ Effectful shell around the pure planner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import click
@@ -17,6 +17,7 @@ from reconciler.engine import build, match, observe
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError
+from reconciler.manifest import messages
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.workflow import remote
@@ -69,7 +70,9 @@ def connect(
         queue_api_version=settings.queue_api_version,
         workflows=workflows_for_emulator(desired) if register_workflows else None,
         read_only=read_only,
+        manifests=desired.files,
     )
+    client.mask(secret_strings(desired))
     if not read_only:
         _say_registered(app, desired)
     return client
@@ -93,6 +96,12 @@ def _say_registered(app: AppContext, desired: DesiredState) -> None:
     app.registered.clear()
 
 
+def secret_strings(desired: DesiredState) -> frozenset[str]:
+    """Every secret text the manifests hold: interpolated secrets and sensitive fields' values."""
+    values = {str(v) for d in desired.deployments for f in d.sensitive_fields if (v := d.fields.get(f)) is not None}
+    return frozenset(s for s in (*desired.secret_values, *values) if len(s) >= 4)
+
+
 def needs_payload(desired: DesiredState) -> bool:
     """Whether plan must read deployed workflow graphs: some smoke overrides have no local workflow_file."""
     return any(
@@ -111,9 +120,11 @@ def make_plan(
     client = connect(app, desired, register_workflows=True, read_only=read_only)
     live = observe.observe(client, include_payload=needs_payload(desired))
     live = _with_saved_versions(client, desired, live)
-    plan, problems = build.build_plan(desired, live, options)
+    plan, problems = build.build_plan(desired, live, replace(options, endpoint=app.endpoint))
     if not problems and needs_payload(desired):
         problems = _check_live_graphs(desired, plan, live, client)
+    secrets = secret_strings(desired)
+    problems = [messages.without_secrets(p, secrets) for p in problems]
     errors = [p for p in problems if p.is_error]
     print_diagnostics(problems)
     if errors:

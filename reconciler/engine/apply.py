@@ -1,7 +1,9 @@
 """Executing a Plan through the client, one change at a time, reporting each outcome.
 
 Effectful. Apply uses the plan and nothing else (OpenTofu's rule), except for values the plan holds
-as sensitive, which come from the manifests re-read in this process. Order: creates, updates and
+as sensitive, which come from the manifests re-read in this process. What it sends is derived from
+each change's ``diff`` (``ResourceChange.planned_values``), the part every renderer shows, so a
+plan is applied exactly as it was reviewed. Order: creates, updates and
 replaces first, deletes last. A failed change does not stop the independent ones unless
 ``fail_fast``. After the changes, one list call reads everything back and any field that does not
 match the plan is a failure. Ctrl-C stops before the next change and the report says so; re-running
@@ -146,8 +148,8 @@ def _require_id(change: ResourceChange) -> str:
 
 
 def desired_values(run: _Run, change: ResourceChange) -> dict[str, Any]:
-    """The change's desired essence with sensitive values filled in from the manifests."""
-    after = dict(change.after or {})
+    """The change's planned essence (from its diff) with sensitive values filled in from the manifests."""
+    after = change.planned_values()
     for name in change.sensitive_fields:
         value = run.secrets.get(change.name, {}).get(name)
         if value is None:
@@ -172,7 +174,7 @@ def _create(run: _Run, change: ResourceChange) -> str:
 
 def _update(run: _Run, change: ResourceChange) -> None:
     after = desired_values(run, change)
-    changes = {d.field: after.get(d.field, d.after) for d in change.diff if d.field != "name"}
+    changes = {d.field: after[d.field] for d in change.diff if d.field != "name"}
     run.client.update_deployment(_require_id(change), name=str(after.get("name", change.name)), changes=changes)
 
 

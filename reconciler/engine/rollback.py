@@ -49,7 +49,7 @@ def _restore(change: ResourceChange, client: RunComfyClient) -> str:
     for diff in change.diff:
         if diff.field == "name" or diff.field not in catalog.PATCHABLE_FIELDS:
             continue
-        if diff.sensitive or before.get(diff.field) is None:
+        if diff.field in change.before_sensitive or before.get(diff.field) is None:
             lost.append(diff.field)
             continue
         restore[diff.field] = before[diff.field]

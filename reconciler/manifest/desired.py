@@ -86,6 +86,10 @@ class DesiredState:
     files: tuple[str, ...]
     secret_values: frozenset[str] = frozenset()
     settings_source: Location | None = None
+    variable_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    """Each ``${VAR}`` the manifests use -> a digest of its value (never the value)."""
+    source_fingerprint: str = ""
+    """A digest of the manifests as written, before variables are substituted."""
 
     def deployment(self, name: str) -> DesiredDeployment | None:
         """The deployment declared under ``name``, if any."""

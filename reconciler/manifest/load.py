@@ -8,8 +8,10 @@ documents (``manifest.assemble``). The result is a DesiredState, or the list of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -43,34 +45,57 @@ class LoadResult:
 def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> LoadResult:
     """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values."""
     found, problems = files.collect(paths)
+    documents: list[Document] = []
+    for file in found:
+        file_documents, file_problems = source.read_documents(file, files.display_path(file))
+        problems.extend(file_problems)
+        documents.extend(file_documents)
+    sensitive_names = declared_sensitive_variables(documents)
     parsed: list[ParsedDocument] = []
     partial: list[PartialDocument] = []
     secrets: set[str] = set()
-    for file in found:
-        documents, file_problems = source.read_documents(file, files.display_path(file))
-        problems.extend(file_problems)
-        for doc in documents:
-            item, doc_problems, doc_secrets = _parse_document(doc, env)
-            problems.extend(doc_problems)
-            secrets.update(doc_secrets)
-            if isinstance(item, ParsedDocument):
-                parsed.append(item)
-            elif item is not None:
-                partial.append(item)
+    variables: dict[str, str] = {}
+    for doc in documents:
+        item, doc_problems, result = _parse_document(doc, env, sensitive_names)
+        problems.extend(doc_problems)
+        if result is not None:
+            secrets.update(result.secret_values)
+            variables.update(result.variables)
+        if isinstance(item, ParsedDocument):
+            parsed.append(item)
+        elif item is not None:
+            partial.append(item)
     if not found and not problems:
         problems.append(Diagnostic("no manifest files (*.yaml, *.yml) found", Location(", ".join(map(str, paths)))))
     state, assembly_problems = assemble.assemble(
         parsed, [files.display_path(f) for f in found], frozenset(secrets), partial=partial
     )
+    state = replace(state, variable_fingerprints=variables, source_fingerprint=_source_fingerprint(documents))
     problems.extend(assembly_problems)
-    problems = sorted_diagnostics(problems)
+    problems = [messages.without_secrets(p, secrets) for p in sorted_diagnostics(problems)]
     has_errors = any(p.is_error for p in problems)
     return LoadResult(state=None if has_errors else state, problems=problems)
 
 
+def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str]:
+    """The names listed in any Settings document's ``spec.sensitive_variables``, read before substitution."""
+    names: set[str] = set()
+    for doc in documents:
+        spec = doc.data.get("spec") if isinstance(doc.data, dict) and doc.data.get("kind") == "Settings" else None
+        listed = spec.get("sensitive_variables") if isinstance(spec, dict) else None
+        if isinstance(listed, list):
+            names.update(str(name) for name in listed)
+    return frozenset(names)
+
+
+def _source_fingerprint(documents: list[Document]) -> str:
+    text = json.dumps([[d.path, d.index, d.data] for d in documents], sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def _parse_document(
-    doc: Document, env: Mapping[str, str]
-) -> tuple[ParsedDocument | PartialDocument | None, list[Diagnostic], set[str]]:
+    doc: Document, env: Mapping[str, str], sensitive_names: Collection[str]
+) -> tuple[ParsedDocument | PartialDocument | None, list[Diagnostic], interpolate.Interpolation | None]:
     """The document validated, else what its cross-references are (for the checks that span documents)."""
     if not isinstance(doc.data, dict):
         shape = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__} value"
@@ -84,22 +109,22 @@ def _parse_document(
                     f"start it with apiVersion: {API_VERSION}, kind: Deployment|OverridePreset|Settings",
                 )
             ],
-            set(),
+            None,
         )
     header = _check_header(doc)
     if header:
-        return None, header, set()
-    result = interpolate.interpolate(doc, env)
+        return None, header, None
+    result = interpolate.interpolate(doc, env, sensitive_names=sensitive_names)
     if result.problems:  # validating half-substituted values would only add confusing follow-on errors
-        return PartialDocument.from_data(doc, doc.data), result.problems, result.secret_values
+        return PartialDocument.from_data(doc, doc.data), result.problems, result
     model_cls = DOCUMENT_MODELS[doc.data["kind"]]
     try:
         model = model_cls.model_validate(result.data)
     except ValidationError as exc:
-        problems = [*result.problems, *messages.diagnostics_from(exc, doc, model_cls)]
-        return PartialDocument.from_data(doc, result.data), problems, result.secret_values
+        found = messages.diagnostics_from(exc, doc, model_cls, sensitive_paths=result.sensitive_paths)
+        return PartialDocument.from_data(doc, result.data), [*result.problems, *found], result
     item = ParsedDocument(doc=doc, model=model, sensitive_paths=result.sensitive_paths)
-    return item, result.problems, result.secret_values
+    return item, result.problems, result
 
 
 def _check_header(doc: Document) -> list[Diagnostic]:

@@ -7,9 +7,11 @@ did-you-mean, choice lists, ranges, the name rule) and keep its wording otherwis
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import types
 import typing
+from collections.abc import Collection
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
@@ -19,15 +21,63 @@ from reconciler.diagnostics import Diagnostic, did_you_mean
 from reconciler.manifest.model import NAME_RULE
 from reconciler.manifest.source import Document, PathKey, dotted
 
-
-def diagnostics_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -> list[Diagnostic]:
-    """One diagnostic per pydantic error, located in ``doc``."""
-    return [_one(err, doc, model) for err in exc.errors(include_url=False)]
+SENSITIVE = "(sensitive value)"
+_MIN_CUT_PREFIX = 8
 
 
-def _one(err: ErrorDetails, doc: Document, model: type[BaseModel]) -> Diagnostic:
+class _Masked:
+    """Stands in for a secret value in a message: its repr is ``(sensitive value)``."""
+
+    def __repr__(self) -> str:
+        return SENSITIVE
+
+    __str__ = __repr__
+
+
+def diagnostics_from(
+    exc: ValidationError, doc: Document, model: type[BaseModel], *, sensitive_paths: Collection[PathKey] = ()
+) -> list[Diagnostic]:
+    """One diagnostic per pydantic error, located in ``doc``; values at ``sensitive_paths`` are never quoted."""
+    found = []
+    for err in exc.errors(include_url=False):
+        loc: PathKey = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        masked = any(loc[: len(p)] == tuple(p) for p in sensitive_paths)
+        diagnostic = _one(err, doc, model, masked=masked)
+        value = err.get("input")
+        if masked and isinstance(value, str) and value:
+            diagnostic = without_secrets(diagnostic, [value])
+        found.append(diagnostic)
+    return found
+
+
+def without_secrets(diagnostic: Diagnostic, secrets: Collection[str]) -> Diagnostic:
+    """``diagnostic`` with every secret value in its text replaced by ``(sensitive value)``."""
+    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
+    if not ordered:
+        return diagnostic
+
+    def clean(text: str) -> str:
+        for secret in ordered:
+            text = text.replace(secret, SENSITIVE)
+            if "…" in text:  # messages cut long values short: mask a secret's cut-off start too
+                for end in range(len(secret) - 1, _MIN_CUT_PREFIX - 1, -1):
+                    text = text.replace(secret[:end] + "…", SENSITIVE)
+        return text
+
+    texts = (diagnostic.message, diagnostic.hint, *diagnostic.extra)
+    if all(clean(text) == text for text in texts):
+        return diagnostic
+    return dataclasses.replace(
+        diagnostic,
+        message=clean(diagnostic.message),
+        hint=clean(diagnostic.hint),
+        extra=tuple(clean(e) for e in diagnostic.extra),
+    )
+
+
+def _one(err: ErrorDetails, doc: Document, model: type[BaseModel], *, masked: bool = False) -> Diagnostic:
     loc: PathKey = tuple(p for p in err["loc"] if not _is_union_tag(p))
-    kind, value = err["type"], err.get("input")
+    kind, value = err["type"], (_Masked() if masked else err.get("input"))
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     hint = ""
     if kind == "extra_forbidden":

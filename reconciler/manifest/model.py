@@ -40,6 +40,7 @@ ManagedField = Literal[
 assert ManagedField.__args__ == catalog.MANAGED_FIELDS  # type: ignore[attr-defined]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 NodeId = Annotated[str, StringConstraints(min_length=1)]
+VariableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 OutputChannel = Literal["images", "gifs", "videos", "audio", "text", "files"]
 MediaFormat = Literal["png", "jpeg", "webp", "gif", "mp4", "webm"]
 
@@ -219,6 +220,11 @@ class SettingsSpec(_Strict):
         default_factory=dict, description="Hourly USD price per SKU, for cost figures."
     )
     queue_api_version: Literal["v1", "v2"] = Field(default="v1", description="Path version of the inference queue API.")
+    sensitive_variables: list[VariableName] = Field(
+        default_factory=list,
+        description="Environment variables whose values are secrets, besides credential-like names "
+        "(SECRET, TOKEN, KEY, PASSWORD, ...) and ${secret:VAR}: masked in plans, comments and messages.",
+    )
 
 
 class _Document(_Strict):

@@ -24,6 +24,8 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     """The plan as Terraform-style text: one block per change, unmanaged, warnings, summary."""
     secrets = style.secrets_of(plan)
     sections: list[list[str]] = []
+    if plan.endpoint:
+        sections.append([f"Planned against {plan.endpoint}"])
     if plan.pending:
         sections.append([style.paint("ComfyOps will perform the following actions:", "bold", color=color)])
         sections.extend(_change_block(c, secrets, color=color) for c in plan.pending)

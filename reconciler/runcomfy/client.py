@@ -82,6 +82,11 @@ class RunComfyClient:
         token = http.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self._secrets: tuple[str, ...] = (token,) if len(token) >= 6 else ()
 
+    def mask(self, secrets: Iterable[str]) -> None:
+        """Also scrub these values (the manifests' secrets) from every error this client raises."""
+        extra = {s for s in secrets if s and s not in self._secrets}
+        self._secrets = tuple(sorted({*self._secrets, *extra}, key=len, reverse=True))
+
     # -- deployments (v2) ----------------------------------------------------------------------
 
     def list_deployments(
@@ -299,7 +304,7 @@ class RunComfyClient:
             response = self.http.send(request, follow_redirects=redirects)
         except httpx.RequestError as exc:
             error = errors.TransportError(
-                method=method, path=display, message=errors.scrub(http_mod.describe(exc), secrets),
+                method=method, path=display, message=errors.scrub(http_mod.describe(exc, request.url), secrets),
                 may_have_landed=not http_mod.never_sent(exc),
             )
             error.__cause__ = exc

@@ -74,7 +74,7 @@ def test_serve_can_require_a_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     from reconciler.cli.emulator import command
 
     served: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, **_: served.append(server.config.app))
     by_flag = CliRunner().invoke(command, ["serve", "--state", str(tmp_path / "s"), "--token", "s3cret-flag"])
     assert by_flag.exit_code == 0, by_flag.output
     assert served[-1].required_token == "s3cret-flag"
