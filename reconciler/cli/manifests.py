@@ -5,6 +5,7 @@ Effectful shell: reads files and the environment, prints problems to stderr.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +35,14 @@ def files_option(func: F) -> F:
 def load_desired(files: tuple[str, ...]) -> DesiredState:
     """Load the manifests or fail with every problem printed, one per line."""
     result = load_manifests(files or (".",), env=os.environ)
+    if result.skipped and logging.getLogger("reconciler").isEnabledFor(logging.INFO):
+        count = len(result.skipped)
+        click.echo(
+            f"skipped {count} YAML file{'s' if count != 1 else ''} with no apiVersion: comfyops/... document: "
+            + ", ".join(result.skipped[:5])
+            + (f" and {count - 5} more" if count > 5 else ""),
+            err=True,
+        )
     print_diagnostics(result.problems)
     if result.state is None:
         count = len(result.errors)

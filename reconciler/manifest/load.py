@@ -9,7 +9,7 @@ documents (``manifest.assemble``). The result is a DesiredState, or the list of 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -28,6 +28,8 @@ class LoadResult:
 
     state: DesiredState | None
     problems: list[Diagnostic]
+    skipped: list[str] = field(default_factory=list)
+    """YAML files a folder walk found that hold no comfyops document (shown under -v)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -42,11 +44,21 @@ class LoadResult:
 
 def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> LoadResult:
     """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values."""
-    found, problems = files.collect(paths)
+    collected = files.collect_all(paths)
+    problems = collected.problems
     parsed: list[ParsedDocument] = []
     secrets: set[str] = set()
-    for file in found:
-        documents, file_problems = source.read_documents(file, files.display_path(file))
+    found: list[Path] = []
+    skipped: list[str] = []
+    for file in collected.files:
+        text, file_problems = source.read_text(file, files.display_path(file))
+        if text is not None and file not in collected.explicit and not source.looks_like_manifest(text, API_VERSION):
+            skipped.append(files.display_path(file))  # a docker-compose file, a CI workflow, a test fixture
+            continue
+        found.append(file)
+        documents: list[Document] = []
+        if text is not None:
+            documents, file_problems = source.documents_of(text, files.display_path(file))
         problems.extend(file_problems)
         for doc in documents:
             item, doc_problems, doc_secrets = _parse_document(doc, env)
@@ -55,12 +67,15 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
             if item is not None:
                 parsed.append(item)
     if not found and not problems:
-        problems.append(Diagnostic("no manifest files (*.yaml, *.yml) found", Location(", ".join(map(str, paths)))))
+        what = f"no manifest files (*.yaml, *.yml with apiVersion: {API_VERSION}) found"
+        if skipped:
+            what += f"; skipped {len(skipped)} YAML file{'s' if len(skipped) != 1 else ''} without one"
+        problems.append(Diagnostic(what, Location(", ".join(map(str, paths)))))
     state, assembly_problems = assemble.assemble(parsed, [files.display_path(f) for f in found], frozenset(secrets))
     problems.extend(assembly_problems)
     problems = sorted_diagnostics(problems)
     has_errors = any(p.is_error for p in problems)
-    return LoadResult(state=None if has_errors else state, problems=problems)
+    return LoadResult(state=None if has_errors else state, problems=problems, skipped=skipped)
 
 
 def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[ParsedDocument | None, list[Diagnostic], set[str]]:
