@@ -9,8 +9,8 @@ diagnostics, never exceptions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,8 @@ _IMPLICIT: list[tuple[str, str, str]] = [
 ``010`` and ``1:30`` are strings, not 8 and 90; a date is the string written; ``.inf``/``.nan`` are strings."""
 
 
-def _yaml_loader(base: type) -> type:
-    loader: type = type("ManifestLoader", (base,), {})
+def _yaml_loader(base: type) -> Any:
+    loader: Any = type("ManifestLoader", (base,), {})
     loader.yaml_implicit_resolvers = {}
     for tag, pattern, first in _IMPLICIT:
         loader.add_implicit_resolver(_TAG + tag, re.compile(pattern), [*first, ""] if tag == "null" else list(first))
@@ -96,7 +96,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
             node.start_mark,
         )
 
-    def finite_float(self, node: yaml.Node) -> Any:
+    def finite_float(self, node: yaml.ScalarNode) -> Any:
         """A float, refusing infinity and NaN (JSON has neither)."""
         value = self.construct_yaml_float(node)
         if value != value or value in (float("inf"), float("-inf")):
@@ -107,8 +107,8 @@ class _Constructor(yaml.constructor.SafeConstructor):
 
 
 for _tag in ("set", "binary", "timestamp", "omap", "pairs"):
-    _Constructor.add_constructor(_TAG + _tag, _Constructor.refuse_tag)
-_Constructor.add_constructor(_TAG + "float", _Constructor.finite_float)
+    _Constructor.add_constructor(_TAG + _tag, _Constructor.refuse_tag)  # type: ignore[type-var]
+_Constructor.add_constructor(_TAG + "float", _Constructor.finite_float)  # type: ignore[type-var]
 
 
 class _Refused(Exception):
