@@ -122,7 +122,20 @@ def _deployments(
             pinned[model.metadata.id] = doc.locate(("metadata", "id"))
         result[model.metadata.name] = _deployment(item, settings, preset_map, problems)
     names = set(result)
+    claimed: dict[str, DesiredDeployment] = {}
     for deployment in result.values():
+        for old in dict.fromkeys(deployment.previous_names):
+            if old in claimed and old not in names:
+                problems.append(
+                    Diagnostic(
+                        f"previous name {old!r} is also claimed by deployment {claimed[old].name!r} "
+                        f"(at {claimed[old].source})",
+                        deployment.source,
+                        "metadata.previous_names",
+                        "a live deployment can be renamed into one manifest only; remove it from one of them",
+                    )
+                )
+            claimed.setdefault(old, deployment)
         for old in deployment.previous_names:
             if old in names:
                 problems.append(

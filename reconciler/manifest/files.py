@@ -34,7 +34,10 @@ class Collected:
 def display_path(path: Path) -> str:
     """The path as users should see it: relative to the working directory when inside it."""
     try:
-        return os.path.relpath(os.path.normpath(path))
+        relative = os.path.relpath(os.path.normpath(path))
+        if Path(path).is_absolute() and relative.startswith(".."):
+            return os.path.normpath(path)  # /dev/null, not ../../dev/null
+        return relative
     except ValueError:
         return os.path.normpath(path)
 

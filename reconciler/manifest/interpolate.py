@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.diagnostics import Diagnostic
+from reconciler.manifest.scalars import Interpolated, shown
 from reconciler.manifest.source import Document, PathKey, dotted
 
 _PATTERN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?")
@@ -69,6 +70,16 @@ def _substitute(text: str, path: PathKey, doc: Document, env: Mapping[str, str],
                 )
             )
             return whole
+        if default is not None and "${" in default:
+            out.problems.append(
+                Diagnostic(
+                    f"nested variable reference in {shown(text)} is not supported",
+                    doc.locate(path),
+                    dotted(path),
+                    "the default after :- is literal text; set the variable, or write a literal default",
+                )
+            )
+            return whole
         touched = True
         if name in env:
             if len(env[name]) >= MIN_SCRUB_LENGTH:
@@ -89,4 +100,5 @@ def _substitute(text: str, path: PathKey, doc: Document, env: Mapping[str, str],
     result = _PATTERN.sub(replace, text)
     if touched:
         out.sensitive_paths.add(path)
+        return Interpolated(result)  # numeric and boolean fields may convert it (manifest.scalars)
     return result

@@ -35,6 +35,8 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel]) -> Diagnostic
         allowed = sorted(_fields_at(model, loc[:-1]))
         hint = did_you_mean(key, allowed) or (f"allowed: {', '.join(allowed)}" if allowed else "")
         return Diagnostic(f"unknown field {key!r}", doc.locate_key(loc), dotted(loc), hint)
+    if kind == "strict_scalar":  # manifest.scalars: its message names what to write
+        return Diagnostic(str(err["msg"]), doc.locate(loc), dotted(loc), str(ctx.get("hint", "")))
     if kind == "missing":
         return Diagnostic("required field is missing", doc.locate(loc), dotted(loc))
     if kind == "literal_error":
