@@ -30,6 +30,7 @@ class LiveDeployment:
     object_info_url: str | None = None
     known_versions: tuple[str, ...] | None = None
     fingerprint: str = field(default="")
+    created_at: str | None = field(default=None, compare=False)
 
 
 def normalize_hardware(value: Any) -> Any:
@@ -69,6 +70,7 @@ def from_api(obj: Mapping[str, Any]) -> LiveDeployment:
         object_info_url=payload.get("object_info_url") if isinstance(payload, Mapping) else None,
         known_versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
         fingerprint=fingerprint_of(str(obj["id"]), str(obj.get("name", "")), fields),
+        created_at=str(obj["created_at"]) if obj.get("created_at") else None,
     )
 
 
