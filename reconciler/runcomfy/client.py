@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -125,8 +126,13 @@ class RunComfyClient:
         extra_data: Mapping[str, Any] | None = None,
         webhook: str | None = None,
         webhook_intermediate_status: bool | None = None,
+        abort: threading.Event | None = None,
     ) -> wire.SubmitResponse:
-        """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry)."""
+        """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry).
+
+        ``abort`` set while the call waits for the rate limiter: it is not sent
+        (:class:`~reconciler.runcomfy.ratelimit.Aborted`).
+        """
         fields = {
             "overrides": overrides, "workflow_api_json": workflow_api_json, "extra_data": extra_data,
             "webhook": webhook, "webhook_intermediate_status": webhook_intermediate_status,
@@ -134,7 +140,7 @@ class RunComfyClient:
         body = {key: value for key, value in fields.items() if value is not None}
         secrets = (*_strings(extra_data), *((webhook,) if webhook else ()))
         path = f"{self._queue(deployment_id)}/inference"
-        response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets)
+        response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets, abort=abort)
         return self._parse("POST", path, response, wire.SubmitResponse.model_validate)
 
     def request_status(self, deployment_id: str, request_id: str) -> wire.RequestStatus:
@@ -150,9 +156,12 @@ class RunComfyClient:
         return self._parse("GET", path, response, wire.RequestResult.model_validate)
 
     def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
-        """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless."""
+        """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless.
+
+        Cancels go ahead of other calls at the rate limiter (they stop billing; see ``TokenBucket.acquire``).
+        """
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/cancel"
-        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True)
         return self._parse("POST", path, response, wire.CancelResponse.model_validate)
 
     def delete_request(self, deployment_id: str, request_id: str) -> wire.DeleteRequestResponse:
@@ -207,12 +216,14 @@ class RunComfyClient:
         gone_ok: bool = False,
         redirects: bool = False,
         check_body: bool = True,
+        priority: bool = False,
+        abort: threading.Event | None = None,
     ) -> httpx.Response | None:
         """Send through the limiter and retry loop; the response on success, else raise ``ApiError``."""
         display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
         attempts, landed_before = self.policy.max_attempts, False
         for attempt in range(1, attempts + 1):
-            self.limiter.acquire()
+            self.limiter.acquire(priority=priority, abort=abort)
             error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
             if isinstance(error, httpx.Response):  # not an error after all: success
                 return error

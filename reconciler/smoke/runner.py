@@ -20,8 +20,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from reconciler import interrupts
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
-from reconciler.runcomfy import errors, retry, wire
+from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import checks, polling
 from reconciler.smoke.progress import NullProgress, Progress
@@ -104,7 +105,10 @@ def _run_pool(
                 concurrent.futures.wait(futures)
                 break
             except KeyboardInterrupt:  # Ctrl-C in the main thread: stop everyone, wait for their cancels
+                first = not shared.interrupted
                 shared.stop()
+                if first:
+                    _announce(shared)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     for future, name in futures.items():
@@ -112,6 +116,16 @@ def _run_pool(
             results[name] = DeploymentResult(name, SKIPPED, "interrupted before it started")
         else:
             results[name] = future.result()
+
+
+def _announce(shared: _Shared) -> None:
+    """Say at once that Ctrl-C was heard, and freeze the live view (the report follows)."""
+    with shared.lock:
+        count = len(shared.in_flight)
+    text = f"Interrupt received: cancelling {count} request{'s' if count != 1 else ''}... (Ctrl-C again to exit now)"
+    notice = getattr(shared.progress, "interrupt", None)
+    if callable(notice):
+        notice(text)
 
 
 def _match(
@@ -170,7 +184,11 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     started = pacer.now()
     overrides = {node: {"inputs": dict(inputs)} for node, inputs in d.smoke_overrides.values.items()}
     try:
-        submitted = client.submit_inference(live_id, overrides=overrides or None, extra_data=d.smoke.extra_data)
+        submitted = client.submit_inference(
+            live_id, overrides=overrides or None, extra_data=d.smoke.extra_data, abort=pacer.stop
+        )
+    except ratelimit.Aborted:  # Ctrl-C while it waited for the rate limiter: never sent
+        return _done(shared, replace(base, status=SKIPPED, reason="interrupted before it was submitted"))
     except errors.ApiError as error:
         note = "; it may have been queued, and was not resubmitted" if retry.may_have_landed(error) else ""
         return _done(shared, replace(base, reason=f"submit failed: {error.summary}{note}"))
@@ -178,6 +196,16 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     base = replace(base, request_id=rid)
     with shared.lock:
         shared.in_flight[name] = (live_id, rid)
+    with interrupts.running(f"{name} request {rid}"):
+        return _follow(shared, d, base, live_id, rid, started)
+
+
+def _follow(
+    shared: _Shared, d: DesiredDeployment, base: DeploymentResult, live_id: str, rid: str, started: float
+) -> DeploymentResult:
+    """Wait for a submitted request, check its result, clean up; cancel it on timeout or Ctrl-C."""
+    assert d.smoke is not None
+    client, pacer, name = shared.client, shared.pacer, d.name
     try:
         polling.wait_for(
             client, live_id, rid, deadline=started + d.smoke.timeout_seconds, policy=shared.poll, pacer=pacer,
