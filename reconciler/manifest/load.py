@@ -19,6 +19,7 @@ from reconciler.manifest import assemble, files, interpolate, messages, source
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.model import API_VERSION, DOCUMENT_MODELS, KINDS
 from reconciler.manifest.parsed import ParsedDocument
+from reconciler.manifest.scalars import shown
 from reconciler.manifest.source import Document
 
 
@@ -118,10 +119,11 @@ def _check_header(doc: Document) -> list[Diagnostic]:
     elif version != API_VERSION:
         problems.append(
             Diagnostic(
-                f"unknown apiVersion {version!r}; expected {API_VERSION!r}",
+                f"unknown apiVersion {shown(version)}; expected {API_VERSION!r}",
                 doc.locate(("apiVersion",)),
                 "apiVersion",
-                f"use apiVersion: {API_VERSION}",
+                (not str(version).startswith("comfyops/") and did_you_mean(str(version), [API_VERSION]))
+                or f"use apiVersion: {API_VERSION}",
             )
         )
     kind = doc.data.get("kind")
@@ -129,7 +131,7 @@ def _check_header(doc: Document) -> list[Diagnostic]:
         problems.append(Diagnostic("required field is missing", doc.start, "kind", f"one of {', '.join(KINDS)}"))
     elif kind not in KINDS:
         hint = did_you_mean(str(kind), KINDS) or f"one of {', '.join(KINDS)}"
-        problems.append(Diagnostic(f"unknown kind {kind!r}", doc.locate(("kind",)), "kind", hint))
+        problems.append(Diagnostic(f"unknown kind {shown(kind)}", doc.locate(("kind",)), "kind", hint))
     return problems
 
 
