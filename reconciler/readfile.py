@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 MIB = 1024 * 1024
-MANIFEST_LIMIT = 8 * MIB
+MANIFEST_LIMIT = 4 * MIB
 """Largest manifest file read (bytes)."""
 WORKFLOW_LIMIT = 16 * MIB
 """Largest workflow_api.json read (bytes)."""

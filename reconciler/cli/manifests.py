@@ -5,7 +5,6 @@ Effectful shell: reads files and the environment, prints problems to stderr.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -35,7 +34,9 @@ def files_option(func: F) -> F:
 def load_desired(files: tuple[str, ...]) -> DesiredState:
     """Load the manifests or fail with every problem printed, one per line."""
     result = load_manifests(files or (".",), env=os.environ)
-    if result.skipped and logging.getLogger("reconciler").isEnabledFor(logging.INFO):
+    context = click.get_current_context(silent=True)
+    verbose = getattr(context.obj if context is not None else None, "verbose", 0)
+    if result.skipped and verbose:
         count = len(result.skipped)
         click.echo(
             f"skipped {count} YAML file{'s' if count != 1 else ''} with no apiVersion: comfyops/... document: "
