@@ -143,10 +143,12 @@ class RunComfyClient:
         response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets, abort=abort)
         return self._parse("POST", path, response, wire.SubmitResponse.model_validate)
 
-    def request_status(self, deployment_id: str, request_id: str) -> wire.RequestStatus:
+    def request_status(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.RequestStatus:
         """A queued request's status (``in_queue`` -> ``in_progress`` -> ``completed``/``cancelled``)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/status"
-        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("GET", path, response, wire.RequestStatus.model_validate)
 
     def request_result(self, deployment_id: str, request_id: str) -> wire.RequestResult:
@@ -164,10 +166,12 @@ class RunComfyClient:
         response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True)
         return self._parse("POST", path, response, wire.CancelResponse.model_validate)
 
-    def delete_request(self, deployment_id: str, request_id: str) -> wire.DeleteRequestResponse:
+    def delete_request(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.DeleteRequestResponse:
         """Purge a terminal request's inputs and outputs (409 while it runs; a repeat deletes 0)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}"
-        response = self._ok("DELETE", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("DELETE", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("DELETE", path, response, wire.DeleteRequestResponse.model_validate)
 
     # -- instance proxy and absolute URLs ---------------------------------------------------------

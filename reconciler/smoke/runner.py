@@ -208,7 +208,8 @@ def _follow(
     client, pacer, name = shared.client, shared.pacer, d.name
     try:
         polling.wait_for(
-            client, live_id, rid, deadline=started + d.smoke.timeout_seconds, policy=shared.poll, pacer=pacer,
+            _Abortable(client, pacer.stop), live_id, rid, deadline=started + d.smoke.timeout_seconds,
+            policy=shared.poll, pacer=pacer,
             on_status=lambda s: shared.progress.update(name, _phase(s), rid), floor=shared.floor,
         )
     except polling.TimedOut as timeout:
@@ -216,7 +217,7 @@ def _follow(
         reason = (f"timed out after {d.smoke.timeout_seconds}s (still {timeout.last.status}); "
                   f"request cancel: {outcome}")
         return _finish(shared, d, replace(base, status=FAIL, reason=reason, duration_seconds=pacer.now() - started))
-    except (polling.Interrupted, KeyboardInterrupt):
+    except (polling.Interrupted, KeyboardInterrupt, ratelimit.Aborted):
         shared.stop()
         outcome = polling.cancel_quietly(client, live_id, rid)
         return _finish(shared, d, replace(base, reason=f"interrupted; request cancel: {outcome}"))
@@ -238,6 +239,21 @@ def _follow(
     verdict, reason = checks.verdict(found)
     return _finish(shared, d, replace(base, status=verdict, reason=reason, checks=tuple(found),
                                       duration_seconds=took))
+
+
+class _Abortable:
+    """The client for status polls that give up waiting for the rate limiter once Ctrl-C was pressed."""
+
+    def __init__(self, client: RunComfyClient, abort: threading.Event) -> None:
+        self._client, self._abort = client, abort
+
+    def request_status(self, deployment_id: str, request_id: str) -> wire.RequestStatus:
+        """A request's status, unless stopped while waiting for a token."""
+        return self._client.request_status(deployment_id, request_id, abort=self._abort)
+
+    def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
+        """Cancel a request (never aborted: cancels go first)."""
+        return self._client.cancel_request(deployment_id, request_id)
 
 
 def _phase(status: wire.RequestStatus) -> str:
@@ -288,8 +304,10 @@ def _finish(shared: _Shared, d: DesiredDeployment, result: DeploymentResult) -> 
         cleanup = "kept (cleanup: false)"
     else:
         try:
-            gone = shared.client.delete_request(result.deployment_id, result.request_id)
+            gone = shared.client.delete_request(result.deployment_id, result.request_id, abort=shared.pacer.stop)
             cleanup = f"deleted {gone.deleted_objects} stored object{'s' if gone.deleted_objects != 1 else ''}"
+        except ratelimit.Aborted:  # after Ctrl-C, not worth waiting for the rate limiter
+            cleanup = "not deleted: interrupted"
         except errors.ApiError as error:
             cleanup = f"not deleted: {error.summary}"
     return _done(shared, replace(result, cleanup=cleanup))
