@@ -147,7 +147,7 @@ class Plan(_Frozen):
 
     def to_json(self) -> str:
         """The stable JSON form (sorted keys, summary included)."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict, with the computed summary and cost included for consumers."""
