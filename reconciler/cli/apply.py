@@ -83,7 +83,9 @@ def command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
     note = functools.partial(click.echo, err=True)
-    with applylock.apply_lock(applylock.working_copy_root(), timeout=timeout, note=note):
+    start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
+    root = applylock.working_copy_root(start if start.is_dir() else start.parent)
+    with applylock.apply_lock(root, timeout=timeout, note=note):
         return _apply(
             app,
             plan_file,

@@ -1,5 +1,9 @@
 """The local apply lock: one ``apply`` at a time per working copy, ``.comfyops/apply.lock``.
 
+The working copy is the repository (the folder holding ``.git``) around the manifests ``-f`` names,
+or the manifests' folder outside a repository, so two applies of the same manifests meet at one lock
+whichever folder they were started from.
+
 Effectful shell. The lock is an advisory ``flock`` on the file, so the kernel releases it when the
 holder exits, however it exits: a lock file left behind by a killed apply is taken over, with a note
 naming the process that left it. While held, the file names the holder (pid, host, start time) so a
