@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from reconciler import interrupts
 from reconciler.engine import live
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
@@ -84,7 +85,8 @@ def execute(
             break
         run.hooks.before_change(change)
         try:
-            outcome = _apply_one(run, change)
+            with interrupts.running(f"{change.action.value} of {change.name}"):
+                outcome = _apply_one(run, change)
         except KeyboardInterrupt:
             interrupted = True
             outcome = ChangeOutcome(

@@ -64,3 +64,26 @@ def test_a_second_ctrl_c_exits_at_once_naming_what_may_still_run() -> None:
     assert time.monotonic() - start < 5.0  # the clean-up would take 30 s
     assert proc.returncode == 130
     assert err == "error: interrupted again: exiting now; may still be running: t2i request 4f1c\n"
+
+
+def test_ctrl_c_during_apply_reports_then_says_interrupted(run_cli, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from reconciler.runcomfy.client import RunComfyClient
+
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    real_create = RunComfyClient.create_deployment
+    made = [0]
+
+    def create_then_ctrl_c(self: RunComfyClient, body: object) -> object:
+        made[0] += 1
+        if made[0] == 2:
+            raise KeyboardInterrupt
+        return real_create(self, body)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RunComfyClient, "create_deployment", create_then_ctrl_c)
+    result = run_cli("--emulator", "apply", "-f", "examples", "--auto-approve", cwd=tmp_path)
+    assert result.code == 130
+    assert "Apply was interrupted" in result.out
+    assert result.err.splitlines()[-1] == "error: interrupted"
+    assert "Traceback" not in result.err
