@@ -33,14 +33,27 @@ def _working_copy(root: Path) -> Path:
 
 def _comfyops(url: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
     env = _env(RUNCOMFY_API_TOKEN="any-token", NO_COLOR="1")
-    return subprocess.Popen([*comfyops(), "--api-url", url, *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [*comfyops(), "--api-url", url, *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_two_applies_at_once_leave_no_duplicates_and_an_empty_plan(tmp_path: Path) -> None:
     first, second = _working_copy(tmp_path / "runner-1"), _working_copy(tmp_path / "runner-2")
-    args = ["--port", str(_free_port()), "--state", str(tmp_path / "state"), "--no-rate-limit",
-            "--register-workflow", f"{WF}:v1:{WORKFLOW}"]
+    args = [
+        "--port",
+        str(_free_port()),
+        "--state",
+        str(tmp_path / "state"),
+        "--no-rate-limit",
+        "--register-workflow",
+        f"{WF}:v1:{WORKFLOW}",
+    ]
     with serve(*args, cwd=tmp_path, env=_env()) as served:
         url = served.wait_ready()
         runs = [_comfyops(url, cwd, "apply", "-f", ".", "--auto-approve") for cwd in (first, second)]
@@ -60,8 +73,14 @@ def test_two_applies_at_once_leave_no_duplicates_and_an_empty_plan(tmp_path: Pat
 
 def test_a_second_apply_in_the_same_working_copy_waits_for_the_lock_or_says_who_holds_it(tmp_path: Path) -> None:
     copy = _working_copy(tmp_path / "repo")
-    args = ["--port", str(_free_port()), "--state", str(tmp_path / "state"),
-            "--register-workflow", f"{WF}:v1:{WORKFLOW}"]  # rate-limited: the first apply takes a while
+    args = [
+        "--port",
+        str(_free_port()),
+        "--state",
+        str(tmp_path / "state"),
+        "--register-workflow",
+        f"{WF}:v1:{WORKFLOW}",
+    ]  # rate-limited: the first apply takes a while
     with serve(*args, cwd=tmp_path, env=_env()) as served:
         url = served.wait_ready()
         holder = _comfyops(url, copy, "apply", "-f", ".", "--auto-approve")

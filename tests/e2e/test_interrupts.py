@@ -22,8 +22,14 @@ DELAYS = (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0)
 @pytest.mark.parametrize("delay", DELAYS)
 def test_ctrl_c_at_any_moment_prints_interrupted_and_exits_130(delay: float, tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
-    proc = subprocess.Popen([*comfyops(), "--emulator", "plan", "-f", str(EXAMPLES)], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*comfyops(), "--emulator", "plan", "-f", str(EXAMPLES)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -52,8 +58,9 @@ SLOW_CLEANUP = textwrap.dedent("""
 
 
 def test_a_second_ctrl_c_exits_at_once_naming_what_may_still_run() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_CLEANUP], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLEANUP], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     proc.send_signal(signal.SIGINT)

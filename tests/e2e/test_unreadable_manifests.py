@@ -34,8 +34,15 @@ def _unprivileged() -> list[str]:
 
 def _run(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run([*_unprivileged(), *comfyops(), "--emulator", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [*_unprivileged(), *comfyops(), "--emulator", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -65,8 +65,12 @@ def main() -> None:
                 signal.alarm(0)
             seconds = time.monotonic() - start
             os.chdir("/")
-        print(json.dumps({"name": case.name, "code": code, "seconds": seconds, "err": err.getvalue(),
-                          "out": out.getvalue()}), flush=True)
+        print(
+            json.dumps(
+                {"name": case.name, "code": code, "seconds": seconds, "err": err.getvalue(), "out": out.getvalue()}
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

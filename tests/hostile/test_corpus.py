@@ -26,7 +26,10 @@ MEMORY_LIMIT = 1536 * 1024 * 1024
 def outcomes() -> dict[str, dict[str, Any]]:
     result = subprocess.run(
         [sys.executable, str(HERE / "runner.py"), str(MEMORY_LIMIT)],
-        capture_output=True, text=True, timeout=900, check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     found = {}
     for line in result.stdout.splitlines():

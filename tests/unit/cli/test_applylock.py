@@ -75,8 +75,9 @@ def test_a_stale_lock_left_by_a_killed_apply_is_taken_over(tmp_path: Path) -> No
     ]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("0", 0), ("30", 30), ("30s", 30), ("5m", 300), ("1h", 3600),
-                                                ("500ms", 0.5), (" 2.5s ", 2.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("0", 0), ("30", 30), ("30s", 30), ("5m", 300), ("1h", 3600), ("500ms", 0.5), (" 2.5s ", 2.5)]
+)
 def test_durations(text: str, seconds: float) -> None:
     assert applylock.parse_duration(text) == seconds
 

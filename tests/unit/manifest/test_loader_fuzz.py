@@ -20,11 +20,59 @@ from reconciler.manifest.load import load_manifests
 EXAMPLES = Path(__file__).parents[3] / "examples"
 SOURCES = sorted(p for p in EXAMPLES.rglob("*.yaml"))
 TRICKS = [
-    "yes", "no", "on", "off", "010", "1:30", "1.0", '"1"', ".inf", ".nan", "-.inf", "~", "null", "2024-01-01",
-    "!!set {a, b}", "!!binary aGk=", "!!timestamp 2024-01-01", "!!python/object:os.system x", "&a [1, *a]",
-    "&b {x: 1}", "*b", "*undefined", "{<<: {a: 1}, a: 2}", "${VAR", "${A:-${B}}", "${HOME}", "$${X}", "[", "{",
-    "'", '"', "\x00", "\x07", "\x1b[31m", "\u2028", "\ufeff", "\t", "- x", "? complex", "|", ">", "---", "...",
-    "%YAML 1.1", "%TAG ! tag:x,2000:", "!local x", "9" * 400, "-1", "1e309", "0x1F", "0o17", "+1", "true",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "010",
+    "1:30",
+    "1.0",
+    '"1"',
+    ".inf",
+    ".nan",
+    "-.inf",
+    "~",
+    "null",
+    "2024-01-01",
+    "!!set {a, b}",
+    "!!binary aGk=",
+    "!!timestamp 2024-01-01",
+    "!!python/object:os.system x",
+    "&a [1, *a]",
+    "&b {x: 1}",
+    "*b",
+    "*undefined",
+    "{<<: {a: 1}, a: 2}",
+    "${VAR",
+    "${A:-${B}}",
+    "${HOME}",
+    "$${X}",
+    "[",
+    "{",
+    "'",
+    '"',
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\u2028",
+    "\ufeff",
+    "\t",
+    "- x",
+    "? complex",
+    "|",
+    ">",
+    "---",
+    "...",
+    "%YAML 1.1",
+    "%TAG ! tag:x,2000:",
+    "!local x",
+    "9" * 400,
+    "-1",
+    "1e309",
+    "0x1F",
+    "0o17",
+    "+1",
+    "true",
 ]
 
 
@@ -40,7 +88,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str]:
         line = lines[i]
         if kind == "delete_char" and line:
             j = draw(st.integers(0, len(line) - 1))
-            lines[i] = line[:j] + line[j + 1:]
+            lines[i] = line[:j] + line[j + 1 :]
         elif kind == "insert":
             j = draw(st.integers(0, len(line)))
             lines[i] = line[:j] + draw(st.sampled_from([*TRICKS, ":", "-", " ", "#", "&", "*", "!"])) + line[j:]

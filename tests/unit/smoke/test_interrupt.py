@@ -15,7 +15,7 @@ from reconciler.smoke.report import SmokeStatus
 from reconciler.smoke.runner import run_smoke
 from unit.smoke.conftest import FAST_POLL, Env, smoke_doc
 
-GOOD = "expect:\n  outputs:\n    \"9\": {images: {count: 1}}\n"
+GOOD = 'expect:\n  outputs:\n    "9": {images: {count: 1}}\n'
 
 
 class Recorder:
@@ -53,17 +53,20 @@ def test_ctrl_c_submits_nothing_new_and_cancels_at_once_despite_the_rate_limit(e
 
     def press_when_b_waits(name: str, phase: str) -> None:
         if (name, phase) == ("b", "submitting") and not pressed:
+
             def press() -> None:
                 pressed.append(time.monotonic())
                 signal.pthread_kill(main, signal.SIGINT)
+
             threading.Timer(0.5, press).start()
 
     progress = Recorder(press_when_b_waits)
     desired = env.desired(smoke_doc("a", GOOD), smoke_doc("b", GOOD))
     start = time.monotonic()
     try:
-        report = run_smoke(desired, list(desired.deployments), client=client, poll=FAST_POLL, progress=progress,
-                           concurrency=2)
+        report = run_smoke(
+            desired, list(desired.deployments), client=client, poll=FAST_POLL, progress=progress, concurrency=2
+        )
     finally:
         http.close()
     took = time.monotonic() - start
