@@ -72,7 +72,7 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 
 def _exit_now(signum: int, frame: FrameType | None) -> None:
     pending = still_running()
-    line = "error: interrupted again: exiting now"
+    line = "error: interrupted again: exiting now" if _count[0] > 0 else "error: interrupted"
     if pending:
         shown = ", ".join(pending[:5]) + (f" and {len(pending) - 5} more" if len(pending) > 5 else "")
         line += f"; may still be running: {shown}"
