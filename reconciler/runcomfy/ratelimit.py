@@ -109,9 +109,11 @@ class TokenBucket:
         self._refill(now)
         if now < self._paused_until:
             return self._paused_until - now
-        if priority and self._tokens - 1.0 >= -self.burst - _EPSILON:
-            self._tokens -= 1.0
-            return 0.0
+        if priority:  # may borrow up to `burst` tokens ahead; past that, waits only for the debt to shrink
+            if self._tokens - 1.0 >= -self.burst - _EPSILON:
+                self._tokens -= 1.0
+                return 0.0
+            return max((1.0 - self.burst - self._tokens) / self.rate, _MIN_WAIT)
         if self._priority_waiting and not priority:
             return max(1.0 / self.rate, _MIN_WAIT)
         if self._tokens >= 1.0 - _EPSILON:  # float refill sums can land a hair under a whole token
