@@ -15,10 +15,12 @@ lives here, in :func:`main`, and nowhere else:
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
 import traceback
+from typing import Any
 
 import click
 
@@ -36,11 +38,43 @@ COMMAND_MODULES = (
     "run",
     "smoke",
     "emulator",
+    "drift", "import_", "status",
 )
-"""Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``."""
+"""Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
+
+A module's command is named after it (``import_`` -> ``import``, ``foo_bar`` -> ``foo-bar``) and is
+imported only when that command runs or ``--help`` lists them, so ``comfyops validate`` never pays for
+httpx, deepdiff or the emulator."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def command_name(module: str) -> str:
+    """The command a module under ``reconciler.cli`` defines (see :data:`COMMAND_MODULES`)."""
+    return module.rstrip("_").replace("_", "-")
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module the first time the command is asked for."""
+
+    def __init__(self, *args: Any, modules: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._modules = {command_name(m): m for m in modules}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, without importing any command module."""
+        return sorted({*super().list_commands(ctx), *self._modules})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command named ``cmd_name``, importing its module on first use."""
+        if cmd_name not in self.commands and cmd_name in self._modules:
+            module = importlib.import_module(f"reconciler.cli.{self._modules[cmd_name]}")
+            self.add_command(module.command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    modules=COMMAND_MODULES,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="comfyops")
 @click.option(
     "--api-url",
@@ -88,22 +122,23 @@ def _configure_logging(verbose: int) -> None:
         ours.addHandler(handler)
 
 
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"reconciler.cli.{name}")
-        except ModuleNotFoundError as exc:  # a command not built yet in this checkout
-            if exc.name == f"reconciler.cli.{name}":
-                continue
-            raise
-        cli.add_command(module.command)
+GC_THRESHOLDS = (50_000, 50, 100)
+"""The cyclic garbage collector's thresholds for a command's run (Python's defaults are 700, 10, 10).
+
+A command builds many small, long-lived objects (positions of every YAML value, models, the live
+list) and frees little until it exits; with the defaults, full collections re-scan them over and
+over (1.0 s of a 2.8 s plan over 5,000 deployments)."""
 
 
-_register_commands()
+def _tune_gc() -> None:
+    """Take what is imported out of the collector's view and collect less often (see GC_THRESHOLDS)."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line and exit with the documented exit code."""
+    _tune_gc()
     verbose = "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv)
     try:
         code = cli.main(args=argv, prog_name="comfyops", standalone_mode=False)

@@ -41,11 +41,11 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
               help="Only deployments whose name matches (repeatable; globs like media-*).")
 @click.option("--junit", "junit", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML here.")
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
-@click.option("--concurrency", type=click.IntRange(1, 64), default=runner.DEFAULT_CONCURRENCY, show_default=True,
-              help="Smoke tests run at once (all share the client's rate limit).")
+@click.option("--concurrency", type=click.IntRange(1, runner.MAX_CONCURRENCY), default=None,
+              help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int) -> int:
+            concurrency: int | None) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)

@@ -21,6 +21,7 @@ from reconciler.emulator.clock import Clock, iso
 from reconciler.emulator.errors import ApiError, error_response
 from reconciler.emulator.faults import FaultInjector
 from reconciler.emulator.state import EmulatorState
+from reconciler.emulator.traffic import Traffic
 from reconciler.emulator.workflows import object_info
 from reconciler.runcomfy.catalog import ERROR_DEPLOYMENT_DISABLED, ERROR_NOT_FOUND, ERROR_VALIDATION
 
@@ -35,6 +36,7 @@ class Context:
     state: EmulatorState
     clock: Clock
     faults: FaultInjector
+    traffic: Traffic
 
 
 def ctx(request: Request) -> Context:

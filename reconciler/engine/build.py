@@ -28,6 +28,10 @@ from reconciler.engine.plan import (
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.runcomfy import catalog
 
+PRUNE_REASON = "no manifest declares it and it matches prune pattern"
+"""How a prune change's reason starts (see :func:`is_prune`)."""
+ABSENT_REASON = "state: absent"
+
 
 @dataclass(frozen=True)
 class PlanOptions:
@@ -42,8 +46,7 @@ def build_plan(
     desired: DesiredState, live: list[LiveDeployment], options: PlanOptions = PlanOptions()
 ) -> tuple[Plan, list[Diagnostic]]:
     """The plan that makes ``live`` match ``desired``, and any problems that forbid applying it."""
-    prices: dict[str, float] = {**catalog.HOURLY_PRICE_USD}
-    prices.update({str(sku): price for sku, price in desired.settings.prices.items()})
+    prices = prices_of(desired)
     matches, unclaimed, problems = match.match_all(desired.deployments, live)
     changes = [_change_for(m, prices, problems) for m in matches]
     prune_changes, unmanaged = _prune(desired, unclaimed, prices)
@@ -70,6 +73,23 @@ def build_plan(
     return plan, problems
 
 
+def prices_of(desired: DesiredState) -> dict[str, float]:
+    """Hourly USD price per SKU: the list prices, overridden by ``Settings.prices``."""
+    prices: dict[str, float] = {**catalog.HOURLY_PRICE_USD}
+    prices.update({str(sku): price for sku, price in desired.settings.prices.items()})
+    return prices
+
+
+def is_prune(change: ResourceChange) -> bool:
+    """Whether ``change`` is about a live deployment no manifest declares, inside a prune pattern."""
+    return change.reason.startswith(PRUNE_REASON)
+
+
+def is_absent_delete(change: ResourceChange) -> bool:
+    """Whether ``change`` deletes a deployment its manifest marks ``state: absent``."""
+    return change.action is Action.DELETE and change.reason == ABSENT_REASON
+
+
 def _targeted(name: str, targets: tuple[str, ...]) -> bool:
     return not targets or any(fnmatch.fnmatchcase(name, t) for t in targets)
 
@@ -90,10 +110,10 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
             id=have.id,
             action=Action.DELETE,
             before=_essence(have, want.sensitive_fields),
-            reason="state: absent",
+            reason=ABSENT_REASON,
             live_fingerprint=have.fingerprint,
             source=source,
-            monthly_cost_before=_cost(have.fields, prices),
+            monthly_cost_before=warm_cost(have.fields, prices),
             warnings=_delete_warnings(have),
         )
     if have is None:
@@ -106,7 +126,7 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
             reason="not in RunComfy",
             source=source,
             warnings=_create_warnings(want, prices),
-            monthly_cost_after=_cost(want.fields, prices),
+            monthly_cost_after=warm_cost(want.fields, prices),
         )
     changed = diff.diff_fields(want.fields, have.fields, ignore=want.ignore_changes)
     field_changes = [_field(want, d.field, d.before, d.after) for d in changed]
@@ -121,8 +141,8 @@ def _change_for(m: match.Match, prices: Mapping[str, float], problems: list[Diag
         sensitive_fields=sorted(want.sensitive_fields),
         live_fingerprint=have.fingerprint,
         source=source,
-        monthly_cost_before=_cost(have.fields, prices),
-        monthly_cost_after=_cost(_effective(want, have), prices),
+        monthly_cost_before=warm_cost(have.fields, prices),
+        monthly_cost_after=warm_cost(_effective(want, have), prices),
     )
     if any(d.field == "workflow_id" for d in changed):
         if want.protect:
@@ -166,7 +186,8 @@ def _field(want: DesiredDeployment, name: str, before: Any, after: Any) -> Field
     return FieldChange(field=name, before=before, after=after)
 
 
-def _cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
+def warm_cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
+    """Standing monthly USD cost of a deployment's warm instances (nothing while it is paused)."""
     if fields.get("is_enabled") is False:
         return 0.0
     hardware, warm = fields.get("hardware"), fields.get("min_instances") or 0
@@ -258,9 +279,9 @@ def _prune(
             before=_essence(have),
             live_fingerprint=have.fingerprint,
             source=source,
-            monthly_cost_before=_cost(have.fields, prices),
+            monthly_cost_before=warm_cost(have.fields, prices),
         )
-        reason = f"no manifest declares it and it matches prune pattern {pattern!r}"
+        reason = f"{PRUNE_REASON} {pattern!r}"
         if prune.action == "pause":
             if have.fields.get("is_enabled") is False:
                 changes.append(
@@ -302,7 +323,7 @@ def _guard_empty(
             c.action is Action.UPDATE
             and c.after
             and c.after.get("is_enabled") is False
-            and c.reason.startswith("no manifest")
+            and is_prune(c)
         )
     ]
     if desired.deployments or not deletes or options.allow_empty:

@@ -11,11 +11,13 @@ to the API's own origin; absolute URLs elsewhere (output files, object_info) are
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
@@ -47,6 +49,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class CallCount:
+    """HTTP requests sent (retries included) by one thread inside :meth:`RunComfyClient.counting`."""
+
+    calls: int = 0
+
+
 class RunComfyClient:
     """The RunComfy API, one typed method per endpoint. Build one per process (``cli.context``)."""
 
@@ -69,6 +78,7 @@ class RunComfyClient:
         self._sleep = sleep
         self._rng = rng
         self._wall_clock = wall_clock
+        self._counters = threading.local()
         token = http.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self._secrets: tuple[str, ...] = (token,) if len(token) >= 6 else ()
 
@@ -201,6 +211,19 @@ class RunComfyClient:
         """The bytes at an absolute URL (an output file); the token is sent only to the API's origin."""
         return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False).content
 
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[CallCount]:
+        """Count the HTTP requests this thread sends until the block ends (e.g. one smoke test's)."""
+        outer = getattr(self._counters, "current", None)
+        count = CallCount()
+        self._counters.current = count
+        try:
+            yield count
+        finally:
+            self._counters.current = outer
+            if outer is not None:
+                outer.calls += count.calls
+
     # -- the loop ---------------------------------------------------------------------------------
 
     def _ok(self, method: str, target: str, **kwargs: Any) -> httpx.Response:
@@ -228,6 +251,9 @@ class RunComfyClient:
         attempts, landed_before = self.policy.max_attempts, False
         for attempt in range(1, attempts + 1):
             self.limiter.acquire(priority=priority, abort=abort)
+            count = getattr(self._counters, "current", None)
+            if count is not None:
+                count.calls += 1
             error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
             if isinstance(error, httpx.Response):  # not an error after all: success
                 return error
@@ -269,6 +295,8 @@ class RunComfyClient:
             )
             error.__cause__ = exc
             return error
+        if http_mod.same_origin(request.url, self.http.base_url):  # another host's limits are not ours
+            self._pace(response)
         if not check_body and response.is_success:
             return response
         # An HTTP-date Retry-After is read against the server's own Date, immune to local clock skew.
@@ -279,6 +307,14 @@ class RunComfyClient:
             retry_after=retry_after, secrets=secrets,
         )
         return response if found is None else found
+
+    def _pace(self, response: httpx.Response) -> None:
+        """Feed an answer to the adaptive bucket: speed back up unless it was a 429; obey budget headers."""
+        if response.status_code != 429:
+            self.limiter.succeeded()
+        budget = ratelimit.server_budget(response.headers, self._wall_clock().timestamp())
+        if budget is not None:
+            self.limiter.observe(*budget)
 
     def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError) -> wire.Deployment:
         try:

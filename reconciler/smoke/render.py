@@ -48,7 +48,8 @@ def text(report: SmokeReport) -> str:
             lines.append(f"      - {check.name}: {check.message}")
         if r.cleanup:
             lines.append(f"      assets: {r.cleanup}")
-    lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s.")
+    calls = f" ({report.calls_line()})" if report.calls_line() else ""
+    lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s{calls}.")
     return "\n".join(lines) + "\n"
 
 
@@ -66,7 +67,8 @@ def markdown(report: SmokeReport) -> str:
     lines = [
         "### ComfyOps smoke tests",
         "",
-        f"**{report.summary()}** in {report.duration_seconds:.1f}s",
+        f"**{report.summary()}** in {report.duration_seconds:.1f}s"
+        + (f" ({report.calls_line()})" if report.calls_line() else ""),
         "",
         "| Deployment | Result | Duration | Details |",
         "|---|---|---|---|",

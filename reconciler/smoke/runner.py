@@ -29,7 +29,18 @@ from reconciler.smoke.progress import NullProgress, Progress
 from reconciler.smoke.report import DeploymentResult, SmokeReport, SmokeStatus
 
 SKIPPED, ERROR, FAIL = SmokeStatus.SKIPPED, SmokeStatus.ERROR, SmokeStatus.FAIL
-DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 64
+
+
+def auto_concurrency(tests: int) -> int:
+    """How many tests to run at once by default: all of them, up to :data:`MAX_CONCURRENCY`.
+
+    Each test is a different deployment, so they never queue behind each other; the one thing they
+    share is the rate limit, and the token bucket and the fair-share poll floor already divide it.
+    Running fewer at once only leaves the bucket idle while jobs run (measured: 20 tests of 5 s at
+    5 requests/s took 36.9 s four at a time, 22.0 s all at once).
+    """
+    return max(1, min(tests, MAX_CONCURRENCY))
 
 
 @dataclass
@@ -39,6 +50,7 @@ class _Shared:
     poll: polling.PollPolicy
     progress: Progress
     secrets: tuple[str, ...]
+    estimate: polling.DurationEstimate = field(default_factory=polling.DurationEstimate)
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: dict[str, tuple[str, str]] = field(default_factory=dict)
     interrupted: bool = False
@@ -60,7 +72,7 @@ def run_smoke(
     deployments: Sequence[DesiredDeployment],
     *,
     client: RunComfyClient,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
     progress: Progress | None = None,
     poll: polling.PollPolicy | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -70,12 +82,12 @@ def run_smoke(
     """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
 
     ``live`` skips the list call when the caller already has the deployments (e.g. right after
-    apply). ``clock``/``sleep`` are injectable for tests; without ``sleep`` pauses are interruptible
-    waits. Deployments without ``spec.smoke``, with ``state: absent``, paused in the manifest, or not
-    live are ``skipped`` with the reason.
+    apply). ``concurrency`` defaults to :func:`auto_concurrency`. ``clock``/``sleep`` are injectable
+    for tests; without ``sleep`` pauses are interruptible waits. Deployments without ``spec.smoke``,
+    with ``state: absent``, paused in the manifest, or not live are ``skipped`` with the reason.
     """
     sink = progress or NullProgress()
-    shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.PollPolicy(), sink,
+    shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.SMOKE_POLICY, sink,
                      _secrets(desired, deployments))
     start = clock()
     results: dict[str, DeploymentResult] = {}
@@ -86,7 +98,7 @@ def run_smoke(
             sink.update(d.name, "done", f"{found.status.value}: {found.reason}")
         else:
             todo.append((d, found))
-    _run_pool(shared, todo, results, max(1, concurrency))
+    _run_pool(shared, todo, results, max(1, concurrency or auto_concurrency(len(todo))))
     sink.close()
     ordered = tuple(_scrub(results[d.name], shared.secrets) for d in deployments)
     return SmokeReport(ordered, interrupted=shared.interrupted, duration_seconds=clock() - start)
@@ -98,7 +110,7 @@ def _run_pool(
     if not todo:
         return
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(todo)), thread_name_prefix="smoke")
-    futures = {pool.submit(_smoke_one, shared, d, live_id): d.name for d, live_id in todo}
+    futures = {pool.submit(_counted, shared, d, live_id): d.name for d, live_id in todo}
     try:
         while True:
             try:
@@ -173,6 +185,13 @@ def _live_id(d: DesiredDeployment, live: Iterable[wire.Deployment]) -> Deploymen
     return named[0].id
 
 
+def _counted(shared: _Shared, d: DesiredDeployment, live_id: str) -> DeploymentResult:
+    """One deployment's test, with the API calls it made (retries included)."""
+    with shared.client.counting() as count:
+        result = _smoke_one(shared, d, live_id)
+    return replace(result, api_calls=count.calls)
+
+
 def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> DeploymentResult:
     """One deployment's test, start to finish; every outcome is a result, including Ctrl-C."""
     assert d.smoke is not None and d.smoke_overrides is not None
@@ -211,6 +230,7 @@ def _follow(
             _Abortable(client, pacer.stop), live_id, rid, deadline=started + d.smoke.timeout_seconds,
             policy=shared.poll, pacer=pacer,
             on_status=lambda s: shared.progress.update(name, _phase(s), rid), floor=shared.floor,
+            submitted_at=started, estimate=shared.estimate,
         )
     except polling.TimedOut as timeout:
         outcome = polling.cancel_quietly(client, live_id, rid)
@@ -235,6 +255,7 @@ def _follow(
         return _finish(shared, d, replace(base, reason=f"could not fetch the result: {error.summary}",
                                           duration_seconds=took))
     outcome_ = _outcome(client, d, result, took)
+    shared.estimate.record(outcome_.duration_seconds if outcome_.duration_seconds is not None else took)
     found = checks.check_all(d.smoke.expect, outcome_)
     verdict, reason = checks.verdict(found)
     return _finish(shared, d, replace(base, status=verdict, reason=reason, checks=tuple(found),
