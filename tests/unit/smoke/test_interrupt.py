@@ -78,9 +78,9 @@ def test_ctrl_c_submits_nothing_new_and_cancels_at_once_despite_the_rate_limit(e
     submits = [t for t, call in calls if call.endswith("/inference")]
     assert len(submits) == 1 and submits[0] < pressed[0]  # nothing submitted after Ctrl-C
     cancels = [t for t, call in calls if call.endswith("/cancel")]
-    assert len(cancels) == 1 and cancels[0] - pressed[0] < 1.0
-    assert took < 4.0  # the next token would only come 5 s after the first two
+    assert len(cancels) == 1 and cancels[0] - pressed[0] < 2.0
+    assert took < 4.5  # the next token would only come 5 s after the first two
     assert [message for _, message in progress.notices] == [
         "Interrupt received: cancelling 1 request... (Ctrl-C again to exit now)"
     ]
-    assert progress.notices[0][0] - pressed[0] < 0.5
+    assert progress.notices[0][0] - pressed[0] < 1.0
