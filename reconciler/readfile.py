@@ -29,10 +29,12 @@ OBJECT_INFO_LIMIT = 64 * MIB
 class FileProblem(Exception):
     """A file that cannot be read: the one-line reason and a hint."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", line: int = 0, column: int = 0) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.line = line
+        self.column = column
 
 
 def kind_of(mode: int) -> str:
@@ -112,7 +114,11 @@ def read_text(path: Path, *, limit: int, encoding: str = "utf-8") -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise FileProblem(f"file is not UTF-8 text (byte {exc.start + 1} is not valid)", "save it as UTF-8") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise FileProblem(
+            f"file is not UTF-8 text (byte 0x{data[exc.start]:02x} here)", "save it as UTF-8", line, column
+        ) from None
 
 
 def parse_json(text: str) -> Any:

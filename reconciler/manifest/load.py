@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_diagnostics
 from reconciler.manifest import assemble, files, interpolate, messages, source
 from reconciler.manifest.desired import DesiredState
@@ -53,7 +54,7 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
     skipped: list[str] = []
     for file in collected.files:
         text, file_problems = source.read_text(file, files.display_path(file))
-        if text is not None and file not in collected.explicit and not source.looks_like_manifest(text, API_VERSION):
+        if file not in collected.explicit and not _may_be_manifest(file, text):
             skipped.append(files.display_path(file))  # a docker-compose file, a CI workflow, a test fixture
             continue
         found.append(file)
@@ -77,6 +78,26 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
     problems = sorted_diagnostics(problems)
     has_errors = any(p.is_error for p in problems)
     return LoadResult(state=None if has_errors else state, problems=problems, skipped=skipped)
+
+
+PEEK_LIMIT = 64 * 1024 * 1024
+"""How much of a walked YAML file that cannot be read as a manifest is searched for an apiVersion."""
+
+
+def _may_be_manifest(file: Path, text: str | None) -> bool:
+    """Whether a file a folder walk found may hold a comfyops document (then it is read, or its problem shown).
+
+    A file too large for a manifest, or not UTF-8, is still searched for a comfyops ``apiVersion``: a
+    large non-UTF-8 data file beside the manifests is skipped like any other YAML that is not ours. One
+    that cannot be read at all (permissions, a FIFO) may be ours, so its problem stands.
+    """
+    if text is not None:
+        return source.looks_like_manifest(text, API_VERSION)
+    try:
+        data = readfile.read_bytes(file, limit=PEEK_LIMIT)
+    except readfile.FileProblem:
+        return True
+    return source.looks_like_manifest(data.decode("utf-8", "replace"), API_VERSION)
 
 
 def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[ParsedDocument | None, list[Diagnostic], set[str]]:

@@ -365,7 +365,8 @@ def read_text(file: Path, display_path: str) -> tuple[str | None, list[Diagnosti
     try:
         return readfile.read_text(file, limit=readfile.MANIFEST_LIMIT), []
     except readfile.FileProblem as problem:
-        return None, [Diagnostic(problem.message, Location(display_path), "", problem.hint)]
+        where = Location(display_path, problem.line, problem.column)
+        return None, [Diagnostic(problem.message, where, "", problem.hint)]
 
 
 def read_documents(file: Path, display_path: str) -> tuple[list[Document], list[Diagnostic]]:

@@ -106,6 +106,15 @@ def big_manifest(size: int, *, broken_end: bool) -> Builder:
     return build
 
 
+def big_other_yaml(name: str, size: int) -> Builder:
+    def build(root: Path) -> None:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        line = "- {id: 12345, label: some data row}\n"
+        (root / name).write_text(line * (size // len(line) + 1), encoding="utf-8")
+
+    return build
+
+
 def fifo(name: str) -> Builder:
     def build(root: Path) -> None:
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -645,6 +654,26 @@ CASES: list[Case] = [
             "d.yaml:1:1: apiVersion: unknown apiVersion 'comfyop/v1'; expected 'comfyops/v1' (hint: did you mean "
             "'comfyops/v1'?)",
         ),
+    ),
+    Case(
+        "walk_skips_large_or_latin1_yaml_that_is_not_ours",
+        both(
+            deployment(""),
+            write("data/latin1.yaml", "name: caf\xe9\n".encode("latin-1")),
+            big_other_yaml("data/big.yaml", 5 * 1024 * 1024),
+        ),
+        ("-v", "validate", "-f", "."),
+        0,
+        (
+            "skipped 2 YAML files with no apiVersion: comfyops/... document: data/big.yaml, data/latin1.yaml",
+        ),
+    ),
+    Case(
+        "walk_reports_latin1_manifest",
+        write("d.yaml", (HEAD + "  hardware: caf\xe9\n").encode("latin-1")),
+        ("validate", "-f", "."),
+        1,
+        ("d.yaml:8:16: file is not UTF-8 text (byte 0xe9 here) (hint: save it as UTF-8)",),
     ),
     Case(
         "walk_finds_nothing",
