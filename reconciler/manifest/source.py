@@ -35,6 +35,8 @@ class Document:
     start: Location
     positions: dict[PathKey, Location] = field(default_factory=dict)
     key_positions: dict[PathKey, Location] = field(default_factory=dict)
+    written: dict[PathKey, str] = field(default_factory=dict)
+    """The source text of each number, boolean and null scalar (``1.10`` stays ``1.10``), for hints."""
 
     def locate(self, key_path: PathKey) -> Location:
         """The position of the value at ``key_path``, or of its nearest located ancestor."""
@@ -183,6 +185,8 @@ def _mark(path: str, mark: yaml.Mark | None) -> Location:
 
 def _index(node: yaml.Node, key_path: PathKey, doc: Document, problems: list[Diagnostic]) -> None:
     doc.positions.setdefault(key_path, _mark(doc.path, node.start_mark))
+    if isinstance(node, yaml.ScalarNode) and node.tag != _TAG + "str":
+        doc.written.setdefault(key_path, node.value)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, Location] = {}
         merged: list[yaml.Node] = []

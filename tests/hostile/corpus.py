@@ -482,6 +482,16 @@ CASES: list[Case] = [
         ("d.yaml:8:3: spec.protect: expected true or false; got 'no' (hint: write false)",),
     ),
     Case(
+        "string_written_as_number",
+        write("d.yaml", HEAD.replace("workflow_version: v1", "workflow_version: 1.10")),
+        ("validate", "-f", "d.yaml"),
+        1,
+        (
+            "d.yaml:7:3: spec.workflow_version: expected a string; got 1.10 "
+            '(hint: quote it if you meant a string: "1.10")',
+        ),
+    ),
+    Case(
         "body_date_becomes_string",
         deployment("  smoke:\n    extra_data: {when: 2024-01-01}\n"),
         ("validate", "-f", "d.yaml"),
