@@ -42,6 +42,9 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.workflow.file_lists",
     "reconciler.workflow.required",
     "reconciler.workflow.provenance",
+    "reconciler.history.entry",
+    "reconciler.history.render",
+    "reconciler.runcomfy.proxy",
     "reconciler.render",
     *sorted(f"reconciler.render.{m.name}" for m in pkgutil.iter_modules(reconciler.render.__path__)),
 )

@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "smoke",
     "emulator",
     "drift", "import_", "status",
+    "requests", "request", "proxy", "free",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
 

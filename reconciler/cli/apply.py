@@ -14,6 +14,7 @@ from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
 from reconciler.cli.planning import Planned, connect, make_plan, secrets_of
+from reconciler.cli.recording import journal
 from reconciler.engine import apply, build, observe, planfile, rollback
 from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
@@ -136,7 +137,7 @@ def _apply(
     )
     smoke_report = None
     if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(planned, report, client)
+        smoke_report = _smoke_changed(planned, report, client, app)
         if rollback_on_smoke_failure and not smoke_report.ok:
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=client)
@@ -149,12 +150,12 @@ def _apply(
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
 
 
-def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient) -> SmokeReport:
+def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext) -> SmokeReport:
     """Smoke-test the declared deployments this apply created, updated or replaced."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    return runner.run_smoke(planned.desired, chosen, client=client, progress=progress)
+    return runner.run_smoke(planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke"))
 
 
 def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_replace: bool) -> Planned:

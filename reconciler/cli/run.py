@@ -22,6 +22,7 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.planning import connect
+from reconciler.cli.recording import journal
 from reconciler.diagnostics import Location
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import presets
@@ -113,12 +114,16 @@ def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: st
     _validate(merged, declared)
     secrets = _secrets(desired, merged)
     rid = _submit(client, live, merged)
+    recorder = journal(app, "run")
+    recorder.submitted(deployment=live.name, deployment_id=live.id, request_id=rid)
     summary: dict[str, Any] = {"deployment": live.name, "deployment_id": live.id, "request_id": rid,
                                "status": "submitted"}
     if fmt == "text":
         click.echo(f"Submitted request {rid} to {live.name} ({live.id}).")
     if wait:
         summary.update(_wait(client, live.id, rid, timeout=timeout, out=out))
+        ended = summary["status"] if summary["status"] in ("succeeded", "failed", "cancelled") else None
+        recorder.finished(request_id=rid, outcome=ended, instance_id=summary.get("instance_id"))
         if fmt == "text":
             click.echo(scrub(_describe(summary), secrets))
     if fmt == "json":
@@ -164,7 +169,7 @@ def _wait(client: RunComfyClient, deployment_id: str, rid: str, *, timeout: floa
     folder = out or Path("outputs") / _safe(rid)
     files = save_outputs(client, result, folder) if result.succeeded else []
     return {"status": result.status, "errors": [e.message or (e.type or "error") for e in result.error],
-            "files": [str(f) for f in files]}
+            "files": [str(f) for f in files], "instance_id": result.instance_id}
 
 
 def _safe(text: str) -> str:

@@ -17,6 +17,7 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub
 from reconciler.cli.planning import connect
+from reconciler.cli.recording import journal
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.smoke import progress as smoke_progress
@@ -54,7 +55,8 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
         return 0
     client = connect(app, desired)
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress)
+    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
+                              journal=journal(app, "smoke"))
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
     if junit is not None:

@@ -19,6 +19,8 @@ Choices where the docs are silent (the stricter reading where there was one):
 - DELETE of a deployment answers its record with ``status: "deleted"``.
 - Request delete while queued or running: 409 with error code 409001.
 - Unknown routes: 404001; wrong method: 405 with code 405001.
+- Instance proxy: an instance is live from its request's start until keep-warm after its last
+  request ends; a call to any other answers 404001. A live one answers like ComfyUI (:mod:`.comfyui`).
 - Webhooks are accepted and validated as strings but never delivered.
 - Dropped connection: under uvicorn the socket is aborted before any byte is sent (clients see a
   transport error); under an in-memory ASGI client :class:`ConnectionDropped` is raised instead.

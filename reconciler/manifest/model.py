@@ -132,6 +132,11 @@ class SmokeSpec(_Strict):
         default=600, ge=1, le=86400, description="Cancel and fail the test after this long."
     )
     cleanup: StrictBool = Field(default=True, description="Delete the request's stored inputs and outputs afterwards.")
+    free_memory_after: StrictBool = Field(
+        default=False,
+        description="After the outputs are checked, free the instance that served the request (ComfyUI api/free: "
+        "unload models, free memory) so the next real request starts clean; a failed free is only a warning.",
+    )
     expect: SmokeExpectation = Field(default_factory=SmokeExpectation)
 
 

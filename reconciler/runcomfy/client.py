@@ -187,14 +187,37 @@ class RunComfyClient:
     # -- instance proxy and absolute URLs ---------------------------------------------------------
 
     def proxy(
-        self, deployment_id: str, instance_id: str, comfy_backend_path: str, *, json: Any = None
-    ) -> httpx.Response:
-        """POST to a ComfyUI backend route on a live instance (e.g. ``api/free``); not re-sent once landed."""
+        self,
+        deployment_id: str,
+        instance_id: str,
+        comfy_backend_path: str,
+        *,
+        json: Any = None,
+        method: str = "POST",
+        idempotent: bool = False,
+    ) -> wire.ProxyAnswer:
+        """Call a ComfyUI backend route on a live instance (e.g. ``api/free``, ``object_info``).
+
+        POST is the documented proxy method; a ``?query`` on the path is passed on. Not re-sent once
+        it may have landed, unless the caller says the route is ``idempotent`` (reads, ``api/free``).
+        A non-2xx answer raises ``ApiError``; an error without a RunComfy ``error_code`` is ComfyUI's
+        own answer (``runcomfy.proxy``).
+        """
+        route, _, query = comfy_backend_path.lstrip("/").partition("?")
         path = (
             f"{DEPLOYMENTS}/{_seg(deployment_id)}/instances/{_seg(instance_id)}/proxy/"
-            f"{quote(comfy_backend_path.lstrip('/'), safe='/')}"
+            f"{quote(route, safe='/')}" + (f"?{query}" if query else "")
         )
-        return self._ok("POST", path, kind=CallKind.UNSAFE, json=json)
+        kind = CallKind.IDEMPOTENT if idempotent else CallKind.UNSAFE
+        response = self._ok(method, path, kind=kind, json=json)
+        return wire.ProxyAnswer(response.status_code, response.content, response.headers.get("content-type", ""))
+
+    def free_instance(
+        self, deployment_id: str, instance_id: str, *, unload_models: bool = True, free_memory: bool = True
+    ) -> wire.ProxyAnswer:
+        """POST ``api/free`` on a live instance (unload models, free GPU memory); freeing twice is harmless."""
+        body = wire.free_body(unload_models=unload_models, free_memory=free_memory)
+        return self.proxy(deployment_id, instance_id, "api/free", json=body, idempotent=True)
 
     def fetch_object_info(self, url: str) -> dict[str, Any]:
         """A deployment's ``object_info`` JSON from its absolute ``object_info_url``."""

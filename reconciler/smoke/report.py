@@ -55,6 +55,14 @@ class DeploymentResult:
     """What happened to the request's stored assets: ``deleted N objects``, ``kept``, or why it failed."""
     api_calls: int = 0
     """HTTP requests this test sent (submit, polls, result, downloads, cancel, delete; retries too)."""
+    instance_id: str | None = None
+    """The instance that ran the request, when the API named it."""
+    run_status: str | None = None
+    """The result's status (``succeeded``, ``failed``, ``cancelled``) when the run reached one."""
+    free_memory: str = ""
+    """With ``free_memory_after``: which instance was freed (a failure is a warning instead)."""
+    warnings: tuple[str, ...] = ()
+    """Problems that do not change the verdict (e.g. a failed free_memory_after)."""
 
     def failed_checks(self) -> tuple[CheckResult, ...]:
         """The checks that were false or could not be evaluated."""
@@ -71,6 +79,9 @@ class DeploymentResult:
             "duration_seconds": None if self.duration_seconds is None else round(self.duration_seconds, 3),
             "cleanup": self.cleanup,
             "api_calls": self.api_calls,
+            "instance_id": self.instance_id,
+            "free_memory": self.free_memory,
+            "warnings": list(self.warnings),
             "checks": [{"name": c.name, "status": c.status.value, "message": c.message} for c in self.checks],
         }
 

@@ -25,6 +25,8 @@ from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import checks, polling
+from reconciler.smoke.freeing import free_after
+from reconciler.smoke.journal import Journal, NullJournal
 from reconciler.smoke.progress import NullProgress, Progress
 from reconciler.smoke.report import DeploymentResult, SmokeReport, SmokeStatus
 
@@ -54,6 +56,7 @@ class _Shared:
     lock: threading.Lock = field(default_factory=threading.Lock)
     in_flight: dict[str, tuple[str, str]] = field(default_factory=dict)
     interrupted: bool = False
+    journal: Journal = field(default_factory=NullJournal)
 
     def floor(self) -> float:
         """This waiter's fair share of the rate limit: in-flight requests / requests per second."""
@@ -78,6 +81,7 @@ def run_smoke(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
     live: Sequence[wire.Deployment] | None = None,
+    journal: Journal | None = None,
 ) -> SmokeReport:
     """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
 
@@ -85,10 +89,11 @@ def run_smoke(
     apply). ``concurrency`` defaults to :func:`auto_concurrency`. ``clock``/``sleep`` are injectable
     for tests; without ``sleep`` pauses are interruptible waits. Deployments without ``spec.smoke``,
     with ``state: absent``, paused in the manifest, or not live are ``skipped`` with the reason.
+    ``journal`` hears of every request submitted and finished.
     """
     sink = progress or NullProgress()
     shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.SMOKE_POLICY, sink,
-                     _secrets(desired, deployments))
+                     _secrets(desired, deployments), journal=journal or NullJournal())
     start = clock()
     results: dict[str, DeploymentResult] = {}
     todo: list[tuple[DesiredDeployment, str]] = []
@@ -213,6 +218,7 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
         return _done(shared, replace(base, reason=f"submit failed: {error.summary}{note}"))
     rid = submitted.request_id
     base = replace(base, request_id=rid)
+    shared.journal.submitted(deployment=name, deployment_id=live_id, request_id=rid)
     with shared.lock:
         shared.in_flight[name] = (live_id, rid)
     with interrupts.running(f"{name} request {rid}"):
@@ -236,7 +242,8 @@ def _follow(
         outcome = polling.cancel_quietly(client, live_id, rid)
         reason = (f"timed out after {d.smoke.timeout_seconds}s (still {timeout.last.status}); "
                   f"request cancel: {outcome}")
-        return _finish(shared, d, replace(base, status=FAIL, reason=reason, duration_seconds=pacer.now() - started))
+        return _finish(shared, d, replace(base, status=FAIL, reason=reason, duration_seconds=pacer.now() - started,
+                                          instance_id=timeout.last.instance_id))
     except (polling.Interrupted, KeyboardInterrupt, ratelimit.Aborted):
         shared.stop()
         outcome = polling.cancel_quietly(client, live_id, rid)
@@ -258,8 +265,11 @@ def _follow(
     shared.estimate.record(outcome_.duration_seconds if outcome_.duration_seconds is not None else took)
     found = checks.check_all(d.smoke.expect, outcome_)
     verdict, reason = checks.verdict(found)
-    return _finish(shared, d, replace(base, status=verdict, reason=reason, checks=tuple(found),
-                                      duration_seconds=took))
+    checked = replace(base, status=verdict, reason=reason, checks=tuple(found), duration_seconds=took,
+                      instance_id=result.instance_id, run_status=result.status)
+    if d.smoke.free_memory_after:  # after the outputs are checked, before the assets are deleted
+        checked = free_after(client, checked)
+    return _finish(shared, d, checked)
 
 
 class _Abortable:
@@ -321,6 +331,7 @@ def _server_duration(result: wire.RequestResult) -> float | None:
 def _finish(shared: _Shared, d: DesiredDeployment, result: DeploymentResult) -> DeploymentResult:
     """Delete the request's stored assets (unless ``cleanup: false``) and report the result."""
     assert d.smoke is not None and result.request_id is not None and result.deployment_id is not None
+    shared.journal.finished(request_id=result.request_id, outcome=result.run_status, instance_id=result.instance_id)
     if not d.smoke.cleanup:
         cleanup = "kept (cleanup: false)"
     else:

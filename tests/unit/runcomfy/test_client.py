@@ -240,3 +240,17 @@ def test_wall_clock_is_used_for_http_date_without_a_date_header(router: respx.Ro
     before = client.limiter._clock()  # type: ignore[attr-defined]
     client.list_deployments()
     assert client.limiter._clock() - before == pytest.approx(4.0)  # type: ignore[attr-defined]
+
+
+def test_proxy_passes_a_query_on_and_returns_a_plain_answer(router: respx.Router, client: RunComfyClient) -> None:
+    route = router.get("/prod/v2/deployments/d/instances/i-1/proxy/view").respond(
+        content=b"PNG", headers={"content-type": "image/png"})
+    answer = client.proxy("d", "i-1", "view?filename=a%20b.png&type=output", method="GET")
+    assert route.calls.last.request.url.query == b"filename=a%20b.png&type=output"
+    assert (answer.status_code, answer.content, answer.is_json) == (200, b"PNG", False)
+
+
+def test_free_instance_sends_only_the_flags_set(router: respx.Router, client: RunComfyClient) -> None:
+    route = router.post("/prod/v2/deployments/d/instances/i-1/proxy/api/free").respond(200)
+    client.free_instance("d", "i-1", unload_models=True, free_memory=False)
+    assert body_of(route.calls.last) == {"unload_models": True}
