@@ -199,4 +199,6 @@ def main(argv: list[str] | None = None) -> None:
             "this is a bug in comfyops; re-run with -v for the traceback and report it",
         )
         sys.exit(3)
+    if code == 130:  # a command that stopped on Ctrl-C and reported what it did
+        print_error("interrupted")
     sys.exit(code if isinstance(code, int) else 0)

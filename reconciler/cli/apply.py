@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import TextIO
 
 import click
 
+from reconciler.cli import applylock
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub, use_color
@@ -54,6 +56,13 @@ class _ProgressHooks:
     is_flag=True,
     help="With --smoke: restore a changed deployment's previous settings, pause a new one, when its smoke test fails.",
 )
+@click.option(
+    "--lock-timeout",
+    default="0s",
+    show_default=True,
+    metavar="DURATION",
+    help="Wait this long (30s, 5m) for another apply in this working copy to release .comfyops/apply.lock.",
+)
 @summary_option
 @click.pass_obj
 def command(
@@ -68,9 +77,13 @@ def command(
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
+    lock_timeout: str,
     summary: bool,
 ) -> int:
-    """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
+    """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back.
+
+    One apply at a time per working copy (.comfyops/apply.lock); see "Concurrent runs" in the README.
+    """
     if rollback_on_smoke_failure and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
     if plan_file is not None and targets:
@@ -78,6 +91,44 @@ def command(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
             "(make a targeted plan with `plan --target NAME --out FILE`)"
         )
+    try:
+        timeout = applylock.parse_duration(lock_timeout)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
+    note = functools.partial(click.echo, err=True)
+    start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
+    root = applylock.working_copy_root(start if start.is_dir() else start.parent)
+    with applylock.apply_lock(root, timeout=timeout, note=note):
+        return _apply(
+            app,
+            plan_file,
+            files,
+            targets,
+            allow_replace,
+            allow_empty,
+            auto_approve,
+            fail_fast,
+            fmt,
+            smoke,
+            rollback_on_smoke_failure,
+            summary,
+        )
+
+
+def _apply(
+    app: AppContext,
+    plan_file: Path | None,
+    files: tuple[str, ...],
+    targets: tuple[str, ...],
+    allow_replace: bool,
+    allow_empty: bool,
+    auto_approve: bool,
+    fail_fast: bool,
+    fmt: str,
+    smoke: bool,
+    rollback_on_smoke_failure: bool,
+    summary: bool,
+) -> int:
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = _saved(app, plan_file, files, allow_replace)

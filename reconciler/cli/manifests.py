@@ -34,6 +34,16 @@ def files_option(func: F) -> F:
 def load_desired(files: tuple[str, ...]) -> DesiredState:
     """Load the manifests or fail with every problem printed, one per line."""
     result = load_manifests(files or (".",), env=os.environ)
+    context = click.get_current_context(silent=True)
+    verbose = getattr(context.obj if context is not None else None, "verbose", 0)
+    if result.skipped and verbose:
+        count = len(result.skipped)
+        click.echo(
+            f"skipped {count} YAML file{'s' if count != 1 else ''} with no apiVersion: comfyops/... document: "
+            + ", ".join(result.skipped[:5])
+            + (f" and {count - 5} more" if count > 5 else ""),
+            err=True,
+        )
     print_diagnostics(result.problems)
     if result.state is None:
         count = len(result.errors)

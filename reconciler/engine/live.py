@@ -35,6 +35,8 @@ class LiveDeployment:
     """The API's informational ``status`` (``standby`` is the only documented value)."""
     updated_at: str | None = None
     """When RunComfy last changed it (ISO 8601), as the API reports it."""
+    created_at: str | None = field(default=None, compare=False)
+    """When it was created (ISO 8601): duplicate names are listed oldest first."""
 
 
 def normalize_hardware(value: Any) -> Any:
@@ -76,6 +78,7 @@ def from_api(obj: Mapping[str, Any]) -> LiveDeployment:
         fingerprint=fingerprint_of(str(obj["id"]), str(obj.get("name", "")), fields),
         status=_text(obj.get("status")),
         updated_at=_text(obj.get("updated_at")),
+        created_at=_text(obj.get("created_at")),
     )
 
 

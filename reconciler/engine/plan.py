@@ -182,7 +182,7 @@ class Plan(_Frozen):
 
     def to_json(self) -> str:
         """The stable JSON form (sorted keys, summary included)."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
     def checksum(self) -> str:
         """A digest of the plan's whole content, so that a plan file edited after it was written is refused."""

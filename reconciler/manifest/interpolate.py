@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.diagnostics import Diagnostic
+from reconciler.manifest.scalars import Interpolated, shown
 from reconciler.manifest.source import Document, PathKey, dotted
 
 _PATTERN = re.compile(r"\$\$\{|\$\{(secret:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?")
@@ -99,12 +100,12 @@ def _walk(value: Any, path: PathKey, ctx: _Context) -> Any:
 
 
 def _substitute(text: str, path: PathKey, ctx: _Context) -> str:
-    sensitive = False
+    sensitive = touched = False
     out, env = ctx.out, ctx.env
     always = any(path[: len(prefix)] == prefix for prefix in ALWAYS_SENSITIVE)
 
     def replace(match: re.Match[str]) -> str:
-        nonlocal sensitive
+        nonlocal sensitive, touched
         whole = match.group(0)
         if whole == "$${":
             return "${"
@@ -122,6 +123,17 @@ def _substitute(text: str, path: PathKey, ctx: _Context) -> str:
                 )
             )
             return whole
+        if default is not None and "${" in default:
+            out.problems.append(
+                Diagnostic(
+                    f"nested variable reference in {shown(text)} is not supported",
+                    ctx.doc.locate(path),
+                    dotted(path),
+                    "the default after :- is literal text; set the variable, or write a literal default",
+                )
+            )
+            return whole
+        touched = True
         secret = bool(marker) or always or is_credential_name(name) or name in ctx.sensitive_names
         sensitive = sensitive or secret
         value = env.get(name)
@@ -145,4 +157,6 @@ def _substitute(text: str, path: PathKey, ctx: _Context) -> str:
     result = _PATTERN.sub(replace, text)
     if sensitive:
         out.sensitive_paths.add(path)
+    if touched:
+        return Interpolated(result)  # numeric and boolean fields may convert it (manifest.scalars)
     return result

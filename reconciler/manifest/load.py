@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_diagnostics
 from reconciler.manifest import assemble, files, interpolate, messages, source
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.model import API_VERSION, DOCUMENT_MODELS, KINDS
 from reconciler.manifest.parsed import ParsedDocument, PartialDocument
+from reconciler.manifest.scalars import shown
 from reconciler.manifest.source import Document
 
 
@@ -30,6 +32,8 @@ class LoadResult:
 
     state: DesiredState | None
     problems: list[Diagnostic]
+    skipped: list[str] = field(default_factory=list)
+    """YAML files a folder walk found that hold no comfyops document (shown under -v)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -44,12 +48,21 @@ class LoadResult:
 
 def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> LoadResult:
     """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values."""
-    found, problems = files.collect(paths)
+    collected = files.collect_all(paths)
+    problems = collected.problems
+    found: list[Path] = []
+    skipped: list[str] = []
     documents: list[Document] = []
-    for file in found:
-        file_documents, file_problems = source.read_documents(file, files.display_path(file))
+    for file in collected.files:
+        text, file_problems = source.read_text(file, files.display_path(file))
+        if file not in collected.explicit and not _may_be_manifest(file, text):
+            skipped.append(files.display_path(file))  # a docker-compose file, a CI workflow, a test fixture
+            continue
+        found.append(file)
+        if text is not None:
+            file_documents, file_problems = source.documents_of(text, files.display_path(file))
+            documents.extend(file_documents)
         problems.extend(file_problems)
-        documents.extend(file_documents)
     sensitive_names = declared_sensitive_variables(documents)
     parsed: list[ParsedDocument] = []
     partial: list[PartialDocument] = []
@@ -66,7 +79,10 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
         elif item is not None:
             partial.append(item)
     if not found and not problems:
-        problems.append(Diagnostic("no manifest files (*.yaml, *.yml) found", Location(", ".join(map(str, paths)))))
+        what = f"no manifest files (*.yaml, *.yml with apiVersion: {API_VERSION}) found"
+        if skipped:
+            what += f"; skipped {len(skipped)} YAML file{'s' if len(skipped) != 1 else ''} without one"
+        problems.append(Diagnostic(what, Location(", ".join(map(str, paths)))))
     state, assembly_problems = assemble.assemble(
         parsed, [files.display_path(f) for f in found], frozenset(secrets), partial=partial
     )
@@ -74,7 +90,27 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
     problems.extend(assembly_problems)
     problems = [messages.without_secrets(p, secrets) for p in sorted_diagnostics(problems)]
     has_errors = any(p.is_error for p in problems)
-    return LoadResult(state=None if has_errors else state, problems=problems)
+    return LoadResult(state=None if has_errors else state, problems=problems, skipped=skipped)
+
+
+PEEK_LIMIT = 64 * 1024 * 1024
+"""How much of a walked YAML file that cannot be read as a manifest is searched for an apiVersion."""
+
+
+def _may_be_manifest(file: Path, text: str | None) -> bool:
+    """Whether a file a folder walk found may hold a comfyops document (then it is read, or its problem shown).
+
+    A file too large for a manifest, or not UTF-8, is still searched for a comfyops ``apiVersion``: a
+    large non-UTF-8 data file beside the manifests is skipped like any other YAML that is not ours. One
+    that cannot be read at all (permissions, a FIFO) may be ours, so its problem stands.
+    """
+    if text is not None:
+        return source.looks_like_manifest(text, API_VERSION)
+    try:
+        data = readfile.read_bytes(file, limit=PEEK_LIMIT)
+    except readfile.FileProblem:
+        return True
+    return source.looks_like_manifest(data.decode("utf-8", "replace"), API_VERSION)
 
 
 def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str]:
@@ -137,10 +173,11 @@ def _check_header(doc: Document) -> list[Diagnostic]:
     elif version != API_VERSION:
         problems.append(
             Diagnostic(
-                f"unknown apiVersion {version!r}; expected {API_VERSION!r}",
+                f"unknown apiVersion {shown(version)}; expected {API_VERSION!r}",
                 doc.locate(("apiVersion",)),
                 "apiVersion",
-                f"use apiVersion: {API_VERSION}",
+                (not str(version).startswith("comfyops/") and did_you_mean(str(version), [API_VERSION]))
+                or f"use apiVersion: {API_VERSION}",
             )
         )
     kind = doc.data.get("kind")
@@ -148,7 +185,7 @@ def _check_header(doc: Document) -> list[Diagnostic]:
         problems.append(Diagnostic("required field is missing", doc.start, "kind", f"one of {', '.join(KINDS)}"))
     elif kind not in KINDS:
         hint = did_you_mean(str(kind), KINDS) or f"one of {', '.join(KINDS)}"
-        problems.append(Diagnostic(f"unknown kind {kind!r}", doc.locate(("kind",)), "kind", hint))
+        problems.append(Diagnostic(f"unknown kind {shown(kind)}", doc.locate(("kind",)), "kind", hint))
     return problems
 
 

@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 
 from reconciler.diagnostics import Diagnostic, did_you_mean
 from reconciler.manifest.model import NAME_RULE
+from reconciler.manifest.scalars import shown
 from reconciler.manifest.source import Document, PathKey, dotted
 
 SENSITIVE = "(sensitive value)"
@@ -84,16 +85,18 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel], *, masked: bo
         key = str(loc[-1])
         allowed = sorted(_fields_at(model, loc[:-1]))
         hint = did_you_mean(key, allowed) or (f"allowed: {', '.join(allowed)}" if allowed else "")
-        return Diagnostic(f"unknown field {key!r}", doc.locate_key(loc), dotted(loc), hint)
+        return Diagnostic(f"unknown field {shown(key)}", doc.locate_key(loc), dotted(loc), hint)
+    if kind == "strict_scalar":  # manifest.scalars: its message names what to write
+        return Diagnostic(str(err["msg"]), doc.locate(loc), dotted(loc), str(ctx.get("hint", "")))
     if kind == "missing":
         return Diagnostic("required field is missing", doc.locate(loc), dotted(loc))
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
-        message = f"expected one of {', '.join(choices)}; got {value!r}"
+        message = f"expected one of {', '.join(choices)}; got {shown(value)}"
         return Diagnostic(message, doc.locate(loc), dotted(loc), hint)
     if (kind == "string_pattern_mismatch" and loc and loc[-1] in ("name",)) or _is_name_list(loc):
-        return Diagnostic(f"invalid name {value!r}: use {NAME_RULE}", doc.locate(loc), dotted(loc))
+        return Diagnostic(f"invalid name {shown(value)}: use {NAME_RULE}", doc.locate(loc), dotted(loc))
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         words = {
             "greater_than_equal": "at least",
@@ -102,7 +105,7 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel], *, masked: bo
             "less_than": "less than",
         }
         bound = next(iter(ctx.values()), "?")
-        return Diagnostic(f"must be {words[kind]} {bound}; got {value!r}", doc.locate(loc), dotted(loc))
+        return Diagnostic(f"must be {words[kind]} {bound}; got {shown(value)}", doc.locate(loc), dotted(loc))
     if kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
         first = message.split(" ", 1)[0]
@@ -111,8 +114,12 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel], *, masked: bo
             loc = (*loc, first)
         return Diagnostic(message, doc.locate(loc), dotted(loc))
     message = str(err["msg"])
+    if kind == "string_type" and not isinstance(value, dict | list):  # workflow_version: 1.10 is a number
+        written = doc.written.get(loc, shown(value))
+        hint = f'quote it if you meant a string: "{written}"'
+        return Diagnostic(f"expected a string; got {written}", doc.locate(loc), dotted(loc), hint)
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        message = f"{message[0].lower()}{message[1:]}; got {value!r}"
+        message = f"{message[0].lower()}{message[1:]}; got {shown(value)}"
     return Diagnostic(message, doc.locate(loc), dotted(loc), hint)
 
 

@@ -141,8 +141,13 @@ class RunComfyClient:
         extra_data: Mapping[str, Any] | None = None,
         webhook: str | None = None,
         webhook_intermediate_status: bool | None = None,
+        abort: threading.Event | None = None,
     ) -> wire.SubmitResponse:
-        """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry)."""
+        """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry).
+
+        ``abort`` set while the call waits for the rate limiter: it is not sent
+        (:class:`~reconciler.runcomfy.ratelimit.Aborted`).
+        """
         fields = {
             "overrides": overrides, "workflow_api_json": workflow_api_json, "extra_data": extra_data,
             "webhook": webhook, "webhook_intermediate_status": webhook_intermediate_status,
@@ -150,13 +155,15 @@ class RunComfyClient:
         body = {key: value for key, value in fields.items() if value is not None}
         secrets = (*_strings(extra_data), *((webhook,) if webhook else ()))
         path = f"{self._queue(deployment_id)}/inference"
-        response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets)
+        response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets, abort=abort)
         return self._parse("POST", path, response, wire.SubmitResponse.model_validate)
 
-    def request_status(self, deployment_id: str, request_id: str) -> wire.RequestStatus:
+    def request_status(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.RequestStatus:
         """A queued request's status (``in_queue`` -> ``in_progress`` -> ``completed``/``cancelled``)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/status"
-        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("GET", path, response, wire.RequestStatus.model_validate)
 
     def request_result(self, deployment_id: str, request_id: str) -> wire.RequestResult:
@@ -166,15 +173,20 @@ class RunComfyClient:
         return self._parse("GET", path, response, wire.RequestResult.model_validate)
 
     def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
-        """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless."""
+        """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless.
+
+        Cancels go ahead of other calls at the rate limiter (they stop billing; see ``TokenBucket.acquire``).
+        """
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/cancel"
-        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True)
         return self._parse("POST", path, response, wire.CancelResponse.model_validate)
 
-    def delete_request(self, deployment_id: str, request_id: str) -> wire.DeleteRequestResponse:
+    def delete_request(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.DeleteRequestResponse:
         """Purge a terminal request's inputs and outputs (409 while it runs; a repeat deletes 0)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}"
-        response = self._ok("DELETE", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("DELETE", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("DELETE", path, response, wire.DeleteRequestResponse.model_validate)
 
     # -- instance proxy and absolute URLs ---------------------------------------------------------
@@ -259,12 +271,14 @@ class RunComfyClient:
         gone_ok: bool = False,
         redirects: bool = False,
         check_body: bool = True,
+        priority: bool = False,
+        abort: threading.Event | None = None,
     ) -> httpx.Response | None:
         """Send through the limiter and retry loop; the response on success, else raise ``ApiError``."""
         display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
         attempts, landed_before = self.policy.max_attempts, False
         for attempt in range(1, attempts + 1):
-            self.limiter.acquire()
+            self.limiter.acquire(priority=priority, abort=abort)
             count = getattr(self._counters, "current", None)
             if count is not None:
                 count.calls += 1

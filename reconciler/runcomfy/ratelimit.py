@@ -44,6 +44,10 @@ MIN_FRACTION: Final[float] = 0.25
 """The slowest the bucket ever goes, as a fraction of the limit."""
 
 
+class Aborted(Exception):
+    """A call waiting for a token gave up because its abort switch was thrown (Ctrl-C)."""
+
+
 class TokenBucket:
     """A thread-safe token bucket: ``rate`` tokens per second, holding at most ``burst``; starts full.
 
@@ -72,17 +76,37 @@ class TokenBucket:
         self._tokens = float(burst)
         self._last = clock()
         self._paused_until = self._last
+        self._priority_waiting = 0
 
-    def acquire(self) -> float:
-        """Take one token, sleeping (outside the lock) until one is free; returns the seconds waited."""
+    def acquire(self, *, priority: bool = False, abort: threading.Event | None = None) -> float:
+        """Take one token, sleeping (outside the lock) until one is free; returns the seconds waited.
+
+        ``priority`` calls (the cancels sent after Ctrl-C) go first: ordinary callers wait while one is
+        waiting, and a priority call may borrow up to ``burst`` tokens ahead rather than queue behind
+        polls; the debt slows later calls down. ``abort``: when it is set, a waiting call gives up with
+        :class:`Aborted` instead of going out (no new request after Ctrl-C).
+        """
         waited = 0.0
-        while True:
+        if priority:
             with self._lock:
-                wait = self._take_or_wait(self._clock())
-            if wait <= 0:
-                return waited
-            self._sleep(wait)
-            waited += wait
+                self._priority_waiting += 1
+        try:
+            while True:
+                with self._lock:
+                    if abort is not None and abort.is_set():
+                        raise Aborted()
+                    wait = self._take_or_wait(self._clock(), priority=priority)
+                if wait <= 0:
+                    return waited
+                if abort is not None and self._sleep is time.sleep:
+                    abort.wait(wait)
+                else:
+                    self._sleep(wait)
+                waited += wait
+        finally:
+            if priority:
+                with self._lock:
+                    self._priority_waiting -= 1
 
     def penalize(self, seconds: float) -> None:
         """Pause every caller for ``seconds`` (a 429's Retry-After) and drop the burst allowance.
@@ -126,10 +150,17 @@ class TokenBucket:
             self._refill(now)
             return 0.0 if now < self._paused_until else self._tokens
 
-    def _take_or_wait(self, now: float) -> float:
+    def _take_or_wait(self, now: float, *, priority: bool = False) -> float:
         self._refill(now)
         if now < self._paused_until:
             return self._paused_until - now
+        if priority:  # may borrow up to `burst` tokens ahead; past that, waits only for the debt to shrink
+            if self._tokens - 1.0 >= -self.burst - _EPSILON:
+                self._tokens -= 1.0
+                return 0.0
+            return max((1.0 - self.burst - self._tokens) / self.rate, _MIN_WAIT)
+        if self._priority_waiting and not priority:
+            return max(1.0 / self.rate, _MIN_WAIT)
         if self._tokens >= 1.0 - _EPSILON:  # float refill sums can land a hair under a whole token
             self._tokens = max(0.0, self._tokens - 1.0)
             return 0.0

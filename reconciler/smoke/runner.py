@@ -20,8 +20,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from reconciler import interrupts
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
-from reconciler.runcomfy import errors, retry, wire
+from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import checks, polling
 from reconciler.smoke.freeing import free_after
@@ -121,7 +122,10 @@ def _run_pool(
                 concurrent.futures.wait(futures)
                 break
             except KeyboardInterrupt:  # Ctrl-C in the main thread: stop everyone, wait for their cancels
+                first = not shared.interrupted
                 shared.stop()
+                if first:
+                    _announce(shared)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     for future, name in futures.items():
@@ -129,6 +133,16 @@ def _run_pool(
             results[name] = DeploymentResult(name, SKIPPED, "interrupted before it started")
         else:
             results[name] = future.result()
+
+
+def _announce(shared: _Shared) -> None:
+    """Say at once that Ctrl-C was heard, and freeze the live view (the report follows)."""
+    with shared.lock:
+        count = len(shared.in_flight)
+    text = f"Interrupt received: cancelling {count} request{'s' if count != 1 else ''}... (Ctrl-C again to exit now)"
+    notice = getattr(shared.progress, "interrupt", None)
+    if callable(notice):
+        notice(text)
 
 
 def _match(
@@ -194,7 +208,11 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     started = pacer.now()
     overrides = {node: {"inputs": dict(inputs)} for node, inputs in d.smoke_overrides.values.items()}
     try:
-        submitted = client.submit_inference(live_id, overrides=overrides or None, extra_data=d.smoke.extra_data)
+        submitted = client.submit_inference(
+            live_id, overrides=overrides or None, extra_data=d.smoke.extra_data, abort=pacer.stop
+        )
+    except ratelimit.Aborted:  # Ctrl-C while it waited for the rate limiter: never sent
+        return _done(shared, replace(base, status=SKIPPED, reason="interrupted before it was submitted"))
     except errors.ApiError as error:
         note = "; it may have been queued, and was not resubmitted" if retry.may_have_landed(error) else ""
         return _done(shared, replace(base, reason=f"submit failed: {error.summary}{note}"))
@@ -203,9 +221,20 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     shared.journal.submitted(deployment=name, deployment_id=live_id, request_id=rid)
     with shared.lock:
         shared.in_flight[name] = (live_id, rid)
+    with interrupts.running(f"{name} request {rid}"):
+        return _follow(shared, d, base, live_id, rid, started)
+
+
+def _follow(
+    shared: _Shared, d: DesiredDeployment, base: DeploymentResult, live_id: str, rid: str, started: float
+) -> DeploymentResult:
+    """Wait for a submitted request, check its result, clean up; cancel it on timeout or Ctrl-C."""
+    assert d.smoke is not None
+    client, pacer, name = shared.client, shared.pacer, d.name
     try:
         polling.wait_for(
-            client, live_id, rid, deadline=started + d.smoke.timeout_seconds, policy=shared.poll, pacer=pacer,
+            _Abortable(client, pacer.stop), live_id, rid, deadline=started + d.smoke.timeout_seconds,
+            policy=shared.poll, pacer=pacer,
             on_status=lambda s: shared.progress.update(name, _phase(s), rid), floor=shared.floor,
             submitted_at=started, estimate=shared.estimate,
         )
@@ -215,7 +244,7 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
                   f"request cancel: {outcome}")
         return _finish(shared, d, replace(base, status=FAIL, reason=reason, duration_seconds=pacer.now() - started,
                                           instance_id=timeout.last.instance_id))
-    except (polling.Interrupted, KeyboardInterrupt):
+    except (polling.Interrupted, KeyboardInterrupt, ratelimit.Aborted):
         shared.stop()
         outcome = polling.cancel_quietly(client, live_id, rid)
         return _finish(shared, d, replace(base, reason=f"interrupted; request cancel: {outcome}"))
@@ -241,6 +270,21 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     if d.smoke.free_memory_after:  # after the outputs are checked, before the assets are deleted
         checked = free_after(client, checked)
     return _finish(shared, d, checked)
+
+
+class _Abortable:
+    """The client for status polls that give up waiting for the rate limiter once Ctrl-C was pressed."""
+
+    def __init__(self, client: RunComfyClient, abort: threading.Event) -> None:
+        self._client, self._abort = client, abort
+
+    def request_status(self, deployment_id: str, request_id: str) -> wire.RequestStatus:
+        """A request's status, unless stopped while waiting for a token."""
+        return self._client.request_status(deployment_id, request_id, abort=self._abort)
+
+    def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
+        """Cancel a request (never aborted: cancels go first)."""
+        return self._client.cancel_request(deployment_id, request_id)
 
 
 def _phase(status: wire.RequestStatus) -> str:
@@ -292,8 +336,10 @@ def _finish(shared: _Shared, d: DesiredDeployment, result: DeploymentResult) -> 
         cleanup = "kept (cleanup: false)"
     else:
         try:
-            gone = shared.client.delete_request(result.deployment_id, result.request_id)
+            gone = shared.client.delete_request(result.deployment_id, result.request_id, abort=shared.pacer.stop)
             cleanup = f"deleted {gone.deleted_objects} stored object{'s' if gone.deleted_objects != 1 else ''}"
+        except ratelimit.Aborted:  # after Ctrl-C, not worth waiting for the rate limiter
+            cleanup = "not deleted: interrupted"
         except errors.ApiError as error:
             cleanup = f"not deleted: {error.summary}"
     return _done(shared, replace(result, cleanup=cleanup))

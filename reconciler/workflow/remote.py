@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.workflow import graph as workflow_graph
@@ -149,9 +150,9 @@ class _CachedFetcher:
         data: Any = None
         if path.is_file():
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = None  # a damaged cache entry is refetched
+                data = readfile.parse_json(readfile.read_text(path, limit=readfile.OBJECT_INFO_LIMIT))
+            except (readfile.FileProblem, ValueError):
+                data = None  # a damaged (or oversized, or not regular) cache entry is refetched
         if data is None:
             try:
                 data = dict(self._fetch(url))

@@ -174,3 +174,28 @@ def test_a_server_budget_caps_the_burst() -> None:
 )
 def test_server_budget_headers(headers: dict[str, str], expected: tuple[int, float] | None) -> None:
     assert ratelimit.server_budget(headers, now_epoch=1_700_000_000.0) == expected
+
+
+def test_priority_calls_borrow_up_to_a_burst_ahead_and_the_debt_slows_later_calls() -> None:
+    t = FakeTime(start=100.0)
+    bucket = _bucket(t, rate=1.0, burst=3)
+    assert [bucket.acquire() for _ in range(3)] == [0.0] * 3  # empty now
+    assert [bucket.acquire(priority=True) for _ in range(3)] == [0.0] * 3  # cancels: no wait
+    assert t.sleeps == []
+    assert bucket.acquire(priority=True) == pytest.approx(1.0)  # at most a burst of debt
+    assert bucket.acquire() == pytest.approx(4.0)  # an ordinary call pays the debt back first
+
+
+def test_a_waiting_call_gives_up_when_its_abort_switch_is_thrown() -> None:
+    abort = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        abort.set()  # Ctrl-C while waiting for a token
+        t.sleep(seconds)
+
+    t = FakeTime(start=100.0)
+    bucket = TokenBucket(1.0, 1, clock=t.clock, sleep=sleep)
+    bucket.acquire(abort=abort)
+    with pytest.raises(ratelimit.Aborted):
+        bucket.acquire(abort=abort)
+    assert bucket.acquire(priority=True) == 0.0  # the token it did not take is still there for a cancel
