@@ -1,17 +1,16 @@
 """Field-level differences between a desired and a live essence.
 
 Pure. Left-scoped (kopf's ``DiffScope.LEFT``): only the fields the manifest manages are compared,
-and ``ignore_changes`` fields never diff. deepdiff does the comparison so that nested values (should
-the API grow them) diff by path; equal essences short-circuit before it, which keeps plan over
-thousands of unchanged deployments cheap.
+and ``ignore_changes`` fields never diff. Scalar fields (all of today's) compare by value and type;
+deepdiff compares nested values (should the API grow them), so that a type change deep inside one
+(``1`` vs ``1.0``) still counts. Equal essences short-circuit before anything else, which keeps plan
+over thousands of unchanged deployments cheap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple
-
-from deepdiff import DeepDiff
 
 from reconciler.runcomfy import catalog
 
@@ -33,5 +32,14 @@ def diff_fields(
     right = {k: live.get(k) for k in keys}
     if left == right and all(type(left[k]) is type(right[k]) for k in keys):
         return []
-    fields = set(DeepDiff(right, left, ignore_order=False).affected_root_keys)
-    return [FieldDiff(k, right[k], left[k]) for k in keys if k in fields]
+    return [FieldDiff(k, right[k], left[k]) for k in keys if _differs(left[k], right[k])]
+
+
+def _differs(want: Any, have: Any) -> bool:
+    if type(want) is not type(have) or want != have:
+        return True
+    if isinstance(want, Mapping | list | tuple):  # equal, but maybe not in the types of what they hold
+        from deepdiff import DeepDiff  # imported only for nested values: it costs ~25 ms to import
+
+        return bool(DeepDiff(have, want, ignore_order=False))
+    return False

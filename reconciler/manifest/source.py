@@ -130,6 +130,22 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
+def _check_depth(root: yaml.Node) -> None:
+    """Refuse nesting past MAX_DEPTH in a tree without aliases (each node reached once)."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            raise _Refused(
+                f"nested more than {MAX_DEPTH} levels deep", "manifests nest a few levels; flatten the structure",
+                node.start_mark,
+            )
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((n, level + 1) for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((n, level + 1) for n in node.value)
+
+
 def _check_shape(root: yaml.Node) -> None:
     """Refuse recursive aliases, nesting past MAX_DEPTH, and aliases expanding past MAX_ALIAS_NODES.
 
@@ -312,8 +328,9 @@ def _parse_documents(text: str, path: str) -> tuple[list[Document], list[Diagnos
     problems: list[Diagnostic] = []
     documents: list[Document] = []
     try:
+        may_alias = "&" in text  # an alias needs an anchor: without one, only the depth needs checking
         for index, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
-            document = _document(node, index, path, text, problems)
+            document = _document(node, index, path, text, problems, may_alias=may_alias)
             if document is not None:
                 documents.append(document)
     except yaml.YAMLError as fast_error:
@@ -323,12 +340,14 @@ def _parse_documents(text: str, path: str) -> tuple[list[Document], list[Diagnos
     return documents, problems
 
 
-def _document(node: yaml.Node | None, index: int, path: str, text: str, problems: list[Diagnostic]) -> Document | None:
+def _document(
+    node: yaml.Node | None, index: int, path: str, text: str, problems: list[Diagnostic], *, may_alias: bool = True
+) -> Document | None:
     """One composed document checked (aliases, depth), indexed and constructed; None if empty or refused."""
     if node is None:
         return None
     try:
-        _check_shape(node)
+        (_check_shape if may_alias else _check_depth)(node)
     except _Refused as refused:
         problems.append(Diagnostic(f"invalid YAML: {refused.message}", _mark(path, refused.mark), "", refused.hint))
         return None
