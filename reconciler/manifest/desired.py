@@ -77,6 +77,18 @@ class DesiredDeployment:
 
 
 @dataclass(frozen=True)
+class EnvironmentInfo:
+    """The environment a DesiredState was resolved for: its name and how to reach its account."""
+
+    name: str
+    name_prefix: str = ""
+    name_suffix: str = ""
+    api_url: str | None = None
+    token_env: str = "RUNCOMFY_API_TOKEN"
+    source: Location | None = None
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """Everything the manifests declare, resolved and checked."""
 
@@ -86,6 +98,15 @@ class DesiredState:
     files: tuple[str, ...]
     secret_values: frozenset[str] = frozenset()
     settings_source: Location | None = None
+    environment: EnvironmentInfo | None = None
+    """The environment these manifests were resolved for (``--env``), or None without Environment documents."""
+    policy_paths: tuple[str, ...] = ()
+    """Settings.policy.paths, resolved against the folder of the file that wrote them."""
+
+    @property
+    def environment_name(self) -> str | None:
+        """The selected environment's name, if any."""
+        return self.environment.name if self.environment is not None else None
 
     def deployment(self, name: str) -> DesiredDeployment | None:
         """The deployment declared under ``name``, if any."""
@@ -93,7 +114,7 @@ class DesiredState:
 
     def fingerprint(self) -> str:
         """A digest of everything plan depends on, to tell whether manifests changed since a saved plan."""
-        essence = {
+        essence: dict[str, Any] = {
             "deployments": [
                 {
                     "name": d.name,
@@ -106,7 +127,20 @@ class DesiredState:
                 }
                 for d in self.deployments
             ],
-            "settings": self.settings.model_dump(mode="json"),
+            "settings": _settings_essence(self.settings),
         }
+        if self.environment is not None:
+            essence["environment"] = self.environment.name
         text = json.dumps(essence, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _settings_essence(settings: SettingsSpec) -> dict[str, Any]:
+    """Settings as the fingerprint sees them; newer fields left at their defaults are omitted so that
+    plans saved before those fields existed keep their fingerprint."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    if "policy" not in settings.model_fields_set:
+        data.pop("policy", None)
+    if not settings.prune.exclude:
+        data["prune"].pop("exclude", None)
+    return data

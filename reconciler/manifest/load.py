@@ -8,14 +8,15 @@ documents (``manifest.assemble``). The result is a DesiredState, or the list of 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_diagnostics
-from reconciler.manifest import assemble, files, interpolate, messages, source
+from reconciler.manifest import assemble, environments, files, interpolate, messages, source
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.model import API_VERSION, DOCUMENT_MODELS, KINDS
 from reconciler.manifest.parsed import ParsedDocument
@@ -28,6 +29,10 @@ class LoadResult:
 
     state: DesiredState | None
     problems: list[Diagnostic]
+    environments: tuple[str, ...] = ()
+    """Names of the Environment documents found (empty when there are none)."""
+    documents: list[ParsedDocument] = field(default_factory=list)
+    """The documents after environment resolution (for ``validate --print``)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -40,8 +45,11 @@ class LoadResult:
         return [p for p in self.problems if not p.is_error]
 
 
-def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> LoadResult:
-    """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values."""
+def load_manifests(
+    paths: Iterable[str | Path], *, env: Mapping[str, str], environment: str | None = None
+) -> LoadResult:
+    """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values, resolved
+    for the Environment named ``environment`` (the base manifests when None)."""
     found, problems = files.collect(paths)
     parsed: list[ParsedDocument] = []
     secrets: set[str] = set()
@@ -56,11 +64,21 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
                 parsed.append(item)
     if not found and not problems:
         problems.append(Diagnostic("no manifest files (*.yaml, *.yml) found", Location(", ".join(map(str, paths)))))
-    state, assembly_problems = assemble.assemble(parsed, [files.display_path(f) for f in found], frozenset(secrets))
+    resolution = environments.resolve(parsed, environment)
+    problems.extend(resolution.problems)
+    state, assembly_problems = assemble.assemble(
+        resolution.documents, [files.display_path(f) for f in found], frozenset(secrets)
+    )
+    state = dataclasses.replace(state, environment=resolution.environment, policy_paths=resolution.policy_paths)
     problems.extend(assembly_problems)
     problems = sorted_diagnostics(problems)
     has_errors = any(p.is_error for p in problems)
-    return LoadResult(state=None if has_errors else state, problems=problems)
+    return LoadResult(
+        state=None if has_errors else state,
+        problems=problems,
+        environments=resolution.names,
+        documents=resolution.documents,
+    )
 
 
 def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[ParsedDocument | None, list[Diagnostic], set[str]]:
