@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "run",
     "smoke",
     "emulator",
+    "policy",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``."""
 

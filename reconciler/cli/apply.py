@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import AppContext
-from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
-from reconciler.cli.planning import Planned, connect, make_plan, secrets_of
+from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secrets_of, with_policy
 from reconciler.engine import apply, build, observe, planfile, rollback
 from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
@@ -71,9 +71,10 @@ def command(
     else:
         desired = load_desired(files)
         options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
-        planned = make_plan(app, desired, options)
+        planned = with_policy(make_plan(app, desired, options))
         text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")
+        refuse_denied(planned.plan)
         if planned.plan.is_empty:
             return 0
         if not auto_approve:
@@ -110,9 +111,11 @@ def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient
 
 def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_replace: bool) -> Planned:
     plan = planfile.load(plan_file)
+    planfile.check_environment(plan, plan_file, selected_environment())
     if allow_replace and not plan.allow_replace:
         plan = plan.model_copy(update={"allow_replace": True})
-    desired = load_desired(files or tuple(plan.manifest_files))
+    refuse_denied(plan)
+    desired = load_desired(files or tuple(plan.manifest_files), plan.environment)
     live = observe.observe(connect(app, desired))
     reasons = planfile.stale_reasons(plan, desired, live)
     if reasons:

@@ -43,8 +43,12 @@ class AppContext:
 
     def client(self, *, requests_per_second: float | None = None, burst: int | None = None,
                queue_api_version: str = "v1", workflows: dict[tuple[str, str], dict[str, Any]] | None = None,
+               api_url: str | None = None, token_env: str | None = None,
                ) -> RunComfyClient:
-        """The process's one API client; with ``--emulator`` the named workflows are registered first."""
+        """The process's one API client; with ``--emulator`` the named workflows are registered first.
+
+        ``api_url`` and ``token_env`` come from the selected Environment; ``--api-url`` wins over ``api_url``.
+        """
         if self._client is not None:
             return self._client
         from reconciler.runcomfy import ratelimit
@@ -59,12 +63,13 @@ class AppContext:
                 self._emulator.register_workflow(workflow_id, version, graph)
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
-            base_url = self.api_url or DEFAULT_API_URL
-            token = os.environ.get(TOKEN_ENV, "")
+            base_url = self.api_url or api_url or DEFAULT_API_URL
+            variable = token_env or TOKEN_ENV
+            token = os.environ.get(variable, "")
             if not token:
                 raise ReconcilerError(
-                    f"{TOKEN_ENV} is not set",
-                    f"export {TOKEN_ENV}=<your RunComfy API token>, or use --emulator to try comfyops locally",
+                    f"{variable} is not set",
+                    f"export {variable}=<your RunComfy API token>, or use --emulator to try comfyops locally",
                 )
         http = self._stack.enter_context(build_http_client(base_url=base_url, token=token, verbose=self.verbose))
         limiter = ratelimit.account_bucket(

@@ -14,7 +14,8 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.engine import build, observe
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
-from reconciler.errors import DiagnosticsError
+from reconciler.errors import DiagnosticsError, ReconcilerError
+from reconciler.manifest import printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.workflow import remote
@@ -51,13 +52,17 @@ def _api_json(graph: WorkflowGraph) -> dict[str, Any]:
 
 
 def connect(app: AppContext, desired: DesiredState) -> RunComfyClient:
-    """The process's client, configured from Settings (rate limit, queue API version)."""
+    """The process's client, configured from Settings (rate limit, queue API version) and the Environment
+    (its API URL and the variable that holds its token)."""
     settings = desired.settings
+    environment = desired.environment
     return app.client(
         requests_per_second=settings.rate_limit.requests_per_second,
         burst=settings.rate_limit.burst,
         queue_api_version=settings.queue_api_version,
         workflows=workflows_for_emulator(desired),
+        api_url=environment.api_url if environment is not None else None,
+        token_env=environment.token_env if environment is not None else None,
     )
 
 
@@ -81,6 +86,34 @@ def make_plan(app: AppContext, desired: DesiredState, options: build.PlanOptions
     if errors:
         raise DiagnosticsError(errors, f"cannot plan: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     return Planned(plan=plan, desired=desired, live=live)
+
+
+def with_policy(planned: Planned) -> Planned:
+    """The plan with its policy results attached (``Settings.policy``); a Rego error fails with its file:line."""
+    from reconciler.policy.evaluate import evaluate
+
+    desired = planned.desired
+    if not desired.policy_paths:
+        return planned
+    manifests = printing.resolved_documents(list(desired.documents))
+    policy_input = {**planned.plan.to_dict(), "environment": desired.environment_name, "manifests": manifests}
+    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, policy_input)
+    print_diagnostics(problems)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise DiagnosticsError(errors, f"policy check failed: {len(errors)} error{'s' if len(errors) != 1 else ''}")
+    return Planned(plan=planned.plan.model_copy(update={"policy": report}), desired=desired, live=planned.live)
+
+
+def refuse_denied(plan: Plan) -> None:
+    """Stop before any change when a policy denied the plan."""
+    report = plan.policy
+    if report is not None and report.denied:
+        raise ReconcilerError(
+            f"refusing to apply: the plan is denied by {len(report.denials)} polic"
+            f"{'ies' if len(report.denials) != 1 else 'y'}",
+            "\n".join(f"{m.rule}: {m.message} ({m.namespace})" for m in report.denials),
+        )
 
 
 def _check_live_graphs(

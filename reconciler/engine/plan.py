@@ -18,6 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.policy.report import PolicyReport
+
 FORMAT_VERSION = 1
 SENSITIVE = "(sensitive value)"
 
@@ -121,6 +123,12 @@ class Plan(_Frozen):
     manifest_fingerprint: str = Field(default="", description="Behavioural: stale-plan check.")
     live_fingerprints: dict[str, str] = Field(default_factory=dict, description="Behavioural: id -> fingerprint.")
     manifest_files: list[str] = Field(default_factory=list, description="Behavioural: re-read by apply PLANFILE.")
+    environment: str | None = Field(
+        default=None, description="Behavioural: the Environment planned (--env); apply PLANFILE refuses another."
+    )
+    policy: PolicyReport | None = Field(
+        default=None, description="Behavioural: policy results; apply refuses a plan with any denial."
+    )
 
     @property
     def summary(self) -> Summary:
@@ -152,6 +160,9 @@ class Plan(_Frozen):
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict, with the computed summary and cost included for consumers."""
         data = self.model_dump(mode="json")
+        for optional in ("environment", "policy"):  # absent, not null, when unused: plans read the same as before
+            if data.get(optional) is None:
+                data.pop(optional, None)
         data["summary"] = self.summary.model_dump()
         data["monthly_cost_delta"] = self.monthly_cost_delta
         for change, dumped in zip(self.changes, data["changes"], strict=True):

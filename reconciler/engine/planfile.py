@@ -53,6 +53,19 @@ def load(path: Path) -> Plan:
         raise ReconcilerError(f"{path}: the plan file is damaged ({str(exc).splitlines()[0]})") from exc
 
 
+def check_environment(plan: Plan, path: Path, selected: str | None) -> None:
+    """Refuse to use a saved plan for another environment than the one it was made for."""
+    if selected is None or selected == plan.environment:
+        return
+    made_for = f"environment {plan.environment!r}" if plan.environment is not None else "no environment"
+    raise ReconcilerError(
+        f"{path}: the plan was made for {made_for}, not for --env {selected}",
+        f"apply it without --env (or with --env {plan.environment}), or plan {selected} anew"
+        if plan.environment is not None
+        else f"re-run `comfyops plan --env {selected} --out FILE`",
+    )
+
+
 def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment]) -> list[str]:
     """Why ``plan`` no longer describes reality: manifests or any live deployment it read changed."""
     reasons: list[str] = []

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.diagnostics import Location
 from reconciler.manifest.model import SettingsSpec, SmokeSpec
+from reconciler.manifest.parsed import ParsedDocument
 from reconciler.workflow.graph import WorkflowGraph
 from reconciler.workflow.object_info import ObjectInfo
 
@@ -102,6 +103,8 @@ class DesiredState:
     """The environment these manifests were resolved for (``--env``), or None without Environment documents."""
     policy_paths: tuple[str, ...] = ()
     """Settings.policy.paths, resolved against the folder of the file that wrote them."""
+    documents: tuple[ParsedDocument, ...] = field(default=(), compare=False, repr=False)
+    """The resolved documents this state was assembled from (for policy input and ``validate --print``)."""
 
     @property
     def environment_name(self) -> str | None:

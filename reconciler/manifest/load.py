@@ -69,7 +69,12 @@ def load_manifests(
     state, assembly_problems = assemble.assemble(
         resolution.documents, [files.display_path(f) for f in found], frozenset(secrets)
     )
-    state = dataclasses.replace(state, environment=resolution.environment, policy_paths=resolution.policy_paths)
+    state = dataclasses.replace(
+        state,
+        environment=resolution.environment,
+        policy_paths=resolution.policy_paths,
+        documents=tuple(resolution.documents),
+    )
     problems.extend(assembly_problems)
     problems = sorted_diagnostics(problems)
     has_errors = any(p.is_error for p in problems)
