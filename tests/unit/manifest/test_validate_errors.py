@@ -182,7 +182,7 @@ def test_examples_are_valid(run_cli):
     examples = Path(__file__).parents[3] / "examples"
     result = run_cli("validate", "-f", str(examples))
     assert result.code == 0, result
-    assert result.out == "3 deployments, 3 presets: valid\n"
+    assert result.out == "staging: 3 deployments, 3 presets: valid\nprod: 2 deployments, 3 presets: valid\n"
 
 
 def test_directory_walk_skips_hidden_folders_and_reads_yml(write_files, run_cli):
