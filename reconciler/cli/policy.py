@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.cli.manifests import files_option, load_desired, load_result, selected_environment
+from reconciler.cli.output import print_diagnostics
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.policy import testing
 
@@ -28,6 +29,7 @@ def test_command(paths: tuple[str, ...], files: tuple[str, ...]) -> int:
     chosen = list(paths) or _paths_from_manifests(files)
     results, problems = testing.run_tests(chosen)
     if problems:
+        print_diagnostics(problems)
         raise DiagnosticsError(problems, f"policy tests could not run: {len(problems)} problem"
                                          f"{'s' if len(problems) != 1 else ''}")
     if not results:
