@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    return runner.run_smoke(planned.desired, chosen, client=client, progress=progress)
+    smoke_report = runner.run_smoke(planned.desired, chosen, client=client, progress=progress)
+    return dataclasses.replace(smoke_report, environment=planned.plan.environment)
 
 
 def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_replace: bool) -> Planned:
@@ -138,5 +140,6 @@ def _confirm() -> None:
 
 
 def _print_report(report: ApplyReport, fmt: str, color: bool, planned: Planned) -> None:
+    report = report.model_copy(update={"environment": planned.plan.environment})
     text = scrub(render_apply(report, fmt, color=color and fmt == "text"), planned.desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))

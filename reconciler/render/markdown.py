@@ -129,7 +129,8 @@ def _plan_cut_notice(cut: int, total: int) -> str:
 
 def render_apply_markdown(report: ApplyReport, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
     """The apply report as a PR comment body: verdict, problems, and a table of outcomes."""
-    head = [APPLY_MARKER, f"## {_one_line(title or 'ComfyOps apply')}", f"**{text.apply_sentence(report)}**"]
+    heading = title or "ComfyOps apply" + (f": {report.environment}" if report.environment is not None else "")
+    head = [APPLY_MARKER, f"## {_one_line(heading)}", f"**{text.apply_sentence(report)}**"]
     problems = _apply_problems(report)
     if problems:
         head.append(problems)

@@ -107,6 +107,8 @@ def render_apply_text(report: ApplyReport, *, color: bool = False) -> str:
     if lines:
         lines.append("")
     lines.append(style.paint(apply_sentence(report), "red" if report.failed else "green", color=color))
+    if report.environment is not None:
+        lines.insert(0, style.paint(f"Environment: {report.environment}", "bold", color=color))
     return "\n".join(lines) + "\n"
 
 

@@ -49,6 +49,8 @@ def text(report: SmokeReport) -> str:
         if r.cleanup:
             lines.append(f"      assets: {r.cleanup}")
     lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s.")
+    if report.environment is not None:
+        lines.insert(0, f"Environment: {report.environment}")
     return "\n".join(lines) + "\n"
 
 
@@ -64,7 +66,7 @@ def _cell(value: str) -> str:
 def markdown(report: SmokeReport) -> str:
     """A Markdown table for a PR comment or a job summary, with failing checks listed below it."""
     lines = [
-        "### ComfyOps smoke tests",
+        "### ComfyOps smoke tests" + (f": {_cell(report.environment)}" if report.environment is not None else ""),
         "",
         f"**{report.summary()}** in {report.duration_seconds:.1f}s",
         "",
