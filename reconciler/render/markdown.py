@@ -4,7 +4,8 @@ Pure: ``Plan``/``ApplyReport`` in, ``str`` out; no I/O, clock, environment or ne
 
 Layout of a plan comment, most important first, so that truncation only ever removes the tail:
 the hidden marker ``<!-- comfyops:plan -->`` on the first line (``comfyops github comment``
-finds and updates the sticky comment by it), a title, the summary table and sentence, a
+finds and updates the sticky comment by it), a title (naming the environment, if any), the summary
+table and sentence, the policy results (a ``[!CAUTION]`` block when any policy denies), a
 ``[!CAUTION]`` banner naming every deployment deleted or replaced, a ``[!WARNING]`` block with
 the plan-wide warnings, then one ``<details>`` block per change with a ``diff`` fence, the
 unmanaged deployments and the count of unchanged ones.

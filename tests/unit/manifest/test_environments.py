@@ -194,3 +194,28 @@ def test_print_masks_interpolated_secrets(write_files, run_cli, monkeypatch):
     assert result.code == 0, result
     assert "wf-secret-1234" not in result.out
     assert "workflow_id: (sensitive value)" in result.out
+
+
+def test_policy_paths_are_relative_to_the_file_that_names_them(write_files, monkeypatch):
+    from reconciler.manifest.load import load_manifests
+
+    files = dict(BASE)
+    files["settings.yaml"] = BASE["settings.yaml"].rstrip() + "\n          policy: { paths: [rules/] }\n"
+    repo = write_files(files)
+    monkeypatch.chdir(repo)
+    prod = load_manifests(["."], env={}, environment="prod").state
+    staging = load_manifests(["."], env={}, environment="staging").state
+    assert prod is not None and staging is not None
+    assert prod.policy_paths == ("policies",)  # envs/environments.yaml says ../policies
+    assert staging.policy_paths == ("rules",)  # settings.yaml says rules/
+    assert prod.environment is not None and prod.environment.token_env == "RUNCOMFY_API_TOKEN"
+
+
+def test_an_environment_token_variable_is_used_and_named(write_files, run_cli):
+    files = dict(BASE)
+    files["envs/environments.yaml"] = BASE["envs/environments.yaml"].replace(
+        'name_suffix: "-prod"', 'name_suffix: "-prod"\n          token_env: PROD_TOKEN')
+    repo = write_files(files)
+    result = run_cli("plan", "-f", ".", "--env", "prod", cwd=repo)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == "error: PROD_TOKEN is not set"
