@@ -57,9 +57,12 @@ def run(modules: list[Module], input_document: Any, queries: list[str]) -> tuple
         where = Location(modules[0].name) if modules else None
         return [], [Diagnostic(f"policy evaluation did not finish in {TIMEOUT_SECONDS} s", where, "",
                                "look for a rule that recurses or iterates over a very large collection")]
-    if done.returncode != 0 or not done.stdout.strip():
+    try:
+        answer = json.loads(done.stdout) if done.returncode == 0 else None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
         return [], [_crash(done, modules)]
-    answer = json.loads(done.stdout)
     by_name = {m.name: m for m in modules}
     if answer["module_errors"]:
         problems = [p for name, text in answer["module_errors"] for p in _syntax_problems(name, text, by_name)]

@@ -219,3 +219,36 @@ def test_an_environment_token_variable_is_used_and_named(write_files, run_cli):
     result = run_cli("plan", "-f", ".", "--env", "prod", cwd=repo)
     assert result.code == 1
     assert result.err.splitlines()[0] == "error: PROD_TOKEN is not set"
+
+
+def test_an_empty_environment_is_the_base(write_files, monkeypatch):
+    from reconciler.manifest.load import load_manifests
+
+    files = {k: v for k, v in BASE.items() if k != "envs/environments.yaml"}
+    repo = write_files(files)
+    monkeypatch.chdir(repo)
+    base = load_manifests(["."], env={}).state
+    (repo / "env.yaml").write_text("apiVersion: comfyops/v1\nkind: Environment\nmetadata:\n  name: same\n")
+    same = load_manifests(["."], env={}, environment="same").state
+    assert base is not None and same is not None
+    assert [(d.name, dict(d.fields), d.protect) for d in same.deployments] == [
+        (d.name, dict(d.fields), d.protect) for d in base.deployments]
+    assert same.settings == base.settings
+    assert same.environment_name == "same" and base.environment_name is None
+
+
+def test_interpolated_patch_values_stay_sensitive(write_files, monkeypatch):
+    from reconciler.manifest.load import load_manifests
+
+    files = dict(BASE)
+    files["envs/environments.yaml"] = BASE["envs/environments.yaml"].replace(
+        "spec: { min_instances: 2, hardware: AMPERE_80 }", 'spec: { workflow_version: "${PROD_VERSION}" }')
+    repo = write_files(files)
+    monkeypatch.chdir(repo)
+    state = load_manifests(["."], env={"PROD_VERSION": "v9-secret"}, environment="prod").state
+    assert state is not None
+    img = state.deployment("media-img-prod")
+    assert img is not None and img.fields["workflow_version"] == "v9-secret"
+    assert "workflow_version" in img.sensitive_fields
+    video = state.deployment("media-video-prod")
+    assert video is not None and "workflow_version" not in video.sensitive_fields
