@@ -65,8 +65,8 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
     \b
     Examples:
       comfyops validate -f examples
-      comfyops --emulator plan -f examples
-      comfyops --emulator apply -f examples --auto-approve
+      comfyops --emulator plan -f examples --env staging
+      comfyops --emulator apply -f examples --env staging --auto-approve
     """
     _configure_logging(verbose)
     ctx.obj = AppContext(api_url=api_url, emulator=emulator, no_color=no_color, verbose=verbose)
