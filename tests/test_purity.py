@@ -38,6 +38,9 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.workflow.graph",
     "reconciler.workflow.validate",
     "reconciler.workflow.object_info",
+    "reconciler.workflow.file_lists",
+    "reconciler.workflow.required",
+    "reconciler.workflow.provenance",
     "reconciler.render",
     *sorted(f"reconciler.render.{m.name}" for m in pkgutil.iter_modules(reconciler.render.__path__)),
 )

@@ -145,10 +145,10 @@ def _deployment(
     fields = _resolved_fields(doc, spec.model_dump(), settings, problems)
     field_locations = {name: doc.locate(("spec", name)) for name in (*catalog.MANAGED_FIELDS, "protect", "state")}
     sensitive = frozenset(str(p[1]) for p in item.sensitive_paths if len(p) == 2 and p[0] == "spec")
-    graph, info, workflow_display = workflows.load_workflow(doc, spec.workflow_file, problems)
+    graph, info, workflow_display = workflows.load_workflow(doc, spec.workflow_file, problems, fields)
     smoke_overrides = workflows.smoke_overrides(item, preset_map, problems)
-    if graph is not None and smoke_overrides is not None:
-        problems.extend(workflows.check_smoke_layers(item, preset_map, graph, info))
+    if graph is not None:
+        problems.extend(workflows.check_workflow(item, preset_map, graph, info, smoke_overrides))
     return DesiredDeployment(
         name=model.metadata.name,
         fields=fields,

@@ -5,9 +5,12 @@ Effectful only in reading the workflow file a deployment names (and an object_in
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from reconciler.diagnostics import Diagnostic
+from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.manifest import files, presets
 from reconciler.manifest.desired import Preset, ResolvedOverrides
 from reconciler.manifest.model import DeploymentDocument
@@ -15,13 +18,21 @@ from reconciler.manifest.parsed import ParsedDocument
 from reconciler.manifest.source import Document
 from reconciler.workflow import graph as workflow_graph
 from reconciler.workflow import object_info as workflow_object_info
+from reconciler.workflow import required as workflow_required
 from reconciler.workflow import validate as workflow_validate
 
 
 def load_workflow(
-    doc: Document, workflow_file: str | None, problems: list[Diagnostic]
+    doc: Document,
+    workflow_file: str | None,
+    problems: list[Diagnostic],
+    fields: Mapping[str, Any] | None = None,
 ) -> tuple[workflow_graph.WorkflowGraph | None, workflow_object_info.ObjectInfo | None, str | None]:
-    """The workflow a deployment names (path relative to its manifest), its object_info, and its display path."""
+    """The workflow a deployment names (path relative to its manifest), its object_info, and its display path.
+
+    An object_info whose provenance record says it came from a deployment counts as that
+    deployment's own only while it describes the workflow id and version in ``fields``.
+    """
     if workflow_file is None:
         return None, None, None
     where = doc.locate(("spec", "workflow_file"))
@@ -44,13 +55,60 @@ def load_workflow(
                 f"{display}: {problem.message}", where, "spec.workflow_file", problem.hint, problem.severity
             )
         problems.append(problem)
+    if graph is not None:
+        graph = dataclasses.replace(graph, source=display)
     info = None
     for candidate in (path.with_name(f"{path.stem}.object_info.json"), path.with_name("object_info.json")):
         if candidate.is_file():
             info, info_problems = workflow_object_info.load_object_info_file(candidate)
             problems.extend(info_problems)
+            if info is not None:
+                info = _own_catalogue(info, fields or {}, files.display_path(candidate), problems)
             break
     return graph, info, display
+
+
+def _own_catalogue(
+    info: workflow_object_info.ObjectInfo, fields: Mapping[str, Any], display: str, problems: list[Diagnostic]
+) -> workflow_object_info.ObjectInfo:
+    """``info``, no longer authoritative (with a warning) when its record describes another workflow version."""
+    record = info.provenance
+    if record is None or not record.from_deployment or not fields:
+        return info
+    if record.describes(fields.get("workflow_id"), fields.get("workflow_version")):
+        return info
+    fetched = f"{record.workflow_id or '?'} {record.workflow_version or '?'}"
+    declared = f"{fields.get('workflow_id')} {fields.get('workflow_version')}"
+    problems.append(
+        Diagnostic(
+            f"{display} was fetched for workflow {fetched}, not {declared}; its file lists are "
+            "treated as hand-placed (a missing model name is a warning)",
+            Location(display),
+            hint="re-run `comfyops import --with-workflows` to fetch the new version's object_info",
+            severity=Severity.WARNING,
+        )
+    )
+    return dataclasses.replace(info, provenance=None)
+
+
+def check_workflow(
+    item: ParsedDocument,
+    preset_map: dict[str, Preset],
+    graph: workflow_graph.WorkflowGraph,
+    info: workflow_object_info.ObjectInfo | None,
+    smoke: ResolvedOverrides | None,
+) -> list[Diagnostic]:
+    """A deployment's workflow with its smoke overrides: each layer's values, then required inputs.
+
+    Required inputs are checked on the workflow as the merged smoke overrides leave it (as it is
+    when there are none); an input that only the smoke overrides supply is a warning.
+    """
+    problems = check_smoke_layers(item, preset_map, graph, info) if smoke is not None else []
+    if info is not None:
+        problems += workflow_required.validate_required_inputs(
+            graph, info, smoke.values if smoke is not None else None, warn_supplied=True
+        )
+    return problems
 
 
 def check_smoke_layers(
@@ -71,14 +129,24 @@ def check_smoke_layers(
         resolved = presets.resolve(smoke.preset, preset_map)
         problems.extend(
             workflow_validate.validate_overrides(
-                resolved.values, graph, object_info=info, locate=resolved.locate, context="spec.overrides"
+                resolved.values,
+                graph,
+                object_info=info,
+                locate=resolved.locate,
+                context="spec.overrides",
+                whole_workflow=False,
             )
         )
     inline = _inline_layer(item)
     if inline is not None:
         problems.extend(
             workflow_validate.validate_overrides(
-                inline.values, graph, object_info=info, locate=inline.locate, context="spec.smoke.overrides"
+                inline.values,
+                graph,
+                object_info=info,
+                locate=inline.locate,
+                context="spec.smoke.overrides",
+                whole_workflow=False,
             )
         )
     return problems

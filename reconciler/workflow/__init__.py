@@ -6,6 +6,9 @@ Pure: every function takes parsed JSON and returns values or diagnostics; only t
 - :mod:`.graph`: ``workflow_api.json`` as a :class:`WorkflowGraph` (links, titles, output nodes).
 - :mod:`.object_info`: ``/object_info`` as an :class:`ObjectInfo` of normalised input specs.
 - :mod:`.validate`: :func:`validate_overrides` and :func:`merge_overrides` for override presets.
+- :mod:`.required`: :func:`validate_required_inputs`, the inputs ComfyUI refuses to run without.
+- :mod:`.file_lists`: which values of model/file COMBOs are certain mistakes (near misses...).
+- :mod:`.provenance`: the record saying an object_info came from the deployment itself.
 - :mod:`.media`: which inputs take uploaded media, and which URLs/data URIs RunComfy accepts.
 """
 
@@ -29,6 +32,8 @@ from reconciler.workflow.object_info import (
     load_object_info_file,
     parse_object_info,
 )
+from reconciler.workflow.provenance import ObjectInfoSource
+from reconciler.workflow.required import validate_required_inputs
 from reconciler.workflow.validate import Locator, merge_overrides, validate_overrides
 
 __all__ = [
@@ -40,6 +45,7 @@ __all__ = [
     "NodeClass",
     "ObjectInfo",
     "ObjectInfoFormatError",
+    "ObjectInfoSource",
     "WorkflowFormatError",
     "WorkflowGraph",
     "WorkflowNode",
@@ -51,4 +57,5 @@ __all__ = [
     "parse_object_info",
     "parse_workflow",
     "validate_overrides",
+    "validate_required_inputs",
 ]

@@ -16,7 +16,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +25,7 @@ from typing import Any
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import DiagnosticsError
 from reconciler.workflow.media import UPLOAD_FLAGS, MediaKind, guess_media_kind
+from reconciler.workflow.provenance import ObjectInfoSource, read_source_record
 
 
 class InputKind(StrEnum):
@@ -79,7 +80,9 @@ class InputSpec:
     media: MediaKind | None = None
     """Set for upload widgets (``image_upload``... or a known loader input): takes URLs/data URIs."""
     file_list: bool = False
-    """A COMBO listing files on the machine (models, uploads); a missing value is only a warning."""
+    """A COMBO listing files on the machine (models, uploads): see :mod:`.file_lists` for its rules."""
+    default: Any = None
+    """The ``default`` object_info gives (None when it gives none); shown when the input is missing."""
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -106,6 +109,13 @@ class ObjectInfo:
     classes: Mapping[str, NodeClass]
     skipped: tuple[str, ...] = ()
     source: str = field(default="", compare=False)
+    provenance: ObjectInfoSource | None = field(default=None, compare=False)
+    """Where it came from; None for a hand-placed file with no provenance record."""
+
+    @property
+    def from_deployment(self) -> bool:
+        """Whether its file lists are authoritative: it came from the deployment itself."""
+        return self.provenance is not None and self.provenance.from_deployment
 
     def get(self, class_type: str) -> NodeClass | None:
         """The node class named ``class_type``, or None when this machine does not have it."""
@@ -138,7 +148,10 @@ def parse_object_info(data: Any, *, source: str = "object_info") -> ObjectInfo:
 
 
 def load_object_info_file(path: str | Path) -> tuple[ObjectInfo | None, list[Diagnostic]]:
-    """Read and parse an ``object_info.json``: the catalogue (or None) and the problems found."""
+    """Read and parse an ``object_info.json``: the catalogue (or None) and the problems found.
+
+    Its provenance comes from the record beside it (:func:`~.provenance.source_path`), if any.
+    """
     source = str(path)
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
@@ -156,7 +169,8 @@ def load_object_info_file(path: str | Path) -> tuple[ObjectInfo | None, list[Dia
         )
         for name in info.skipped
     ]
-    return info, warnings
+    provenance, record_problems = read_source_record(path)
+    return replace(info, provenance=provenance), warnings + record_problems
 
 
 def parse_node_class(name: str, entry: Mapping[str, Any]) -> NodeClass:
@@ -212,6 +226,7 @@ def parse_input_spec(class_type: str, name: str, raw: Any, *, required: bool = T
         multiline=opts.get("multiline") is True,
         multiselect=opts.get("multiselect") is True,
         media=media,
+        default=opts.get("default"),
         file_list=(
             kind is InputKind.COMBO and media is None and _is_file_list(class_type, name, options, opts)
         ),
@@ -251,10 +266,11 @@ def _is_file_list(
         return True
     if _MODEL_NAME_RE.match(name) or (name == "model_name" and "Loader" in class_type):
         return True
-    return any(_looks_like_file(option) for option in options or ())
+    return any(looks_like_file(option) for option in options or ())
 
 
-def _looks_like_file(option: Any) -> bool:
+def looks_like_file(option: Any) -> bool:
+    """Whether ``option`` is a string ending in a known file extension (``.safetensors``, ``.png``...)."""
     if not isinstance(option, str) or "." not in option:
         return False
     return option.rsplit(".", 1)[1].lower() in _FILE_EXTENSIONS

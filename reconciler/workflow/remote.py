@@ -6,10 +6,13 @@ else ``.comfyops/cache/object_info/``), so a second plan reads the file instead 
 checks themselves are :func:`~reconciler.workflow.validate.validate_overrides`. Delete the cache
 folder to refetch. A fetch or parse failure is a warning and the graph is still checked without
 schemas. The ``plan`` command calls :func:`check_against_live` with the live payloads it listed.
+An object_info read here (fetched or cached) is the deployment's own, so its file lists are
+authoritative (:mod:`~reconciler.workflow.file_lists`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -21,6 +24,8 @@ from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.workflow import graph as workflow_graph
 from reconciler.workflow import object_info as workflow_object_info
+from reconciler.workflow.provenance import DEPLOYMENT_ORIGIN, ObjectInfoSource
+from reconciler.workflow.required import validate_required_inputs
 from reconciler.workflow.validate import validate_overrides
 
 CACHE_ENV = "COMFYOPS_CACHE_DIR"
@@ -55,16 +60,17 @@ def check_against_live(
     """Every problem of each deployment's smoke overrides against its live workflow and object_info.
 
     ``live_payloads`` maps a *desired deployment name* to the payload of the live deployment it
-    matched (the plan does the matching). Deployments without smoke overrides, without a payload
-    graph, or whose live ``workflow_version`` (when the payload carries ``fields``) differs from the
-    manifest's are not checked: the deployed graph is not the one that will run after apply.
-    Problems name the preset's ``file:line``, the node id, its class_type and title.
+    matched (the plan does the matching). Deployments to delete, without a payload graph, or whose live
+    ``workflow_version`` (when the payload carries ``fields``) differs from the manifest's are not
+    checked: the deployed graph is not the one that will run after apply. A deployed graph is
+    checked for required inputs (with the smoke overrides applied, if any) whenever its object_info
+    can be read. Problems name the preset's ``file:line``, the node id, its class_type and title.
     """
     fetcher = _CachedFetcher(fetch_object_info, cache if cache is not None else cache_dir())
     diagnostics: list[Diagnostic] = []
     for d in desired.deployments:
         payload = live_payloads.get(d.name)
-        if payload is None or d.smoke_overrides is None or not d.smoke_overrides.values:
+        if payload is None or d.is_absent:
             continue
         if payload.workflow_api_json is None or not _same_version(d, payload):
             continue
@@ -82,7 +88,9 @@ def _same_version(d: DesiredDeployment, payload: object) -> bool:
 
 
 def _check_one(d: DesiredDeployment, payload: LivePayload, fetcher: _CachedFetcher) -> list[Diagnostic]:
-    assert d.smoke_overrides is not None
+    overrides = d.smoke_overrides if d.smoke_overrides is not None and d.smoke_overrides.values else None
+    if overrides is None and not payload.object_info_url:
+        return []  # nothing to check the graph's values against
     where = f"deployed workflow of {d.name!r}"
     try:
         graph = workflow_graph.parse_workflow(payload.workflow_api_json, source=where)
@@ -95,10 +103,15 @@ def _check_one(d: DesiredDeployment, payload: LivePayload, fetcher: _CachedFetch
         if problem:
             problems.append(_warning(d, f"object_info of deployment {d.name!r} unavailable: {problem}; "
                                         "checked against the workflow graph only"))
-    problems += validate_overrides(
-        d.smoke_overrides.values, graph, object_info=info, locate=d.smoke_overrides.locate,
-        context="overrides",
-    )
+    if overrides is not None:
+        problems += validate_overrides(
+            overrides.values, graph, object_info=info, locate=overrides.locate, context="overrides",
+            whole_workflow=False,
+        )
+    if info is not None:
+        values = overrides.values if overrides is not None else None
+        at = d.field_locations.get("workflow_version") or d.source
+        problems += validate_required_inputs(graph, info, values, where=at, field_path="spec.workflow_version")
     return problems
 
 
@@ -139,7 +152,8 @@ class _CachedFetcher:
                 return None, str(getattr(exc, "summary", exc))
             self._store(path, data)
         try:
-            return workflow_object_info.parse_object_info(data, source="live object_info"), ""
+            info = workflow_object_info.parse_object_info(data, source="live object_info")
+            return dataclasses.replace(info, provenance=ObjectInfoSource(DEPLOYMENT_ORIGIN)), ""
         except workflow_object_info.ObjectInfoFormatError as exc:
             return None, exc.summary
 

@@ -5,7 +5,9 @@ on odd input. An override set is ``{node_id: {input_name: value}}`` (the manifes
 ``{"inputs": {...}}`` level already removed). Each overridden input yields at most one problem, so
 one mistake is reported once. The rules follow FORMATS.md section 6; the ComfyUI backend is laxer
 in places (``int("512")``, ``bool("false")``) and those cases are rejected here on purpose, because
-RunComfy asks for values in the workflow's exact formats.
+RunComfy asks for values in the workflow's exact formats. With object_info, the workflow as the
+overrides leave it is also checked for missing required inputs (:mod:`.required`), and values of
+file-list inputs follow :mod:`.file_lists`. The README section "What validate checks" lists every rule.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from reconciler.diagnostics import Diagnostic, Location, Severity, did_you_mean
+from reconciler.workflow.file_lists import certain_mistake, lists_holding, missing_hint
+from reconciler.workflow.file_lists import show_value as _show
 from reconciler.workflow.graph import WorkflowGraph, WorkflowNode, is_link
 from reconciler.workflow.media import check_media_value, guess_media_kind
 from reconciler.workflow.object_info import PRIMITIVES, InputKind, InputSpec, NodeClass, ObjectInfo
+from reconciler.workflow.required import validate_required_inputs
 
 Locator = Callable[[str, str | None], Location | None]
 """``locate(node_id, input_name)``: where the manifest sets that override (input None: the node)."""
@@ -36,6 +41,13 @@ class _Problem(NamedTuple):
     severity: Severity = Severity.ERROR
 
 
+class _Node(NamedTuple):
+    """The node an input belongs to, and the catalogue, for rules that look beyond one spec."""
+
+    class_type: str
+    object_info: ObjectInfo | None
+
+
 def _nowhere(node_id: str, input_name: str | None) -> Location | None:
     return None
 
@@ -47,14 +59,17 @@ def validate_overrides(
     object_info: ObjectInfo | None = None,
     locate: Locator = _nowhere,
     context: str = "",
+    whole_workflow: bool = True,
 ) -> list[Diagnostic]:
     """Every problem with ``overrides`` applied to ``graph``, in override order.
 
     ``context`` is the field path of the overrides mapping in the manifest (default
     ``spec.overrides``); each diagnostic's ``field_path`` extends it, e.g.
     ``spec.overrides."31".inputs.seed``. Without ``object_info`` only the graph is checked (ids,
-    input names, links, media values of known loaders); with it, values are type-checked too and
-    each node class it lacks is reported once, as a warning.
+    input names, links, media values of known loaders); with it, values are type-checked too,
+    each node class it lacks is reported once, as a warning, and (unless ``whole_workflow`` is
+    False, for callers that check one layer of several) the graph with the overrides applied must
+    have every required input (:func:`~.required.validate_required_inputs`).
     """
     root = context or "spec.overrides"
     diagnostics: list[Diagnostic] = []
@@ -76,7 +91,7 @@ def validate_overrides(
             diagnostics.append(_unknown_class(node, locate(node_id, None), node_path))
         for raw_name, value in inputs.items():
             name = str(raw_name)
-            problem = _check_input(graph, node, name, value, node_class)
+            problem = _check_input(graph, node, name, value, node_class, object_info)
             if problem is not None:
                 key = name if _PLAIN_KEY.fullmatch(name) else json.dumps(name, ensure_ascii=False)
                 sep = " " if problem.text.startswith(("is ", "takes ")) else ": "
@@ -89,7 +104,13 @@ def validate_overrides(
                         severity=problem.severity,
                     )
                 )
+    if whole_workflow and object_info is not None:
+        diagnostics += validate_required_inputs(graph, object_info, _mappings(overrides))
     return diagnostics
+
+
+def _mappings(overrides: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(k): v for k, v in overrides.items() if isinstance(v, Mapping)}
 
 
 def merge_overrides(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -130,7 +151,12 @@ def _unknown_class(node: WorkflowNode, where: Location | None, path: str) -> Dia
 
 
 def _check_input(
-    graph: WorkflowGraph, node: WorkflowNode, name: str, value: Any, node_class: NodeClass | None
+    graph: WorkflowGraph,
+    node: WorkflowNode,
+    name: str,
+    value: Any,
+    node_class: NodeClass | None,
+    object_info: ObjectInfo | None,
 ) -> _Problem | None:
     """The one problem (if any) with overriding ``node.inputs[name]`` with ``value``."""
     if node_class is not None and name in node_class.hidden:
@@ -160,6 +186,10 @@ def _check_input(
     if media is not None:
         known = spec.options if spec is not None and spec.options else ()
         found = check_media_value(value, media, known_files=known)
+        if found is not None and found.severity is Severity.WARNING and spec is not None:
+            certain = _file_choice(spec, value, _Node(node.class_type, object_info))
+            if certain is not None:
+                return certain
         return _Problem(found.message, found.hint, found.severity) if found else None
     if spec is None:
         if node_class is None:
@@ -168,7 +198,7 @@ def _check_input(
             f"is not declared by {node.class_type} in object_info; ComfyUI ignores the value",
             severity=Severity.WARNING,
         )
-    return _check_value(spec, value)
+    return _check_value(spec, value, _Node(node.class_type, object_info))
 
 
 def _missing_input(node: WorkflowNode, name: str, node_class: NodeClass | None) -> _Problem:
@@ -185,7 +215,7 @@ def _missing_input(node: WorkflowNode, name: str, node_class: NodeClass | None) 
     return _Problem("no such input on this node", hint=suggestion)
 
 
-def _check_value(spec: InputSpec, value: Any) -> _Problem | None:
+def _check_value(spec: InputSpec, value: Any, node: _Node) -> _Problem | None:
     """The problem (if any) with ``value`` (already unwrapped) for a declared, non-media input."""
     kind = spec.kind
     if kind in (InputKind.ANY, InputKind.CUSTOM, InputKind.DYNAMIC):
@@ -196,13 +226,13 @@ def _check_value(spec: InputSpec, value: Any) -> _Problem | None:
         primitives = [t for t in spec.types if t in PRIMITIVES and t != "COMBO"]
         if not primitives:
             return _Problem(f"takes only a connection of type {spec.type}, not a value")
-        if any(_check_kind(InputKind(t), spec, value) is None for t in primitives):
+        if any(_check_kind(InputKind(t), spec, value, node) is None for t in primitives):
             return None
         return _Problem(f"expected a value of type {' or '.join(primitives)}, got {_show(value)}")
-    return _check_kind(kind, spec, value)
+    return _check_kind(kind, spec, value, node)
 
 
-def _check_kind(kind: InputKind, spec: InputSpec, value: Any) -> _Problem | None:
+def _check_kind(kind: InputKind, spec: InputSpec, value: Any, node: _Node) -> _Problem | None:
     if kind is InputKind.INT:
         return _check_int(spec, value)
     if kind is InputKind.FLOAT:
@@ -216,7 +246,7 @@ def _check_kind(kind: InputKind, spec: InputSpec, value: Any) -> _Problem | None
         if isinstance(value, str):
             return None
         return _Problem(f"expected a string, got {_show(value)}", "quote it" if _is_number(value) else "")
-    return _check_combo(spec, value)
+    return _check_combo(spec, value, node)
 
 
 def _check_int(spec: InputSpec, value: Any) -> _Problem | None:
@@ -252,7 +282,7 @@ def _check_bounds(spec: InputSpec, value: int | float) -> _Problem | None:
     return None
 
 
-def _check_combo(spec: InputSpec, value: Any) -> _Problem | None:
+def _check_combo(spec: InputSpec, value: Any, node: _Node) -> _Problem | None:
     if spec.options is None:
         return None
     options = spec.options
@@ -264,9 +294,15 @@ def _check_combo(spec: InputSpec, value: Any) -> _Problem | None:
     elif _in_options(value, options):
         return None
     if spec.file_list:
+        certain = _file_choice(spec, value, node)
+        if certain is not None:
+            return certain
+        elsewhere = _elsewhere(spec, value, node)
         return _Problem(
             f"{_show(value)} is not in this machine's list; models differ per machine",
-            hint="make sure the deployment's machine has that file, or refresh the cached object_info",
+            hint=missing_hint(value, [], elsewhere) if elsewhere else (
+                "make sure the deployment's machine has that file, or refresh the cached object_info"
+            ),
             severity=Severity.WARNING,
         )
     strings = [o for o in options if isinstance(o, str)]
@@ -275,6 +311,30 @@ def _check_combo(spec: InputSpec, value: Any) -> _Problem | None:
     if len(options) > 20:
         shown += f", ... ({len(options)} options)"
     return _Problem(f"{_show(value)} is not one of {shown or '(no options)'}", suggestion)
+
+
+def _file_choice(spec: InputSpec, value: Any, node: _Node) -> _Problem | None:
+    """The error for a value of a file-list input that is certainly wrong (see :mod:`.file_lists`)."""
+    if spec.options is None or node.object_info is None:
+        return None
+    found = certain_mistake(
+        value,
+        spec.options,
+        authoritative=node.object_info.from_deployment,
+        elsewhere=_elsewhere(spec, value, node),
+    )
+    if found is None:
+        return None
+    hint = found.hint
+    if spec.media is not None and not hint.startswith("did you mean"):
+        hint = f"{hint}; or give an https URL or a data:{spec.media.value}/...;base64, URI to upload it"
+    return _Problem(found.message, hint, found.severity)
+
+
+def _elsewhere(spec: InputSpec, value: Any, node: _Node) -> list[str]:
+    if not isinstance(value, str) or node.object_info is None:
+        return []
+    return lists_holding(node.object_info, value, besides=(node.class_type, spec.name))
 
 
 def _in_options(value: Any, options: tuple[Any, ...]) -> bool:
@@ -303,12 +363,3 @@ def _numeric(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    """A short JSON rendering of ``value`` for messages (data URIs and long prompts are cut)."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

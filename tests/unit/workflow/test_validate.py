@@ -268,3 +268,16 @@ def test_non_mapping_inputs_and_odd_keys(seeded: WorkflowGraph, core: ObjectInfo
     assert [d.field_path for d in found] == ['spec.overrides."3".inputs']
     (diag,) = validate_overrides({"3": {"time embed.": 1}}, seeded, object_info=core)
     assert diag.field_path == 'spec.overrides."3".inputs."time embed."'
+
+
+@pytest.mark.parametrize(("name", "overrides"), VALID, ids=[v[0].split("__")[-1] for v in VALID])
+def test_valid_overrides_stay_valid_against_the_deployments_own_catalogue(
+    name: str, overrides: dict[str, dict[str, Any]], core: ObjectInfo
+) -> None:
+    from dataclasses import replace
+
+    from reconciler.workflow.provenance import ObjectInfoSource
+
+    own = replace(core, provenance=ObjectInfoSource("deployment"))
+    assert own.from_deployment
+    assert validate_overrides(overrides, workflow(name), object_info=own) == []
