@@ -5,11 +5,12 @@ Effectful shell around the pure planner.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.cli.context import AppContext
-from reconciler.cli.output import print_diagnostics
+from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.diagnostics import Diagnostic
 from reconciler.engine import build, observe
 from reconciler.engine.live import LiveDeployment
@@ -96,7 +97,9 @@ def with_policy(planned: Planned) -> Planned:
     if not desired.policy_paths:
         return planned
     manifests = printing.resolved_documents(list(desired.documents))
-    policy_input = {**planned.plan.to_dict(), "environment": desired.environment_name, "manifests": manifests}
+    document = {**planned.plan.to_dict(), "environment": desired.environment_name, "manifests": manifests}
+    # exactly what `plan --format json` prints: secrets scrubbed on the way out, as for any output
+    policy_input = json.loads(scrub(json.dumps(document), desired.secret_values))
     report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, policy_input)
     print_diagnostics(problems)
     errors = [p for p in problems if p.is_error]

@@ -157,3 +157,19 @@ def test_a_policy_syntax_error_fails_the_plan_with_file_and_line(run_cli, tmp_pa
         "policies/budget.rego:4:7: rego: Invalid assignment operator",
         "error: policy check failed: 1 error",
     ]
+
+
+def test_policies_never_see_secrets(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("OWNER_TOKEN", "sk-owner-123456")
+    repo = write_repo(tmp_path / "repo", "media-a")
+    deployments = repo / "deployments.yaml"
+    deployments.write_text(deployments.read_text().replace(
+        "metadata:\n  name: media-a\n", 'metadata:\n  name: media-a\n  labels: {owner: "${OWNER_TOKEN}"}\n'))
+    (repo / "policies" / "budget.rego").write_text(
+        "package main\nimport rego.v1\n"
+        'deny contains "the secret reached the policy" if { contains(json.marshal(input), "sk-owner-123456") }\n'
+        'warn contains "masked" if { some d in input.manifests; d.metadata.labels.owner == "(sensitive value)" }\n')
+    result = run_cli("--emulator", "plan", "-f", str(repo), "--env", "prod", "--format", "json")
+    assert result.code == 0, result
+    policy = json.loads(result.out)["policy"]
+    assert policy["denials"] == [] and [w["message"] for w in policy["warnings"]] == ["masked"]
