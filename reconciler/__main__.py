@@ -1,6 +1,6 @@
 """``python -m reconciler`` runs the ``comfyops`` command line."""
 
-from reconciler.cli import main
+from reconciler.entry import main
 
 if __name__ == "__main__":
     main()

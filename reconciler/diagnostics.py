@@ -7,6 +7,7 @@ file. The CLI prints them one per line as ``path:line:column: field.path: messag
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -60,12 +61,25 @@ class Diagnostic:
         if self.hint:
             text += f" (hint: {self.hint})"
         parts.append(text)
-        return ": ".join(parts)
+        return printable(": ".join(parts))
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         """A stable order for printing: by file, line, column, then field and message."""
         loc = self.location or Location("")
         return (loc.path, loc.line, loc.column, self.field_path, self.message)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_LINE = 2000
+"""Longest problem line printed; a huge echoed value is cut."""
+
+
+def printable(text: str) -> str:
+    """``text`` as one safe terminal line: control characters escaped (``\\n``, ``\\x1b``), cut when huge."""
+    text = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+    if len(text) > MAX_LINE:
+        text = text[: MAX_LINE - 40] + f"... ({len(text) - MAX_LINE + 40} more characters)"
+    return text
 
 
 def sorted_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

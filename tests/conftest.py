@@ -60,10 +60,12 @@ def _restore_logging() -> Iterator[None]:
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COMFYOPS_EMULATOR_STATE", str(tmp_path / ".emulator-state"))
     monkeypatch.setenv("COMFYOPS_CACHE_DIR", str(tmp_path / ".cache"))
+    monkeypatch.setenv("COMFYOPS_HISTORY", str(tmp_path / ".history.jsonl"))  # request history, too
     monkeypatch.delenv("RUNCOMFY_API_TOKEN", raising=False)
     monkeypatch.delenv("RUNCOMFY_API_URL", raising=False)
     monkeypatch.delenv("COMFYOPS_EMULATOR", raising=False)
     monkeypatch.delenv("COMFYOPS_ENV", raising=False)
+    monkeypatch.delenv("COMFYOPS_EMULATOR_TOKEN", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
 
 

@@ -3,37 +3,44 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
+from reconciler.cli import applylock
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
-from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secrets_of, with_policy
+from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secret_strings, secrets_of, with_policy
+from reconciler.cli.recording import journal
 from reconciler.engine import apply, build, observe, planfile, rollback
 from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.render import render_apply, render_plan
+from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import render as smoke_render
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
 
 
 class _ProgressHooks:
-    """Prints one line per change to stderr as apply goes."""
+    """Prints one line per change to stderr as apply goes, secrets scrubbed."""
+
+    def __init__(self, secrets: frozenset[str]) -> None:
+        self.secrets = secrets
 
     def before_change(self, change: ResourceChange) -> None:
-        click.echo(f"{change.action.symbol:>3} {change.name}: {change.action.value} ...", err=True)
+        click.echo(scrub(f"{change.action.symbol:>3} {change.name}: {change.action.value} ...", self.secrets), err=True)
 
     def after_change(self, outcome: ChangeOutcome) -> None:
         detail = f": {outcome.message}" if outcome.message else ""
-        click.echo(f"    {outcome.name}: {outcome.outcome.value}{detail}", err=True)
+        click.echo(scrub(f"    {outcome.name}: {outcome.outcome.value}{detail}", self.secrets), err=True)
 
 
 @click.command("apply")
@@ -49,6 +56,13 @@ class _ProgressHooks:
     is_flag=True,
     help="With --smoke: restore a changed deployment's previous settings, pause a new one, when its smoke test fails.",
 )
+@click.option(
+    "--lock-timeout",
+    default="0s",
+    show_default=True,
+    metavar="DURATION",
+    help="Wait this long (30s, 5m) for another apply in this working copy to release .comfyops/apply.lock.",
+)
 @click.pass_obj
 def command(
     app: AppContext,
@@ -62,17 +76,62 @@ def command(
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
+    lock_timeout: str,
 ) -> int:
-    """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back."""
+    """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back.
+
+    One apply at a time per working copy (.comfyops/apply.lock); see "Concurrent runs" in the README.
+    """
     if rollback_on_smoke_failure and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
+    if plan_file is not None and targets:
+        raise click.UsageError(
+            "--target cannot be combined with a saved plan: it applies exactly what it shows "
+            "(make a targeted plan with `plan --target NAME --out FILE`)"
+        )
+    try:
+        timeout = applylock.parse_duration(lock_timeout)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
+    note = functools.partial(click.echo, err=True)
+    start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
+    root = applylock.working_copy_root(start if start.is_dir() else start.parent)
+    with applylock.apply_lock(root, timeout=timeout, note=note):
+        return _apply(
+            app,
+            plan_file,
+            files,
+            targets,
+            allow_replace,
+            allow_empty,
+            auto_approve,
+            fail_fast,
+            fmt,
+            smoke,
+            rollback_on_smoke_failure,
+        )
+
+
+def _apply(
+    app: AppContext,
+    plan_file: Path | None,
+    files: tuple[str, ...],
+    targets: tuple[str, ...],
+    allow_replace: bool,
+    allow_empty: bool,
+    auto_approve: bool,
+    fail_fast: bool,
+    fmt: str,
+    smoke: bool,
+    rollback_on_smoke_failure: bool,
+) -> int:
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = _saved(app, plan_file, files, allow_replace)
     else:
         desired = load_desired(files)
         options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
-        planned = with_policy(make_plan(app, desired, options))
+        planned = with_policy(make_plan(app, desired, options, read_only=False))
         text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")
         refuse_denied(planned.plan)
@@ -85,29 +144,39 @@ def command(
         return 0
     client = connect(app, planned.desired)
     report = apply.execute(
-        planned.plan, client=client, secrets=secrets_of(planned.desired), hooks=_ProgressHooks(), fail_fast=fail_fast
+        planned.plan,
+        client=client,
+        secrets=secrets_of(planned.desired),
+        hooks=_ProgressHooks(secret_strings(planned.desired)),
+        fail_fast=fail_fast,
     )
     smoke_report = None
     if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(planned, report, client)
+        smoke_report = _smoke_changed(planned, report, client, app)
         if rollback_on_smoke_failure and not smoke_report.ok:
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=client)
-    _print_report(report, fmt, color, planned)
-    if smoke_report is not None:
-        text = scrub(smoke_render.render(smoke_report, fmt), planned.desired.secret_values)
-        click.echo(text, nl=not text.endswith("\n"), err=fmt == "json")
+    report = report.model_copy(update={"environment": planned.plan.environment})
+    if smoke_report is None:
+        _print_report(report, fmt, color, planned)
+    else:
+        combined = render_apply_smoke(
+            report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
+        )
+        click.echo(scrub(combined, planned.desired.secret_values), nl=False)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
 
 
-def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient) -> SmokeReport:
+def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext) -> SmokeReport:
     """Smoke-test the declared deployments this apply created, updated or replaced."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    smoke_report = runner.run_smoke(planned.desired, chosen, client=client, progress=progress)
+    smoke_report = runner.run_smoke(
+        planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke")
+    )
     return dataclasses.replace(smoke_report, environment=planned.plan.environment)
 
 
@@ -118,8 +187,8 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
         plan = plan.model_copy(update={"allow_replace": True})
     refuse_denied(plan)
     desired = load_desired(files or tuple(plan.manifest_files), plan.environment)
-    live = observe.observe(connect(app, desired))
-    reasons = planfile.stale_reasons(plan, desired, live)
+    live = observe.observe(connect(app, desired, register_workflows=True))
+    reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
     if reasons:
         raise ReconcilerError(
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
@@ -128,18 +197,47 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
     return Planned(plan=plan, desired=desired, live=live)
 
 
+PROMPT = "Apply these changes? Only 'yes' will be accepted"
+
+
 def _confirm() -> None:
-    if not sys.stdin.isatty():
-        raise ReconcilerError(
-            "refusing to apply without confirmation: there is no terminal to ask on",
-            "review the plan above and re-run with --auto-approve, or apply a saved plan file",
-        )
-    answer = click.prompt("Apply these changes? Only 'yes' will be accepted", default="", show_default=False, err=True)
+    """Ask on the terminal; without one, read a typed answer piped on stdin (``echo yes | comfyops apply``)."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = _piped_line(sys.stdin)
+        if not line:
+            raise ReconcilerError(
+                "refusing to apply without confirmation: there is no terminal to ask on",
+                "review the plan above and re-run with --auto-approve, pipe the answer (echo yes | comfyops apply), "
+                "or apply a saved plan file",
+            )
+        answer = line.strip()
+        click.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)
+    else:
+        answer = click.prompt(PROMPT, default="", show_default=False, err=True)
     if answer.strip() != "yes":
         raise ReconcilerError("apply cancelled: nothing was changed")
 
 
+PIPED_ANSWER_WAIT_SECONDS = 10.0
+
+
+def _piped_line(stream: TextIO | None) -> str:
+    """The first line piped on ``stream``; '' when there is none (EOF, or nothing arrives, so CI never hangs)."""
+    if stream is None:
+        return ""
+    try:
+        fileno = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return stream.readline()  # an in-memory stream: never blocks
+    try:
+        import select
+
+        ready, _, _ = select.select([fileno], [], [], PIPED_ANSWER_WAIT_SECONDS)
+    except (OSError, ValueError):  # select() on this kind of file is not supported (e.g. Windows)
+        ready = [fileno]
+    return stream.readline() if ready else ""
+
+
 def _print_report(report: ApplyReport, fmt: str, color: bool, planned: Planned) -> None:
-    report = report.model_copy(update={"environment": planned.plan.environment})
     text = scrub(render_apply(report, fmt, color=color and fmt == "text"), planned.desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))

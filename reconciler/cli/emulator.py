@@ -8,17 +8,46 @@ are seen by both. ``reset`` forgets everything in that directory.
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from reconciler.cli.context import emulator_state_dir
+from reconciler.errors import ReconcilerError
+
+TOKEN_ENV = "COMFYOPS_EMULATOR_TOKEN"
 
 
 def _state_dir(value: Path | None) -> Path:
     return value if value is not None else emulator_state_dir()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, or one line saying why not (before anything is printed)."""
+    if not 1 <= port <= 65535:
+        raise ReconcilerError(f"port {port} is out of range; pick one from 1 to 65535 with --port")
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except (OSError, UnicodeError) as exc:
+        raise ReconcilerError(f"cannot listen on {host!r}: not a local address ({exc})") from None
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ReconcilerError(f"port {port} is in use; pick another with --port") from None
+        if exc.errno == errno.EACCES:
+            raise ReconcilerError(f"port {port} needs privileges to listen on; pick another with --port") from None
+        raise ReconcilerError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def _parse_registration(spec: str) -> tuple[str, str, dict[str, Any]]:
@@ -70,6 +99,13 @@ def command() -> None:
 @click.option(
     "--no-rate-limit", is_flag=True, help="Turn the 1 request/s limit off (persisted in the state)."
 )
+@click.option(
+    "--token",
+    envvar=TOKEN_ENV,
+    default=None,
+    metavar="TOKEN",
+    help=f"Accept only this Bearer token (env {TOKEN_ENV}), to rehearse a wrong-token run; default: any token.",
+)
 def serve(
     host: str,
     port: int,
@@ -77,6 +113,7 @@ def serve(
     registrations: tuple[str, ...],
     speed: float,
     no_rate_limit: bool,
+    token: str | None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted.
 
@@ -93,8 +130,9 @@ def serve(
     if speed <= 0:
         raise click.BadParameter("must be positive", param_hint="--speed")
     parsed = [_parse_registration(spec) for spec in registrations]
+    listener = _listen(host, port)
     directory = _state_dir(state_dir)
-    app = create_app(directory, clock=ScaledClock(speed))
+    app = create_app(directory, clock=ScaledClock(speed), required_token=token or None)
     for workflow_id, version, graph in parsed:
         app.register_workflow(workflow_id, version, graph)
         click.echo(f"registered workflow {workflow_id} version {version}")
@@ -104,8 +142,17 @@ def serve(
     click.echo(f"RunComfy emulator listening on {url} (state: {directory}, speed x{speed:g})")
     click.echo("Point comfyops at it:")
     click.echo(f"  export RUNCOMFY_API_URL={url}")
-    click.echo("  export RUNCOMFY_API_TOKEN=anything")
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+    if token:
+        source = "--token" if click.get_current_context().get_parameter_source("token") is ParameterSource.COMMANDLINE \
+            else TOKEN_ENV
+        click.echo(f"  export RUNCOMFY_API_TOKEN=...   # it requires the Bearer token given with {source}")
+    else:
+        click.echo("  export RUNCOMFY_API_TOKEN=anything   # it accepts any Bearer token")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    try:
+        server.run(sockets=[listener])
+    finally:
+        listener.close()
 
 
 @command.command()

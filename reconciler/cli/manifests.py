@@ -73,6 +73,20 @@ def load_result(files: tuple[str, ...], environment: str | None) -> LoadResult:
     return load_manifests(files or (".",), env=os.environ, environment=environment)
 
 
+def report_skipped(result: LoadResult) -> None:
+    """Under -v, say which YAML files a folder walk skipped because they hold no comfyops document."""
+    context = click.get_current_context(silent=True)
+    verbose = getattr(context.obj if context is not None else None, "verbose", 0)
+    if result.skipped and verbose:
+        count = len(result.skipped)
+        click.echo(
+            f"skipped {count} YAML file{'s' if count != 1 else ''} with no apiVersion: comfyops/... document: "
+            + ", ".join(result.skipped[:5])
+            + (f" and {count - 5} more" if count > 5 else ""),
+            err=True,
+        )
+
+
 def load_desired(files: tuple[str, ...], environment: str | None = None) -> DesiredState:
     """Load the manifests for the selected environment, or fail with every problem printed, one per line.
 
@@ -80,6 +94,7 @@ def load_desired(files: tuple[str, ...], environment: str | None = None) -> Desi
     """
     chosen = environment if environment is not None else selected_environment()
     result = load_result(files, chosen)
+    report_skipped(result)
     if chosen is None and result.environments:
         print_diagnostics(result.warnings)
         raise ReconcilerError(

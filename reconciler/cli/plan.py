@@ -66,7 +66,7 @@ def command(
     click.echo(scrub(text, desired.secret_values), nl=not text.endswith("\n"))
     if out is not None:
         planfile.save(planned.plan, out)
-        click.echo(f"Saved the plan to {out}; apply it with: comfyops apply {out}", err=True)
+        click.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)
     if planned.plan.policy is not None and planned.plan.policy.denied:
         return 1
     return 2 if detailed_exitcode and not planned.plan.is_empty else 0

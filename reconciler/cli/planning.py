@@ -6,17 +6,19 @@ Effectful shell around the pure planner.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import click
 
 from reconciler.cli.context import AppContext
 from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.diagnostics import Diagnostic
-from reconciler.engine import build, observe
+from reconciler.engine import build, match, observe
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError, ReconcilerError
-from reconciler.manifest import printing
+from reconciler.manifest import messages, printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.workflow import remote
@@ -52,19 +54,58 @@ def _api_json(graph: WorkflowGraph) -> dict[str, Any]:
     }
 
 
-def connect(app: AppContext, desired: DesiredState) -> RunComfyClient:
+def connect(
+    app: AppContext, desired: DesiredState, *, register_workflows: bool = False, read_only: bool = False
+) -> RunComfyClient:
     """The process's client, configured from Settings (rate limit, queue API version) and the Environment
-    (its API URL and the variable that holds its token)."""
+    (its API URL and the variable that holds its token).
+
+    With ``--emulator``, ``register_workflows`` stands each manifest's ``workflow_file`` in for the
+    cloud-saved workflow version it names (apply does this, and says so; the real API only serves
+    versions saved in the account), and ``read_only`` keeps the emulator's state folder untouched
+    (plan: registrations are previewed in memory).
+    """
     settings = desired.settings
     environment = desired.environment
-    return app.client(
+    client = app.client(
         requests_per_second=settings.rate_limit.requests_per_second,
         burst=settings.rate_limit.burst,
         queue_api_version=settings.queue_api_version,
-        workflows=workflows_for_emulator(desired),
+        workflows=workflows_for_emulator(desired) if register_workflows else None,
+        read_only=read_only,
+        manifests=desired.files,
         api_url=environment.api_url if environment is not None else None,
         token_env=environment.token_env if environment is not None else None,
+        environment=desired.environment_name,
     )
+    client.mask(secret_strings(desired))
+    if not read_only:
+        _say_registered(app, desired)
+    return client
+
+
+REGISTERED_NOTE = (
+    "emulator: apply registers each workflow_file as the version its manifest names; "
+    "the real API serves only workflow versions saved in your RunComfy account"
+)
+
+
+def _say_registered(app: AppContext, desired: DesiredState) -> None:
+    files = {(str(d.fields["workflow_id"]), str(d.fields["workflow_version"])): d.workflow_file
+             for d in desired.deployments if d.workflow is not None}
+    for workflow_id, version in app.registered:
+        where = files.get((workflow_id, version))
+        line = f"emulator: registered {where} as workflow {workflow_id!r} version {version!r}"
+        click.echo(scrub(line, desired.secret_values), err=True)
+    if app.registered:
+        click.echo(REGISTERED_NOTE, err=True)
+    app.registered.clear()
+
+
+def secret_strings(desired: DesiredState) -> frozenset[str]:
+    """Every secret text the manifests hold: interpolated secrets and sensitive fields' values."""
+    values = {str(v) for d in desired.deployments for f in d.sensitive_fields if (v := d.fields.get(f)) is not None}
+    return frozenset(s for s in (*desired.secret_values, *values) if len(s) >= 4)
 
 
 def needs_payload(desired: DesiredState) -> bool:
@@ -75,13 +116,21 @@ def needs_payload(desired: DesiredState) -> bool:
     )
 
 
-def make_plan(app: AppContext, desired: DesiredState, options: build.PlanOptions) -> Planned:
-    """Read live state once and build the plan; plan-rule violations fail with every problem printed."""
-    client = connect(app, desired)
+def make_plan(
+    app: AppContext, desired: DesiredState, options: build.PlanOptions, *, read_only: bool = True
+) -> Planned:
+    """Read live state once and build the plan; plan-rule violations fail with every problem printed.
+
+    ``read_only=False`` is for apply: with ``--emulator`` the workflow files are registered for real.
+    """
+    client = connect(app, desired, register_workflows=True, read_only=read_only)
     live = observe.observe(client, include_payload=needs_payload(desired))
-    plan, problems = build.build_plan(desired, live, options)
+    live = _with_saved_versions(client, desired, live)
+    plan, problems = build.build_plan(desired, live, replace(options, endpoint=app.endpoint))
     if not problems and needs_payload(desired):
         problems = _check_live_graphs(desired, plan, live, client)
+    secrets = secret_strings(desired)
+    problems = [messages.without_secrets(p, secrets) for p in problems]
     errors = [p for p in problems if p.is_error]
     print_diagnostics(problems)
     if errors:
@@ -117,6 +166,26 @@ def refuse_denied(plan: Plan) -> None:
             f"{'ies' if len(report.denials) != 1 else 'y'}",
             "\n".join(f"{m.rule}: {m.message} ({m.namespace})" for m in report.denials),
         )
+
+
+def _with_saved_versions(
+    client: RunComfyClient, desired: DesiredState, live: list[LiveDeployment]
+) -> list[LiveDeployment]:
+    """``live`` with the workflow's saved versions read (one more list call, with payload) for the deployments
+    whose workflow_version would change, so plan can warn about a version that is not saved."""
+    matches, _, _ = match.match_all(desired.deployments, live)
+    ids = tuple(
+        m.live.id
+        for m in matches
+        if m.live is not None
+        and m.live.known_versions is None
+        and m.live.fields.get("workflow_version") != m.desired.fields.get("workflow_version")
+        and m.live.fields.get("workflow_id") == m.desired.fields.get("workflow_id")
+    )
+    if not ids:
+        return live
+    detailed = {d.id: d for d in observe.observe(client, include_payload=True, ids=ids)}
+    return [detailed.get(d.id, d) for d in live]
 
 
 def _check_live_graphs(

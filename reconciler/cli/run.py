@@ -2,9 +2,10 @@
 
 Effectful shell. The overrides are the preset (with its ``extends``) merged with ``--set`` values
 (``NODE.INPUT=VALUE``: split on the last ``.`` so ``68:8.seed`` works; VALUE is JSON when it parses,
-else a string), checked against the deployment's ``workflow_file`` and object_info when the manifest
-names one, then submitted exactly once. With ``--wait`` it polls to the end (Ctrl-C or ``--timeout``
-cancels the request), downloads every output into ``--out`` and lists the files; ``--format json``
+else a string), checked against what will run (the deployed graph and its object_info, else the
+manifest's ``workflow_file`` and object_info) like preset values are, then submitted exactly once.
+With ``--wait`` it polls to the end (Ctrl-C or ``--timeout`` cancels the request), downloads every
+output into ``--out`` (default ``.comfyops/outputs/<request id>/``) and says where; ``--format json``
 prints one JSON document for scripts.
 """
 
@@ -22,7 +23,8 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.planning import connect
-from reconciler.diagnostics import Location
+from reconciler.cli.recording import journal
+from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import presets
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, ResolvedOverrides
@@ -30,9 +32,15 @@ from reconciler.runcomfy import errors, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import polling
 from reconciler.smoke.progress import LineProgress
+from reconciler.workflow import remote
+from reconciler.workflow.graph import WorkflowFormatError, WorkflowGraph, parse_workflow
+from reconciler.workflow.object_info import ObjectInfo
 from reconciler.workflow.validate import validate_overrides
 
 SET_LOCATION = Location("--set")
+OUTPUTS_DIR = Path(".comfyops") / "outputs"
+"""Where ``run --wait`` downloads outputs by default: under ``.comfyops/``, which the recommended
+``.gitignore`` ignores, so generated media never lands in a commit by accident."""
 
 
 def parse_set(text: str) -> tuple[str, str, Any]:
@@ -107,7 +115,7 @@ def find_live(
               help="Override one input (repeatable; VALUE is JSON when it parses, else a string).")
 @click.option("--wait", is_flag=True, help="Wait for the result and download the outputs.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder "
-              "(default ./outputs/<request_id>/).")
+              "(default .comfyops/outputs/<request_id>/).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True,
               help="With --wait: cancel the request after this many seconds.")
@@ -119,15 +127,19 @@ def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: st
     merged = overrides_for(desired, preset, sets)
     client = connect(app, desired)
     live, declared = find_live(client, desired, environment_name(desired, deployment))
-    _validate(merged, declared)
+    _validate(client, live, merged, declared)
     secrets = _secrets(desired, merged)
     rid = _submit(client, live, merged)
+    recorder = journal(app, "run")
+    recorder.submitted(deployment=live.name, deployment_id=live.id, request_id=rid)
     summary: dict[str, Any] = {"deployment": live.name, "deployment_id": live.id, "request_id": rid,
                                "status": "submitted"}
     if fmt == "text":
         click.echo(f"Submitted request {rid} to {live.name} ({live.id}).")
     if wait:
         summary.update(_wait(client, live.id, rid, timeout=timeout, out=out))
+        ended = summary["status"] if summary["status"] in ("succeeded", "failed", "cancelled") else None
+        recorder.finished(request_id=rid, outcome=ended, instance_id=summary.get("instance_id"))
         if fmt == "text":
             click.echo(scrub(_describe(summary), secrets))
     if fmt == "json":
@@ -135,15 +147,48 @@ def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: st
     return 0 if summary["status"] in ("submitted", "succeeded") else 1
 
 
-def _validate(merged: ResolvedOverrides, declared: DesiredDeployment | None) -> None:
-    if declared is None or declared.workflow is None:
+def _validate(
+    client: RunComfyClient, live: wire.Deployment, merged: ResolvedOverrides, declared: DesiredDeployment | None
+) -> None:
+    """Check the overrides against what will run: the deployed graph and object_info, else the local files."""
+    if not merged.values:
         return
-    problems = validate_overrides(merged.values, declared.workflow, object_info=declared.object_info,
-                                  locate=merged.locate, context="overrides")
+    graph, info, problems = _deployed_workflow(client, live)
+    if graph is None and declared is not None:
+        graph = declared.workflow
+    if info is None and declared is not None:
+        info = declared.object_info
+    if graph is None:
+        problems.append(Diagnostic(
+            f"overrides not checked: the workflow of {live.name!r} is neither deployed with a readable graph "
+            "nor named by a workflow_file", SET_LOCATION, severity=Severity.WARNING))
+    else:
+        problems += validate_overrides(merged.values, graph, object_info=info, locate=merged.locate,
+                                       context="overrides")
     print_diagnostics(problems)
-    errors_found = [p for p in problems if p.is_error]
-    if errors_found:
-        raise DiagnosticsError(problems, f"overrides do not fit {declared.workflow_file}: nothing was submitted")
+    if any(p.is_error for p in problems):
+        raise DiagnosticsError(problems, f"overrides do not fit the workflow of {live.name!r}: nothing was submitted")
+
+
+def _deployed_workflow(
+    client: RunComfyClient, live: wire.Deployment
+) -> tuple[WorkflowGraph | None, ObjectInfo | None, list[Diagnostic]]:
+    """The deployed graph and its object_info (through the disk cache), with warnings for what is missing."""
+    payload = client.get_deployment(live.id, include_payload=True).payload
+    if payload is None or not payload.workflow_api_json:
+        return None, None, []
+    try:
+        graph = parse_workflow(payload.workflow_api_json, source=f"deployed workflow of {live.name!r}")
+    except WorkflowFormatError:
+        return None, None, []
+    if not payload.object_info_url:
+        return graph, None, []
+    info, why = remote.object_info_for(payload.object_info_url, fetch_object_info=client.fetch_object_info)
+    if info is None:
+        warning = Diagnostic(f"object_info of {live.name!r} unavailable: {why}; checked against the graph only",
+                             SET_LOCATION, severity=Severity.WARNING)
+        return graph, None, [warning]
+    return graph, info, []
 
 
 def _submit(client: RunComfyClient, live: wire.Deployment, merged: ResolvedOverrides) -> str:
@@ -170,10 +215,11 @@ def _wait(client: RunComfyClient, deployment_id: str, rid: str, *, timeout: floa
         click.echo(f"Interrupted: request {rid} cancel: {outcome}", err=True)
         raise
     result = client.request_result(deployment_id, rid)
-    folder = out or Path("outputs") / _safe(rid)
+    folder = out or OUTPUTS_DIR / _safe(rid)
     files = save_outputs(client, result, folder) if result.succeeded else []
     return {"status": result.status, "errors": [e.message or (e.type or "error") for e in result.error],
-            "files": [str(f) for f in files]}
+            "files": [str(f) for f in files], "output_dir": str(folder) if files else None,
+            "instance_id": result.instance_id}
 
 
 def _safe(text: str) -> str:
@@ -205,6 +251,8 @@ def _describe(summary: dict[str, Any]) -> str:
     lines = [f"Request {summary['request_id']}: {summary['status']}"]
     lines += [f"  error: {e}" for e in summary.get("errors", [])]
     lines += [f"  {f}" for f in summary.get("files", [])]
+    if summary.get("output_dir"):
+        lines.append(f"Outputs saved in {summary['output_dir']}/")
     return "\n".join(lines)
 
 

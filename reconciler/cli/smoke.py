@@ -8,7 +8,6 @@ the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passe
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import sys
 from pathlib import Path
 
@@ -16,9 +15,11 @@ import click
 
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.output import scrub
+from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.planning import connect
-from reconciler.errors import ReconcilerError
+from reconciler.cli.recording import journal
+from reconciler.engine import targets as target_patterns
+from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import render as smoke_render
@@ -29,11 +30,12 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
     """Deployments with ``spec.smoke`` (all, or those matching a ``--target`` glob, smoke or not)."""
     if not targets:
         return [d for d in desired.deployments if d.smoke is not None]
-    chosen = [d for d in desired.deployments if any(fnmatch.fnmatchcase(d.name, t) for t in targets)]
-    if not chosen:
-        names = ", ".join(d.name for d in desired.deployments) or "none"
-        raise ReconcilerError(f"no deployment matches --target {' '.join(targets)}", f"declared deployments: {names}")
-    return chosen
+    problems = target_patterns.unmatched(targets, [d.name for d in desired.deployments])
+    if problems:
+        print_diagnostics(problems)
+        count = len(problems)
+        raise DiagnosticsError(problems, f"cannot smoke-test: {count} problem{'s' if count != 1 else ''}")
+    return [d for d in desired.deployments if target_patterns.selected(d.name, targets)]
 
 
 @click.command("smoke")
@@ -42,11 +44,11 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
               help="Only deployments whose name matches (repeatable; globs like media-*).")
 @click.option("--junit", "junit", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML here.")
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
-@click.option("--concurrency", type=click.IntRange(1, 64), default=runner.DEFAULT_CONCURRENCY, show_default=True,
-              help="Smoke tests run at once (all share the client's rate limit).")
+@click.option("--concurrency", type=click.IntRange(1, runner.MAX_CONCURRENCY), default=None,
+              help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int) -> int:
+            concurrency: int | None) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
@@ -55,7 +57,8 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
         return 0
     client = connect(app, desired)
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress)
+    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
+                              journal=journal(app, "smoke"))
     report = dataclasses.replace(report, environment=desired.environment_name)
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))

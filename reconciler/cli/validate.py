@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.manifests import files_option, load_desired, load_result, selected_environment
+from reconciler.cli.manifests import files_option, load_desired, load_result, report_skipped, selected_environment
 from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import environments, printing
@@ -34,6 +34,7 @@ def command(files: tuple[str, ...], print_manifests: bool) -> None:
         state = load_desired(files, None)
         click.echo(f"{_counts(state)}: valid")
         return
+    report_skipped(base)
     results = {name: load_result(files, name) for name in base.environments}
     _print_all(list(results.values()))
     invalid = [name for name, result in results.items() if result.state is None]

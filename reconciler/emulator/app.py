@@ -19,6 +19,8 @@ Choices where the docs are silent (the stricter reading where there was one):
 - DELETE of a deployment answers its record with ``status: "deleted"``.
 - Request delete while queued or running: 409 with error code 409001.
 - Unknown routes: 404001; wrong method: 405 with code 405001.
+- Instance proxy: an instance is live from its request's start until keep-warm after its last
+  request ends; a call to any other answers 404001. A live one answers like ComfyUI (:mod:`.comfyui`).
 - Webhooks are accepted and validated as strings but never delivered.
 - Dropped connection: under uvicorn the socket is aborted before any byte is sent (clients see a
   transport error); under an in-memory ASGI client :class:`ConnectionDropped` is raised instead.
@@ -43,6 +45,7 @@ from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.emulator.errors import ApiError, error_response
 from reconciler.emulator.faults import FaultInjector, TokenBucket
 from reconciler.emulator.state import EmulatorState
+from reconciler.emulator.traffic import Traffic
 from reconciler.runcomfy.catalog import ERROR_INTERNAL, ERROR_RATE_LIMITED, ERROR_UNAUTHORIZED
 
 EMULATOR_PREFIX = "/_emulator"
@@ -82,11 +85,14 @@ class EmulatorApp:
         self.required_token = required_token
         self.faults = FaultInjector(state)
         self.limiter = TokenBucket()
+        self.traffic = Traffic()
         self.router = Starlette(
             routes=[*routes_api.routes(), *routes_emulator.routes()],
             exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         )
-        self.router.state.emulator = routes_api.Context(state=state, clock=clock, faults=self.faults)
+        self.router.state.emulator = routes_api.Context(
+            state=state, clock=clock, faults=self.faults, traffic=self.traffic
+        )
 
     def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> None:
         """Register a workflow version so deployments can name it."""
@@ -130,6 +136,10 @@ class EmulatorApp:
         if scope["type"] != "http" or scope["path"].startswith(EMULATOR_PREFIX):
             await self.router(scope, receive, send)
             return
+        await self._serve_api(scope, receive, send, _counting(send, scope["method"], self.traffic))
+
+    async def _serve_api(self, scope: Scope, receive: Receive, raw_send: Send, send: Send) -> None:
+        # ``raw_send`` is the server's own: dropping a connection needs its transport.
         refusal = self._gate(scope, self._token(scope))
         if refusal is not None:
             await refusal(scope, receive, send)
@@ -138,7 +148,7 @@ class EmulatorApp:
         if latency > 0:
             await asyncio.sleep(latency)
         if action == "drop":
-            await _drop(send)
+            await _drop(raw_send)
             return
         if action is not None:
             fault = (
@@ -155,7 +165,18 @@ class EmulatorApp:
 
         await self.router(scope, receive, guarded_send)
         if scope.get(routes_api.DROP_KEY):
-            await _drop(send)
+            await _drop(raw_send)
+
+
+def _counting(send: Send, method: str, traffic: Traffic) -> Send:
+    """``send``, counting the response's status in ``traffic`` (a dropped connection is not counted)."""
+
+    async def counted(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            traffic.record(method, int(message["status"]))
+        await send(message)
+
+    return counted
 
 
 def create_app(
@@ -164,10 +185,12 @@ def create_app(
     state: EmulatorState | None = None,
     clock: Clock | None = None,
     required_token: str | None = None,
+    read_only: bool = False,
 ) -> EmulatorApp:
-    """Build the emulator app over ``state`` (or a state in ``state_dir``, default per env)."""
+    """Build the emulator app over ``state`` (or a state in ``state_dir``, default per env; ``read_only``:
+    changes stay in memory)."""
     return EmulatorApp(
-        state if state is not None else EmulatorState(state_dir),
+        state if state is not None else EmulatorState(state_dir, read_only=read_only),
         clock or SystemClock(),
         required_token=required_token,
     )

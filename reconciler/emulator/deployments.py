@@ -10,6 +10,8 @@ Pure functions over the state's data dict. Facts (SKUs, ranges, defaults, codes)
   rejected, even the current value; ranges are checked on the merged result.
 - ``workflow_id``/``workflow_version`` must name a workflow registered with the emulator.
 - Duplicate names are allowed, as by the real API.
+- ``includes=payload`` also lists the workflow's saved versions (``payload.workflow_versions``), so a
+  plan can warn before apply about a version that is not saved.
 """
 
 from __future__ import annotations
@@ -182,9 +184,11 @@ def view(data: dict[str, Any], record: dict[str, Any], includes: set[str], base_
     """The deployment as the API returns it, with ``payload``/``readme`` only when included."""
     out = {field: copy.deepcopy(record[field]) for field in PUBLIC_FIELDS}
     if "payload" in includes:
-        graph = data["workflows"].get(record["workflow_id"], {}).get(record["workflow_version"])
+        versions = data["workflows"].get(record["workflow_id"], {})
+        graph = versions.get(record["workflow_version"])
         out["payload"] = {
             "workflow_api_json": copy.deepcopy(graph),
+            "workflow_versions": sorted(versions),
             "overrides": {},
             "object_info_url": f"{base_url}/_emulator/object_info/{record['workflow_id']}/{record['workflow_version']}"
             if graph is not None

@@ -37,9 +37,11 @@ class EmbeddedEmulator:
         required_token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        read_only: bool = False,
     ) -> None:
-        """Prepare (do not start) an emulator over the state in ``state_dir`` (default per env)."""
-        self.app: EmulatorApp = create_app(state_dir, clock=clock, required_token=required_token)
+        """Prepare (do not start) an emulator over the state in ``state_dir`` (default per env);
+        ``read_only`` keeps every change in memory and never writes that directory."""
+        self.app: EmulatorApp = create_app(state_dir, clock=clock, required_token=required_token, read_only=read_only)
         self._host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -72,9 +74,13 @@ class EmbeddedEmulator:
         """``http://127.0.0.1:<port>``, the API base URL to give a client."""
         return f"http://{self._host}:{self.port}"
 
-    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> None:
-        """Register a workflow version's ``workflow_api.json`` so deployments can name it."""
+    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> bool:
+        """Register a workflow version's ``workflow_api.json`` so deployments can name it; False when that
+        exact graph was already registered under that version."""
+        if self.app.state.workflow(workflow_id, version) == graph:
+            return False
         self.app.register_workflow(workflow_id, version, graph)
+        return True
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change ``queue_seconds``, ``run_seconds``, ``fail_next_runs`` or rate-limit settings."""

@@ -16,16 +16,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.emulator import deployments, requests
+from reconciler.emulator import comfyui, deployments, requests
 from reconciler.emulator.clock import Clock, iso
 from reconciler.emulator.errors import ApiError, error_response
 from reconciler.emulator.faults import FaultInjector
 from reconciler.emulator.state import EmulatorState
-from reconciler.emulator.workflows import object_info
+from reconciler.emulator.traffic import Traffic
 from reconciler.runcomfy.catalog import ERROR_DEPLOYMENT_DISABLED, ERROR_NOT_FOUND, ERROR_VALIDATION
 
 DROP_KEY = "comfyops.emulator.drop"
 """Scope key a handler sets to make the app drop the connection instead of answering."""
+PROXY_LOG_LIMIT = 50
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Context:
     state: EmulatorState
     clock: Clock
     faults: FaultInjector
+    traffic: Traffic
 
 
 def ctx(request: Request) -> Context:
@@ -182,18 +184,32 @@ async def delete_request(request: Request) -> Response:
 
 
 async def instance_proxy(request: Request) -> Response:
-    """POST /prod/v2/deployments/{id}/instances/{iid}/proxy/{path}: 200 if the instance is live."""
+    """POST (or GET) /prod/v2/deployments/{id}/instances/{iid}/proxy/{path}: ComfyUI on a live instance.
+
+    An instance that is not running (never was, or idle past keep-warm) answers 404001; a live one
+    answers as ComfyUI would (see :mod:`.comfyui`). Each call is logged under ``proxy_calls`` (the
+    newest :data:`PROXY_LOG_LIMIT`) so tests can see what reached the instance.
+    """
     c = ctx(request)
-    await json_body(request)
-    with c.state.read() as data:
+    body = await json_body(request)
+    path = request.path_params["path"]
+    with c.state.transaction() as data:
         record = deployments.live_record(data, request.path_params["deployment_id"])
         instance_id = request.path_params["instance_id"]
         if not requests.instance_live(data, record, instance_id, c.clock.now()):
-            raise ApiError(ERROR_NOT_FOUND, f"Instance {instance_id} is not running")
-        if request.path_params["path"].strip("/") in ("object_info", "api/object_info"):
-            graph = data["workflows"].get(record["workflow_id"], {}).get(record["workflow_version"]) or {}
-            return JSONResponse(object_info(graph))
-    return Response(status_code=200)
+            raise ApiError(
+                ERROR_NOT_FOUND,
+                f"Instance {instance_id} is not running",
+            )
+        own = data["workflows"].get(record["workflow_id"], {}).get(record["workflow_version"]) or {}
+        graphs = [own, *(g for versions in data["workflows"].values() for g in versions.values())]
+        hardware = (record.get("hardware") or [None])[0]
+        found = comfyui.answer(path, body, graphs=graphs, hardware=hardware)
+        log = data.setdefault("proxy_calls", [])
+        log.append({"deployment_id": record["id"], "instance_id": instance_id, "method": request.method,
+                    "path": path, "body": body, "status": found.status})
+        del log[:-PROXY_LOG_LIMIT]
+    return Response(found.content, status_code=found.status, media_type=found.media_type or None)
 
 
 def routes() -> list[Route]:

@@ -6,6 +6,7 @@
   ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``.
 - ``GET|POST|DELETE /_emulator/faults``: read; replace (see :class:`.faults.FaultConfig`); clear.
 - ``POST /_emulator/reset``: forget everything; answers what was cleared.
+- ``GET|DELETE /_emulator/traffic``: API request counts by status and method; DELETE zeroes them.
 - ``GET /_emulator/outputs/{request_id}/{filename}``: the bytes of a hosted output (PNG or MP4).
 - ``GET /_emulator/object_info/{workflow_id}/{version}``: a small object_info for that workflow.
 """
@@ -79,6 +80,12 @@ async def faults(request: Request) -> Response:
     return JSONResponse(injector.config().to_dict())
 
 
+async def traffic(request: Request) -> Response:
+    """Read (GET) the API request counts, or read and zero them (DELETE)."""
+    counter = ctx(request).traffic
+    return JSONResponse(counter.reset() if request.method == "DELETE" else counter.snapshot())
+
+
 async def reset(request: Request) -> Response:
     """Forget every deployment, workflow, request, setting and fault."""
     return JSONResponse({"cleared": ctx(request).state.reset()})
@@ -127,6 +134,7 @@ def routes() -> list[Route]:
         Route("/_emulator/config", config, methods=["GET", "POST"]),
         Route("/_emulator/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/traffic", traffic, methods=["GET", "DELETE"]),
         Route("/_emulator/outputs/{request_id}/{filename}", output_file, methods=["GET"]),
         Route("/_emulator/object_info/{workflow_id}/{version}", workflow_object_info, methods=["GET"]),
     ]

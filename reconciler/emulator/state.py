@@ -70,9 +70,13 @@ def _check_config(key: str, value: Any) -> Any:
 class EmulatorState:
     """Thread-safe, file-backed state of one emulated RunComfy account."""
 
-    def __init__(self, state_dir: Path | None = None) -> None:
-        """Open (or start) the state kept in ``state_dir`` (default :func:`default_state_dir`)."""
+    def __init__(self, state_dir: Path | None = None, *, read_only: bool = False) -> None:
+        """Open (or start) the state kept in ``state_dir`` (default :func:`default_state_dir`).
+
+        ``read_only`` keeps every change in memory and never writes the directory (``plan --emulator``).
+        """
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+        self.read_only = read_only
         self.lock = threading.RLock()
         self._data: dict[str, Any] = _empty()
         self._stamp: tuple[int, int] | None = None
@@ -100,6 +104,8 @@ class EmulatorState:
             self._data, self._stamp = data, stamp
 
     def _save(self) -> None:
+        if self.read_only:
+            return
         self.state_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.state_dir)
         try:

@@ -1,19 +1,25 @@
 """Executing a Plan through the client, one change at a time, reporting each outcome.
 
 Effectful. Apply uses the plan and nothing else (OpenTofu's rule), except for values the plan holds
-as sensitive, which come from the manifests re-read in this process. Order: creates, updates and
+as sensitive, which come from the manifests re-read in this process. What it sends is derived from
+each change's ``diff`` (``ResourceChange.planned_values``), the part every renderer shows, so a
+plan is applied exactly as it was reviewed. Order: creates, updates and
 replaces first, deletes last. A failed change does not stop the independent ones unless
 ``fail_fast``. After the changes, one list call reads everything back and any field that does not
-match the plan is a failure. Ctrl-C stops before the next change and the report says so; re-running
-apply converges because planning is level-based and creates are adopted, never duplicated.
+match the plan is a failure. The same listing detects a deployment another apply created under the
+same name at the same time, and the later of the two backs off (``_back_off``). Ctrl-C stops before
+the next change and the report says so; re-running apply converges because planning is level-based
+and creates are adopted, never duplicated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from reconciler import interrupts
 from reconciler.engine import live
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
@@ -81,7 +87,8 @@ def execute(
             break
         run.hooks.before_change(change)
         try:
-            outcome = _apply_one(run, change)
+            with interrupts.running(f"{change.action.value} of {change.name}"):
+                outcome = _apply_one(run, change)
         except KeyboardInterrupt:
             interrupted = True
             outcome = ChangeOutcome(
@@ -99,6 +106,52 @@ def execute(
         run.hooks.after_change(outcome)
     readback = [] if interrupted else _read_back(run, order)
     return ApplyReport(changes=run.outcomes, readback_problems=readback, interrupted=interrupted)
+
+
+def _created_order(deployment: wire.Deployment) -> tuple[datetime, str]:
+    try:
+        when = datetime.fromisoformat(deployment.created_at or "")
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    except ValueError:
+        when = datetime.max.replace(tzinfo=UTC)
+    return when, deployment.id
+
+
+def _back_off(run: _Run, order: list[ResourceChange], listed: list[wire.Deployment]) -> None:
+    """Another apply created a deployment of the same name at the same time: the earliest one stays.
+
+    Re-list once after the creates. For each name this run created that now has another live
+    deployment the plan did not know, the winner is the earliest ``created_at``, then the lowest id.
+    When it is not ours, we delete only the deployment we just created (it has served nothing). The
+    other run, seeing the same order, keeps its own; so two applies started together converge.
+    """
+    created = {
+        index: outcome
+        for index, outcome in enumerate(run.outcomes)
+        if outcome.outcome is Outcome.APPLIED and outcome.action in (Action.CREATE, Action.REPLACE) and outcome.id
+    }
+    known = {c.id for c in order if c.id}
+    for index, outcome in created.items():
+        same_name = [d for d in listed if d.name == outcome.name]
+        ours = next((d for d in same_name if d.id == outcome.id), None)
+        rivals = [d for d in same_name if d.id != outcome.id and d.id not in known]
+        if ours is None or not rivals:
+            continue
+        winner = min([ours, *rivals], key=_created_order)
+        if winner.id == ours.id:
+            continue
+        message = f"conflict: another apply created {outcome.name} first; kept {winner.id}"
+        update: dict[str, Any] = {"id": winner.id, "message": message}
+        try:
+            run.client.delete_deployment(ours.id)
+        except api_errors.ApiError as exc:
+            update = {
+                "outcome": Outcome.FAILED,
+                "message": f"conflict: another apply created {outcome.name} first ({winner.id}); deleting "
+                f"this run's duplicate {ours.id} failed: {exc.summary}",
+            }
+        run.outcomes[index] = outcome.model_copy(update=update)
+        run.hooks.after_change(run.outcomes[index])
 
 
 def _skip_rest(run: _Run, rest: list[ResourceChange], why: str) -> None:
@@ -146,8 +199,8 @@ def _require_id(change: ResourceChange) -> str:
 
 
 def desired_values(run: _Run, change: ResourceChange) -> dict[str, Any]:
-    """The change's desired essence with sensitive values filled in from the manifests."""
-    after = dict(change.after or {})
+    """The change's planned essence (from its diff) with sensitive values filled in from the manifests."""
+    after = change.planned_values()
     for name in change.sensitive_fields:
         value = run.secrets.get(change.name, {}).get(name)
         if value is None:
@@ -172,7 +225,7 @@ def _create(run: _Run, change: ResourceChange) -> str:
 
 def _update(run: _Run, change: ResourceChange) -> None:
     after = desired_values(run, change)
-    changes = {d.field: after.get(d.field, d.after) for d in change.diff if d.field != "name"}
+    changes = {d.field: after[d.field] for d in change.diff if d.field != "name"}
     run.client.update_deployment(_require_id(change), name=str(after.get("name", change.name)), changes=changes)
 
 
@@ -181,9 +234,12 @@ def _read_back(run: _Run, order: list[ResourceChange]) -> list[str]:
     if not applied:
         return []
     try:
-        now = {d.id: d for d in live.from_api_list(x.model_dump(mode="json") for x in run.client.list_deployments())}
+        listed = run.client.list_deployments()
     except api_errors.ApiError as exc:
         return [f"could not read live state back to confirm the changes: {exc.summary}"]
+    _back_off(run, order, listed)
+    applied = {o.name: o for o in run.outcomes if o.outcome is Outcome.APPLIED}
+    now = {d.id: d for d in live.from_api_list(x.model_dump(mode="json") for x in listed)}
     problems: list[str] = []
     for change in order:
         outcome = applied.get(change.name)

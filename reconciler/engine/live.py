@@ -3,7 +3,8 @@
 Pure. The API returns hardware as a list (or a string), may omit fields it defaulted, and adds
 server-owned fields (status, timestamps, payload). ``LiveDeployment`` keeps the id, the name, the
 managed fields with API defaults filled in (the *essence*, kopf-style), the workflow graph when the
-payload was read, and a fingerprint of the essence for stale-plan checks.
+payload was read, a fingerprint of the essence for stale-plan checks, and the API's ``status`` and
+``updated_at`` for drift and status reports (shown, never fingerprinted or diffed).
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ class LiveDeployment:
     object_info_url: str | None = None
     known_versions: tuple[str, ...] | None = None
     fingerprint: str = field(default="")
+    status: str | None = None
+    """The API's informational ``status`` (``standby`` is the only documented value)."""
+    updated_at: str | None = None
+    """When RunComfy last changed it (ISO 8601), as the API reports it."""
+    created_at: str | None = field(default=None, compare=False)
+    """When it was created (ISO 8601): duplicate names are listed oldest first."""
 
 
 def normalize_hardware(value: Any) -> Any:
@@ -69,9 +76,28 @@ def from_api(obj: Mapping[str, Any]) -> LiveDeployment:
         object_info_url=payload.get("object_info_url") if isinstance(payload, Mapping) else None,
         known_versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
         fingerprint=fingerprint_of(str(obj["id"]), str(obj.get("name", "")), fields),
+        status=_text(obj.get("status")),
+        updated_at=_text(obj.get("updated_at")),
+        created_at=_text(obj.get("created_at")),
     )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def from_api_list(objects: Iterable[Mapping[str, Any]]) -> list[LiveDeployment]:
     """LiveDeployments from a list response, sorted by name then id."""
     return sorted((from_api(o) for o in objects), key=lambda d: (d.name, d.id))
+
+
+ERROR_STATUS_WORDS: tuple[str, ...] = ("error", "fail", "unhealthy", "crash")
+"""Words that make a live ``status`` an error state. The API documents only ``standby``; these cover the
+states a serving platform reports when a deployment cannot serve (``error``, ``failed``, ``stop_failed``,
+``unhealthy``, ``crashed``)."""
+
+
+def is_error_status(status: str | None) -> bool:
+    """Whether the API's ``status`` says the deployment is in an error state."""
+    lowered = (status or "").lower()
+    return any(word in lowered for word in ERROR_STATUS_WORDS)

@@ -99,10 +99,14 @@ def _find(
 
 
 def _ambiguous(want: DesiredDeployment, name: str, found: list[LiveDeployment]) -> Diagnostic:
-    ids = ", ".join(d.id for d in found)
+    ordered = sorted(found, key=lambda d: (d.created_at is None, d.created_at or "", d.id))
+    ids = ", ".join(f"{d.id} created {d.created_at or 'at an unknown time'}" for d in ordered)
+    others = ", ".join(d.id for d in ordered[1:])
     return Diagnostic(
         f"{len(found)} live deployments are named {name!r} ({ids}); cannot tell which one this manifest manages",
         want.source,
         "metadata.name",
-        f"pin one with metadata.id: {found[0].id} (and delete or rename the other)",
+        f"keep the earliest: add `id: {ordered[0].id}` under metadata in this manifest, then delete {others} "
+        "in the RunComfy dashboard (or let prune delete it); two applies at once cause this, see the README's "
+        "Concurrent runs",
     )

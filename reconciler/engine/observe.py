@@ -8,10 +8,20 @@ deployed workflow graphs.
 from __future__ import annotations
 
 from reconciler.engine import live
+from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
 
 
-def observe(client: RunComfyClient, *, include_payload: bool = False) -> list[live.LiveDeployment]:
-    """Every live deployment of the account, normalised, in one API request."""
-    deployments = client.list_deployments(include_payload=include_payload)
-    return live.from_api_list(d.model_dump(mode="json") for d in deployments)
+def observe(
+    client: RunComfyClient, *, include_payload: bool = False, ids: tuple[str, ...] = ()
+) -> list[live.LiveDeployment]:
+    """Every live deployment of the account (or those in ``ids``), normalised, in one API request."""
+    return observe_with_wire(client, include_payload=include_payload, ids=ids)[1]
+
+
+def observe_with_wire(
+    client: RunComfyClient, *, include_payload: bool = False, ids: tuple[str, ...] = ()
+) -> tuple[list[wire.Deployment], list[live.LiveDeployment]]:
+    """The same one request, also returning the API's records (for callers such as smoke that take them)."""
+    deployments = client.list_deployments(include_payload=include_payload, ids=ids)
+    return deployments, live.from_api_list(d.model_dump(mode="json") for d in deployments)

@@ -6,12 +6,15 @@ them) or *display-only* (only renderers read them; apply must work with them rem
 checks that). The JSON form is the stable contract (``format_version``); text and Markdown
 wording may change.
 
-Secrets never enter a Plan: a field whose desired value came from ``${VAR}`` is recorded with
-``sensitive: true`` and the value ``null``; apply takes it from the manifests it re-reads.
+Secrets never enter a Plan: a field whose desired value came from a secret variable is recorded
+with ``sensitive: true`` and the value ``null``; apply takes it from the manifests it re-reads. A
+live value is recorded as it is, unless it equals (or contains) a secret: then it is ``null`` and
+listed in ``before_sensitive``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from enum import StrEnum
 from typing import Any
@@ -22,6 +25,8 @@ from reconciler.policy.report import PolicyReport
 
 FORMAT_VERSION = 1
 SENSITIVE = "(sensitive value)"
+COMPUTED_KEYS = ("summary", "monthly_cost_delta", "checksum")
+"""Keys of the JSON form computed from the rest (``Plan.to_dict``); reading a plan ignores them."""
 
 
 class Action(StrEnum):
@@ -56,7 +61,11 @@ class _Frozen(BaseModel):
 
 
 class FieldChange(_Frozen):
-    """One managed field that differs: behavioural (apply sends ``after``)."""
+    """One managed field that differs: behavioural (apply sends ``after``).
+
+    ``sensitive`` masks the desired side (``after`` is null; apply re-reads it from the manifests).
+    The live side is masked only when it holds a secret (the change's ``before_sensitive``).
+    """
 
     field: str
     before: Any = None
@@ -72,8 +81,16 @@ class ResourceChange(_Frozen):
     action: Action
     diff: list[FieldChange] = Field(default_factory=list, description="Behavioural: fields to change.")
     before: dict[str, Any] | None = Field(default=None, description="Behavioural: live essence read by plan.")
-    after: dict[str, Any] | None = Field(default=None, description="Behavioural: desired essence (secrets null).")
+    after: dict[str, Any] | None = Field(
+        default=None,
+        description="Derived: the essence after apply (secrets null), what before + diff make; apply reads "
+        "planned_values(), and a saved plan whose after disagrees with it is refused.",
+    )
     sensitive_fields: list[str] = Field(default_factory=list, description="Behavioural: fields apply must re-resolve.")
+    before_sensitive: list[str] = Field(
+        default_factory=list, description="Behavioural: live fields null in before because they hold a secret "
+        "(masked when shown; rollback cannot restore them).",
+    )
     replace_strategy: ReplaceStrategy | None = Field(default=None, description="Behavioural, for replace only.")
     live_fingerprint: str | None = Field(default=None, description="Behavioural: stale-plan check.")
     reason: str = Field(default="", description="Display-only: why this action.")
@@ -86,6 +103,17 @@ class ResourceChange(_Frozen):
     def monthly_cost_delta(self) -> float:
         """Change in standing monthly cost (USD) this change causes."""
         return round(self.monthly_cost_after - self.monthly_cost_before, 2)
+
+    def planned_values(self) -> dict[str, Any]:
+        """The essence apply makes live, derived from what the plan shows: ``diff`` (over ``before``).
+
+        This is the one source of truth apply reads; ``after`` is kept for readers of the JSON and
+        must agree with it (``engine.planfile`` refuses a file where it does not). Sensitive fields
+        are null here; apply fills them in from the manifests.
+        """
+        changed = {d.field: d.after for d in self.diff if d.field != "name"}
+        base = {} if self.action is Action.CREATE else dict(self.before or {})
+        return {**base, **changed, "name": self.name}
 
 
 class UnmanagedDeployment(_Frozen):
@@ -119,8 +147,15 @@ class Plan(_Frozen):
     unmanaged: list[UnmanagedDeployment] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list, description="Display-only: plan-wide warnings.")
     targets: list[str] = Field(default_factory=list, description="Display-only: --target patterns used.")
+    endpoint: str = Field(
+        default="", description="Display-only: where live state was read, e.g. 'RunComfy API at https://...'."
+    )
     allow_replace: bool = Field(default=False, description="Behavioural: whether replace may run.")
     manifest_fingerprint: str = Field(default="", description="Behavioural: stale-plan check.")
+    source_fingerprint: str = Field(default="", description="Behavioural: stale-plan check (manifests as written).")
+    variable_fingerprints: dict[str, str] = Field(
+        default_factory=dict, description="Behavioural: stale-plan check; ${VAR} name -> digest of its value."
+    )
     live_fingerprints: dict[str, str] = Field(default_factory=dict, description="Behavioural: id -> fingerprint.")
     manifest_files: list[str] = Field(default_factory=list, description="Behavioural: re-read by apply PLANFILE.")
     environment: str | None = Field(
@@ -155,14 +190,26 @@ class Plan(_Frozen):
 
     def to_json(self) -> str:
         """The stable JSON form (sorted keys, summary included)."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready dict, with the computed summary and cost included for consumers."""
+    def checksum(self) -> str:
+        """A digest of the plan's whole content, so that a plan file edited after it was written is refused."""
+        text = json.dumps(self._dumped(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+    def _dumped(self) -> dict[str, Any]:
+        """The model's JSON form, with ``environment`` and ``policy`` absent (not null) when unused, so a plan
+        without them reads, and checksums, the same as before they existed."""
         data = self.model_dump(mode="json")
-        for optional in ("environment", "policy"):  # absent, not null, when unused: plans read the same as before
+        for optional in ("environment", "policy"):
             if data.get(optional) is None:
                 data.pop(optional, None)
+        return data
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready dict, with the computed summary, cost and checksum included for consumers."""
+        data = self._dumped()
+        data["checksum"] = self.checksum()
         data["summary"] = self.summary.model_dump()
         data["monthly_cost_delta"] = self.monthly_cost_delta
         for change, dumped in zip(self.changes, data["changes"], strict=True):
@@ -172,7 +219,7 @@ class Plan(_Frozen):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         """Read a plan back from its JSON form (computed keys are ignored)."""
-        data = {k: v for k, v in data.items() if k not in ("summary", "monthly_cost_delta")}
+        data = {k: v for k, v in data.items() if k not in COMPUTED_KEYS}
         data["changes"] = [
             {k: v for k, v in c.items() if k != "monthly_cost_delta"} for c in data.get("changes", [])
         ]

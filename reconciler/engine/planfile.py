@@ -1,18 +1,22 @@
 """Saved plans: the on-disk form of a Plan, and the checks that refuse a stale or foreign one.
 
 Pure except for :func:`save` and :func:`load`, which write and read one file. A saved plan is the
-Plan's JSON (secrets are never in a Plan, so never in the file). Before a saved plan is applied,
-:func:`stale_reasons` compares it with the manifests and the live deployments as they are now.
+Plan's JSON (secrets are never in a Plan, so never in the file) with a checksum of its content:
+:func:`load` refuses a file edited after it was written, and one whose parts disagree (a change's
+``after`` that is not what its ``diff``, the part ``show`` displays, makes it), so what is applied is
+what was reviewed. Before a saved plan is applied, :func:`stale_reasons` compares it with the
+manifests and the live deployments as they are now.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler import __version__
 from reconciler.engine.live import LiveDeployment
-from reconciler.engine.plan import FORMAT_VERSION, Plan
+from reconciler.engine.plan import FORMAT_VERSION, Action, Plan, ResourceChange
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
 
@@ -48,9 +52,22 @@ def load(path: Path) -> Plan:
             "re-run `comfyops plan --out FILE` with this version",
         )
     try:
-        return Plan.from_dict(data)
+        plan = Plan.from_dict(data)
     except ValueError as exc:
         raise ReconcilerError(f"{path}: the plan file is damaged ({str(exc).splitlines()[0]})") from exc
+    replan = "re-run `comfyops plan --out FILE` and review the new plan"
+    if "checksum" not in data:
+        raise ReconcilerError(f"{path}: the plan file has no checksum, so it cannot be trusted", replan)
+    if data["checksum"] != plan.checksum():
+        raise ReconcilerError(
+            f"{path}: the plan file was modified after it was written (its checksum does not match)", replan
+        )
+    problems = disagreements(plan)
+    if problems:
+        raise ReconcilerError(
+            f"{path}: the plan file's parts disagree: {problems[0]}", "\n".join([*problems[1:], replan])
+        )
+    return plan
 
 
 def check_environment(plan: Plan, path: Path, selected: str | None) -> None:
@@ -66,11 +83,65 @@ def check_environment(plan: Plan, path: Path, selected: str | None) -> None:
     )
 
 
-def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment]) -> list[str]:
-    """Why ``plan`` no longer describes reality: manifests or any live deployment it read changed."""
+def disagreements(plan: Plan) -> list[str]:
+    """Where a change's recorded ``after`` is not what its ``diff`` (what renderers show) would make live."""
+    problems: list[str] = []
+    for change in plan.pending:
+        if change.action is Action.DELETE:
+            continue
+        problems.extend(_change_disagreements(change))
+    return problems
+
+
+def _change_disagreements(change: ResourceChange) -> list[str]:
+    derived, recorded = change.planned_values(), change.after or {}
+    in_diff = {d.field for d in change.diff}
+    problems = []
+    if recorded.get("name", change.name) != change.name:
+        problems.append(
+            f"{change.name}: after.name is {json.dumps(recorded.get('name'))} but the change is named "
+            f"{json.dumps(change.name)}"
+        )
+    for key in sorted((set(derived) | set(recorded)) - {"name"}):
+        if key in change.sensitive_fields:
+            if recorded.get(key) is not None:
+                problems.append(f"{change.name}: after.{key} holds a value for a sensitive field")
+            continue
+        if recorded.get(key) == derived.get(key):
+            continue
+        said = "says" if key in in_diff else "leaves it at"
+        problems.append(
+            f"{change.name}: after.{key} is {json.dumps(recorded.get(key))} but the diff {said} "
+            f"{json.dumps(derived.get(key))}"
+        )
+    return problems
+
+
+def _elsewhere(then: str, now: str) -> bool:
+    """Whether two endpoints differ: another API URL, or the API against the emulator (emulator paths may
+    be spelled relative to different working folders, so two emulators are not compared)."""
+    if not then or not now:
+        return False
+    api = "RunComfy API at "
+    return then.startswith(api) != now.startswith(api) or (then.startswith(api) and then != now)
+
+
+def _changed_variables(then: dict[str, str], now: Mapping[str, str]) -> list[str]:
+    """Variables used both then and now whose value differs (their values are never recorded, only digests)."""
+    return sorted(name for name in set(then) & set(now) if then[name] != now[name])
+
+
+def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment], endpoint: str = "") -> list[str]:
+    """Why ``plan`` no longer describes reality: it was made elsewhere, or manifests, variables or any
+    live deployment it read changed."""
     reasons: list[str] = []
+    if _elsewhere(plan.endpoint, endpoint):
+        reasons.append(f"the plan was made against {plan.endpoint}, not {endpoint}")
     if desired.fingerprint() != plan.manifest_fingerprint:
-        reasons.append("the manifests changed since the plan was made")
+        variables = _changed_variables(plan.variable_fingerprints, desired.variable_fingerprints)
+        reasons.extend(f"environment variable {name} changed since the plan was made" for name in variables)
+        if not variables or desired.source_fingerprint != plan.source_fingerprint:
+            reasons.append("the manifests changed since the plan was made")
     now = {d.id: d for d in live}
     names = {c.id: c.name for c in plan.changes if c.id}
     for deployment_id, fingerprint in sorted(plan.live_fingerprints.items()):

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler.engine.plan import Action
 
 FORMAT_VERSION = 1
+ROLLBACK_FAILED = "smoke test failed; rollback failed"
+"""How a rollback note starts when the rollback itself failed."""
 
 
 class Outcome(StrEnum):
@@ -58,6 +60,16 @@ class ApplyReport(BaseModel):
     def counts(self) -> dict[str, int]:
         """Number of changes per outcome."""
         return {o.value: sum(1 for c in self.changes if c.outcome is o) for o in Outcome}
+
+    def rollback_counts(self) -> dict[str, int]:
+        """How many deployments a smoke-failure rollback restored or paused, and how many rollbacks failed."""
+        notes = [c.rollback for c in self.changes if c.rollback]
+        failed = sum(1 for note in notes if note.startswith(ROLLBACK_FAILED))
+        return {"rolled_back": len(notes) - failed, "rollback_failed": failed}
+
+    def before_rollback(self) -> ApplyReport:
+        """The report as apply left it, without rollback notes (to show apply, smoke, then rollback)."""
+        return self.model_copy(update={"changes": [c.model_copy(update={"rollback": ""}) for c in self.changes]})
 
     def to_json(self) -> str:
         """The stable JSON form."""

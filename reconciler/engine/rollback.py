@@ -12,7 +12,7 @@ from collections.abc import Collection
 from typing import Any
 
 from reconciler.engine.plan import Action, Plan, ResourceChange
-from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
+from reconciler.engine.report import ROLLBACK_FAILED, ApplyReport, ChangeOutcome, Outcome
 from reconciler.runcomfy import catalog
 from reconciler.runcomfy import errors as api_errors
 from reconciler.runcomfy.client import RunComfyClient
@@ -38,7 +38,7 @@ def _roll_back_one(change: ResourceChange, outcome: ChangeOutcome, client: RunCo
         if change.action is Action.UPDATE:
             return _restore(change, client)
     except api_errors.ApiError as exc:
-        return f"smoke test failed; rollback failed: {exc.summary}"
+        return f"{ROLLBACK_FAILED}: {exc.summary}"
     return ""
 
 
@@ -49,7 +49,7 @@ def _restore(change: ResourceChange, client: RunComfyClient) -> str:
     for diff in change.diff:
         if diff.field == "name" or diff.field not in catalog.PATCHABLE_FIELDS:
             continue
-        if diff.sensitive or before.get(diff.field) is None:
+        if diff.field in change.before_sensitive or before.get(diff.field) is None:
             lost.append(diff.field)
             continue
         restore[diff.field] = before[diff.field]

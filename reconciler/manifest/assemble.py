@@ -7,30 +7,47 @@ Pure except for reading the workflow files deployments name (``manifest.workflow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from pydantic import ValidationError
 
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.manifest import presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, Preset
 from reconciler.manifest.model import (
     DeploymentDocument,
+    DeploymentSpec,
     OverridePresetDocument,
     SettingsDocument,
     SettingsSpec,
 )
-from reconciler.manifest.parsed import ParsedDocument
+from reconciler.manifest.parsed import ParsedDocument, PartialDocument
 from reconciler.manifest.source import Document
 from reconciler.runcomfy import catalog
 
 
 def assemble(
-    parsed: list[ParsedDocument], file_names: list[str], secrets: frozenset[str]
+    parsed: list[ParsedDocument],
+    file_names: list[str],
+    secrets: frozenset[str],
+    *,
+    partial: Sequence[PartialDocument] = (),
 ) -> tuple[DesiredState, list[Diagnostic]]:
-    """The desired state the parsed documents declare, and every problem that spans documents."""
+    """The desired state the parsed documents declare, and every problem that spans documents.
+
+    ``partial`` are the documents that failed their own checks: their names and references take part
+    in the cross-document checks, so every problem is reported in one run.
+    """
     problems: list[Diagnostic] = []
-    settings, settings_source = _settings(parsed, problems)
-    preset_map = _presets(parsed, problems)
-    deployments = _deployments(parsed, settings, preset_map, problems)
+    settings, settings_source = _settings(parsed, partial, problems)
+    invalid_presets = {
+        p.name: p.doc.locate(("metadata", "name")) for p in partial if p.kind == "OverridePreset" and p.name
+    }
+    preset_map = _presets(parsed, invalid_presets, problems)
+    _check_partial_references(partial, preset_map, invalid_presets, problems)
+    deployments = _deployments(parsed, partial, settings, preset_map, invalid_presets, problems)
+    _check_partial_limits(partial, settings, problems)
     state = DesiredState(
         deployments=tuple(sorted(deployments, key=lambda d: d.name)),
         presets=preset_map,
@@ -42,33 +59,63 @@ def assemble(
     return state, problems
 
 
-def _settings(parsed: list[ParsedDocument], problems: list[Diagnostic]) -> tuple[SettingsSpec, Location | None]:
-    found = [p for p in parsed if isinstance(p.model, SettingsDocument)]
+def _settings(
+    parsed: list[ParsedDocument], partial: Sequence[PartialDocument], problems: list[Diagnostic]
+) -> tuple[SettingsSpec, Location | None]:
+    valid = {id(p.doc): p for p in parsed if isinstance(p.model, SettingsDocument)}
+    found = sorted(
+        [*(p.doc for p in valid.values()), *(p.doc for p in partial if p.kind == "Settings")],
+        key=lambda d: (d.path, d.index),
+    )
     for extra in found[1:]:
         problems.append(
             Diagnostic(
-                f"a second Settings document (the first is at {found[0].doc.start})",
-                extra.doc.start,
+                f"a second Settings document (the first is at {found[0].start})",
+                extra.start,
                 "kind",
                 "merge them into one Settings document",
             )
         )
     if not found:
         return SettingsSpec(), None
-    model = found[0].model
-    assert isinstance(model, SettingsDocument)
-    return model.spec, found[0].doc.start
+    first = found[0]
+    if id(first) in valid:
+        model = valid[id(first)].model
+        assert isinstance(model, SettingsDocument)
+        return model.spec, first.start
+    spec = next(p.spec for p in partial if p.doc is first)
+    return _valid_sections(spec), first.start
 
 
-def _presets(parsed: list[ParsedDocument], problems: list[Diagnostic]) -> dict[str, Preset]:
+def _valid_sections(spec: dict[str, Any]) -> SettingsSpec:
+    """The sections of an invalid Settings spec that are valid on their own (their problems are reported),
+    so that the limits and defaults it does state still apply to the other checks of this run."""
+    sections: dict[str, Any] = {}
+    for name, value in spec.items():
+        if name not in SettingsSpec.model_fields:
+            continue
+        try:
+            SettingsSpec.model_validate({name: value})
+        except ValidationError:
+            continue
+        sections[name] = value
+    return SettingsSpec.model_validate(sections)
+
+
+def _presets(
+    parsed: list[ParsedDocument], invalid: dict[str, Location], problems: list[Diagnostic]
+) -> dict[str, Preset]:
     result: dict[str, Preset] = {}
     for item in parsed:
         if not isinstance(item.model, OverridePresetDocument):
             continue
         name = item.model.metadata.name
         where = item.doc.locate(("metadata", "name"))
-        if name in result:
-            problems.append(_duplicate("preset", name, where, result[name].source))
+        first = result[name].source if name in result else invalid.get(name)
+        if first is not None:
+            if first > where:
+                first, where = where, first
+            problems.append(_duplicate("preset", name, where, first))
             continue
         overrides = {node: dict(o.inputs) for node, o in item.model.spec.overrides.items()}
         locations = {
@@ -81,11 +128,48 @@ def _presets(parsed: list[ParsedDocument], problems: list[Diagnostic]) -> dict[s
         )
         result[name] = Preset(name, tuple(item.model.spec.extends), overrides, where, locations, sensitive)
     for name in sorted(result):
+        if _reaches(name, result, set(invalid)):
+            continue  # the invalid preset's own problems are reported; it is not missing
         try:
             presets.linearize(name, result)
         except presets.PresetError as exc:
             problems.append(exc.diagnostic)
     return result
+
+
+def _reaches(name: str, preset_map: dict[str, Preset], targets: set[str]) -> bool:
+    """Whether preset ``name`` extends (directly or not) one of ``targets``."""
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in preset_map:
+            continue
+        seen.add(current)
+        for base in preset_map[current].extends:
+            if base in targets:
+                return True
+            stack.append(base)
+    return False
+
+
+def _check_partial_references(
+    partial: Sequence[PartialDocument],
+    preset_map: dict[str, Preset],
+    invalid: dict[str, Location],
+    problems: list[Diagnostic],
+) -> None:
+    """References made by documents that failed their own checks: extends and smoke presets must exist."""
+    for item in partial:
+        refs: list[tuple[str, tuple[str | int, ...], str]] = []
+        if item.kind == "OverridePreset":
+            refs = [(base, ("spec", "extends", i), "spec.extends") for i, base in enumerate(item.extends)]
+        elif item.kind == "Deployment" and item.smoke_preset:
+            refs = [(item.smoke_preset, ("spec", "smoke", "preset"), "spec.smoke.preset")]
+        for name, path, field in refs:
+            if name not in preset_map and name not in invalid:
+                known = [*preset_map, *invalid]
+                problems.append(presets.unknown_preset(name, known, item.doc.locate(path), field))
 
 
 def _duplicate(what: str, name: str, where: Location, first: Location) -> Diagnostic:
@@ -97,47 +181,98 @@ def _duplicate(what: str, name: str, where: Location, first: Location) -> Diagno
     )
 
 
-def _deployments(
-    parsed: list[ParsedDocument], settings: SettingsSpec, preset_map: dict[str, Preset], problems: list[Diagnostic]
-) -> list[DesiredDeployment]:
-    result: dict[str, DesiredDeployment] = {}
+def _identities(parsed: list[ParsedDocument], partial: Sequence[PartialDocument]) -> list[PartialDocument]:
+    """Every Deployment document's name, pinned id and previous names (valid or not), in file order."""
+    found = [
+        PartialDocument(
+            doc=item.doc,
+            kind="Deployment",
+            name=item.model.metadata.name,
+            pinned_id=item.model.metadata.id,
+            previous_names=tuple(item.model.metadata.previous_names),
+        )
+        for item in parsed
+        if isinstance(item.model, DeploymentDocument)
+    ]
+    found += [p for p in partial if p.kind == "Deployment"]
+    return sorted(found, key=lambda p: (p.doc.path, p.doc.index))
+
+
+def _check_identities(identities: list[PartialDocument], problems: list[Diagnostic]) -> set[int]:
+    """Duplicate names, ids pinned twice, previous names that collide; the ids (``id()``) of duplicates."""
+    named: dict[str, Location] = {}
     pinned: dict[str, Location] = {}
-    for item in parsed:
-        if not isinstance(item.model, DeploymentDocument):
-            continue
-        model, doc = item.model, item.doc
-        where = doc.locate(("metadata", "name"))
-        if model.metadata.name in result:
-            problems.append(_duplicate("deployment", model.metadata.name, where, result[model.metadata.name].source))
-            continue
-        if model.metadata.id:
-            if model.metadata.id in pinned:
+    claimed: dict[str, tuple[str, Location]] = {}
+    duplicates: set[int] = set()
+    for item in identities:
+        where = item.doc.locate(("metadata", "name"))
+        if item.name is not None:
+            if item.name in named:
+                problems.append(_duplicate("deployment", item.name, where, named[item.name]))
+                duplicates.add(id(item.doc))
+                continue
+            named[item.name] = where
+        if item.pinned_id:
+            id_at = item.doc.locate(("metadata", "id"))
+            if item.pinned_id in pinned:
                 problems.append(
                     Diagnostic(
-                        f"deployment id {model.metadata.id!r} is pinned twice (also at {pinned[model.metadata.id]})",
-                        doc.locate(("metadata", "id")),
+                        f"deployment id {item.pinned_id!r} is pinned twice (also at {pinned[item.pinned_id]})",
+                        id_at,
                         "metadata.id",
                     )
                 )
-            pinned[model.metadata.id] = doc.locate(("metadata", "id"))
-        result[model.metadata.name] = _deployment(item, settings, preset_map, problems)
-    names = set(result)
-    for deployment in result.values():
-        for old in deployment.previous_names:
-            if old in names:
+            pinned[item.pinned_id] = id_at
+        for index, old in enumerate(dict.fromkeys(item.previous_names)):
+            if old in claimed:
+                other, other_at = claimed[old]
+                problems.append(
+                    Diagnostic(
+                        f"previous name {old!r} is claimed by both {other!r} (at {other_at}) and {item.name!r}",
+                        item.doc.locate(("metadata", "previous_names", index)),
+                        "metadata.previous_names",
+                        "a live deployment can be renamed into one manifest only; remove it from one of them",
+                    )
+                )
+                continue
+            claimed[old] = (str(item.name), where)
+    for item in identities:
+        for old in item.previous_names:
+            if old in named and id(item.doc) not in duplicates:
                 problems.append(
                     Diagnostic(
                         f"previous name {old!r} is the name of another declared deployment",
-                        deployment.source,
+                        item.doc.locate(("metadata", "name")),
                         "metadata.previous_names",
                         "remove it from previous_names, or rename the other deployment",
                     )
                 )
+    return duplicates
+
+
+def _deployments(
+    parsed: list[ParsedDocument],
+    partial: Sequence[PartialDocument],
+    settings: SettingsSpec,
+    preset_map: dict[str, Preset],
+    invalid_presets: dict[str, Location],
+    problems: list[Diagnostic],
+) -> list[DesiredDeployment]:
+    duplicates = _check_identities(_identities(parsed, partial), problems)
+    result: dict[str, DesiredDeployment] = {}
+    for item in parsed:
+        if not isinstance(item.model, DeploymentDocument) or id(item.doc) in duplicates:
+            continue
+        result[item.model.metadata.name] = _deployment(item, settings, preset_map, invalid_presets, problems)
     return list(result.values())
 
 
 def _deployment(
-    item: ParsedDocument, settings: SettingsSpec, preset_map: dict[str, Preset], problems: list[Diagnostic]
+    item: ParsedDocument,
+    settings: SettingsSpec,
+    preset_map: dict[str, Preset],
+    invalid_presets: dict[str, Location],
+    problems: list[Diagnostic],
 ) -> DesiredDeployment:
     model = item.model
     assert isinstance(model, DeploymentDocument)
@@ -146,7 +281,15 @@ def _deployment(
     field_locations = {name: doc.locate(("spec", name)) for name in (*catalog.MANAGED_FIELDS, "protect", "state")}
     sensitive = frozenset(str(p[1]) for p in item.sensitive_paths if len(p) == 2 and p[0] == "spec")
     graph, info, workflow_display = workflows.load_workflow(doc, spec.workflow_file, problems, fields)
-    smoke_overrides = workflows.smoke_overrides(item, preset_map, problems)
+    smoke_preset = spec.smoke.preset if spec.smoke is not None else None
+    smoke_overrides = None
+    if smoke_preset is not None and smoke_preset not in preset_map:
+        if smoke_preset not in invalid_presets:  # a declared but invalid preset has its own problems reported
+            where = doc.locate(("spec", "smoke", "preset"))
+            problems.append(presets.unknown_preset(smoke_preset, [*preset_map, *invalid_presets], where,
+                                                   "spec.smoke.preset"))
+    else:
+        smoke_overrides = workflows.smoke_overrides(item, preset_map, problems)
     if graph is not None:
         problems.extend(workflows.check_workflow(item, preset_map, graph, info, smoke_overrides))
     return DesiredDeployment(
@@ -170,6 +313,43 @@ def _deployment(
 
 
 
+def _check_limits(doc: Document, values: dict[str, Any], settings: SettingsSpec, problems: list[Diagnostic]) -> None:
+    """Instance counts above the account limits in Settings.limits (``values``: the deployment's fields)."""
+    limits = settings.limits
+    for name, limit in (("min_instances", limits.min_instances_max), ("max_instances", limits.max_instances_max)):
+        value = values.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > limit:
+            problems.append(
+                Diagnostic(
+                    f"must be at most {limit} (the account limit in Settings.limits); got {value}",
+                    doc.locate(("spec", name)),
+                    f"spec.{name}",
+                    f"lower it, or raise Settings.spec.limits.{name}_max if your account allows more",
+                )
+            )
+
+
+def _check_partial_limits(
+    partial: Sequence[PartialDocument], settings: SettingsSpec, problems: list[Diagnostic]
+) -> None:
+    """Account limits for deployments that failed their own checks, on the counts that are valid on their own
+    (a count the model already refuses, above the API's range, is reported once, by the model)."""
+    for item in partial:
+        if item.kind != "Deployment":
+            continue
+        counts: dict[str, Any] = {}
+        for name in ("min_instances", "max_instances"):
+            if name not in item.spec:
+                continue
+            alone_spec = {"workflow_id": "-", "workflow_version": "-", name: item.spec[name]}  # placeholders
+            try:
+                alone = DeploymentSpec.model_validate(alone_spec)
+            except ValidationError:
+                continue
+            counts[name] = getattr(alone, name)
+        _check_limits(item.doc, counts, settings, problems)
+
+
 def _resolved_fields(
     doc: Document, spec: dict[str, Any], settings: SettingsSpec, problems: list[Diagnostic]
 ) -> dict[str, Any]:
@@ -182,17 +362,7 @@ def _resolved_fields(
         if value is None:
             value = catalog.API_DEFAULTS.get(name)
         fields[name] = value
-    limits = settings.limits
-    for name, limit in (("min_instances", limits.min_instances_max), ("max_instances", limits.max_instances_max)):
-        if fields[name] > limit:
-            problems.append(
-                Diagnostic(
-                    f"must be at most {limit} (the account limit in Settings.limits); got {fields[name]}",
-                    doc.locate(("spec", name)),
-                    f"spec.{name}",
-                    f"lower it, or raise Settings.spec.limits.{name}_max if your account allows more",
-                )
-            )
+    _check_limits(doc, fields, settings, problems)
     if fields["max_instances"] < fields["min_instances"] and spec.get("max_instances") is None:
         problems.append(
             Diagnostic(

@@ -110,6 +110,10 @@ class DesiredState:
     def environment_name(self) -> str | None:
         """The selected environment's name, if any."""
         return self.environment.name if self.environment is not None else None
+    variable_fingerprints: Mapping[str, str] = field(default_factory=dict)
+    """Each ``${VAR}`` the manifests use -> a digest of its value (never the value)."""
+    source_fingerprint: str = ""
+    """A digest of the manifests as written, before variables are substituted."""
 
     def deployment(self, name: str) -> DesiredDeployment | None:
         """The deployment declared under ``name``, if any."""

@@ -8,18 +8,21 @@ documents (``manifest.assemble``). The result is a DesiredState, or the list of 
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_diagnostics
 from reconciler.manifest import assemble, environments, files, interpolate, messages, source
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.model import API_VERSION, DOCUMENT_MODELS, KINDS
-from reconciler.manifest.parsed import ParsedDocument
+from reconciler.manifest.parsed import ParsedDocument, PartialDocument
+from reconciler.manifest.scalars import shown
 from reconciler.manifest.source import Document
 
 
@@ -29,6 +32,8 @@ class LoadResult:
 
     state: DesiredState | None
     problems: list[Diagnostic]
+    skipped: list[str] = field(default_factory=list)
+    """YAML files a folder walk found that hold no comfyops document (shown under -v)."""
     environments: tuple[str, ...] = ()
     """Names of the Environment documents found (empty when there are none)."""
     documents: list[ParsedDocument] = field(default_factory=list)
@@ -50,43 +55,111 @@ def load_manifests(
 ) -> LoadResult:
     """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values, resolved
     for the Environment named ``environment`` (the base manifests when None)."""
-    found, problems = files.collect(paths)
-    parsed: list[ParsedDocument] = []
-    secrets: set[str] = set()
-    for file in found:
-        documents, file_problems = source.read_documents(file, files.display_path(file))
+    collected = files.collect_all(paths)
+    problems = collected.problems
+    found: list[Path] = []
+    skipped: list[str] = []
+    documents: list[Document] = []
+    for file in collected.files:
+        text, file_problems = source.read_text(file, files.display_path(file))
+        if file not in collected.explicit and not _may_be_manifest(file, text):
+            skipped.append(files.display_path(file))  # a docker-compose file, a CI workflow, a test fixture
+            continue
+        found.append(file)
+        if text is not None:
+            file_documents, file_problems = source.documents_of(text, files.display_path(file))
+            documents.extend(file_documents)
         problems.extend(file_problems)
-        for doc in documents:
-            item, doc_problems, doc_secrets = _parse_document(doc, env)
-            problems.extend(doc_problems)
-            secrets.update(doc_secrets)
-            if item is not None:
-                parsed.append(item)
+    sensitive_names = declared_sensitive_variables(documents)
+    parsed: list[ParsedDocument] = []
+    partial: list[PartialDocument] = []
+    secrets: set[str] = set()
+    variables: dict[str, str] = {}
+    for doc in documents:
+        item, doc_problems, result = _parse_document(doc, env, sensitive_names)
+        problems.extend(doc_problems)
+        if result is not None:
+            secrets.update(result.secret_values)
+            variables.update(result.variables)
+        if isinstance(item, ParsedDocument):
+            parsed.append(item)
+        elif item is not None:
+            partial.append(item)
     if not found and not problems:
-        problems.append(Diagnostic("no manifest files (*.yaml, *.yml) found", Location(", ".join(map(str, paths)))))
+        what = f"no manifest files (*.yaml, *.yml with apiVersion: {API_VERSION}) found"
+        if skipped:
+            what += f"; skipped {len(skipped)} YAML file{'s' if len(skipped) != 1 else ''} without one"
+        problems.append(Diagnostic(what, Location(", ".join(map(str, paths)))))
     resolution = environments.resolve(parsed, environment)
     problems.extend(resolution.problems)
     state, assembly_problems = assemble.assemble(
-        resolution.documents, [files.display_path(f) for f in found], frozenset(secrets)
+        resolution.documents, [files.display_path(f) for f in found], frozenset(secrets), partial=partial
     )
-    state = dataclasses.replace(
+    state = replace(
         state,
+        variable_fingerprints=variables,
+        source_fingerprint=_source_fingerprint(documents),
         environment=resolution.environment,
         policy_paths=resolution.policy_paths,
         documents=tuple(resolution.documents),
     )
     problems.extend(assembly_problems)
-    problems = sorted_diagnostics(problems)
+    problems = [messages.without_secrets(p, secrets) for p in sorted_diagnostics(problems)]
     has_errors = any(p.is_error for p in problems)
     return LoadResult(
         state=None if has_errors else state,
         problems=problems,
+        skipped=skipped,
         environments=resolution.names,
         documents=resolution.documents,
     )
 
 
-def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[ParsedDocument | None, list[Diagnostic], set[str]]:
+PEEK_LIMIT = 64 * 1024 * 1024
+"""How much of a walked YAML file that cannot be read as a manifest is searched for an apiVersion."""
+
+
+def _may_be_manifest(file: Path, text: str | None) -> bool:
+    """Whether a file a folder walk found may hold a comfyops document (then it is read, or its problem shown).
+
+    A file too large for a manifest, or not UTF-8, is still searched for a comfyops ``apiVersion``: a
+    large non-UTF-8 data file beside the manifests is skipped like any other YAML that is not ours. One
+    that cannot be read at all (permissions, a FIFO) may be ours, so its problem stands.
+    """
+    if text is not None:
+        return source.looks_like_manifest(text, API_VERSION)
+    try:
+        data = readfile.read_bytes(file, limit=PEEK_LIMIT)
+    except readfile.FileProblem:
+        return True
+    return source.looks_like_manifest(data.decode("utf-8", "replace"), API_VERSION)
+
+
+def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str]:
+    """The names listed in any Settings document's ``spec.sensitive_variables`` (or an Environment's
+    ``spec.settings.sensitive_variables``: a secret of one environment is masked in all), read before
+    substitution."""
+    names: set[str] = set()
+    for doc in documents:
+        kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+        spec = doc.data.get("spec") if kind in ("Settings", "Environment") else None
+        if kind == "Environment" and isinstance(spec, dict):
+            spec = spec.get("settings")
+        listed = spec.get("sensitive_variables") if isinstance(spec, dict) else None
+        if isinstance(listed, list):
+            names.update(str(name) for name in listed)
+    return frozenset(names)
+
+
+def _source_fingerprint(documents: list[Document]) -> str:
+    text = json.dumps([[d.path, d.index, d.data] for d in documents], sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _parse_document(
+    doc: Document, env: Mapping[str, str], sensitive_names: Collection[str]
+) -> tuple[ParsedDocument | PartialDocument | None, list[Diagnostic], interpolate.Interpolation | None]:
+    """The document validated, else what its cross-references are (for the checks that span documents)."""
     if not isinstance(doc.data, dict):
         shape = "a list" if isinstance(doc.data, list) else f"a {type(doc.data).__name__} value"
         return (
@@ -96,24 +169,25 @@ def _parse_document(doc: Document, env: Mapping[str, str]) -> tuple[ParsedDocume
                     f"document {doc.index + 1} is {shape}; a manifest document must be a mapping",
                     doc.start,
                     "",
-                    f"start it with apiVersion: {API_VERSION}, kind: Deployment|OverridePreset|Settings",
+                    f"start it with apiVersion: {API_VERSION}, kind: {'|'.join(KINDS)}",
                 )
             ],
-            set(),
+            None,
         )
     header = _check_header(doc)
     if header:
-        return None, header, set()
-    result = interpolate.interpolate(doc, env)
+        return None, header, None
+    result = interpolate.interpolate(doc, env, sensitive_names=sensitive_names)
     if result.problems:  # validating half-substituted values would only add confusing follow-on errors
-        return None, result.problems, result.secret_values
+        return PartialDocument.from_data(doc, doc.data), result.problems, result
     model_cls = DOCUMENT_MODELS[doc.data["kind"]]
     try:
         model = model_cls.model_validate(result.data)
     except ValidationError as exc:
-        return None, [*result.problems, *messages.diagnostics_from(exc, doc, model_cls)], result.secret_values
+        found = messages.diagnostics_from(exc, doc, model_cls, sensitive_paths=result.sensitive_paths)
+        return PartialDocument.from_data(doc, result.data), [*result.problems, *found], result
     item = ParsedDocument(doc=doc, model=model, sensitive_paths=result.sensitive_paths)
-    return item, result.problems, result.secret_values
+    return item, result.problems, result
 
 
 def _check_header(doc: Document) -> list[Diagnostic]:
@@ -126,10 +200,11 @@ def _check_header(doc: Document) -> list[Diagnostic]:
     elif version != API_VERSION:
         problems.append(
             Diagnostic(
-                f"unknown apiVersion {version!r}; expected {API_VERSION!r}",
+                f"unknown apiVersion {shown(version)}; expected {API_VERSION!r}",
                 doc.locate(("apiVersion",)),
                 "apiVersion",
-                f"use apiVersion: {API_VERSION}",
+                (not str(version).startswith("comfyops/") and did_you_mean(str(version), [API_VERSION]))
+                or f"use apiVersion: {API_VERSION}",
             )
         )
     kind = doc.data.get("kind")
@@ -137,7 +212,7 @@ def _check_header(doc: Document) -> list[Diagnostic]:
         problems.append(Diagnostic("required field is missing", doc.start, "kind", f"one of {', '.join(KINDS)}"))
     elif kind not in KINDS:
         hint = did_you_mean(str(kind), KINDS) or f"one of {', '.join(KINDS)}"
-        problems.append(Diagnostic(f"unknown kind {kind!r}", doc.locate(("kind",)), "kind", hint))
+        problems.append(Diagnostic(f"unknown kind {shown(kind)}", doc.locate(("kind",)), "kind", hint))
     return problems
 
 

@@ -7,9 +7,11 @@ did-you-mean, choice lists, ranges, the name rule) and keep its wording otherwis
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import types
 import typing
+from collections.abc import Collection
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
@@ -17,33 +19,84 @@ from pydantic_core import ErrorDetails
 
 from reconciler.diagnostics import Diagnostic, did_you_mean
 from reconciler.manifest.model import NAME_RULE
+from reconciler.manifest.scalars import shown
 from reconciler.manifest.source import Document, PathKey, dotted
 
-
-def diagnostics_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -> list[Diagnostic]:
-    """One diagnostic per pydantic error, located in ``doc``."""
-    return [_one(err, doc, model) for err in exc.errors(include_url=False)]
+SENSITIVE = "(sensitive value)"
+_MIN_CUT_PREFIX = 8
 
 
-def _one(err: ErrorDetails, doc: Document, model: type[BaseModel]) -> Diagnostic:
+class _Masked:
+    """Stands in for a secret value in a message: its repr is ``(sensitive value)``."""
+
+    def __repr__(self) -> str:
+        return SENSITIVE
+
+    __str__ = __repr__
+
+
+def diagnostics_from(
+    exc: ValidationError, doc: Document, model: type[BaseModel], *, sensitive_paths: Collection[PathKey] = ()
+) -> list[Diagnostic]:
+    """One diagnostic per pydantic error, located in ``doc``; values at ``sensitive_paths`` are never quoted."""
+    found = []
+    for err in exc.errors(include_url=False):
+        loc: PathKey = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        masked = any(loc[: len(p)] == tuple(p) for p in sensitive_paths)
+        diagnostic = _one(err, doc, model, masked=masked)
+        value = err.get("input")
+        if masked and isinstance(value, str) and value:
+            diagnostic = without_secrets(diagnostic, [value])
+        found.append(diagnostic)
+    return found
+
+
+def without_secrets(diagnostic: Diagnostic, secrets: Collection[str]) -> Diagnostic:
+    """``diagnostic`` with every secret value in its text replaced by ``(sensitive value)``."""
+    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
+    if not ordered:
+        return diagnostic
+
+    def clean(text: str) -> str:
+        for secret in ordered:
+            text = text.replace(secret, SENSITIVE)
+            if "…" in text:  # messages cut long values short: mask a secret's cut-off start too
+                for end in range(len(secret) - 1, _MIN_CUT_PREFIX - 1, -1):
+                    text = text.replace(secret[:end] + "…", SENSITIVE)
+        return text
+
+    texts = (diagnostic.message, diagnostic.hint, *diagnostic.extra)
+    if all(clean(text) == text for text in texts):
+        return diagnostic
+    return dataclasses.replace(
+        diagnostic,
+        message=clean(diagnostic.message),
+        hint=clean(diagnostic.hint),
+        extra=tuple(clean(e) for e in diagnostic.extra),
+    )
+
+
+def _one(err: ErrorDetails, doc: Document, model: type[BaseModel], *, masked: bool = False) -> Diagnostic:
     loc: PathKey = tuple(p for p in err["loc"] if not _is_union_tag(p))
-    kind, value = err["type"], err.get("input")
+    kind, value = err["type"], (_Masked() if masked else err.get("input"))
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     hint = ""
     if kind == "extra_forbidden":
         key = str(loc[-1])
         allowed = sorted(_fields_at(model, loc[:-1]))
         hint = did_you_mean(key, allowed) or (f"allowed: {', '.join(allowed)}" if allowed else "")
-        return Diagnostic(f"unknown field {key!r}", doc.locate_key(loc), dotted(loc), hint)
+        return Diagnostic(f"unknown field {shown(key)}", doc.locate_key(loc), dotted(loc), hint)
+    if kind == "strict_scalar":  # manifest.scalars: its message names what to write
+        return Diagnostic(str(err["msg"]), doc.locate(loc), dotted(loc), str(ctx.get("hint", "")))
     if kind == "missing":
         return Diagnostic("required field is missing", doc.locate(loc), dotted(loc))
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
-        message = f"expected one of {', '.join(choices)}; got {value!r}"
+        message = f"expected one of {', '.join(choices)}; got {shown(value)}"
         return Diagnostic(message, doc.locate(loc), dotted(loc), hint)
     if (kind == "string_pattern_mismatch" and loc and loc[-1] in ("name",)) or _is_name_list(loc):
-        return Diagnostic(f"invalid name {value!r}: use {NAME_RULE}", doc.locate(loc), dotted(loc))
+        return Diagnostic(f"invalid name {shown(value)}: use {NAME_RULE}", doc.locate(loc), dotted(loc))
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         words = {
             "greater_than_equal": "at least",
@@ -52,7 +105,7 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel]) -> Diagnostic
             "less_than": "less than",
         }
         bound = next(iter(ctx.values()), "?")
-        return Diagnostic(f"must be {words[kind]} {bound}; got {value!r}", doc.locate(loc), dotted(loc))
+        return Diagnostic(f"must be {words[kind]} {bound}; got {shown(value)}", doc.locate(loc), dotted(loc))
     if kind == "value_error":
         message = str(err["msg"]).removeprefix("Value error, ")
         first = message.split(" ", 1)[0]
@@ -61,8 +114,12 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel]) -> Diagnostic
             loc = (*loc, first)
         return Diagnostic(message, doc.locate(loc), dotted(loc))
     message = str(err["msg"])
+    if kind == "string_type" and not isinstance(value, dict | list):  # workflow_version: 1.10 is a number
+        written = doc.written.get(loc, shown(value))
+        hint = f'quote it if you meant a string: "{written}"'
+        return Diagnostic(f"expected a string; got {written}", doc.locate(loc), dotted(loc), hint)
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        message = f"{message[0].lower()}{message[1:]}; got {value!r}"
+        message = f"{message[0].lower()}{message[1:]}; got {shown(value)}"
     return Diagnostic(message, doc.locate(loc), dotted(loc), hint)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
+from reconciler.manifest.scalars import StrictBool, StrictInt, StrictNumber
 from reconciler.runcomfy import catalog
 
 API_VERSION = "comfyops/v1"
@@ -40,7 +41,9 @@ ManagedField = Literal[
 assert ManagedField.__args__ == catalog.MANAGED_FIELDS  # type: ignore[attr-defined]
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 NodeId = Annotated[str, StringConstraints(min_length=1)]
+VariableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 OutputChannel = Literal["images", "gifs", "videos", "audio", "text", "files"]
+Price = Annotated[StrictNumber, Field(ge=0)]
 MediaFormat = Literal["png", "jpeg", "webp", "gif", "mp4", "webm"]
 
 
@@ -75,7 +78,9 @@ class DeploymentMetadata(Metadata):
 class NodeOverride(_Strict):
     """The inputs to set on one workflow node, as the API's ``overrides`` takes them."""
 
-    inputs: dict[str, Any] = Field(description="Input name -> value (scalars, https URLs or data: URIs for media).")
+    inputs: dict[str, JsonValue] = Field(
+        description="Input name -> value (scalars, https URLs or data: URIs for media)."
+    )
 
 
 Overrides = dict[NodeId, NodeOverride]
@@ -84,15 +89,15 @@ Overrides = dict[NodeId, NodeOverride]
 class ChannelExpectation(_Strict):
     """What one output channel (images, gifs, text, ...) of one node must hold."""
 
-    count: int | None = Field(default=None, ge=0, description="Exact number of items.")
-    min_count: int | None = Field(default=None, ge=0, description="At least this many items.")
-    max_count: int | None = Field(default=None, ge=0, description="At most this many items.")
+    count: StrictInt | None = Field(default=None, ge=0, description="Exact number of items.")
+    min_count: StrictInt | None = Field(default=None, ge=0, description="At least this many items.")
+    max_count: StrictInt | None = Field(default=None, ge=0, description="At most this many items.")
     format: MediaFormat | None = Field(default=None, description="File format, checked from the bytes' signature.")
-    min_width: int | None = Field(default=None, ge=1)
-    max_width: int | None = Field(default=None, ge=1)
-    min_height: int | None = Field(default=None, ge=1)
-    max_height: int | None = Field(default=None, ge=1)
-    non_empty: bool | None = Field(default=None, description="For text: every item has non-blank text.")
+    min_width: StrictInt | None = Field(default=None, ge=1)
+    max_width: StrictInt | None = Field(default=None, ge=1)
+    min_height: StrictInt | None = Field(default=None, ge=1)
+    max_height: StrictInt | None = Field(default=None, ge=1)
+    non_empty: StrictBool | None = Field(default=None, description="For text: every item has non-blank text.")
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> ChannelExpectation:
@@ -111,7 +116,7 @@ class SmokeExpectation(_Strict):
     status: Literal["succeeded", "failed", "cancelled"] = Field(
         default="succeeded", description="The result status the run must end with."
     )
-    max_duration_seconds: float | None = Field(
+    max_duration_seconds: StrictNumber | None = Field(
         default=None, gt=0, description="Fail when the run (submit to result) took longer than this."
     )
     outputs: dict[NodeId, dict[OutputChannel, ChannelExpectation]] = Field(
@@ -124,12 +129,19 @@ class SmokeSpec(_Strict):
 
     preset: Name | None = Field(default=None, description="An OverridePreset by name.")
     overrides: Overrides | None = Field(default=None, description="Inline overrides, applied after the preset's.")
-    extra_data: dict[str, Any] | None = Field(
+    extra_data: dict[str, JsonValue] | None = Field(
         default=None,
         description='Passed as the request\'s extra_data (e.g. {"api_key_comfy_org": "${COMFY_ORG_KEY}"}).',
     )
-    timeout_seconds: int = Field(default=600, ge=1, le=86400, description="Cancel and fail the test after this long.")
-    cleanup: bool = Field(default=True, description="Delete the request's stored inputs and outputs afterwards.")
+    timeout_seconds: StrictInt = Field(
+        default=600, ge=1, le=86400, description="Cancel and fail the test after this long."
+    )
+    cleanup: StrictBool = Field(default=True, description="Delete the request's stored inputs and outputs afterwards.")
+    free_memory_after: StrictBool = Field(
+        default=False,
+        description="After the outputs are checked, free the instance that served the request (ComfyUI api/free: "
+        "unload models, free memory) so the next real request starts clean; a failed free is only a warning.",
+    )
     expect: SmokeExpectation = Field(default_factory=SmokeExpectation)
 
 
@@ -143,13 +155,17 @@ class DeploymentSpec(_Strict):
         description="That version's workflow_api.json, relative to this manifest, for offline checks of presets.",
     )
     hardware: Hardware | None = Field(default=None, description="GPU SKU (default AMPERE_48).")
-    min_instances: int | None = Field(default=None, ge=0, le=30, description="Warm instances kept (billed) while idle.")
-    max_instances: int | None = Field(default=None, ge=1, le=60, description="Upper bound of instances.")
-    queue_size: int | None = Field(default=None, ge=1, description="Queued requests per instance before scaling.")
-    keep_warm_duration_in_seconds: int | None = Field(default=None, ge=0, description="Idle seconds before scale-down.")
-    is_enabled: bool | None = Field(default=None, description="false pauses the deployment (default true).")
+    min_instances: StrictInt | None = Field(
+        default=None, ge=0, le=30, description="Warm instances kept (billed) while idle."
+    )
+    max_instances: StrictInt | None = Field(default=None, ge=1, le=60, description="Upper bound of instances.")
+    queue_size: StrictInt | None = Field(default=None, ge=1, description="Queued requests per instance before scaling.")
+    keep_warm_duration_in_seconds: StrictInt | None = Field(
+        default=None, ge=0, description="Idle seconds before scale-down."
+    )
+    is_enabled: StrictBool | None = Field(default=None, description="false pauses the deployment (default true).")
     state: Literal["present", "absent"] = Field(default="present", description="absent: delete it if it exists.")
-    protect: bool = Field(default=False, description="Refuse any plan that deletes or replaces this deployment.")
+    protect: StrictBool = Field(default=False, description="Refuse any plan that deletes or replaces this deployment.")
     ignore_changes: list[ManagedField] = Field(
         default_factory=list, description="Fields whose live values are left alone (never diffed)."
     )
@@ -177,7 +193,7 @@ class OverridePresetSpec(_Strict):
 class PruneSettings(_Strict):
     """Whether and how to remove live deployments that no manifest declares."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
     match: list[str] = Field(default_factory=list, description="Glob patterns of names this repository owns.")
     action: Literal["delete", "pause"] = Field(default="delete", description="pause sets is_enabled: false instead.")
     exclude: list[str] = Field(
@@ -191,25 +207,25 @@ class DefaultSettings(_Strict):
     """Values for deployment fields a manifest leaves out (before the API's own defaults)."""
 
     hardware: Hardware | None = None
-    min_instances: int | None = Field(default=None, ge=0, le=30)
-    max_instances: int | None = Field(default=None, ge=1, le=60)
-    queue_size: int | None = Field(default=None, ge=1)
-    keep_warm_duration_in_seconds: int | None = Field(default=None, ge=0)
-    is_enabled: bool | None = None
+    min_instances: StrictInt | None = Field(default=None, ge=0, le=30)
+    max_instances: StrictInt | None = Field(default=None, ge=1, le=60)
+    queue_size: StrictInt | None = Field(default=None, ge=1)
+    keep_warm_duration_in_seconds: StrictInt | None = Field(default=None, ge=0)
+    is_enabled: StrictBool | None = None
 
 
 class LimitSettings(_Strict):
     """Account limits lower than the API's (some plans allow only 0-3 warm and 1-10 max instances)."""
 
-    min_instances_max: int = Field(default=30, ge=0, le=30)
-    max_instances_max: int = Field(default=60, ge=1, le=60)
+    min_instances_max: StrictInt = Field(default=30, ge=0, le=30)
+    max_instances_max: StrictInt = Field(default=60, ge=1, le=60)
 
 
 class RateLimitSettings(_Strict):
     """The client's shared token bucket."""
 
-    requests_per_second: float = Field(default=1.0, gt=0, le=100)
-    burst: int = Field(default=5, ge=1, le=100)
+    requests_per_second: StrictNumber = Field(default=1.0, gt=0, le=100)
+    burst: StrictInt = Field(default=5, ge=1, le=100)
 
 
 class PolicySettings(_Strict):
@@ -233,11 +249,16 @@ class SettingsSpec(_Strict):
     defaults: DefaultSettings = Field(default_factory=DefaultSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
-    prices: dict[Hardware, float] = Field(
-        default_factory=dict, description="Hourly USD price per SKU, for cost figures."
+    prices: dict[Hardware, Price] = Field(
+        default_factory=dict, description="Hourly USD price per SKU, for cost figures (finite, 0 or more)."
     )
     queue_api_version: Literal["v1", "v2"] = Field(default="v1", description="Path version of the inference queue API.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Rego policy checks on plans.")
+    sensitive_variables: list[VariableName] = Field(
+        default_factory=list,
+        description="Environment variables whose values are secrets, besides credential-like names "
+        "(SECRET, TOKEN, KEY, PASSWORD, ...) and ${secret:VAR}: masked in plans, comments and messages.",
+    )
 
 
 Glob = Annotated[str, StringConstraints(min_length=1)]

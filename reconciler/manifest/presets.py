@@ -8,7 +8,7 @@ the cycle (``a -> b -> a``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from reconciler.diagnostics import Diagnostic, Location, did_you_mean
 from reconciler.manifest.desired import Preset, ResolvedOverrides
@@ -47,8 +47,8 @@ def linearize(name: str, presets: Mapping[str, Preset], *, _stack: tuple[str, ..
     return order
 
 
-def unknown_preset(name: str, presets: Mapping[str, Preset], where: Location | None, field: str) -> Diagnostic:
-    """The problem reported for a reference to a preset nobody declared."""
+def unknown_preset(name: str, presets: Collection[str], where: Location | None, field: str) -> Diagnostic:
+    """The problem reported for a reference to a preset nobody declared (``presets``: the declared names)."""
     hint = did_you_mean(name, list(presets)) or (
         f"declared presets: {', '.join(sorted(presets))}" if presets else "declare it with kind: OverridePreset"
     )

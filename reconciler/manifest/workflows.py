@@ -6,6 +6,7 @@ Effectful only in reading the workflow file a deployment names (and an object_in
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,9 @@ def load_workflow(
     if workflow_file is None:
         return None, None, None
     where = doc.locate(("spec", "workflow_file"))
-    path = Path(doc.path).parent / workflow_file
+    path = Path(os.path.normpath(Path(doc.path).parent / workflow_file))  # shown the same way everywhere
     display = files.display_path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():  # a FIFO or a device is reported by the reader, as what it is
         problems.append(
             Diagnostic(
                 f"workflow file {workflow_file!r} does not exist (looked for {display})",
@@ -59,7 +60,7 @@ def load_workflow(
         graph = dataclasses.replace(graph, source=display)
     info = None
     for candidate in (path.with_name(f"{path.stem}.object_info.json"), path.with_name("object_info.json")):
-        if candidate.is_file():
+        if candidate.exists():
             info, info_problems = workflow_object_info.load_object_info_file(candidate)
             problems.extend(info_problems)
             if info is not None:

@@ -5,10 +5,11 @@ on these helpers so that a value, a cost or the "Plan: ..." sentence is spelled 
 every format and computed in one place (the OpenTofu wart of building the summary sentence in
 several places is what this avoids).
 
-Masking happens here, once: a field is shown as ``(sensitive value)`` when the change lists it in
-``sensitive_fields`` or its ``FieldChange`` is marked sensitive, on *both* sides of the arrow (the
-live value of a sensitive field is as secret as the desired one). Free text (reasons, warnings)
-is scrubbed of any sensitive value the plan happens to carry, as tfcmt's masks do.
+Masking happens here, once: a desired value is shown as ``(sensitive value)`` when the change lists
+its field in ``sensitive_fields`` or its ``FieldChange`` is marked sensitive; a live value only when
+the change lists it in ``before_sensitive`` (it holds a secret), so that a reviewer still sees what
+is live now. Free text (reasons, warnings) is scrubbed of any sensitive value the plan happens to
+carry, as tfcmt's masks do.
 """
 
 from __future__ import annotations
@@ -124,8 +125,13 @@ def noop_sentence(count: int) -> str:
 
 
 def is_sensitive(change: ResourceChange, field: str, marked: bool = False) -> bool:
-    """Whether ``field`` of ``change`` must be masked."""
+    """Whether the desired value of ``field`` of ``change`` must be masked."""
     return marked or field in change.sensitive_fields
+
+
+def is_live_sensitive(change: ResourceChange, field: str) -> bool:
+    """Whether the live value of ``field`` of ``change`` must be masked (it holds a secret)."""
+    return field in change.before_sensitive
 
 
 def field_lines(change: ResourceChange) -> list[FieldLine]:
@@ -133,7 +139,7 @@ def field_lines(change: ResourceChange) -> list[FieldLine]:
     if change.action is Action.DELETE:
         essence = change.before or {}
         return [
-            FieldLine("-", f"{key}: {_shown(change, key, essence[key])}") for key in essence if key != "name"
+            FieldLine("-", f"{key}: {_live(change, key, essence[key])}") for key in essence if key != "name"
         ]
     lines = []
     for fc in change.diff:
@@ -141,24 +147,25 @@ def field_lines(change: ResourceChange) -> list[FieldLine]:
         if change.action is Action.CREATE:
             lines.append(FieldLine("+", f"{fc.field}: {after}"))
         else:
-            before = _shown(change, fc.field, fc.before, fc.sensitive)
-            lines.append(FieldLine("~", f"{fc.field}: {before} -> {after}"))
+            lines.append(FieldLine("~", f"{fc.field}: {_live(change, fc.field, fc.before)} -> {after}"))
     return lines
 
 
-def _shown(change: ResourceChange, field: str, value: Any, marked: bool = False) -> str:
-    return SENSITIVE if is_sensitive(change, field, marked) else format_value(value)
+def _live(change: ResourceChange, field: str, value: Any) -> str:
+    return SENSITIVE if is_live_sensitive(change, field) else format_value(value)
 
 
 def secrets_of(plan: Plan) -> list[str]:
-    """Every string value of a sensitive field the plan carries, longest first (for ``scrub``)."""
+    """Every string value the plan carries in a masked place, longest first (for ``scrub``)."""
     found: set[str] = set()
     for change in plan.changes:
         for fc in change.diff:
             if is_sensitive(change, fc.field, fc.sensitive):
-                found.update(_strings((fc.before, fc.after)))
-        for essence in (change.before or {}, change.after or {}):
-            found.update(_strings(v for k, v in essence.items() if k in change.sensitive_fields))
+                found.update(_strings((fc.after,)))
+            if is_live_sensitive(change, fc.field):
+                found.update(_strings((fc.before,)))
+        found.update(_strings(v for k, v in (change.after or {}).items() if k in change.sensitive_fields))
+        found.update(_strings(v for k, v in (change.before or {}).items() if k in change.before_sensitive))
     return sorted((s for s in found if len(s) >= _MIN_SCRUB_LEN), key=lambda s: (-len(s), s))
 
 

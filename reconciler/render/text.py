@@ -24,8 +24,10 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     """The plan as Terraform-style text: one block per change, unmanaged, warnings, summary."""
     secrets = style.secrets_of(plan)
     sections: list[list[str]] = []
-    if plan.environment is not None:
-        sections.append([style.paint(f"Environment: {plan.environment}", "bold", color=color)])
+    header = [style.paint(f"Environment: {plan.environment}", "bold", color=color)] if plan.environment else []
+    header += [f"Planned against {plan.endpoint}"] if plan.endpoint else []
+    if header:
+        sections.append(header)
     if plan.pending:
         sections.append([style.paint("ComfyOps will perform the following actions:", "bold", color=color)])
         sections.extend(_change_block(c, secrets, color=color) for c in plan.pending)
@@ -89,7 +91,7 @@ def _summary_block(plan: Plan, *, color: bool) -> list[str]:
     return lines
 
 
-def render_apply_text(report: ApplyReport, *, color: bool = False) -> str:
+def render_apply_text(report: ApplyReport, *, color: bool = False, sentence: bool = True) -> str:
     """The apply report: one line per change, rollback notes, read-back problems, a final sentence."""
     lines = [line for change in report.changes for line in _outcome_lines(change, color=color)]
     if report.readback_problems:
@@ -104,6 +106,8 @@ def render_apply_text(report: ApplyReport, *, color: bool = False) -> str:
             lines.append("")
         lines.append(style.paint("Apply was interrupted; changes not listed above were not attempted.", "red",
                                  color=color))
+    if not sentence:
+        return "\n".join(lines) + "\n" if lines else ""
     if lines:
         lines.append("")
     lines.append(style.paint(apply_sentence(report), "red" if report.failed else "green", color=color))

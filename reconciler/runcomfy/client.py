@@ -11,10 +11,13 @@ to the API's own origin; absolute URLs elsewhere (output files, object_info) are
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
@@ -46,6 +49,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class CallCount:
+    """HTTP requests sent (retries included) by one thread inside :meth:`RunComfyClient.counting`."""
+
+    calls: int = 0
+
+
 class RunComfyClient:
     """The RunComfy API, one typed method per endpoint. Build one per process (``cli.context``)."""
 
@@ -68,8 +78,14 @@ class RunComfyClient:
         self._sleep = sleep
         self._rng = rng
         self._wall_clock = wall_clock
+        self._counters = threading.local()
         token = http.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self._secrets: tuple[str, ...] = (token,) if len(token) >= 6 else ()
+
+    def mask(self, secrets: Iterable[str]) -> None:
+        """Also scrub these values (the manifests' secrets) from every error this client raises."""
+        extra = {s for s in secrets if s and s not in self._secrets}
+        self._secrets = tuple(sorted({*self._secrets, *extra}, key=len, reverse=True))
 
     # -- deployments (v2) ----------------------------------------------------------------------
 
@@ -125,8 +141,13 @@ class RunComfyClient:
         extra_data: Mapping[str, Any] | None = None,
         webhook: str | None = None,
         webhook_intermediate_status: bool | None = None,
+        abort: threading.Event | None = None,
     ) -> wire.SubmitResponse:
-        """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry)."""
+        """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry).
+
+        ``abort`` set while the call waits for the rate limiter: it is not sent
+        (:class:`~reconciler.runcomfy.ratelimit.Aborted`).
+        """
         fields = {
             "overrides": overrides, "workflow_api_json": workflow_api_json, "extra_data": extra_data,
             "webhook": webhook, "webhook_intermediate_status": webhook_intermediate_status,
@@ -134,13 +155,15 @@ class RunComfyClient:
         body = {key: value for key, value in fields.items() if value is not None}
         secrets = (*_strings(extra_data), *((webhook,) if webhook else ()))
         path = f"{self._queue(deployment_id)}/inference"
-        response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets)
+        response = self._ok("POST", path, kind=CallKind.UNSAFE, json=body, secrets=secrets, abort=abort)
         return self._parse("POST", path, response, wire.SubmitResponse.model_validate)
 
-    def request_status(self, deployment_id: str, request_id: str) -> wire.RequestStatus:
+    def request_status(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.RequestStatus:
         """A queued request's status (``in_queue`` -> ``in_progress`` -> ``completed``/``cancelled``)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/status"
-        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("GET", path, response, wire.RequestStatus.model_validate)
 
     def request_result(self, deployment_id: str, request_id: str) -> wire.RequestResult:
@@ -150,28 +173,56 @@ class RunComfyClient:
         return self._parse("GET", path, response, wire.RequestResult.model_validate)
 
     def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
-        """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless."""
+        """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless.
+
+        Cancels go ahead of other calls at the rate limiter (they stop billing; see ``TokenBucket.acquire``).
+        """
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/cancel"
-        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True)
         return self._parse("POST", path, response, wire.CancelResponse.model_validate)
 
-    def delete_request(self, deployment_id: str, request_id: str) -> wire.DeleteRequestResponse:
+    def delete_request(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.DeleteRequestResponse:
         """Purge a terminal request's inputs and outputs (409 while it runs; a repeat deletes 0)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}"
-        response = self._ok("DELETE", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("DELETE", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("DELETE", path, response, wire.DeleteRequestResponse.model_validate)
 
     # -- instance proxy and absolute URLs ---------------------------------------------------------
 
     def proxy(
-        self, deployment_id: str, instance_id: str, comfy_backend_path: str, *, json: Any = None
-    ) -> httpx.Response:
-        """POST to a ComfyUI backend route on a live instance (e.g. ``api/free``); not re-sent once landed."""
+        self,
+        deployment_id: str,
+        instance_id: str,
+        comfy_backend_path: str,
+        *,
+        json: Any = None,
+        method: str = "POST",
+        idempotent: bool = False,
+    ) -> wire.ProxyAnswer:
+        """Call a ComfyUI backend route on a live instance (e.g. ``api/free``, ``object_info``).
+
+        POST is the documented proxy method; a ``?query`` on the path is passed on. Not re-sent once
+        it may have landed, unless the caller says the route is ``idempotent`` (reads, ``api/free``).
+        A non-2xx answer raises ``ApiError``; an error without a RunComfy ``error_code`` is ComfyUI's
+        own answer (``runcomfy.proxy``).
+        """
+        route, _, query = comfy_backend_path.lstrip("/").partition("?")
         path = (
             f"{DEPLOYMENTS}/{_seg(deployment_id)}/instances/{_seg(instance_id)}/proxy/"
-            f"{quote(comfy_backend_path.lstrip('/'), safe='/')}"
+            f"{quote(route, safe='/')}" + (f"?{query}" if query else "")
         )
-        return self._ok("POST", path, kind=CallKind.UNSAFE, json=json)
+        kind = CallKind.IDEMPOTENT if idempotent else CallKind.UNSAFE
+        response = self._ok(method, path, kind=kind, json=json)
+        return wire.ProxyAnswer(response.status_code, response.content, response.headers.get("content-type", ""))
+
+    def free_instance(
+        self, deployment_id: str, instance_id: str, *, unload_models: bool = True, free_memory: bool = True
+    ) -> wire.ProxyAnswer:
+        """POST ``api/free`` on a live instance (unload models, free GPU memory); freeing twice is harmless."""
+        body = wire.free_body(unload_models=unload_models, free_memory=free_memory)
+        return self.proxy(deployment_id, instance_id, "api/free", json=body, idempotent=True)
 
     def fetch_object_info(self, url: str) -> dict[str, Any]:
         """A deployment's ``object_info`` JSON from its absolute ``object_info_url``."""
@@ -187,6 +238,19 @@ class RunComfyClient:
     def download(self, url: str) -> bytes:
         """The bytes at an absolute URL (an output file); the token is sent only to the API's origin."""
         return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False).content
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[CallCount]:
+        """Count the HTTP requests this thread sends until the block ends (e.g. one smoke test's)."""
+        outer = getattr(self._counters, "current", None)
+        count = CallCount()
+        self._counters.current = count
+        try:
+            yield count
+        finally:
+            self._counters.current = outer
+            if outer is not None:
+                outer.calls += count.calls
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -207,12 +271,17 @@ class RunComfyClient:
         gone_ok: bool = False,
         redirects: bool = False,
         check_body: bool = True,
+        priority: bool = False,
+        abort: threading.Event | None = None,
     ) -> httpx.Response | None:
         """Send through the limiter and retry loop; the response on success, else raise ``ApiError``."""
         display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
         attempts, landed_before = self.policy.max_attempts, False
         for attempt in range(1, attempts + 1):
-            self.limiter.acquire()
+            self.limiter.acquire(priority=priority, abort=abort)
+            count = getattr(self._counters, "current", None)
+            if count is not None:
+                count.calls += 1
             error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
             if isinstance(error, httpx.Response):  # not an error after all: success
                 return error
@@ -249,11 +318,13 @@ class RunComfyClient:
             response = self.http.send(request, follow_redirects=redirects)
         except httpx.RequestError as exc:
             error = errors.TransportError(
-                method=method, path=display, message=errors.scrub(http_mod.describe(exc), secrets),
+                method=method, path=display, message=errors.scrub(http_mod.describe(exc, request.url), secrets),
                 may_have_landed=not http_mod.never_sent(exc),
             )
             error.__cause__ = exc
             return error
+        if http_mod.same_origin(request.url, self.http.base_url):  # another host's limits are not ours
+            self._pace(response)
         if not check_body and response.is_success:
             return response
         # An HTTP-date Retry-After is read against the server's own Date, immune to local clock skew.
@@ -264,6 +335,14 @@ class RunComfyClient:
             retry_after=retry_after, secrets=secrets,
         )
         return response if found is None else found
+
+    def _pace(self, response: httpx.Response) -> None:
+        """Feed an answer to the adaptive bucket: speed back up unless it was a 429; obey budget headers."""
+        if response.status_code != 429:
+            self.limiter.succeeded()
+        budget = ratelimit.server_budget(response.headers, self._wall_clock().timestamp())
+        if budget is not None:
+            self.limiter.observe(*budget)
 
     def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError) -> wire.Deployment:
         try:

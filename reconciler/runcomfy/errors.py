@@ -44,6 +44,8 @@ BODY_LIMIT: Final[int] = 256
 """Non-JSON bodies are cut to this many characters (kopf's limit) before they reach a message."""
 
 MAX_DETAIL_LINES: Final[int] = 20
+SUMMARY_DETAIL_ITEMS: Final[int] = 3
+"""How many of the API's ``detail[]`` items the one-line summary carries; the rest go to ``detail``."""
 REDACTED: Final[str] = "***"
 
 ErrorCode = int | str
@@ -82,7 +84,10 @@ class ApiError(ReconcilerError):
 
     @property
     def reason(self) -> str:
-        """The summary without its ``METHOD /path:`` prefix, e.g. ``422001 validation error: bad input``."""
+        """The summary without its ``METHOD /path:`` prefix, e.g. ``422001 validation error: bad input``.
+
+        The API's first ``detail[]`` items (``loc: msg``) are part of it: they usually say what was wrong.
+        """
         if isinstance(self.error_code, str):  # e.g. "rate_limited" names itself
             head = self.error_code
         elif self.error_code is not None:
@@ -91,10 +96,12 @@ class ApiError(ReconcilerError):
             head = f"HTTP {self.status} {self.label}"
         else:
             head = self.label
-        return f"{head}: {self.message}" if self.message else head
+        text = f"{head}: {self.message}" if self.message else head
+        shown = [line for line in _detail_lines(self.api_detail)[:SUMMARY_DETAIL_ITEMS] if line != self.message]
+        return f"{text}: {'; '.join(shown)}" if shown else text
 
     def _default_detail(self) -> str:
-        lines = _detail_lines(self.api_detail)
+        lines = _detail_lines(self.api_detail)[SUMMARY_DETAIL_ITEMS:]
         if self.hint:
             lines.append(self.hint)
         return "\n".join(lines)

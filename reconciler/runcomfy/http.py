@@ -73,14 +73,48 @@ def build_http_client(
     )
 
 
+def token_problem(token: str) -> str:
+    """Why ``token`` cannot be sent as a bearer token (``""`` when it can); never quotes the token."""
+    text = token.strip()
+    if any(ch in "\r\n" for ch in text):
+        return "it contains a line break"
+    if any(ord(ch) > 126 for ch in text):
+        return "it contains non-ASCII characters"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        return "it contains control characters"
+    if any(ch.isspace() for ch in text):
+        return "it contains spaces"
+    return ""
+
+
+def url_problem(url: str) -> str:
+    """Why ``url`` cannot be the API's base URL (``""`` when it can), e.g. no scheme or no host."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        return f"it is not a URL ({exc})"
+    if parsed.scheme not in ("http", "https"):
+        return "it has no http:// or https:// scheme" if not parsed.scheme else f"{parsed.scheme}:// is not http(s)"
+    if not parsed.host:
+        return "it has no host"
+    return ""
+
+
 def never_sent(exc: httpx.RequestError) -> bool:
     """Whether an httpx failure happened before any byte of the request could reach the server."""
     return isinstance(exc, _NEVER_SENT)
 
 
-def describe(exc: httpx.RequestError) -> str:
-    """A short, secret-free description of an httpx failure, e.g. ``read timeout (ReadTimeout)``."""
+def describe(exc: httpx.RequestError, url: httpx.URL | None = None) -> str:
+    """A short, secret-free description of an httpx failure naming the host and port tried, e.g.
+    ``could not connect to api.runcomfy.net:443 (ConnectError: ...)``."""
     kind = type(exc).__name__
+    if url is None:
+        try:
+            url = exc.request.url
+        except RuntimeError:  # an exception built without a request (tests)
+            url = None
+    where = host_port(url) if url is not None else ""
     if isinstance(exc, httpx.TimeoutException):
         phase = {
             httpx.ConnectTimeout: "connect",
@@ -88,13 +122,21 @@ def describe(exc: httpx.RequestError) -> str:
             httpx.WriteTimeout: "write",
             httpx.PoolTimeout: "connection pool",
         }.get(type(exc), "")
-        return f"{phase} timeout ({kind})".strip()
+        preposition = "to" if isinstance(exc, httpx.ConnectTimeout) else "from"
+        return f"{phase} timeout {preposition + ' ' + where if where else ''} ({kind})".replace("  ", " ").strip()
     if isinstance(exc, httpx.ConnectError):
-        return f"could not connect ({kind}: {str(exc)[:120]})"
+        return f"could not connect{' to ' + where if where else ''} ({kind}: {str(exc)[:120]})"
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return f"connection dropped before a full response ({kind})"
+        return f"connection{' to ' + where if where else ''} dropped before a full response ({kind})"
     text = str(exc)[:120]
-    return f"{kind}: {text}" if text else kind
+    described = f"{kind}: {text}" if text else kind
+    return f"{described} ({where})" if where else described
+
+
+def host_port(url: httpx.URL) -> str:
+    """``host:port`` of ``url``, the port filled in from the scheme when the URL leaves it out."""
+    port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+    return f"{url.host}:{port}" if port else url.host
 
 
 def same_origin(url: httpx.URL, base: httpx.URL) -> bool:

@@ -9,7 +9,9 @@ are strict, so a typo or an unpatchable field fails here instead of at the API.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -45,6 +47,7 @@ class DeploymentPayload(_Wire):
     workflow_api_json: dict[str, Any] | None = None
     overrides: dict[str, Any] | None = None
     object_info_url: str | None = None
+    workflow_versions: list[str] | None = None
 
 
 class Deployment(_Wire):
@@ -218,6 +221,34 @@ class DeleteRequestResponse(_Wire):
     request_id: str | None = None
     status: str | None = None
     deleted_objects: int = 0
+
+
+@dataclass(frozen=True)
+class ProxyAnswer:
+    """What a ComfyUI backend route answered through the instance proxy (often 200 with no body)."""
+
+    status_code: int
+    content: bytes = b""
+    content_type: str = ""
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is JSON (by its content type)."""
+        return "json" in self.content_type.lower()
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, undecodable bytes replaced)."""
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (raises ``ValueError`` when it is not JSON)."""
+        return json.loads(self.content)
+
+
+def free_body(*, unload_models: bool, free_memory: bool) -> dict[str, bool]:
+    """The body of ComfyUI's ``api/free``: only the flags that are set (an empty body frees nothing)."""
+    return {key: True for key, on in (("unload_models", unload_models), ("free_memory", free_memory)) if on}
 
 
 def parse_deployment_list(data: Any) -> list[Deployment]:

@@ -1,11 +1,18 @@
-"""Waiting for one inference request: status polls with backoff, a deadline, a stop switch, cancel.
+"""Waiting for one inference request: status polls on a schedule, a deadline, a stop switch, cancel.
 
 Effectful (API calls, sleeping), with the clock and the sleep injected. Every poll is an ordinary
-client call, so it takes a token from the client's one shared bucket; the delay between polls
-starts at ``PollPolicy.initial`` and grows by ``factor`` up to ``maximum`` as the job runs, and is
-never shorter than the caller's fair share of the rate limit (``floor()``: in-flight requests divided
-by requests per second), so many waiters never crowd out the calls that finish a job (result,
-delete). Used by ``comfyops smoke`` (through the runner) and ``comfyops run --wait``.
+client call, so it takes a token from the client's one shared bucket, and a poll that finds the job
+still running is a call wasted. The schedule therefore follows the request's state and age:
+
+- the first poll comes ``PollPolicy.initial`` after the submit, or at the run's expected duration once
+  a :class:`DurationEstimate` has seen requests finish;
+- while ``in_progress``, the next poll is at the expected end when that is still ahead, else the
+  delay grows by ``factor`` up to ``maximum``;
+- while ``in_queue``, it backs off faster (``queued_factor``): a queued job is not about to finish;
+- no wait is shorter than the caller's fair share of the rate limit (``floor()``: in-flight requests
+  divided by requests per second), so many waiters never crowd out the calls that finish a job.
+
+Used by ``comfyops smoke`` (through the runner) and ``comfyops run --wait``.
 """
 
 from __future__ import annotations
@@ -31,15 +38,48 @@ class QueueApi(Protocol):
 
 @dataclass(frozen=True)
 class PollPolicy:
-    """Seconds between status polls: ``initial``, times ``factor`` after each poll, at most ``maximum``."""
+    """When to poll: ``initial`` after the submit, then delays growing by ``factor`` (``queued_factor``
+    while queued) up to ``maximum``; with an expected duration, at ``margin`` times it."""
 
     initial: float = 1.0
     factor: float = 1.5
     maximum: float = 10.0
+    queued_factor: float = 2.0
+    margin: float = 1.05
 
     def __post_init__(self) -> None:
-        if self.initial < 0 or self.factor < 1 or self.maximum < self.initial:
+        if (self.initial < 0 or self.factor < 1 or self.queued_factor < 1 or self.margin < 1
+                or self.maximum < self.initial):
             raise ValueError(f"invalid poll policy: {self!r}")
+
+
+SMOKE_POLICY = PollPolicy(initial=5.0, factor=1.5, maximum=30.0)
+"""Smoke tests run many requests at once, where every early poll costs a call that another test
+needed: the first poll waits 5 s (a ComfyUI job rarely finishes sooner, and a cold start takes
+minutes), and the run's own finished requests soon say when to look instead."""
+
+
+class DurationEstimate:
+    """How long this run's requests took from submit to finish, so the others are polled near their end."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: list[float] = []
+
+    def record(self, seconds: float) -> None:
+        """One request took ``seconds`` from submit to finish."""
+        if seconds >= 0:
+            with self._lock:
+                self._seen.append(seconds)
+
+    def expected(self) -> float | None:
+        """The median duration seen so far, or None before any request finished."""
+        with self._lock:
+            seen = sorted(self._seen)
+        if not seen:
+            return None
+        middle = len(seen) // 2
+        return seen[middle] if len(seen) % 2 else (seen[middle - 1] + seen[middle]) / 2
 
 
 class Interrupted(Exception):
@@ -100,6 +140,8 @@ def wait_for(
     pacer: Pacer,
     on_status: Callable[[wire.RequestStatus], None] | None = None,
     floor: Callable[[], float] | None = None,
+    submitted_at: float | None = None,
+    estimate: DurationEstimate | None = None,
 ) -> wire.RequestStatus:
     """Poll until the request is terminal and return that status.
 
@@ -107,8 +149,17 @@ def wait_for(
     when stopped, and :class:`~reconciler.runcomfy.errors.ApiError` when a poll fails for good (the
     client has already retried it). It never cancels: the caller decides.
     """
+    started = pacer.now() if submitted_at is None else submitted_at
+    expected = estimate.expected() if estimate is not None else None
+    next_at = started + (expected * policy.margin if expected is not None else policy.initial)
     delay = policy.initial
     while True:
+        now = pacer.now()
+        wait = max(next_at - now, floor() if floor is not None else 0.0)
+        if deadline is not None:
+            wait = min(wait, deadline - now)
+        if wait > 0:
+            pacer.pause(wait)
         pacer.check()
         status = client.request_status(deployment_id, request_id)
         if on_status is not None:
@@ -118,11 +169,11 @@ def wait_for(
         now = pacer.now()
         if deadline is not None and now >= deadline:
             raise TimedOut(status)
-        wait = max(delay, floor() if floor is not None else 0.0)
-        if deadline is not None:
-            wait = min(wait, deadline - now)
-        pacer.pause(wait)
-        delay = min(policy.maximum, delay * policy.factor)
+        queued = status.status == "in_queue"
+        delay = min(policy.maximum, delay * (policy.queued_factor if queued else policy.factor))
+        expected = estimate.expected() if estimate is not None else None
+        expected_end = started + expected * policy.margin if expected is not None else None
+        next_at = expected_end if expected_end is not None and expected_end > now and not queued else now + delay
 
 
 def cancel_quietly(client: QueueApi, deployment_id: str, request_id: str) -> str:

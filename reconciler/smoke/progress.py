@@ -36,6 +36,9 @@ class NullProgress:
     def close(self) -> None:
         """Nothing to close."""
 
+    def interrupt(self, message: str) -> None:
+        """Ignore the notice."""
+
 
 class _Rows:
     def __init__(self, names: Sequence[str], clock: Callable[[], float]) -> None:
@@ -81,6 +84,12 @@ class LineProgress:
     def close(self) -> None:
         """Nothing to finish: every line is already out."""
 
+    def interrupt(self, message: str) -> None:
+        """Print the Ctrl-C notice as a line of its own."""
+        with self._rows.lock:
+            self._stream.write(message + "\n")
+            self._stream.flush()
+
 
 class LiveProgress:
     """A block of one line per deployment, redrawn in place with elapsed times."""
@@ -95,6 +104,7 @@ class LiveProgress:
         self._rows = _Rows(self._names, clock)
         self._drawn = 0
         self._stop = threading.Event()
+        self._frozen = False
         self._draw()
         self._thread = threading.Thread(target=self._tick, args=(interval,), name="smoke-progress", daemon=True)
         self._thread.start()
@@ -108,10 +118,19 @@ class LiveProgress:
             self._draw()
 
     def close(self) -> None:
-        """Stop ticking and leave the final block on screen."""
+        """Stop ticking and leave the final block on screen (as it was at Ctrl-C, after one)."""
         self._stop.set()
         self._thread.join(timeout=2)
-        self._draw()
+        if not self._frozen:
+            self._draw()
+
+    def interrupt(self, message: str) -> None:
+        """Ctrl-C: stop redrawing at once and print ``message`` under the block."""
+        self._stop.set()
+        with self._rows.lock:
+            self._frozen = True
+            self._stream.write(message + "\n")
+            self._stream.flush()
 
     def _tick(self, interval: float) -> None:
         while not self._stop.wait(interval):
@@ -119,6 +138,8 @@ class LiveProgress:
 
     def _draw(self) -> None:
         with self._rows.lock:
+            if self._frozen:
+                return
             up = f"\x1b[{self._drawn}F" if self._drawn else ""
             lines = [f"\x1b[2K{self._rows.line(n, self._width)}" for n in self._names]
             self._stream.write(up + "\n".join(lines) + ("\n" if lines else ""))

@@ -48,7 +48,11 @@ def text(report: SmokeReport) -> str:
             lines.append(f"      - {check.name}: {check.message}")
         if r.cleanup:
             lines.append(f"      assets: {r.cleanup}")
-    lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s.")
+        if r.free_memory:
+            lines.append(f"      instance: {r.free_memory}")
+        lines += [f"      warning: {w}" for w in r.warnings]
+    calls = f" ({report.calls_line()})" if report.calls_line() else ""
+    lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s{calls}.")
     if report.environment is not None:
         lines.insert(0, f"Environment: {report.environment}")
     return "\n".join(lines) + "\n"
@@ -68,13 +72,17 @@ def markdown(report: SmokeReport) -> str:
     lines = [
         "### ComfyOps smoke tests" + (f": {_cell(report.environment)}" if report.environment is not None else ""),
         "",
-        f"**{report.summary()}** in {report.duration_seconds:.1f}s",
+        f"**{report.summary()}** in {report.duration_seconds:.1f}s"
+        + (f" ({report.calls_line()})" if report.calls_line() else ""),
         "",
         "| Deployment | Result | Duration | Details |",
         "|---|---|---|---|",
     ]
     for r in report.results:
         lines.append(f"| `{_cell(r.name)}` | {_MD_LABEL[r.status]} | {_duration(r)} | {_cell(r.reason)} |")
+    warned = [(r.name, w) for r in report.results for w in r.warnings]
+    if warned:
+        lines += [""] + [f"- ⚠️ `{_cell(name)}`: {_cell(w)}" for name, w in warned]
     problems = [r for r in report.results if r.status.is_problem and r.failed_checks()]
     if problems:
         lines += ["", "<details><summary>Failed checks</summary>", ""]
@@ -104,6 +112,8 @@ def junit(report: SmokeReport, *, suite: str = "comfyops smoke") -> str:
         elif r.status is SmokeStatus.SKIPPED:
             ET.SubElement(case, "skipped", message=r.reason)
         out = [f"deployment_id: {r.deployment_id}", f"request_id: {r.request_id}", f"assets: {r.cleanup}"]
+        out += [f"instance_id: {r.instance_id}"] if r.instance_id else []
+        out += [f"warning: {w}" for w in r.warnings]
         if r.status is SmokeStatus.PASS and detail:
             out.append(detail)
         ET.SubElement(case, "system-out").text = "\n".join(out)

@@ -53,6 +53,16 @@ class DeploymentResult:
     duration_seconds: float | None = None
     cleanup: str = ""
     """What happened to the request's stored assets: ``deleted N objects``, ``kept``, or why it failed."""
+    api_calls: int = 0
+    """HTTP requests this test sent (submit, polls, result, downloads, cancel, delete; retries too)."""
+    instance_id: str | None = None
+    """The instance that ran the request, when the API named it."""
+    run_status: str | None = None
+    """The result's status (``succeeded``, ``failed``, ``cancelled``) when the run reached one."""
+    free_memory: str = ""
+    """With ``free_memory_after``: which instance was freed (a failure is a warning instead)."""
+    warnings: tuple[str, ...] = ()
+    """Problems that do not change the verdict (e.g. a failed free_memory_after)."""
 
     def failed_checks(self) -> tuple[CheckResult, ...]:
         """The checks that were false or could not be evaluated."""
@@ -68,6 +78,10 @@ class DeploymentResult:
             "request_id": self.request_id,
             "duration_seconds": None if self.duration_seconds is None else round(self.duration_seconds, 3),
             "cleanup": self.cleanup,
+            "api_calls": self.api_calls,
+            "instance_id": self.instance_id,
+            "free_memory": self.free_memory,
+            "warnings": list(self.warnings),
             "checks": [{"name": c.name, "status": c.status.value, "message": c.message} for c in self.checks],
         }
 
@@ -105,6 +119,13 @@ class SmokeReport:
         """Whether nothing failed or errored (and the run was not interrupted)."""
         return not self.interrupted and not any(r.status.is_problem for r in self.results)
 
+    def calls_line(self) -> str:
+        """``81 API calls, 4.0 per test``: what the run cost against the rate limit ("" if nothing ran)."""
+        ran = [r.api_calls for r in self.results if r.api_calls]
+        if not ran:
+            return ""
+        return f"{sum(ran)} API calls, {sum(ran) / len(ran):.1f} per test"
+
     def summary(self) -> str:
         """The one summary sentence every renderer shows."""
         c = self.counts()
@@ -119,6 +140,7 @@ class SmokeReport:
             "interrupted": self.interrupted,
             "duration_seconds": round(self.duration_seconds, 3),
             "summary": self.counts(),
+            "api_calls": sum(r.api_calls for r in self.results),
             "notes": list(self.notes),
             "results": [r.to_dict() for r in self.results],
         }

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.errors import DiagnosticsError
 
@@ -142,15 +143,17 @@ def load_workflow_file(path: str | Path) -> tuple[WorkflowGraph | None, list[Dia
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic(f"cannot read workflow file: {exc}", Location(source))]
+        text = readfile.read_text(Path(path), limit=readfile.WORKFLOW_LIMIT, encoding="utf-8-sig")
+    except readfile.FileProblem as problem:
+        return None, [Diagnostic(f"cannot read workflow file: {problem.message}", Location(source), hint=problem.hint)]
     try:
-        data = json.loads(text)
+        data = readfile.parse_json(text)
     except json.JSONDecodeError as exc:
         where = Location(source, exc.lineno, exc.colno)
         hint = "the file must be a workflow_api.json"
         return None, [Diagnostic(f"invalid JSON: {exc.msg}", where, hint=hint)]
+    except ValueError as exc:
+        return None, [Diagnostic(f"invalid JSON: {exc}", Location(source), hint="the file must be a workflow_api.json")]
     try:
         return parse_workflow(data, source=source), []
     except WorkflowFormatError as exc:

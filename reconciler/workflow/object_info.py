@@ -22,6 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import DiagnosticsError
 from reconciler.workflow.media import UPLOAD_FLAGS, MediaKind, guess_media_kind
@@ -154,11 +155,15 @@ def load_object_info_file(path: str | Path) -> tuple[ObjectInfo | None, list[Dia
     """
     source = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        text = readfile.read_text(Path(path), limit=readfile.OBJECT_INFO_LIMIT, encoding="utf-8-sig")
+        data = readfile.parse_json(text)
     except json.JSONDecodeError as exc:
         return None, [Diagnostic(f"invalid JSON: {exc.msg}", Location(source, exc.lineno, exc.colno))]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic(f"cannot read object_info file: {exc}", Location(source))]
+    except readfile.FileProblem as problem:
+        message = f"cannot read object_info file: {problem.message}"
+        return None, [Diagnostic(message, Location(source), hint=problem.hint)]
+    except ValueError as exc:
+        return None, [Diagnostic(f"invalid JSON: {exc}", Location(source))]
     try:
         info = parse_object_info(data, source=source)
     except ObjectInfoFormatError as exc:

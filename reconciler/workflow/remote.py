@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.workflow import graph as workflow_graph
@@ -76,6 +77,13 @@ def check_against_live(
             continue
         diagnostics.extend(_check_one(d, payload, fetcher))
     return diagnostics
+
+
+def object_info_for(
+    url: str, *, fetch_object_info: FetchObjectInfo, cache: Path | None = None
+) -> tuple[workflow_object_info.ObjectInfo | None, str]:
+    """A deployment's object_info from ``url`` through the disk cache: (info, '') or (None, why not)."""
+    return _CachedFetcher(fetch_object_info, cache if cache is not None else cache_dir()).get(url)
 
 
 def _same_version(d: DesiredDeployment, payload: object) -> bool:
@@ -142,9 +150,9 @@ class _CachedFetcher:
         data: Any = None
         if path.is_file():
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                data = None  # a damaged cache entry is refetched
+                data = readfile.parse_json(readfile.read_text(path, limit=readfile.OBJECT_INFO_LIMIT))
+            except (readfile.FileProblem, ValueError):
+                data = None  # a damaged (or oversized, or not regular) cache entry is refetched
         if data is None:
             try:
                 data = dict(self._fetch(url))

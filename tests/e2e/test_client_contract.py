@@ -622,7 +622,7 @@ def test_create_validation_is_422001_with_detail(api: Connected, fields: dict[st
     error = caught.value
     assert (error.status, error.error_code) == (422, 422001)
     assert isinstance(error.api_detail, list) and ["body", loc] in [item["loc"] for item in error.api_detail]
-    assert loc in error.detail  # the API's detail reaches the message
+    assert loc in error.summary  # the API's detail reaches the one-line message
     assert len(api.log.matching("POST", "/prod/v2/deployments")) == 1  # not retried, not reconciled
     assert api.client.list_deployments() == []
 
@@ -660,7 +660,7 @@ def test_bad_overrides_are_422001_with_detail(api: Connected, overrides: dict[st
     error = caught.value
     assert (error.status, error.error_code) == (422, 422001)
     assert error.api_detail and any(fragment in json.dumps(item) for item in error.api_detail)
-    assert fragment in error.detail
+    assert fragment in error.summary
     assert len(api.log.matching("POST", "/inference")) == 1
 
 

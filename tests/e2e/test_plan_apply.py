@@ -148,12 +148,23 @@ def test_targeted_apply_touches_only_the_target(run_cli, manifests, emulator):
     assert "targeted plan" in result.out
 
 
-def test_apply_without_tty_or_auto_approve_refuses(run_cli, manifests, emulator):
+def test_apply_without_tty_input_or_auto_approve_refuses(run_cli, manifests, emulator):
     repo = manifests(deployment_yaml("alpha"))
-    result = run_cli("--emulator", "apply", "-f", str(repo), stdin="yes\n")
+    result = run_cli("--emulator", "apply", "-f", str(repo), stdin="")
     assert result.code == 1
-    assert "refusing to apply without confirmation" in result.err
+    assert "refusing to apply without confirmation: there is no terminal to ask on" in result.err
     assert live_deployments(emulator) == []
+
+
+def test_apply_reads_a_typed_yes_piped_on_stdin(run_cli, manifests, emulator):
+    repo = manifests(deployment_yaml("alpha"))
+    refused = run_cli("--emulator", "apply", "-f", str(repo), stdin="y\n")
+    assert refused.code == 1 and "apply cancelled: nothing was changed" in refused.err
+    assert live_deployments(emulator) == []
+    accepted = run_cli("--emulator", "apply", "-f", str(repo), stdin="yes\n")
+    assert accepted.code == 0, accepted
+    assert "Apply these changes? Only 'yes' will be accepted: yes (read from standard input)" in accepted.err
+    assert [d["name"] for d in live_deployments(emulator)] == ["alpha"]
 
 
 def test_empty_plan_apply_says_so_and_exits_zero(run_cli, manifests, emulator):

@@ -138,3 +138,39 @@ def test_parse_set(text: str, expected: tuple[str, str, Any]) -> None:
 def test_parse_set_refuses_malformed_values(text: str) -> None:
     with pytest.raises(click.BadParameter):
         parse_set(text)
+
+
+def test_set_values_are_checked_against_the_deployed_object_info(
+    run_cli: Any, repo: Path, state: EmulatorState
+) -> None:
+    result = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", "3.seed=abc")
+    assert result.code == 1, result
+    assert '--set: overrides."3".inputs.seed' in result.err and "nothing was submitted" in result.err
+    assert _requests(state) == []
+
+
+def test_set_values_are_checked_against_the_deployed_graph_without_a_workflow_file(
+    run_cli: Any, repo: Path, write_files: Any, tmp_path: Path, state: EmulatorState
+) -> None:
+    bare = write_files({"m.yaml": MANIFESTS.replace("  workflow_file: wf.json\n", "")}, root=tmp_path / "bare")
+    result = run_cli("--emulator", "run", "t2i", "-f", str(bare), "--set", "3.nope=1", "--set", "3.seed=abc")
+    assert result.code == 1, result
+    assert '--set: overrides."3".inputs.nope: node "3" (KSampler "KSampler")' in result.err
+    assert '--set: overrides."3".inputs.seed' in result.err
+    assert _requests(state) == []
+    fine = run_cli("--emulator", "run", "t2i", "-f", str(bare), "--set", "3.seed=7")
+    assert fine.code == 0, fine
+
+
+def test_run_wait_writes_outputs_under_comfyops_outputs_and_says_where(
+    run_cli: Any, repo: Path, tmp_path: Path, state: EmulatorState
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    result = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--wait", cwd=work)
+    assert result.code == 0, result
+    [request] = _requests(state)
+    folder = Path(".comfyops") / "outputs" / request["id"]
+    assert (work / folder / "ComfyUI_9_00001_.png").is_file()
+    assert f"Outputs saved in {folder}/" in result.out
+    assert not (work / "outputs").exists()

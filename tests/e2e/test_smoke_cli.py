@@ -112,4 +112,11 @@ def test_smoke_before_apply_skips_everything_and_passes(run_cli: Any, repo: Path
 
 def test_unknown_target_is_an_error(run_cli: Any, repo: Path) -> None:
     result = run_cli("--emulator", "smoke", "-f", str(repo), "--target", "nothing-*")
-    assert result.code == 1 and "no deployment matches --target nothing-*" in result.err
+    assert result.code == 1 and "--target: 'nothing-*' matches no declared deployment" in result.err
+
+
+def test_a_target_matching_nothing_is_an_error_even_beside_one_that_matches(run_cli: Any, repo: Path) -> None:
+    result = run_cli("--emulator", "smoke", "-f", str(repo), "--target", "t2i-good", "--target", "t2i-goood")
+    assert result.code == 1, result
+    assert "--target: 't2i-goood' matches no declared deployment (hint: did you mean 't2i-good'?)" in result.err
+    assert "error: cannot smoke-test: 1 problem" in result.err

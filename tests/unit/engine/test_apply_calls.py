@@ -375,3 +375,28 @@ def test_apply_makes_the_same_calls_with_display_only_fields_removed() -> None:
     assert_calls(stripped_fake.calls, full_fake.calls)
     assert stripped_report == full_report
     assert not full_report.failed
+
+
+# -- what apply sends is what the plan shows ------------------------------------------------------
+
+
+def test_apply_sends_the_diff_not_a_disagreeing_after() -> None:
+    fake = FakeDeploymentsApi([have("d1", "a", max_instances=4)])
+    plan = plan_for([want("a", max_instances=5)], fake)
+    change = plan.changes[0]
+    tampered = change.model_copy(update={"after": {**(change.after or {}), "max_instances": 30}})
+    fake.calls.clear()
+    run(plan.model_copy(update={"changes": [tampered]}), fake)
+    assert fake.records["d1"]["max_instances"] == 5
+    assert fake.calls[0] == ("PATCH", f"{DEPLOYMENTS}/d1", {"name": "a", "max_instances": 5})
+
+
+def test_replace_keeps_the_live_value_of_ignored_fields_as_the_plan_shows() -> None:
+    fake = FakeDeploymentsApi([have("d1", "a", queue_size=7)])
+    plan = plan_for([want("a", workflow_id="wf-2", queue_size=2, ignore_changes=frozenset({"queue_size"}))],
+                    fake, allow_replace=True)
+    change = plan.changes[0]
+    assert change.action is Action.REPLACE
+    assert (change.after or {})["queue_size"] == 7 == change.planned_values()["queue_size"]
+    run(plan, fake)
+    assert [r["queue_size"] for r in fake.records.values()] == [7]

@@ -60,4 +60,13 @@ def replaced(base: Any, patch: Any, path: tuple[str, ...]) -> bool:
 
 @given(mappings, mappings, mappings)
 def test_patches_apply_in_order(base: dict[str, Any], first: dict[str, Any], second: dict[str, Any]) -> None:
-    assert _deep_merge(_deep_merge(base, first), second) == _deep_merge(base, _deep_merge(first, second))
+    # Not associativity: a value in the first patch that replaces a mapping, then a mapping in the second
+    # that merges over it, is not the same as merging the two patches first. Order means the later wins.
+    after_first = _deep_merge(base, first)
+    merged = _deep_merge(after_first, second)
+    for path, value in leaf_paths(second).items():
+        if path:
+            assert lookup(merged, path) == value
+    for path, value in leaf_paths(first).items():
+        if path and not replaced(after_first, second, path):
+            assert lookup(merged, path) == value

@@ -242,7 +242,7 @@ def test_interpolated_patch_values_stay_sensitive(write_files, monkeypatch):
 
     files = dict(BASE)
     files["envs/environments.yaml"] = BASE["envs/environments.yaml"].replace(
-        "spec: { min_instances: 2, hardware: AMPERE_80 }", 'spec: { workflow_version: "${PROD_VERSION}" }')
+        "spec: { min_instances: 2, hardware: AMPERE_80 }", 'spec: { workflow_version: "${secret:PROD_VERSION}" }')
     repo = write_files(files)
     monkeypatch.chdir(repo)
     state = load_manifests(["."], env={"PROD_VERSION": "v9-secret"}, environment="prod").state

@@ -60,3 +60,19 @@ def test_schema_rejects_what_the_loader_rejects():
            "spec": {"workflow_id": "w", "workflow_version": "v1", "hardware": "AMPER_48", "min_instance": 1}}
     errors = list(jsonschema.Draft202012Validator(whole).iter_errors(bad))
     assert errors, "a typo'd key and an unknown SKU must not validate"
+
+
+def test_schema_allows_a_variable_in_numeric_and_boolean_fields_and_nothing_else_as_a_string():
+    whole = json.loads((ROOT / "schemas" / "comfyops.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(whole)
+
+    def spec(**fields: object) -> dict[str, object]:
+        return {"apiVersion": "comfyops/v1", "kind": "Deployment", "metadata": {"name": "x"},
+                "spec": {"workflow_id": "w", "workflow_version": "v1", **fields}}
+
+    assert not list(validator.iter_errors(spec(min_instances="${MIN}", is_enabled="${ON:-true}")))
+    for bad in ({"min_instances": "yes"}, {"min_instances": "1"}, {"min_instances": 31}, {"is_enabled": "off"},
+                {"min_instances": "${MIN"}, {"queue_size": 0}):
+        assert list(validator.iter_errors(spec(**bad))), bad
+    settings = {"apiVersion": "comfyops/v1", "kind": "Settings", "spec": {"prices": {"AMPERE_48": -1}}}
+    assert list(validator.iter_errors(settings))

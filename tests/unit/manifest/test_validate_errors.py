@@ -43,12 +43,12 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "document_is_a_list": (
         {"a.yaml": "- apiVersion: comfyops/v1\n"},
         ["a.yaml:1:1: document 1 is a list; a manifest document must be a mapping "
-         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings)"],
+         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings|Environment)"],
     ),
     "document_is_a_scalar": (
         {"a.yaml": "just text\n"},
         ["a.yaml:1:1: document 1 is a str value; a manifest document must be a mapping "
-         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings)"],
+         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings|Environment)"],
     ),
     "unknown_kind": (
         {"a.yaml": "apiVersion: comfyops/v1\nkind: Deploymnet\nmetadata: {name: x}\n"},
@@ -123,7 +123,8 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
 def test_bad_input_prints_one_located_line_per_problem(case, write_files, run_cli):
     files, expected = CASES[case]
     repo = write_files(files)
-    result = run_cli("validate", "-f", ".", cwd=repo)
+    named = [arg for name in sorted(files) if name.endswith((".yaml", ".yml")) for arg in ("-f", name)]
+    result = run_cli("validate", *named, cwd=repo)  # named files are always checked, manifest-looking or not
     assert result.code == 1, result
     lines = result.err.splitlines()
     assert lines[:-1] == expected

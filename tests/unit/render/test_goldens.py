@@ -51,6 +51,7 @@ def mixed_plan() -> Plan:
     base = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": "AMPERE_48", "min_instances": 0}
     return Plan(
         comfyops_version="0.1.0",
+        endpoint="RunComfy API at https://api.runcomfy.net",
         changes=[
             ResourceChange(
                 name="media-create", action=Action.CREATE, reason="not in RunComfy", source="deploy/create.yaml:1",
@@ -95,6 +96,7 @@ def mixed_plan() -> Plan:
             ResourceChange(
                 name="media-secret", id="dep-sec", action=Action.UPDATE, reason="settings differ",
                 source="deploy/secret.yaml:4", sensitive_fields=["workflow_version"],
+                before_sensitive=["workflow_version"],
                 before={"name": "media-secret", **base, "workflow_version": SECRET},
                 after={"name": "media-secret", **base, "workflow_version": None},
                 diff=[FieldChange(field="workflow_version", before=SECRET, after=None, sensitive=True)],
@@ -122,6 +124,7 @@ def quiet_plan() -> Plan:
     """Nothing to do: two deployments in sync and one unmanaged."""
     return Plan(
         comfyops_version="0.1.0",
+        endpoint="emulator (state: .comfyops/emulator)",
         changes=[ResourceChange(name="media-a", id="dep-a", action=Action.NOOP, reason="in sync"),
                  ResourceChange(name="media-b", id="dep-b", action=Action.NOOP, reason="in sync")],
         unmanaged=[UnmanagedDeployment(name="legacy-a", id="dep-l1")],

@@ -98,7 +98,7 @@ def test_table_cells_escape_pipes_and_backticks() -> None:
 
 def test_sensitive_values_are_always_masked() -> None:
     secret = "sk-live-never-show-me"
-    update = change("a", Action.UPDATE, sensitive_fields=["workflow_version"],
+    update = change("a", Action.UPDATE, sensitive_fields=["workflow_version"], before_sensitive=["workflow_version"],
                     diff=[FieldChange(field="workflow_version", before=secret, after=None, sensitive=True)])
     out = render_plan_markdown(Plan(changes=[update]))
     assert "~ workflow_version: (sensitive value) -> (sensitive value)" in out

@@ -88,9 +88,10 @@ def test_create_shows_plus_fields_and_delete_shows_minus_fields() -> None:
     assert "- name:" not in out
 
 
-def test_sensitive_fields_are_masked_on_both_sides() -> None:
+def test_a_live_value_that_holds_a_secret_is_masked_too() -> None:
     secret = "hunter2-very-secret"
     update = change("a", Action.UPDATE, sensitive_fields=["workflow_version"], reason=f"was {secret}",
+                    before_sensitive=["workflow_version"],
                     diff=[FieldChange(field="workflow_version", before=secret, after=None, sensitive=True)],
                     warnings=[f"{secret} is not a saved version"])
     out = render_plan_text(Plan(changes=[update], warnings=[f"plan-wide {secret}"]))
@@ -176,11 +177,20 @@ def test_apply_colour_only_when_asked() -> None:
     assert "\x1b[31mApply failed: 0 applied, 1 failed, 0 skipped.\x1b[0m" in render_apply_text(failed, color=True)
 
 
+def test_a_live_value_that_is_no_secret_is_shown_beside_a_masked_desired_one() -> None:
+    update = change("a", Action.UPDATE, sensitive_fields=["workflow_version"],
+                    diff=[FieldChange(field="workflow_version", before="v1", after=None, sensitive=True)])
+    delete = change("b", Action.DELETE, before={"name": "b", "workflow_version": "v3"})
+    out = render_plan_text(Plan(changes=[update, delete]))
+    assert '      ~ workflow_version: "v1" -> (sensitive value)\n' in out
+    assert '      - workflow_version: "v3"\n' in out
+
+
 def test_fields_listed_as_sensitive_are_masked_even_without_the_flag() -> None:
     secret = "wf-secret-version-77"
-    update = change("a", Action.UPDATE, sensitive_fields=["workflow_version"],
+    update = change("a", Action.UPDATE, sensitive_fields=["workflow_version"], before_sensitive=["workflow_version"],
                     diff=[FieldChange(field="workflow_version", before=secret, after="also-secret-88")])
-    delete = change("b", Action.DELETE, sensitive_fields=["workflow_version"],
+    delete = change("b", Action.DELETE, before_sensitive=["workflow_version"],
                     before={"name": "b", "workflow_version": secret})
     out = render_plan_text(Plan(changes=[update, delete]))
     assert "      ~ workflow_version: (sensitive value) -> (sensitive value)\n" in out

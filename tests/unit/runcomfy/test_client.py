@@ -16,6 +16,7 @@ from reconciler.runcomfy import errors, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
+from reconciler.runcomfy.retry import RetryPolicy
 from support.fake_time import FakeTime
 
 BASE = "https://api.example.test"
@@ -240,3 +241,40 @@ def test_wall_clock_is_used_for_http_date_without_a_date_header(router: respx.Ro
     before = client.limiter._clock()  # type: ignore[attr-defined]
     client.list_deployments()
     assert client.limiter._clock() - before == pytest.approx(4.0)  # type: ignore[attr-defined]
+
+
+def test_masked_values_are_scrubbed_from_api_errors(router: respx.Router) -> None:
+    client = make_client(router)
+    client.mask(["wf-private-workflow-id"])
+    router.post("/prod/v2/deployments").mock(return_value=httpx.Response(422, json={
+        "error_code": 422001, "error_message": "workflow wf-private-workflow-id is unknown",
+        "detail": [{"loc": ["body", "workflow_id"], "msg": "wf-private-workflow-id not found"}]}))
+    body = wire.DeploymentCreate(name="t2i", workflow_id="wf-private-workflow-id", workflow_version="v1",
+                                 hardware=["AMPERE_48"])
+    with pytest.raises(errors.ValidationError) as caught:
+        client.create_deployment(body)
+    assert "wf-private-workflow-id" not in caught.value.summary + caught.value.detail
+    assert caught.value.summary.endswith("workflow *** is unknown: body.workflow_id: *** not found")
+
+
+def test_a_connection_error_names_the_host_and_port(router: respx.Router) -> None:
+    client = make_client(router, retry=RetryPolicy(max_attempts=1))
+    router.get("/prod/v2/deployments").mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(errors.TransportError) as caught:
+        client.list_deployments()
+    assert caught.value.summary == ("GET /prod/v2/deployments: transport error: could not connect to "
+                                    "api.example.test:443 (ConnectError: [Errno 111] Connection refused)")
+
+
+def test_proxy_passes_a_query_on_and_returns_a_plain_answer(router: respx.Router, client: RunComfyClient) -> None:
+    route = router.get("/prod/v2/deployments/d/instances/i-1/proxy/view").respond(
+        content=b"PNG", headers={"content-type": "image/png"})
+    answer = client.proxy("d", "i-1", "view?filename=a%20b.png&type=output", method="GET")
+    assert route.calls.last.request.url.query == b"filename=a%20b.png&type=output"
+    assert (answer.status_code, answer.content, answer.is_json) == (200, b"PNG", False)
+
+
+def test_free_instance_sends_only_the_flags_set(router: respx.Router, client: RunComfyClient) -> None:
+    route = router.post("/prod/v2/deployments/d/instances/i-1/proxy/api/free").respond(200)
+    client.free_instance("d", "i-1", unload_models=True, free_memory=False)
+    assert body_of(route.calls.last) == {"unload_models": True}

@@ -132,7 +132,9 @@ def test_transport_error_chains_the_httpx_cause(router: respx.Router, h: Harness
     with pytest.raises(errors.TransportError) as caught:
         h.client.list_deployments()
     assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
-    assert caught.value.summary == "GET /prod/v2/deployments: transport error: read timeout (ReadTimeout)"
+    assert caught.value.summary == (
+        "GET /prod/v2/deployments: transport error: read timeout from api.example.test:443 (ReadTimeout)"
+    )
     assert caught.value.may_have_landed
 
 

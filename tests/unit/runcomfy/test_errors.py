@@ -105,10 +105,24 @@ def test_validation_detail_list_is_kept_without_echoed_input() -> None:
     assert isinstance(error, errors.ValidationError)
     assert error.api_detail[0] == {"loc": ["body", "overrides", "6", "inputs", "seed"],
                                    "msg": "Input should be a valid integer", "type": "int_parsing"}
-    assert error.detail.splitlines() == [
-        "body.overrides.6.inputs.seed: Input should be a valid integer", "free-form problem",
-    ]
-    assert "SECRETKEY" not in error.detail + repr(error.api_detail)
+    assert error.summary == ("GET /prod/v2/deployments/abc: 422001 validation error: validation error: "
+                             "body.overrides.6.inputs.seed: Input should be a valid integer; free-form problem")
+    assert error.detail == ""
+    assert "SECRETKEY" not in error.summary + error.detail + repr(error.api_detail)
+
+
+def test_the_api_detail_message_is_in_the_one_line_summary() -> None:
+    body = {"error_message": "Validation error", "detail": [{"msg": "workflow 'wf-x' not found in this account"}]}
+    error = _map(422, {"error_code": 422001, **body})
+    assert error.summary == ("GET /prod/v2/deployments/abc: 422001 validation error: Validation error: "
+                             "workflow 'wf-x' not found in this account")
+
+
+def test_detail_items_beyond_the_first_three_go_below_the_summary() -> None:
+    detail = [{"loc": ["body", f"f{i}"], "msg": f"bad {i}"} for i in range(5)]
+    error = _map(422, {"error_code": 422001, "error_message": "Validation error", "detail": detail})
+    assert error.summary.endswith("Validation error: body.f0: bad 0; body.f1: bad 1; body.f2: bad 2")
+    assert error.detail.splitlines() == ["body.f3: bad 3", "body.f4: bad 4"]
 
 
 def test_fastapi_string_detail_becomes_the_message() -> None:

@@ -75,3 +75,17 @@ def test_report_helpers_for_apply() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown smoke report format"):
         render.render(REPORT, "yaml")
+
+
+def test_the_summary_line_says_what_the_run_cost_in_api_calls() -> None:
+    from dataclasses import replace
+
+    counted = SmokeReport(
+        (replace(REPORT.results[0], api_calls=4), replace(REPORT.results[1], api_calls=6), REPORT.results[3]),
+        duration_seconds=16.2,
+    )
+    assert render.render(counted, "text").endswith(
+        "Smoke tests: 1 passed, 1 failed, 0 errored, 1 skipped in 16.2s (10 API calls, 5.0 per test).\n"
+    )
+    assert "in 16.2s (10 API calls, 5.0 per test)" in render.render(counted, "markdown")
+    assert json.loads(render.render(counted, "json"))["results"][0]["api_calls"] == 4

@@ -209,3 +209,15 @@ def test_secrets_never_reach_the_report(env: Env) -> None:
     doc = smoke_doc("t2i", 'extra_data: {api_key_comfy_org: "${COMFY_KEY}"}\n' + GOOD)
     report = smoke(env, doc)
     assert "comfyui-secret-key-123" not in repr(report)
+
+
+def test_each_result_counts_the_api_calls_its_test_made(env: Env) -> None:
+    env.deploy("t2i")
+    env.calls.clear()
+    report = smoke(env, smoke_doc("t2i", GOOD))
+    result = report.results[0]
+    assert result.status is PASS
+    per_test = [c for c in env.calls if c != "GET /prod/v2/deployments"]  # the one list call is the run's
+    assert result.api_calls == len(per_test) >= 4  # submit, status poll(s), result, download, delete
+    assert report.to_dict()["api_calls"] == result.api_calls
+    assert report.calls_line() == f"{result.api_calls} API calls, {result.api_calls:.1f} per test"

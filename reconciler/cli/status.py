@@ -1,0 +1,35 @@
+"""``comfyops status``: a table of live deployments and their sync state with the manifests.
+
+Effectful shell: one list call, plan's own matching and diff (``cli.observing``), a StatusReport,
+printed as an aligned table (coloured only on a terminal) or JSON. Read-only; exit 0, or 1 on error.
+"""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.cli.context import AppContext
+from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.observing import observe_plan
+from reconciler.cli.output import scrub, use_color
+from reconciler.engine import build, status
+from reconciler.render.status import FORMATS, render_status
+
+
+@click.command("status")
+@files_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.pass_obj
+def command(app: AppContext, files: tuple[str, ...], fmt: str) -> int:
+    """Show live deployments with hardware, instances, API status, manifest, cost and sync state.
+
+    Sync states: Synced, OutOfSync (with the drifted fields), Unmanaged (no manifest, outside
+    prune.match), Missing (declared, not live), PendingDelete (state: absent, or in prune scope).
+    """
+    desired = load_desired(files)
+    observed = observe_plan(app, desired)
+    report = status.build_status(observed.plan, observed.live, build.prices_of(desired))
+    color = fmt == "text" and use_color(no_color_flag=app.no_color)
+    text = scrub(render_status(report, fmt, color=color), desired.secret_values)
+    click.echo(text, nl=not text.endswith("\n"))
+    return 0

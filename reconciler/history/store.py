@@ -1,0 +1,129 @@
+"""The history file: ``.comfyops/history.jsonl`` (or ``COMFYOPS_HISTORY``), one JSON entry per line.
+
+Effectful (files, a lock). Every change appends one line (a later line for the same request wins),
+so a crash loses at most the line being written and several commands can append at once (one
+small write each; a compaction racing another command's append may drop that line). The file
+is bounded: once it holds more than :data:`MAX_LINES` lines it is rewritten, atomically, with the
+newest :data:`KEEP_REQUESTS` requests, so it never grows past about 2,000 lines (roughly 700 KB).
+Unreadable lines (a torn write, a hand edit) are skipped and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from reconciler.errors import ReconcilerError
+from reconciler.history.entry import Entry, from_json, latest
+
+HISTORY_ENV: Final[str] = "COMFYOPS_HISTORY"
+DEFAULT_PATH: Final[Path] = Path(".comfyops") / "history.jsonl"
+KEEP_REQUESTS: Final[int] = 1000
+"""Requests kept when the file is compacted (the newest by submission)."""
+MAX_LINES: Final[int] = 2 * KEEP_REQUESTS
+"""Lines the file may hold before it is compacted."""
+
+
+def default_path() -> Path:
+    """``COMFYOPS_HISTORY`` if set, else ``.comfyops/history.jsonl`` under the working directory."""
+    return Path(os.environ.get(HISTORY_ENV) or DEFAULT_PATH)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The history as read: one entry per request (oldest first) and how many lines were unreadable."""
+
+    entries: tuple[Entry, ...]
+    skipped_lines: int = 0
+
+
+class HistoryStore:
+    """The request history of one working directory; safe to share between threads."""
+
+    def __init__(self, path: Path | None = None, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        """Use the history at ``path`` (default :func:`default_path`); ``clock`` is injectable for tests."""
+        self.path = path if path is not None else default_path()
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def read(self) -> Snapshot:
+        """Every request in the history (latest state of each), oldest submission first."""
+        with self._lock:
+            lines = self._lines()
+        entries, skipped = [], 0
+        for line in lines:
+            try:
+                found = from_json(json.loads(line))
+            except ValueError:
+                found = None
+            if found is None:
+                skipped += 1
+            else:
+                entries.append(found)
+        return Snapshot(tuple(latest(entries)), skipped)
+
+    def write(self, *entries: Entry) -> None:
+        """Record ``entries`` (new requests or new states of known ones); compact when the file is full."""
+        if not entries:
+            return
+        text = "".join(json.dumps(e.to_json(), sort_keys=True, separators=(",", ":")) + "\n" for e in entries)
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "a", encoding="utf-8") as handle:
+                    handle.write(text)
+                if self._line_count() > MAX_LINES:
+                    self._compact()
+            except OSError as exc:
+                raise ReconcilerError(
+                    f"cannot write the request history {self.path}: {exc.strerror or exc}",
+                    f"Fix the folder's permissions, or set {HISTORY_ENV} to a writable file.",
+                ) from exc
+
+    def find(self, request_id: str) -> Entry | None:
+        """The latest entry of ``request_id``, or None when the history does not know it."""
+        return next((e for e in self.read().entries if e.request_id == request_id), None)
+
+    def _lines(self) -> list[str]:
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as handle:
+                return [line for line in handle if line.strip()]
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise ReconcilerError(f"cannot read the request history {self.path}: {exc.strerror or exc}") from exc
+
+    def _line_count(self) -> int:
+        with open(self.path, "rb") as handle:
+            return handle.read().count(b"\n")
+
+    def _compact(self) -> None:
+        kept = []
+        for line in self._lines():
+            with contextlib.suppress(ValueError):
+                found = from_json(json.loads(line))
+                if found is not None:
+                    kept.append(found)
+        newest = latest(kept)[-KEEP_REQUESTS:]
+        fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                for e in newest:
+                    handle.write(json.dumps(e.to_json(), sort_keys=True, separators=(",", ":")) + "\n")
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise

@@ -1,0 +1,165 @@
+"""Drift reports as text (people, cron logs), JSON (scripts) and Markdown (the drift issue).
+
+Pure: a ``DriftReport`` in, a string out; the report carries ``checked_at``, so "changed 3 h ago"
+needs no clock. JSON is the stable contract (``DriftReport.to_json``, ``format_version``); the
+wording of text and Markdown may change, except the summary sentences built by :func:`summary_sentence`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from reconciler.engine.drift import DeploymentDrift, DriftKind, DriftReport
+from reconciler.engine.plan import SENSITIVE
+from reconciler.render import style
+
+FORMATS: tuple[str, ...] = ("text", "json", "markdown")
+IN_SYNC = "No drift. Live deployments match the manifests."
+_MARK = {DriftKind.DRIFTED: "~", DriftKind.MISSING: "+", DriftKind.UNMANAGED: "?", DriftKind.ERROR: "!"}
+_COLOR = {DriftKind.DRIFTED: "yellow", DriftKind.MISSING: "green", DriftKind.UNMANAGED: "red", DriftKind.ERROR: "red"}
+_HEADLINE = {
+    DriftKind.DRIFTED: "has drifted",
+    DriftKind.MISSING: "is missing",
+    DriftKind.UNMANAGED: "is unmanaged, in prune scope",
+    DriftKind.ERROR: "is in an error state",
+}
+
+
+def render_drift(report: DriftReport, fmt: str, *, color: bool = False) -> str:
+    """``report`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
+    if fmt == "text":
+        return render_drift_text(report, color=color)
+    if fmt == "json":
+        return report.to_json()
+    if fmt == "markdown":
+        return render_drift_markdown(report)
+    raise ValueError(f"unknown output format {fmt!r}; expected one of: {', '.join(FORMATS)}")
+
+
+def summary_sentence(report: DriftReport) -> str:
+    """``Drift: 1 drifted, 1 missing, 0 unmanaged in prune scope, 0 in an error state; 3 in sync.``
+    or :data:`IN_SYNC`."""
+    s = report.summary
+    if not report.has_drift:
+        return IN_SYNC
+    return (
+        f"Drift: {s.drifted} drifted, {s.missing} missing, {s.unmanaged} unmanaged in prune scope, "
+        f"{s.error} in an error state; {s.in_sync} in sync."
+    )
+
+
+def ago(since: str | None, checked_at: str) -> str:
+    """How long before ``checked_at`` the ISO time ``since`` was: ``changed 3 h ago`` (``""`` if unknown)."""
+    then, now = _parse(since), _parse(checked_at)
+    if then is None or now is None:
+        return f"changed at {since}" if since else ""
+    seconds = int((now - then).total_seconds())
+    if seconds < 0:
+        return f"changed at {since}"
+    if seconds < 60:
+        return f"changed {seconds} s ago"
+    if seconds < 3600:
+        return f"changed {seconds // 60} min ago"
+    if seconds < 48 * 3600:
+        return f"changed {seconds // 3600} h ago"
+    return f"changed {seconds // 86400} days ago"
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _value(value: Any, sensitive: bool) -> str:
+    return SENSITIVE if sensitive else style.format_value(value)
+
+
+def _label(d: DeploymentDrift) -> str:
+    return f"{d.name} ({d.id})" if d.id else d.name
+
+
+def _facts(d: DeploymentDrift, checked_at: str) -> list[str]:
+    facts = [ago(d.since, checked_at)] if d.since else []
+    if d.status_is_error and d.kind is not DriftKind.ERROR:
+        facts.append(f"status {d.status!r}")
+    return [f for f in facts if f]
+
+
+def render_drift_text(report: DriftReport, *, color: bool = False) -> str:
+    """One block per deployment (fields as desired -> live), smoke results, then the summary."""
+    sections: list[list[str]] = []
+    for d in report.deployments:
+        mark = style.paint(_MARK[d.kind].rjust(3), _COLOR[d.kind], color=color)
+        head = f"{mark} {style.paint(_label(d), 'bold', color=color)} {_HEADLINE[d.kind]}"
+        facts = _facts(d, report.checked_at)
+        lines = [head + (f" ({', '.join(facts)})" if facts else "")]
+        where = f"{d.source}: {d.reason}" if d.source else d.reason
+        lines.append(f"      # {where}")
+        for f in d.fields:
+            desired, live = _value(f.desired, f.sensitive), _value(f.live, f.sensitive)
+            lines.append(f"      {f.field}: desired {desired}, live {live}")
+        if d.fix:
+            lines.append(f"      fix: {d.fix}")
+        if d.hint:
+            lines.append(f"      {d.hint}")
+        sections.append(lines)
+    if report.smoke is not None:
+        sections.append(_smoke_text(report.smoke))
+    summary = summary_sentence(report)
+    tail = [style.paint(summary, "bold" if report.has_drift else "green", color=color)]
+    if not report.has_drift and report.in_sync:
+        tail.insert(0, f"{len(report.in_sync)} deployment{'s' if len(report.in_sync) != 1 else ''} checked.")
+    sections.append(tail)
+    return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
+
+
+def _smoke_text(smoke: dict[str, Any]) -> list[str]:
+    lines = ["Smoke tests (reported only; they do not change the exit code):"]
+    for result in smoke.get("results", []):
+        reason = f": {result['reason']}" if result.get("reason") else ""
+        lines.append(f"  {result['status']:<7} {result['name']}{reason}")
+    counts = smoke.get("summary", {})
+    lines.append(
+        f"  {counts.get('pass', 0)} passed, {counts.get('fail', 0)} failed, {counts.get('error', 0)} errored, "
+        f"{counts.get('skipped', 0)} skipped"
+    )
+    return lines
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_drift_markdown(report: DriftReport) -> str:
+    """The drift issue's body: summary line, one section per deployment with its fix, smoke results."""
+    lines = [f"**{summary_sentence(report)}**", "", f"Checked at {report.checked_at}."]
+    if report.targets:
+        lines.append(f"Targets: {', '.join(f'`{t}`' for t in report.targets)}.")
+    for d in report.deployments:
+        facts = _facts(d, report.checked_at)
+        lines += ["", f"### {_MARK[d.kind]} `{_label(d)}` {_HEADLINE[d.kind]}", ""]
+        reason = _cell(d.reason)
+        lines.append(reason[:1].upper() + reason[1:] + (f" ({', '.join(facts)})" if facts else "") + ".")
+        if d.source:
+            lines.append(f"{'Prune rule' if d.kind is DriftKind.UNMANAGED else 'Declared'} in `{d.source}`.")
+        if d.fields:
+            lines += ["", "| field | desired (git) | live |", "|---|---|---|"]
+            for f in d.fields:
+                desired, live = _value(f.desired, f.sensitive), _value(f.live, f.sensitive)
+                lines.append(f"| `{f.field}` | `{_cell(desired)}` | `{_cell(live)}` |")
+        fix = f"Fix: `{d.fix}`" if d.fix else ""
+        hint = _cell(d.hint)
+        lines += ["", f"{fix}; {hint}." if fix and hint else f"{fix or hint[:1].upper() + hint[1:]}."]
+    if report.smoke is not None:
+        lines += ["", "### Smoke tests", "", "Reported only; they do not change the exit code.", "",
+                  "| deployment | result | reason |", "|---|---|---|"]
+        for result in report.smoke.get("results", []):
+            lines.append(f"| `{result['name']}` | {result['status']} | {_cell(result.get('reason') or '')} |")
+    return "\n".join(lines) + "\n"
+

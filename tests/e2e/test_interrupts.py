@@ -1,0 +1,96 @@
+"""Ctrl-C at any moment, start-up and imports included: ``interrupted``, exit 130, never a traceback;
+a second Ctrl-C exits at once, saying what may still be running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from e2e.test_emulator_serve import comfyops
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+DELAYS = (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0)
+
+
+@pytest.mark.parametrize("delay", DELAYS)
+def test_ctrl_c_at_any_moment_prints_interrupted_and_exits_130(delay: float, tmp_path: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [*comfyops(), "--emulator", "plan", "-f", str(EXAMPLES), "--env", "staging"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if err.startswith("Fatal Python error: init_"):
+        return  # CPython's own start-up, before the first line of comfyops runs: out of any program's reach
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    # finished before the signal (0/2), interrupted (130), or killed before Python set up its handler
+    assert proc.returncode in (0, 2, 130, -signal.SIGINT), (proc.returncode, err)
+    if proc.returncode == 130:
+        assert err.rstrip().splitlines()[-1] == "error: interrupted", err
+
+
+SLOW_CLEANUP = textwrap.dedent("""
+    import sys, time
+    from reconciler import interrupts
+    interrupts.install()
+    with interrupts.running("t2i request 4f1c"):
+        try:
+            print("ready", flush=True)
+            time.sleep(30)
+        except KeyboardInterrupt:
+            print("cleaning up", flush=True)
+            time.sleep(30)  # a slow clean-up, like cancels behind a rate limit
+    sys.exit(0)
+""")
+
+
+def test_a_second_ctrl_c_exits_at_once_naming_what_may_still_run() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_CLEANUP], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    proc.send_signal(signal.SIGINT)
+    assert proc.stdout.readline().strip() == "cleaning up"
+    start = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=10)
+    assert time.monotonic() - start < 5.0  # the clean-up would take 30 s
+    assert proc.returncode == 130
+    assert err == "error: interrupted again: exiting now; may still be running: t2i request 4f1c\n"
+
+
+def test_ctrl_c_during_apply_reports_then_says_interrupted(run_cli, tmp_path: Path, monkeypatch) -> None:
+    import shutil
+
+    from reconciler.runcomfy.client import RunComfyClient
+
+    shutil.copytree(EXAMPLES, tmp_path / "examples")
+    real_create = RunComfyClient.create_deployment
+    made = [0]
+
+    def create_then_ctrl_c(self: RunComfyClient, body: object) -> object:
+        made[0] += 1
+        if made[0] == 2:
+            raise KeyboardInterrupt
+        return real_create(self, body)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RunComfyClient, "create_deployment", create_then_ctrl_c)
+    result = run_cli("--emulator", "apply", "-f", "examples", "--env", "staging", "--auto-approve", cwd=tmp_path)
+    assert result.code == 130
+    assert "Apply was interrupted" in result.out
+    assert result.err.splitlines()[-1] == "error: interrupted"
+    assert "Traceback" not in result.err
