@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli.context import AppContext
+from reconciler.cli.manifests import env_option, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.engine import planfile
 from reconciler.render import render_plan
@@ -15,9 +16,11 @@ from reconciler.render import render_plan
 @click.command("show")
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@env_option
 @click.pass_obj
 def command(app: AppContext, plan_file: Path, fmt: str) -> None:
     """Render a plan saved with `comfyops plan --out FILE`."""
     plan = planfile.load(plan_file)
+    planfile.check_environment(plan, plan_file, selected_environment())
     text = render_plan(plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
     click.echo(text, nl=not text.endswith("\n"))
