@@ -64,6 +64,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("RUNCOMFY_API_TOKEN", raising=False)
     monkeypatch.delenv("RUNCOMFY_API_URL", raising=False)
     monkeypatch.delenv("COMFYOPS_EMULATOR", raising=False)
+    monkeypatch.delenv("COMFYOPS_ENV", raising=False)
     monkeypatch.delenv("COMFYOPS_EMULATOR_TOKEN", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
 

@@ -1,7 +1,7 @@
 """Golden scenarios: manifests + live.json -> plan.json, plan.txt and plan.md (or error.txt).
 
 Each folder under ``tests/cases/`` holds ``manifests/``, ``live.json`` (the API's list response),
-optional ``options.json`` (``targets``, ``allow_replace``, ``allow_empty``) and ``env.json``, and
+optional ``options.json`` (``targets``, ``allow_replace``, ``allow_empty``, ``environment``) and ``env.json``, and
 ``expected/``. The full path runs: load -> normalise live -> build_plan -> render. An expected
 failure is stated by ``expected/error.txt`` (never guessed from the folder name). Regenerate with
 ``UPDATE_GOLDENS=1 python -m pytest tests/test_cases.py`` and review the diff.
@@ -41,7 +41,7 @@ def _plan_for(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan | None,
     monkeypatch.chdir(case)
     env = json.loads((case / "env.json").read_text()) if (case / "env.json").is_file() else {}
     options = json.loads((case / "options.json").read_text()) if (case / "options.json").is_file() else {}
-    result = load_manifests(["manifests"], env=env)
+    result = load_manifests(["manifests"], env=env, environment=options.get("environment"))
     if result.state is None:
         return None, "\n".join(d.format() for d in result.problems) + "\n"
     observed = live.from_api_list(json.loads((case / "live.json").read_text()))

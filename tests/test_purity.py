@@ -27,6 +27,9 @@ import reconciler.render
 PURE_MODULES: tuple[str, ...] = (
     "reconciler.manifest.load",
     "reconciler.manifest.model",
+    "reconciler.manifest.environments",
+    "reconciler.manifest.printing",
+    "reconciler.policy.report",
     "reconciler.engine.diff",
     "reconciler.engine.build",
     "reconciler.engine.plan",

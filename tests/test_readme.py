@@ -67,7 +67,9 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 def test_validate_prints_what_the_readme_says(run_cli: Any) -> None:
     result = run_cli("validate", "-f", "examples", cwd=ROOT)
     assert result.code == 0, result
-    assert f"`comfyops validate -f examples` prints `{result.out.strip()}`" in README
+    lines = result.out.strip().splitlines()
+    assert len(lines) == 2, result.out  # one line per example environment
+    assert f"`comfyops validate -f examples` prints `{'` and `'.join(lines)}`" in README
 
 
 def _comfyops_lines(block: str) -> list[list[str]]:

@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "run",
     "smoke",
     "emulator",
+    "policy",
     "drift", "import_", "status",
     "requests", "request", "proxy", "free",
     "github",
@@ -100,8 +101,8 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
     \b
     Examples:
       comfyops validate -f examples
-      comfyops --emulator plan -f examples
-      comfyops --emulator apply -f examples --auto-approve
+      comfyops --emulator plan -f examples --env staging
+      comfyops --emulator apply -f examples --env staging --auto-approve
     """
     _configure_logging(verbose)
     app = ctx.ensure_object(AppContext)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from pathlib import Path
@@ -11,10 +12,10 @@ import click
 
 from reconciler.cli import applylock
 from reconciler.cli.context import AppContext
-from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
-from reconciler.cli.planning import Planned, connect, make_plan, secret_strings, secrets_of
+from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secret_strings, secrets_of, with_policy
 from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import apply, build, observe, planfile, rollback
@@ -135,9 +136,10 @@ def _apply(
     else:
         desired = load_desired(files)
         options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
-        planned = make_plan(app, desired, options, read_only=False)
+        planned = with_policy(make_plan(app, desired, options, read_only=False))
         text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")
+        refuse_denied(planned.plan)
         if planned.plan.is_empty:
             publish(summary, _NO_CHANGES)
             return 0
@@ -161,6 +163,7 @@ def _apply(
         if rollback_on_smoke_failure and not smoke_report.ok:
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=client)
+    report = report.model_copy(update={"environment": planned.plan.environment})
     if smoke_report is None:
         _print_report(report, fmt, color, planned)
     else:
@@ -190,14 +193,19 @@ def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    return runner.run_smoke(planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke"))
+    smoke_report = runner.run_smoke(
+        planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke")
+    )
+    return dataclasses.replace(smoke_report, environment=planned.plan.environment)
 
 
 def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_replace: bool) -> Planned:
     plan = planfile.load(plan_file)
+    planfile.check_environment(plan, plan_file, selected_environment())
     if allow_replace and not plan.allow_replace:
         plan = plan.model_copy(update={"allow_replace": True})
-    desired = load_desired(files or tuple(plan.manifest_files))
+    refuse_denied(plan)
+    desired = load_desired(files or tuple(plan.manifest_files), plan.environment)
     live = observe.observe(connect(app, desired, register_workflows=True))
     reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
     if reasons:

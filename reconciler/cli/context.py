@@ -133,10 +133,14 @@ class AppContext:
 
     def client(self, *, requests_per_second: float | None = None, burst: int | None = None,
                queue_api_version: str = "v1", workflows: dict[tuple[str, str], dict[str, Any]] | None = None,
-               read_only: bool = False, manifests: Sequence[str] = ()) -> RunComfyClient:
+               read_only: bool = False, manifests: Sequence[str] = (), api_url: str | None = None,
+               token_env: str | None = None, environment: str | None = None) -> RunComfyClient:
         """The process's one API client; with ``--emulator`` the given workflows are registered first
         (``registered`` lists the new ones), and ``read_only`` keeps the emulator's state folder untouched.
         ``manifests`` (the files the command read) locate the emulator's state folder.
+
+        ``api_url`` and ``token_env`` come from the selected Environment (named ``environment``);
+        ``--api-url`` wins over ``api_url``.
         """
         if self._client is not None:
             return self._client
@@ -157,26 +161,30 @@ class AppContext:
                     self.registered.append((workflow_id, version))
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
-            base_url = self.api_url or DEFAULT_API_URL
+            base_url, source = self.api_url, self.api_url_source
+            if not base_url and api_url:
+                base_url, source = api_url, f"from Environment {environment} spec.api_url"
+            base_url = base_url or DEFAULT_API_URL
             problem = url_problem(base_url)
             if problem:
                 raise ReconcilerError(
-                    f"the API URL {base_url!r} ({self.api_url_source}) is not usable: {problem}; "
+                    f"the API URL {base_url!r} ({source}) is not usable: {problem}; "
                     f"give the full base URL, e.g. {DEFAULT_API_URL}"
                 )
             self.endpoint = f"RunComfy API at {display_api_url(base_url)}"
-            token = os.environ.get(TOKEN_ENV, "")
+            variable = token_env or TOKEN_ENV
+            token = os.environ.get(variable, "")
             if not token:
                 raise ReconcilerError(
-                    f"{TOKEN_ENV} is not set",
-                    f"export {TOKEN_ENV}=<your RunComfy API token>, or use --emulator to try comfyops locally",
+                    f"{variable} is not set",
+                    f"export {variable}=<your RunComfy API token>, or use --emulator to try comfyops locally",
                 )
             problem = token_problem(token)
             if problem:
                 raise ReconcilerError(
-                    f"{TOKEN_ENV} is not a valid API token: {problem}",
+                    f"{variable} is not a valid API token: {problem}",
                     "a RunComfy API token is one line of ASCII letters, digits and punctuation; set it again "
-                    f"without the extra characters (e.g. export {TOKEN_ENV}=\"$(tr -d '\\n' < token.txt)\")",
+                    f"without the extra characters (e.g. export {variable}=\"$(tr -d '\\n' < token.txt)\")",
                 )
         http = self._stack.enter_context(build_http_client(base_url=base_url, token=token, verbose=self.verbose))
         limiter = ratelimit.account_bucket(

@@ -52,8 +52,8 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: 
     observed = observe_plan(app, desired, target_patterns, will_smoke=smoke)
     smoke_data = _smoke(observed, target_patterns).to_dict() if smoke else None
     report = drift.build_drift(
-        observed.plan, observed.live, checked_at=checked_at, apply_command=apply_command(app, files),
-        smoke=smoke_data,
+        observed.plan, observed.live, checked_at=checked_at,
+        apply_command=apply_command(app, files, desired.environment_name), smoke=smoke_data,
     )
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
     text = scrub(render_drift(report, fmt, color=color), desired.secret_values)

@@ -120,7 +120,7 @@ def serve(
     \b
     Example:
       comfyops emulator serve --register-workflow wf-1:v1:workflow_api.json
-      RUNCOMFY_API_URL=http://127.0.0.1:8189 RUNCOMFY_API_TOKEN=anything comfyops plan -f examples
+      RUNCOMFY_API_URL=http://127.0.0.1:8189 RUNCOMFY_API_TOKEN=anything comfyops plan -f examples --env staging
     """
     import uvicorn
 

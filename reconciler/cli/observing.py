@@ -64,8 +64,8 @@ def observe_plan(
     return Observed(plan=plan, desired=desired, live=live, records=records, client=client)
 
 
-def apply_command(app: AppContext, files: tuple[str, ...]) -> str:
-    """The ``comfyops [global options] apply [-f PATH]...`` line a fix suggests."""
+def apply_command(app: AppContext, files: tuple[str, ...], environment: str | None = None) -> str:
+    """The ``comfyops [global options] apply [-f PATH]... [--env NAME]`` line a fix suggests."""
     words = ["comfyops"]
     if app.emulator:
         words.append("--emulator")
@@ -74,4 +74,6 @@ def apply_command(app: AppContext, files: tuple[str, ...]) -> str:
     words.append("apply")
     for path in files:
         words += ["-f", path]
+    if environment is not None:
+        words += ["--env", environment]
     return " ".join(shlex.quote(w) for w in words)

@@ -5,6 +5,7 @@ Effectful shell around the pure planner.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -16,8 +17,8 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.engine import build, match, observe
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
-from reconciler.errors import DiagnosticsError
-from reconciler.manifest import messages
+from reconciler.errors import DiagnosticsError, ReconcilerError
+from reconciler.manifest import messages, printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.workflow import remote
@@ -56,7 +57,8 @@ def _api_json(graph: WorkflowGraph) -> dict[str, Any]:
 def connect(
     app: AppContext, desired: DesiredState, *, register_workflows: bool = False, read_only: bool = False
 ) -> RunComfyClient:
-    """The process's client, configured from Settings (rate limit, queue API version).
+    """The process's client, configured from Settings (rate limit, queue API version) and the Environment
+    (its API URL and the variable that holds its token).
 
     With ``--emulator``, ``register_workflows`` stands each manifest's ``workflow_file`` in for the
     cloud-saved workflow version it names (apply does this, and says so; the real API only serves
@@ -64,6 +66,7 @@ def connect(
     (plan: registrations are previewed in memory).
     """
     settings = desired.settings
+    environment = desired.environment
     client = app.client(
         requests_per_second=settings.rate_limit.requests_per_second,
         burst=settings.rate_limit.burst,
@@ -71,6 +74,9 @@ def connect(
         workflows=workflows_for_emulator(desired) if register_workflows else None,
         read_only=read_only,
         manifests=desired.files,
+        api_url=environment.api_url if environment is not None else None,
+        token_env=environment.token_env if environment is not None else None,
+        environment=desired.environment_name,
     )
     client.mask(secret_strings(desired))
     if not read_only:
@@ -130,6 +136,36 @@ def make_plan(
     if errors:
         raise DiagnosticsError(errors, f"cannot plan: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     return Planned(plan=plan, desired=desired, live=live)
+
+
+def with_policy(planned: Planned) -> Planned:
+    """The plan with its policy results attached (``Settings.policy``); a Rego error fails with its file:line."""
+    from reconciler.policy.evaluate import evaluate
+
+    desired = planned.desired
+    if not desired.policy_paths:
+        return planned
+    manifests = printing.resolved_documents(list(desired.documents))
+    document = {**planned.plan.to_dict(), "environment": desired.environment_name, "manifests": manifests}
+    # exactly what `plan --format json` prints: secrets scrubbed on the way out, as for any output
+    policy_input = json.loads(scrub(json.dumps(document), desired.secret_values))
+    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, policy_input)
+    print_diagnostics(problems)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise DiagnosticsError(errors, f"policy check failed: {len(errors)} error{'s' if len(errors) != 1 else ''}")
+    return Planned(plan=planned.plan.model_copy(update={"policy": report}), desired=desired, live=planned.live)
+
+
+def refuse_denied(plan: Plan) -> None:
+    """Stop before any change when a policy denied the plan."""
+    report = plan.policy
+    if report is not None and report.denied:
+        raise ReconcilerError(
+            f"refusing to apply: the plan is denied by {len(report.denials)} polic"
+            f"{'ies' if len(report.denials) != 1 else 'y'}",
+            "\n".join(f"{m.rule}: {m.message} ({m.namespace})" for m in report.denials),
+        )
 
 
 def _with_saved_versions(

@@ -75,6 +75,15 @@ def overrides_for(desired: DesiredState, preset: str | None, sets: tuple[str, ..
     return presets.merge(layers)
 
 
+def environment_name(desired: DesiredState, name: str) -> str:
+    """``name`` as this environment calls it: a base name gets the environment's prefix and suffix."""
+    env = desired.environment
+    if env is None or desired.deployment(name) is not None:
+        return name
+    affixed = f"{env.name_prefix}{name}{env.name_suffix}"
+    return affixed if desired.deployment(affixed) is not None else name
+
+
 def find_live(
     client: RunComfyClient, desired: DesiredState, name: str
 ) -> tuple[wire.Deployment, DesiredDeployment | None]:
@@ -117,7 +126,7 @@ def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: st
     desired = load_desired(files)
     merged = overrides_for(desired, preset, sets)
     client = connect(app, desired)
-    live, declared = find_live(client, desired, deployment)
+    live, declared = find_live(client, desired, environment_name(desired, deployment))
     _validate(client, live, merged, declared)
     secrets = _secrets(desired, merged)
     rid = _submit(client, live, merged)

@@ -7,6 +7,7 @@ the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passe
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
                               journal=journal(app, "smoke"))
+    report = dataclasses.replace(report, environment=desired.environment_name)
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
     publish(summary, lambda: smoke_render.render(report, "markdown"), desired.secret_values)

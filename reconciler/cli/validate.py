@@ -1,30 +1,106 @@
-"""``comfyops validate``: check manifests, workflow files and overrides offline."""
+"""``comfyops validate``: check manifests, workflow files and overrides offline, in every environment."""
 
 from __future__ import annotations
 
 import click
 
-from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.manifests import files_option, load_desired, load_result, report_skipped, selected_environment
+from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.summary import publish, summary_option
-from reconciler.errors import DiagnosticsError
+from reconciler.diagnostics import Diagnostic
+from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.github.markdown import validation_markdown
+from reconciler.manifest import environments, printing
+from reconciler.manifest.desired import DesiredState
+from reconciler.manifest.load import LoadResult
 
 
 @click.command("validate")
 @files_option
+@click.option("--print", "print_manifests", is_flag=True,
+              help="Print the resolved manifests (of the --env environment) as YAML.")
 @summary_option
-def command(files: tuple[str, ...], summary: bool) -> None:
-    """Check manifests offline: schema, references, limits, and overrides against workflow files."""
+def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> None:
+    """Check manifests offline: schema, references, limits, and overrides against workflow files.
+
+    With Environment documents and no --env, every environment is checked.
+    """
+    chosen = selected_environment()
+    if print_manifests:
+        _print(files, chosen)
+        return
+    verdicts: list[str] = []
     try:
-        state = load_desired(files)
-    except DiagnosticsError as exc:
-        verdict, problems = exc.summary, exc.diagnostics
-        publish(summary, lambda: validation_markdown(verdict, problems))
+        _validate(files, chosen, verdicts)
+    except ReconcilerError as exc:
+        problems: list[Diagnostic] = exc.diagnostics if isinstance(exc, DiagnosticsError) else []
+        failure = exc.summary
+        publish(summary, lambda: validation_markdown(verdicts, problems, failure=failure))
         raise
+    publish(summary, lambda: validation_markdown(verdicts, []))
+
+
+def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -> None:
+    """Validate (one environment, the only set, or every environment), echoing each verdict line."""
+
+    def verdict(line: str) -> None:
+        click.echo(line)
+        verdicts.append(line)
+
+    if chosen is not None:
+        state = load_desired(files, chosen)
+        verdict(f"{chosen}: {_counts(state)}: valid")
+        return
+    base = load_result(files, None)
+    if not base.environments:
+        state = load_desired(files, None)
+        verdict(f"{_counts(state)}: valid")
+        return
+    report_skipped(base)
+    results = {name: load_result(files, name) for name in base.environments}
+    unique = _print_all(list(results.values()))
+    invalid = [name for name, result in results.items() if result.state is None]
+    for name, result in results.items():
+        if result.state is not None:
+            verdict(f"{name}: {_counts(result.state)}: valid")
+    if invalid:
+        count = len({p.format() for r in results.values() for p in r.errors})
+        raise DiagnosticsError(
+            unique, f"manifests are invalid in {', '.join(invalid)}: {count} problem{'s' if count != 1 else ''}"
+        )
+
+
+def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
+    """Every environment's problems, each printed once even when several environments share it."""
+    seen: set[str] = set()
+    unique = []
+    for result in results:
+        for problem in result.problems:
+            if problem.format() not in seen:
+                seen.add(problem.format())
+                unique.append(problem)
+    print_diagnostics(unique)
+    return unique
+
+
+def _print(files: tuple[str, ...], chosen: str | None) -> None:
+    result = load_result(files, chosen)
+    if chosen is None and result.environments:
+        raise ReconcilerError(
+            f"the manifests declare environments ({', '.join(result.environments)}); choose one with --env",
+            f"e.g. comfyops validate --env {result.environments[0]} --print",
+        )
+    if chosen is not None and chosen not in result.environments:
+        raise ReconcilerError(environments.unknown_environment(chosen, result.environments))
+    print_diagnostics(result.problems)
+    if result.state is None:
+        count = len(result.errors)
+        raise ReconcilerError(f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
+    header = f"comfyops validate --print: environment {chosen}" if chosen else "comfyops validate --print"
+    text = printing.to_yaml(printing.resolved_documents(result.documents), header=header)
+    click.echo(scrub(text, result.state.secret_values), nl=False)
+
+
+def _counts(state: DesiredState) -> str:
     deployments, presets = len(state.deployments), len(state.presets)
-    verdict = (
-        f"{deployments} deployment{'s' if deployments != 1 else ''}, "
-        f"{presets} preset{'s' if presets != 1 else ''}: valid"
-    )
-    click.echo(verdict)
-    publish(summary, lambda: validation_markdown(verdict, []))
+    return f"{deployments} deployment{'s' if deployments != 1 else ''}, {presets} preset{'s' if presets != 1 else ''}"

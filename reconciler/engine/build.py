@@ -79,6 +79,7 @@ def build_plan(
         variable_fingerprints=dict(desired.variable_fingerprints),
         live_fingerprints={d.id: d.fingerprint for d in sorted(live, key=lambda d: d.id)},
         manifest_files=list(desired.files),
+        environment=desired.environment_name,
     )
     return plan, problems
 
@@ -338,7 +339,8 @@ def _prune(
     source = str(desired.settings_source) if desired.settings_source else None
     for have in unclaimed:
         pattern = next((p for p in prune.match if fnmatch.fnmatchcase(have.name, p)), None)
-        if not prune.enabled or pattern is None:
+        excluded = any(fnmatch.fnmatchcase(have.name, p) for p in prune.exclude)
+        if not prune.enabled or pattern is None or excluded:
             unmanaged.append(have)
             continue
         hidden = secrets.hidden(have)

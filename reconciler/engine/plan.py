@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.policy.report import PolicyReport
+
 FORMAT_VERSION = 1
 SENSITIVE = "(sensitive value)"
 COMPUTED_KEYS = ("summary", "monthly_cost_delta", "checksum")
@@ -156,6 +158,12 @@ class Plan(_Frozen):
     )
     live_fingerprints: dict[str, str] = Field(default_factory=dict, description="Behavioural: id -> fingerprint.")
     manifest_files: list[str] = Field(default_factory=list, description="Behavioural: re-read by apply PLANFILE.")
+    environment: str | None = Field(
+        default=None, description="Behavioural: the Environment planned (--env); apply PLANFILE refuses another."
+    )
+    policy: PolicyReport | None = Field(
+        default=None, description="Behavioural: policy results; apply refuses a plan with any denial."
+    )
 
     @property
     def summary(self) -> Summary:
@@ -186,12 +194,21 @@ class Plan(_Frozen):
 
     def checksum(self) -> str:
         """A digest of the plan's whole content, so that a plan file edited after it was written is refused."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        text = json.dumps(self._dumped(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+    def _dumped(self) -> dict[str, Any]:
+        """The model's JSON form, with ``environment`` and ``policy`` absent (not null) when unused, so a plan
+        without them reads, and checksums, the same as before they existed."""
+        data = self.model_dump(mode="json")
+        for optional in ("environment", "policy"):
+            if data.get(optional) is None:
+                data.pop(optional, None)
+        return data
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict, with the computed summary, cost and checksum included for consumers."""
-        data = self.model_dump(mode="json")
+        data = self._dumped()
         data["checksum"] = self.checksum()
         data["summary"] = self.summary.model_dump()
         data["monthly_cost_delta"] = self.monthly_cost_delta

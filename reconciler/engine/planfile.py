@@ -70,6 +70,19 @@ def load(path: Path) -> Plan:
     return plan
 
 
+def check_environment(plan: Plan, path: Path, selected: str | None) -> None:
+    """Refuse to use a saved plan for another environment than the one it was made for."""
+    if selected is None or selected == plan.environment:
+        return
+    made_for = f"environment {plan.environment!r}" if plan.environment is not None else "no environment"
+    raise ReconcilerError(
+        f"{path}: the plan was made for {made_for}, not for --env {selected}",
+        f"apply it without --env (or with --env {plan.environment}), or plan {selected} anew"
+        if plan.environment is not None
+        else f"re-run `comfyops plan --env {selected} --out FILE`",
+    )
+
+
 def disagreements(plan: Plan) -> list[str]:
     """Where a change's recorded ``after`` is not what its ``diff`` (what renderers show) would make live."""
     problems: list[str] = []

@@ -48,6 +48,7 @@ class ApplyReport(BaseModel):
     changes: list[ChangeOutcome] = Field(default_factory=list)
     readback_problems: list[str] = Field(default_factory=list, description="Live differs from desired after apply.")
     interrupted: bool = False
+    environment: str | None = Field(default=None, description="The Environment applied to (--env), if any.")
 
     @property
     def failed(self) -> bool:
@@ -73,6 +74,8 @@ class ApplyReport(BaseModel):
     def to_json(self) -> str:
         """The stable JSON form."""
         data: dict[str, Any] = self.model_dump(mode="json")
+        if data.get("environment") is None:
+            data.pop("environment", None)
         data["summary"] = self.counts()
         data["failed"] = self.failed
         return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -13,11 +13,11 @@ from reconciler.diagnostics import Diagnostic
 _LIST_LIMIT = 200
 
 
-def validation_markdown(verdict: str, problems: list[Diagnostic]) -> str:
-    """The ``validate`` result: a verdict line, then every problem as ``file:line:col: message``."""
-    errors = [p for p in problems if p.is_error]
-    icon = "❌" if errors else "✅"
-    lines = ["### ComfyOps validate", "", f"{icon} **{html.escape(verdict, quote=False)}**"]
+def validation_markdown(valid: list[str], problems: list[Diagnostic], *, failure: str = "") -> str:
+    """The ``validate`` result: the valid verdicts, the failure, then every problem as ``file:line:col: message``."""
+    marked = [f"✅ **{html.escape(v, quote=False)}**" for v in valid]
+    marked += [f"❌ **{html.escape(failure, quote=False)}**"] if failure else []
+    lines = ["### ComfyOps validate", "", "  \n".join(marked)]
     if problems:
         lines += ["", "```text", *(p.format().replace("```", "'''") for p in problems[:_LIST_LIMIT]), "```"]
         if len(problems) > _LIST_LIMIT:

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.diagnostics import Location
 from reconciler.manifest.model import SettingsSpec, SmokeSpec
+from reconciler.manifest.parsed import ParsedDocument
 from reconciler.workflow.graph import WorkflowGraph
 from reconciler.workflow.object_info import ObjectInfo
 
@@ -77,6 +78,18 @@ class DesiredDeployment:
 
 
 @dataclass(frozen=True)
+class EnvironmentInfo:
+    """The environment a DesiredState was resolved for: its name and how to reach its account."""
+
+    name: str
+    name_prefix: str = ""
+    name_suffix: str = ""
+    api_url: str | None = None
+    token_env: str = "RUNCOMFY_API_TOKEN"
+    source: Location | None = None
+
+
+@dataclass(frozen=True)
 class DesiredState:
     """Everything the manifests declare, resolved and checked."""
 
@@ -86,6 +99,17 @@ class DesiredState:
     files: tuple[str, ...]
     secret_values: frozenset[str] = frozenset()
     settings_source: Location | None = None
+    environment: EnvironmentInfo | None = None
+    """The environment these manifests were resolved for (``--env``), or None without Environment documents."""
+    policy_paths: tuple[str, ...] = ()
+    """Settings.policy.paths, resolved against the folder of the file that wrote them."""
+    documents: tuple[ParsedDocument, ...] = field(default=(), compare=False, repr=False)
+    """The resolved documents this state was assembled from (for policy input and ``validate --print``)."""
+
+    @property
+    def environment_name(self) -> str | None:
+        """The selected environment's name, if any."""
+        return self.environment.name if self.environment is not None else None
     variable_fingerprints: Mapping[str, str] = field(default_factory=dict)
     """Each ``${VAR}`` the manifests use -> a digest of its value (never the value)."""
     source_fingerprint: str = ""
@@ -97,7 +121,7 @@ class DesiredState:
 
     def fingerprint(self) -> str:
         """A digest of everything plan depends on, to tell whether manifests changed since a saved plan."""
-        essence = {
+        essence: dict[str, Any] = {
             "deployments": [
                 {
                     "name": d.name,
@@ -110,7 +134,20 @@ class DesiredState:
                 }
                 for d in self.deployments
             ],
-            "settings": self.settings.model_dump(mode="json"),
+            "settings": _settings_essence(self.settings),
         }
+        if self.environment is not None:
+            essence["environment"] = self.environment.name
         text = json.dumps(essence, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _settings_essence(settings: SettingsSpec) -> dict[str, Any]:
+    """Settings as the fingerprint sees them; newer fields left at their defaults are omitted so that
+    plans saved before those fields existed keep their fingerprint."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    if "policy" not in settings.model_fields_set:
+        data.pop("policy", None)
+    if not settings.prune.exclude:
+        data["prune"].pop("exclude", None)
+    return data

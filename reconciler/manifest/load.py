@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_diagnostics
-from reconciler.manifest import assemble, files, interpolate, messages, source
+from reconciler.manifest import assemble, environments, files, interpolate, messages, source
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.model import API_VERSION, DOCUMENT_MODELS, KINDS
 from reconciler.manifest.parsed import ParsedDocument, PartialDocument
@@ -34,6 +34,10 @@ class LoadResult:
     problems: list[Diagnostic]
     skipped: list[str] = field(default_factory=list)
     """YAML files a folder walk found that hold no comfyops document (shown under -v)."""
+    environments: tuple[str, ...] = ()
+    """Names of the Environment documents found (empty when there are none)."""
+    documents: list[ParsedDocument] = field(default_factory=list)
+    """The documents after environment resolution (for ``validate --print``)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -46,8 +50,11 @@ class LoadResult:
         return [p for p in self.problems if not p.is_error]
 
 
-def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> LoadResult:
-    """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values."""
+def load_manifests(
+    paths: Iterable[str | Path], *, env: Mapping[str, str], environment: str | None = None
+) -> LoadResult:
+    """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values, resolved
+    for the Environment named ``environment`` (the base manifests when None)."""
     collected = files.collect_all(paths)
     problems = collected.problems
     found: list[Path] = []
@@ -83,14 +90,29 @@ def load_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> Lo
         if skipped:
             what += f"; skipped {len(skipped)} YAML file{'s' if len(skipped) != 1 else ''} without one"
         problems.append(Diagnostic(what, Location(", ".join(map(str, paths)))))
+    resolution = environments.resolve(parsed, environment)
+    problems.extend(resolution.problems)
     state, assembly_problems = assemble.assemble(
-        parsed, [files.display_path(f) for f in found], frozenset(secrets), partial=partial
+        resolution.documents, [files.display_path(f) for f in found], frozenset(secrets), partial=partial
     )
-    state = replace(state, variable_fingerprints=variables, source_fingerprint=_source_fingerprint(documents))
+    state = replace(
+        state,
+        variable_fingerprints=variables,
+        source_fingerprint=_source_fingerprint(documents),
+        environment=resolution.environment,
+        policy_paths=resolution.policy_paths,
+        documents=tuple(resolution.documents),
+    )
     problems.extend(assembly_problems)
     problems = [messages.without_secrets(p, secrets) for p in sorted_diagnostics(problems)]
     has_errors = any(p.is_error for p in problems)
-    return LoadResult(state=None if has_errors else state, problems=problems, skipped=skipped)
+    return LoadResult(
+        state=None if has_errors else state,
+        problems=problems,
+        skipped=skipped,
+        environments=resolution.names,
+        documents=resolution.documents,
+    )
 
 
 PEEK_LIMIT = 64 * 1024 * 1024
@@ -114,10 +136,15 @@ def _may_be_manifest(file: Path, text: str | None) -> bool:
 
 
 def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str]:
-    """The names listed in any Settings document's ``spec.sensitive_variables``, read before substitution."""
+    """The names listed in any Settings document's ``spec.sensitive_variables`` (or an Environment's
+    ``spec.settings.sensitive_variables``: a secret of one environment is masked in all), read before
+    substitution."""
     names: set[str] = set()
     for doc in documents:
-        spec = doc.data.get("spec") if isinstance(doc.data, dict) and doc.data.get("kind") == "Settings" else None
+        kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+        spec = doc.data.get("spec") if kind in ("Settings", "Environment") else None
+        if kind == "Environment" and isinstance(spec, dict):
+            spec = spec.get("settings")
         listed = spec.get("sensitive_variables") if isinstance(spec, dict) else None
         if isinstance(listed, list):
             names.update(str(name) for name in listed)
@@ -142,7 +169,7 @@ def _parse_document(
                     f"document {doc.index + 1} is {shape}; a manifest document must be a mapping",
                     doc.start,
                     "",
-                    f"start it with apiVersion: {API_VERSION}, kind: Deployment|OverridePreset|Settings",
+                    f"start it with apiVersion: {API_VERSION}, kind: {'|'.join(KINDS)}",
                 )
             ],
             None,

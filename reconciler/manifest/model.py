@@ -1,4 +1,4 @@
-"""The manifest kinds as strict pydantic models: Deployment, OverridePreset, Settings.
+"""The manifest kinds as strict pydantic models: Deployment, OverridePreset, Settings, Environment.
 
 Pure. These models are the single source of the manifest format: the loader validates documents
 with them and ``comfyops schema`` generates the JSON Schemas in ``schemas/`` from them. Unknown
@@ -8,7 +8,7 @@ inside ``spec`` are the RunComfy API's own. Every model is frozen.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
@@ -16,7 +16,7 @@ from reconciler.manifest.scalars import StrictBool, StrictInt, StrictNumber
 from reconciler.runcomfy import catalog
 
 API_VERSION = "comfyops/v1"
-KINDS = ("Deployment", "OverridePreset", "Settings")
+KINDS = ("Deployment", "OverridePreset", "Settings", "Environment")
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 NAME_RULE = (
@@ -68,6 +68,10 @@ class DeploymentMetadata(Metadata):
         default_factory=list,
         description="Names this deployment had before; a live deployment under one of them is renamed (PATCH), "
         "never deleted and re-created.",
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Free key/value labels; not sent to RunComfy, but visible to policies (input.manifests).",
     )
 
 
@@ -192,6 +196,11 @@ class PruneSettings(_Strict):
     enabled: StrictBool = False
     match: list[str] = Field(default_factory=list, description="Glob patterns of names this repository owns.")
     action: Literal["delete", "pause"] = Field(default="delete", description="pause sets is_enabled: false instead.")
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Glob patterns of names never pruned, even when they match; with environments, the names "
+        "of the other environments are added automatically.",
+    )
 
 
 class DefaultSettings(_Strict):
@@ -219,6 +228,20 @@ class RateLimitSettings(_Strict):
     burst: StrictInt = Field(default=5, ge=1, le=100)
 
 
+class PolicySettings(_Strict):
+    """Rego policies evaluated over every plan (conftest conventions)."""
+
+    paths: list[str] = Field(
+        default_factory=list,
+        description="Rego files or folders, relative to the file that names them (*_test.rego files are "
+        "only run by `comfyops policy test`).",
+    )
+    namespaces: list[str] = Field(
+        default_factory=lambda: ["main"],
+        description="Rego packages whose deny/violation/warn rules are evaluated.",
+    )
+
+
 class SettingsSpec(_Strict):
     """Repository-wide settings; at most one Settings document."""
 
@@ -230,11 +253,42 @@ class SettingsSpec(_Strict):
         default_factory=dict, description="Hourly USD price per SKU, for cost figures (finite, 0 or more)."
     )
     queue_api_version: Literal["v1", "v2"] = Field(default="v1", description="Path version of the inference queue API.")
+    policy: PolicySettings = Field(default_factory=PolicySettings, description="Rego policy checks on plans.")
     sensitive_variables: list[VariableName] = Field(
         default_factory=list,
         description="Environment variables whose values are secrets, besides credential-like names "
         "(SECRET, TOKEN, KEY, PASSWORD, ...) and ${secret:VAR}: masked in plans, comments and messages.",
     )
+
+
+Glob = Annotated[str, StringConstraints(min_length=1)]
+
+
+class EnvironmentPatch(_Strict):
+    """A partial Deployment spec merged into every deployment whose base name matches."""
+
+    match: Glob | list[Glob] = Field(description="Glob (or globs) over base deployment names, e.g. kontext-*.")
+    spec: dict[str, Any] = Field(description="Partial Deployment spec; mappings merge, other values replace.")
+
+
+class EnvironmentSpec(_Strict):
+    """One environment (staging, prod, ...): names, account, settings and patches over the base manifests."""
+
+    name_prefix: str = Field(default="", description="Put before every deployment name in this environment.")
+    name_suffix: str = Field(default="", description="Put after every deployment name, e.g. -prod.")
+    api_url: str | None = Field(default=None, description="RunComfy API base URL for this environment.")
+    token_env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] = Field(
+        default="RUNCOMFY_API_TOKEN",
+        description="Name of the environment variable that holds this environment's API token.",
+    )
+    settings: SettingsSpec | None = Field(
+        default=None, description="Merged over the Settings document (mappings merge, lists replace)."
+    )
+    patches: list[EnvironmentPatch] = Field(default_factory=list, description="Applied in order.")
+    include: list[Glob] = Field(
+        default_factory=list, description="Globs of base names that exist in this environment (default: all)."
+    )
+    exclude: list[Glob] = Field(default_factory=list, description="Globs of base names left out of it.")
 
 
 class _Document(_Strict):
@@ -265,8 +319,17 @@ class SettingsDocument(_Document):
     spec: SettingsSpec = Field(default_factory=SettingsSpec)
 
 
+class EnvironmentDocument(_Document):
+    """``kind: Environment``."""
+
+    kind: Literal["Environment"]
+    metadata: Metadata
+    spec: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
+
+
 DOCUMENT_MODELS: dict[str, type[_Document]] = {
     "Deployment": DeploymentDocument,
     "OverridePreset": OverridePresetDocument,
     "Settings": SettingsDocument,
+    "Environment": EnvironmentDocument,
 }

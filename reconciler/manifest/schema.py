@@ -13,12 +13,19 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from reconciler.manifest import scalars
-from reconciler.manifest.model import DeploymentDocument, OverridePresetDocument, SettingsDocument
+from reconciler.manifest.model import (
+    DeploymentDocument,
+    EnvironmentDocument,
+    OverridePresetDocument,
+    SettingsDocument,
+)
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://comfyops.dev/schemas/"
 
-AnyDocument = Annotated[DeploymentDocument | OverridePresetDocument | SettingsDocument, Field(discriminator="kind")]
+AnyDocument = Annotated[
+    DeploymentDocument | OverridePresetDocument | SettingsDocument | EnvironmentDocument, Field(discriminator="kind")
+]
 
 
 _SCALARS = ("integer", "number", "boolean")
@@ -74,6 +81,9 @@ def schema_files() -> dict[str, str]:
         ),
         "settings.schema.json": _finish(
             SettingsDocument.model_json_schema(), "settings.schema.json", "ComfyOps Settings"
+        ),
+        "environment.schema.json": _finish(
+            EnvironmentDocument.model_json_schema(), "environment.schema.json", "ComfyOps Environment"
         ),
     }
     combined = TypeAdapter(AnyDocument).json_schema()

@@ -4,7 +4,8 @@ Pure: ``Plan``/``ApplyReport`` in, ``str`` out; no I/O, clock, environment or ne
 
 Layout of a plan comment, most important first, so that truncation only ever removes the tail:
 the hidden marker ``<!-- comfyops:plan -->`` on the first line (``comfyops github comment``
-finds and updates the sticky comment by it), a title, the summary table and sentence, a
+finds and updates the sticky comment by it), a title (naming the environment, if any), the summary
+table and sentence, the policy results (a ``[!CAUTION]`` block when any policy denies), a
 ``[!CAUTION]`` banner naming every deployment deleted or replaced, a ``[!WARNING]`` block with
 the plan-wide warnings, then one ``<details>`` block per change with a ``diff`` fence, the
 unmanaged deployments and the count of unchanged ones.
@@ -39,8 +40,9 @@ _ROWS = ((Action.CREATE, "create"), (Action.UPDATE, "update"), (Action.REPLACE, 
 def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
     """The plan as a PR comment body of at most ``max_chars`` characters."""
     secrets = style.secrets_of(plan)
-    head = [PLAN_MARKER, f"## {_one_line(title or 'ComfyOps plan')}", *_summary(plan)]
-    head += [b for b in (_caution(plan), _warnings(plan.warnings, secrets)) if b]
+    heading = title or "ComfyOps plan" + (f": {plan.environment}" if plan.environment is not None else "")
+    head = [PLAN_MARKER, f"## {_one_line(heading)}", *_summary(plan)]
+    head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
     details = [_details(change, secrets) for change in plan.pending]
     tail = [b for b in (_unmanaged(plan), style.noop_sentence(plan.summary.noop)) if b]
     return _fit(head, details, tail, max_chars=max_chars, notice=_plan_cut_notice)
@@ -57,6 +59,22 @@ def _summary(plan: Plan) -> list[str]:
     rows.append(f"| unchanged | {summary.noop} |")
     rows.append(f"| monthly cost of warm instances | {style.money(plan.monthly_cost_delta)} |")
     return ["\n".join(rows), f"**{style.summary_sentence(summary)}**"]
+
+
+def _policy(plan: Plan, secrets: list[str]) -> str:
+    """The policy results: a CAUTION block listing denials, or a NOTE when every check passed."""
+    report = plan.policy
+    if report is None:
+        return ""
+    lines = ["> [!CAUTION]" if report.denied else ("> [!WARNING]" if report.warnings else "> [!NOTE]")]
+    lines.append(f"> **{_escape(report.summary())}**")
+    for message in [*report.denials, *report.warnings][:_LIST_LIMIT]:
+        text = _escape(style.scrub(message.message, secrets))
+        lines.append(f"> - **{message.rule}** {text} ({_code(message.namespace)})")
+    more = len(report.denials) + len(report.warnings) - _LIST_LIMIT
+    if more > 0:
+        lines.append(f"> - …and {more:,} more")
+    return "\n".join(lines)
 
 
 def _caution(plan: Plan) -> str:
@@ -112,7 +130,8 @@ def _plan_cut_notice(cut: int, total: int) -> str:
 
 def render_apply_markdown(report: ApplyReport, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
     """The apply report as a PR comment body: verdict, problems, and a table of outcomes."""
-    head = [APPLY_MARKER, f"## {_one_line(title or 'ComfyOps apply')}", f"**{text.apply_sentence(report)}**"]
+    heading = title or "ComfyOps apply" + (f": {report.environment}" if report.environment is not None else "")
+    head = [APPLY_MARKER, f"## {_one_line(heading)}", f"**{text.apply_sentence(report)}**"]
     problems = _apply_problems(report)
     if problems:
         head.append(problems)

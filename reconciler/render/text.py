@@ -24,8 +24,10 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     """The plan as Terraform-style text: one block per change, unmanaged, warnings, summary."""
     secrets = style.secrets_of(plan)
     sections: list[list[str]] = []
-    if plan.endpoint:
-        sections.append([f"Planned against {plan.endpoint}"])
+    header = [style.paint(f"Environment: {plan.environment}", "bold", color=color)] if plan.environment else []
+    header += [f"Planned against {plan.endpoint}"] if plan.endpoint else []
+    if header:
+        sections.append(header)
     if plan.pending:
         sections.append([style.paint("ComfyOps will perform the following actions:", "bold", color=color)])
         sections.extend(_change_block(c, secrets, color=color) for c in plan.pending)
@@ -35,6 +37,8 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
         heading = style.paint("Warnings:", "bold", color=color)
         bang = style.paint("!", "yellow", color=color)
         sections.append([heading, *(f"  {bang} {style.scrub(w, secrets)}" for w in plan.warnings)])
+    if plan.policy is not None:
+        sections.append(_policy_block(plan, secrets, color=color))
     sections.append(_summary_block(plan, color=color))
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
@@ -60,6 +64,20 @@ def _change_block(change: ResourceChange, secrets: list[str], *, color: bool) ->
 def _unmanaged_block(plan: Plan, *, color: bool) -> list[str]:
     heading = style.paint(f"Unmanaged deployments ({style.UNMANAGED_NOTE}):", "bold", color=color)
     return [heading, *(f"  ? {u.name} ({u.id})" for u in plan.unmanaged)]
+
+
+def _policy_block(plan: Plan, secrets: list[str], *, color: bool) -> list[str]:
+    assert plan.policy is not None
+    report = plan.policy
+    lines = [style.paint("Policy:", "bold", color=color)]
+    for message in report.denials:
+        mark = style.paint("x", "red", color=color)
+        lines.append(f"  {mark} {message.rule}: {style.scrub(message.message, secrets)} ({message.namespace})")
+    for message in report.warnings:
+        mark = style.paint("!", "yellow", color=color)
+        lines.append(f"  {mark} {message.rule}: {style.scrub(message.message, secrets)} ({message.namespace})")
+    lines.append("  " + style.paint(report.summary(), "red" if report.denied else "green", color=color))
+    return lines
 
 
 def _summary_block(plan: Plan, *, color: bool) -> list[str]:
@@ -93,6 +111,8 @@ def render_apply_text(report: ApplyReport, *, color: bool = False, sentence: boo
     if lines:
         lines.append("")
     lines.append(style.paint(apply_sentence(report), "red" if report.failed else "green", color=color))
+    if report.environment is not None:
+        lines.insert(0, style.paint(f"Environment: {report.environment}", "bold", color=color))
     return "\n".join(lines) + "\n"
 
 

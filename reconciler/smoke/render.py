@@ -53,6 +53,8 @@ def text(report: SmokeReport) -> str:
         lines += [f"      warning: {w}" for w in r.warnings]
     calls = f" ({report.calls_line()})" if report.calls_line() else ""
     lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s{calls}.")
+    if report.environment is not None:
+        lines.insert(0, f"Environment: {report.environment}")
     return "\n".join(lines) + "\n"
 
 
@@ -68,7 +70,7 @@ def _cell(value: str) -> str:
 def markdown(report: SmokeReport) -> str:
     """A Markdown table for a PR comment or a job summary, with failing checks listed below it."""
     lines = [
-        "### ComfyOps smoke tests",
+        "### ComfyOps smoke tests" + (f": {_cell(report.environment)}" if report.environment is not None else ""),
         "",
         f"**{report.summary()}** in {report.duration_seconds:.1f}s"
         + (f" ({report.calls_line()})" if report.calls_line() else ""),

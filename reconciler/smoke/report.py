@@ -94,6 +94,8 @@ class SmokeReport:
     interrupted: bool = False
     duration_seconds: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    environment: str | None = None
+    """The Environment the tests ran in (``--env``), named by every renderer."""
 
     def status_of(self, name: str) -> SmokeStatus | None:
         """The status of deployment ``name``'s smoke test, or None if it was not part of the run."""
@@ -131,8 +133,8 @@ class SmokeReport:
         return f"{text} (interrupted)" if self.interrupted else text
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``format_version`` 1)."""
-        return {
+        """JSON-ready form (``format_version`` 1); ``environment`` only when one was selected."""
+        data: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "ok": self.ok,
             "interrupted": self.interrupted,
@@ -142,3 +144,6 @@ class SmokeReport:
             "notes": list(self.notes),
             "results": [r.to_dict() for r in self.results],
         }
+        if self.environment is not None:
+            data["environment"] = self.environment
+        return data

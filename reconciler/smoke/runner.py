@@ -231,12 +231,13 @@ def _follow(
     """Wait for a submitted request, check its result, clean up; cancel it on timeout or Ctrl-C."""
     assert d.smoke is not None
     client, pacer, name = shared.client, shared.pacer, d.name
+    accepted = pacer.now()  # the submit may have waited its turn at the rate limit: the job starts now
     try:
         polling.wait_for(
             _Abortable(client, pacer.stop), live_id, rid, deadline=started + d.smoke.timeout_seconds,
             policy=shared.poll, pacer=pacer,
             on_status=lambda s: shared.progress.update(name, _phase(s), rid), floor=shared.floor,
-            submitted_at=started, estimate=shared.estimate,
+            submitted_at=accepted, estimate=shared.estimate,
         )
     except polling.TimedOut as timeout:
         outcome = polling.cancel_quietly(client, live_id, rid)

@@ -59,7 +59,7 @@ def chart(rows: list[dict[str, Any]], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     works = [(w, t) for w, t in _by_work(rows).items() if "naive" in t and "comfyops" in t]
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(works) * 3 + 1))
+    fig, ax = plt.subplots(figsize=(9, 1.2 * len(works) + 1.5))
     height = 0.27
     for i, (_work, tools) in enumerate(reversed(works)):
         y = i
@@ -71,7 +71,7 @@ def chart(rows: list[dict[str, Any]], out: Path) -> None:
     ax.set_yticks(range(len(works)), [w for w, _ in reversed(works)], fontsize=8)
     ax.set_xlabel("wall time (s), lower is better")
     ax.set_title("ComfyOps vs a naive script, against the rate-limit floor")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper right")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

@@ -23,7 +23,7 @@ DELAYS = (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0)
 def test_ctrl_c_at_any_moment_prints_interrupted_and_exits_130(delay: float, tmp_path: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [*comfyops(), "--emulator", "plan", "-f", str(EXAMPLES)],
+        [*comfyops(), "--emulator", "plan", "-f", str(EXAMPLES), "--env", "staging"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -89,7 +89,7 @@ def test_ctrl_c_during_apply_reports_then_says_interrupted(run_cli, tmp_path: Pa
         return real_create(self, body)  # type: ignore[arg-type]
 
     monkeypatch.setattr(RunComfyClient, "create_deployment", create_then_ctrl_c)
-    result = run_cli("--emulator", "apply", "-f", "examples", "--auto-approve", cwd=tmp_path)
+    result = run_cli("--emulator", "apply", "-f", "examples", "--env", "staging", "--auto-approve", cwd=tmp_path)
     assert result.code == 130
     assert "Apply was interrupted" in result.out
     assert result.err.splitlines()[-1] == "error: interrupted"

@@ -651,7 +651,7 @@ CASES: list[Case] = [
         (
             "docker-compose.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)",
             "docker-compose.yaml:1:1: kind: required field is missing (hint: one of Deployment, OverridePreset, "
-            "Settings)",
+            "Settings, Environment)",
         ),
     ),
     Case(

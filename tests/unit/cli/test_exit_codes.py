@@ -34,7 +34,7 @@ def test_verbose_shows_the_traceback_of_a_bug(run_cli, monkeypatch):
 
 
 def test_missing_token_is_one_line_naming_the_variable(run_cli):
-    result = run_cli("plan", "-f", str(EXAMPLES))
+    result = run_cli("plan", "-f", str(EXAMPLES), "--env", "staging")
     assert result.code == 1
     assert result.err.splitlines()[0] == "error: RUNCOMFY_API_TOKEN is not set"
     assert "--emulator" in result.err
@@ -66,7 +66,7 @@ def test_python_dash_m_reconciler_works():
 @pytest.mark.parametrize("flag", ["--no-color", None])
 def test_plan_text_has_no_ansi_without_a_tty(run_cli, flag, tmp_path, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
-    args = ["--emulator", *([flag] if flag else []), "plan", "-f", str(EXAMPLES)]
+    args = ["--emulator", *([flag] if flag else []), "plan", "-f", str(EXAMPLES), "--env", "prod"]
     result = run_cli(*args)
     assert result.code == 0, result
     assert "\x1b[" not in result.out

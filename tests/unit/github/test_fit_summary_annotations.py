@@ -94,8 +94,15 @@ def test_on_github_actions() -> None:
 
 
 def test_validation_markdown_lists_problems() -> None:
-    md = validation_markdown("manifests are invalid: 1 problem", [Diagnostic("bad", Location("a.yaml", 1, 2))])
-    assert md == "### ComfyOps validate\n\n❌ **manifests are invalid: 1 problem**\n\n```text\na.yaml:1:2: bad\n```\n"
+    md = validation_markdown(
+        ["staging: 1 deployment, 0 presets: valid"],
+        [Diagnostic("bad", Location("a.yaml", 1, 2))],
+        failure="manifests are invalid in prod: 1 problem",
+    )
+    assert md == (
+        "### ComfyOps validate\n\n✅ **staging: 1 deployment, 0 presets: valid**  \n"
+        "❌ **manifests are invalid in prod: 1 problem**\n\n```text\na.yaml:1:2: bad\n```\n"
+    )
 
 
 def test_text_block_fences_what_it_cannot_be_closed_by() -> None:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).parents[3]
 def test_committed_schemas_are_current(run_cli):
     result = run_cli("schema", "--check", "--out", str(ROOT / "schemas"))
     assert result.code == 0, result
-    assert result.out == f"4 schemas in {ROOT / 'schemas'}/ are up to date\n"
+    assert result.out == f"5 schemas in {ROOT / 'schemas'}/ are up to date\n"
 
 
 def test_check_fails_on_a_stale_schema_and_names_it(run_cli, tmp_path):
@@ -39,6 +39,7 @@ def test_every_example_validates_against_the_schemas_and_declares_one():
         "Deployment": json.loads((ROOT / "schemas" / "deployment.schema.json").read_text()),
         "OverridePreset": json.loads((ROOT / "schemas" / "overridepreset.schema.json").read_text()),
         "Settings": json.loads((ROOT / "schemas" / "settings.schema.json").read_text()),
+        "Environment": json.loads((ROOT / "schemas" / "environment.schema.json").read_text()),
     }
     files = sorted((ROOT / "examples").rglob("*.yaml"))
     assert len(files) >= 5

@@ -43,12 +43,12 @@ CASES: dict[str, tuple[dict[str, str], list[str]]] = {
     "document_is_a_list": (
         {"a.yaml": "- apiVersion: comfyops/v1\n"},
         ["a.yaml:1:1: document 1 is a list; a manifest document must be a mapping "
-         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings)"],
+         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings|Environment)"],
     ),
     "document_is_a_scalar": (
         {"a.yaml": "just text\n"},
         ["a.yaml:1:1: document 1 is a str value; a manifest document must be a mapping "
-         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings)"],
+         "(hint: start it with apiVersion: comfyops/v1, kind: Deployment|OverridePreset|Settings|Environment)"],
     ),
     "unknown_kind": (
         {"a.yaml": "apiVersion: comfyops/v1\nkind: Deploymnet\nmetadata: {name: x}\n"},
@@ -183,7 +183,7 @@ def test_examples_are_valid(run_cli):
     examples = Path(__file__).parents[3] / "examples"
     result = run_cli("validate", "-f", str(examples))
     assert result.code == 0, result
-    assert result.out == "3 deployments, 3 presets: valid\n"
+    assert result.out == "staging: 3 deployments, 3 presets: valid\nprod: 2 deployments, 3 presets: valid\n"
 
 
 def test_directory_walk_skips_hidden_folders_and_reads_yml(write_files, run_cli):

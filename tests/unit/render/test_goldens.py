@@ -131,6 +131,25 @@ def quiet_plan() -> Plan:
     )
 
 
+def policy_plan() -> Plan:
+    """A prod plan that policies deny (with an object message) and warn about; its messages carry markup."""
+    from reconciler.policy.report import PolicyMessage, PolicyReport
+
+    return mixed_plan().model_copy(update={
+        "environment": "prod",
+        "policy": PolicyReport(
+            files=["policies/cost.rego", "policies/prod.rego"],
+            namespaces=["main", "team.cost"],
+            denials=[
+                PolicyMessage(namespace="main", rule="deny", message="media-create: HOPPER_141 is not allowed in prod"),
+                PolicyMessage(namespace="team.cost", rule="violation", message="cost <b>$9,000</b> | over cap",
+                              details={"limit": 2000}),
+            ],
+            warnings=[PolicyMessage(namespace="main", rule="warn", message=f"media-update uses {SECRET}")],
+        ),
+    })
+
+
 def failed_report() -> ApplyReport:
     """Applied, failed (multi-line message), skipped, a rollback, read-back problems."""
     return ApplyReport(
@@ -154,7 +173,7 @@ def clean_report() -> ApplyReport:
     ])
 
 
-PLANS: dict[str, Callable[[], Plan]] = {"mixed": mixed_plan, "quiet": quiet_plan, "empty": Plan}
+PLANS: dict[str, Callable[[], Plan]] = {"mixed": mixed_plan, "quiet": quiet_plan, "empty": Plan, "policy": policy_plan}
 REPORTS: dict[str, Callable[[], ApplyReport]] = {"failed": failed_report, "clean": clean_report}
 FORMATS = [("text", "txt", False), ("text", "color.txt", True), ("json", "json", False), ("markdown", "md", False)]
 
