@@ -119,21 +119,29 @@ def test_plan_validates_plans_each_environment_and_keeps_one_comment_each(
         "plan (staging)": "success",
         "plan (prod)": "success",
     }
-    assert "✅ **3 deployments, 3 presets: valid**" in result.jobs["validate"].summary
-    for env in ("staging", "prod"):
+    # no COMFYOPS_ENV in the validate job: every environment is checked
+    assert result.jobs["validate"].summary == (
+        "### ComfyOps validate\n\n✅ **staging: 3 deployments, 3 presets: valid**  \n"
+        "✅ **prod: 2 deployments, 3 presets: valid**\n"
+    )
+    creates = {"staging": 3, "prod": 2}  # prod excludes the video deployment
+    for number, env in enumerate(("staging", "prod"), start=1001):
         job = result.jobs[f"plan ({env})"]
-        assert "## ComfyOps plan" in job.summary and "**Plan: 3 to create" in job.summary
-        assert job.step("Sticky pull request comment").stdout.startswith(
-            "Created comment 1001" if env == "staging" else "Created comment 1002"
-        )
+        assert f"## ComfyOps plan: {env}" in job.summary
+        assert f"**Plan: {creates[env]} to create" in job.summary
+        assert job.step("Sticky pull request comment").stdout.startswith(f"Created comment {number} (plan-{env})")
         plan = json.loads(result.artifacts[f"plan-{env}"].read_text(encoding="utf-8"))
-        assert plan["format_version"] == 1 and plan["summary"]["create"] == 3
+        assert plan["format_version"] == 1 and plan["environment"] == env
+        assert plan["summary"]["create"] == creates[env]
+        assert all(c["name"].endswith(f"-{env}") for c in plan["changes"])
     ours = [b for b in github.comment_bodies(7) if b.startswith("<!-- comfyops-comment:")]
-    assert [b.splitlines()[0] for b in ours] == [
-        "<!-- comfyops-comment: plan-staging -->",
-        "<!-- comfyops-comment: plan-prod -->",
+    assert [b.splitlines()[:4:3] for b in ours] == [
+        ["<!-- comfyops-comment: plan-staging -->", "## ComfyOps plan: staging"],
+        ["<!-- comfyops-comment: plan-prod -->", "## ComfyOps plan: prod"],
     ]
-    assert all("**Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.**" in b for b in ours)
+    assert "**Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.**" in ours[0]
+    assert "**Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.**" in ours[1]
+    assert "Policy passed" in ours[1]  # prod's Rego policies ran and are shown in its comment
     assert_no_secret(result)
 
     github.calls.clear()
