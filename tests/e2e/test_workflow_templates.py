@@ -205,6 +205,8 @@ def test_apply_applies_staging_then_prod_with_smoke_tests(
     staging = result.jobs["staging"]
     assert "## ComfyOps apply" in staging.summary and "### ComfyOps smoke tests" in staging.summary
     assert staging.step("Comment on the merged pull request").outcome == "skipped"
+    assert "media-sdxl-txt2img-staging" in staging.summary
+    assert "media-sdxl-txt2img-prod" in result.jobs["prod"].summary
     assert github.calls == []
     assert_no_secret(result)
 
