@@ -95,11 +95,20 @@ def load_desired(files: tuple[str, ...], environment: str | None = None) -> Desi
     chosen = environment if environment is not None else selected_environment()
     result = load_result(files, chosen)
     report_skipped(result)
+    state = checked(result, chosen, f"e.g. comfyops {_command_name()} --env {{first}} (or set {ENV_VAR})")
+    return state
+
+
+def checked(result: LoadResult, chosen: str | None, example: str) -> DesiredState:
+    """``result``'s state for the ``chosen`` environment, with its problems printed; else the error that says why.
+
+    ``example`` is the hint when an environment must be chosen; ``{first}`` stands for the first one.
+    """
     if chosen is None and result.environments:
         print_diagnostics(result.warnings)
         raise ReconcilerError(
             f"the manifests declare environments ({', '.join(result.environments)}); choose one with --env",
-            f"e.g. comfyops {_command_name()} --env {result.environments[0]} (or set {ENV_VAR})",
+            example.format(first=result.environments[0]),
         )
     if chosen is not None and chosen not in result.environments:
         raise ReconcilerError(environments.unknown_environment(chosen, result.environments))

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.manifests import files_option, load_desired, load_result, report_skipped, selected_environment
+from reconciler.cli.manifests import (
+    checked,
+    files_option,
+    load_desired,
+    load_result,
+    report_skipped,
+    selected_environment,
+)
 from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.summary import publish, summary_option
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.github.markdown import validation_markdown
-from reconciler.manifest import environments, printing
+from reconciler.manifest import printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import LoadResult
 
@@ -85,20 +92,10 @@ def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
 
 def _print(files: tuple[str, ...], chosen: str | None) -> None:
     result = load_result(files, chosen)
-    if chosen is None and result.environments:
-        raise ReconcilerError(
-            f"the manifests declare environments ({', '.join(result.environments)}); choose one with --env",
-            f"e.g. comfyops validate --env {result.environments[0]} --print",
-        )
-    if chosen is not None and chosen not in result.environments:
-        raise ReconcilerError(environments.unknown_environment(chosen, result.environments))
-    print_diagnostics(result.problems)
-    if result.state is None:
-        count = len(result.errors)
-        raise ReconcilerError(f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
+    state = checked(result, chosen, "e.g. comfyops validate --env {first} --print")
     header = f"comfyops validate --print: environment {chosen}" if chosen else "comfyops validate --print"
     text = printing.to_yaml(printing.resolved_documents(result.documents), header=header)
-    click.echo(scrub(text, result.state.secret_values), nl=False)
+    click.echo(scrub(text, state.secret_values), nl=False)
 
 
 def _counts(state: DesiredState) -> str:
