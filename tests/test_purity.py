@@ -48,6 +48,10 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.history.entry",
     "reconciler.history.render",
     "reconciler.runcomfy.proxy",
+    "reconciler.github.fit",
+    "reconciler.github.annotations",
+    "reconciler.github.markdown",
+    "reconciler.github.errors",
     "reconciler.render",
     *sorted(f"reconciler.render.{m.name}" for m in pkgutil.iter_modules(reconciler.render.__path__)),
 )

@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "policy",
     "drift", "import_", "status",
     "requests", "request", "proxy", "free",
+    "github",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
 

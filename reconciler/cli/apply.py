@@ -17,6 +17,7 @@ from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
 from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secret_strings, secrets_of, with_policy
 from reconciler.cli.recording import journal
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import apply, build, observe, planfile, rollback
 from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
@@ -63,6 +64,7 @@ class _ProgressHooks:
     metavar="DURATION",
     help="Wait this long (30s, 5m) for another apply in this working copy to release .comfyops/apply.lock.",
 )
+@summary_option
 @click.pass_obj
 def command(
     app: AppContext,
@@ -77,6 +79,7 @@ def command(
     smoke: bool,
     rollback_on_smoke_failure: bool,
     lock_timeout: str,
+    summary: bool,
 ) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back.
 
@@ -109,6 +112,7 @@ def command(
             fmt,
             smoke,
             rollback_on_smoke_failure,
+            summary,
         )
 
 
@@ -124,6 +128,7 @@ def _apply(
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
+    summary: bool,
 ) -> int:
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
@@ -136,11 +141,13 @@ def _apply(
         click.echo(text, nl=False, err=fmt != "text")
         refuse_denied(planned.plan)
         if planned.plan.is_empty:
+            publish(summary, _NO_CHANGES)
             return 0
         if not auto_approve:
             _confirm()
     if planned.plan.is_empty:
         click.echo("No changes to apply.", err=fmt != "text")
+        publish(summary, _NO_CHANGES)
         return 0
     client = connect(app, planned.desired)
     report = apply.execute(
@@ -164,9 +171,21 @@ def _apply(
             report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
         )
         click.echo(scrub(combined, planned.desired.secret_values), nl=False)
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure),
+            planned.desired.secret_values)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
+
+
+_NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"
+
+
+def _summary_markdown(report: ApplyReport, smoke_report: SmokeReport | None, rollback_asked: bool) -> str:
+    """The apply report (with the smoke report when there was one), for the job summary."""
+    if smoke_report is None:
+        return render_apply(report, "markdown")
+    return render_apply_smoke(report, smoke_report, "markdown", rollback_asked=rollback_asked)
 
 
 def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext) -> SmokeReport:

@@ -17,6 +17,7 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.observing import Observed, apply_command, observe_plan
 from reconciler.cli.output import scrub, use_color
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import drift, targets
 from reconciler.render.drift import FORMATS, render_drift
 from reconciler.smoke import progress as smoke_progress
@@ -32,8 +33,10 @@ from reconciler.smoke.report import SmokeReport
                    "matches nothing is an error.")
 @click.option("--smoke", is_flag=True,
               help="Also run the smoke tests and report them (they do not change the exit code).")
+@summary_option
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: tuple[str, ...], smoke: bool) -> int:
+def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: tuple[str, ...], smoke: bool,
+            summary: bool) -> int:
     """Compare live deployments with the manifests, read-only: exit 0 in sync, 2 drift, 1 error.
 
     Reports drifted fields (desired and live value, when RunComfy last changed it), declared
@@ -55,6 +58,7 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: 
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
     text = scrub(render_drift(report, fmt, color=color), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: render_drift(report, "markdown"), desired.secret_values)
     return 2 if report.has_drift else 0
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.output import print_diagnostics
-from reconciler.errors import ReconcilerError
+from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import environments
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import LoadResult, load_manifests
@@ -115,7 +115,7 @@ def checked(result: LoadResult, chosen: str | None, example: str) -> DesiredStat
     print_diagnostics(result.problems)
     if result.state is None:
         count = len(result.errors)
-        raise ReconcilerError(f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
+        raise DiagnosticsError(result.problems, f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
     return result.state
 
 

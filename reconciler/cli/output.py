@@ -11,6 +11,7 @@ import sys
 import click
 
 from reconciler.diagnostics import Diagnostic
+from reconciler.github import annotations as workflow_commands
 
 
 def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
@@ -31,9 +32,12 @@ def print_error(summary: str, detail: str = "") -> None:
 
 
 def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    """Print located problems one per line to stderr, errors and warnings alike."""
+    """Print located problems one per line to stderr; on GitHub Actions also as ``::error`` annotations."""
+    annotate = workflow_commands.on_github_actions(os.environ)
     for diag in diagnostics:
         click.echo(diag.format(), err=True)
+        if annotate:
+            click.echo(workflow_commands.workflow_command(diag), err=True)
 
 
 def scrub(text: str, secrets: frozenset[str] | set[str]) -> str:

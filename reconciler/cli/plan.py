@@ -12,8 +12,10 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.planning import make_plan, with_policy
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import build, planfile
-from reconciler.render import render_plan
+from reconciler.github.summary import STEP_SUMMARY_LIMIT
+from reconciler.render import markdown, render_plan
 
 FORMATS = click.Choice(["text", "json", "markdown"])
 
@@ -47,6 +49,7 @@ def plan_options(func: F) -> F:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Also save the plan (JSON) for `apply FILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
+@summary_option
 @click.pass_obj
 def command(
     app: AppContext,
@@ -57,6 +60,7 @@ def command(
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    summary: bool,
 ) -> int:
     """Compare the manifests with live RunComfy deployments and show what apply would change."""
     desired = load_desired(files)
@@ -64,6 +68,8 @@ def command(
     planned = with_policy(make_plan(app, desired, options))
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
     click.echo(scrub(text, desired.secret_values), nl=not text.endswith("\n"))
+    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2),
+            desired.secret_values)
     if out is not None:
         planfile.save(planned.plan, out)
         click.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)

@@ -9,18 +9,22 @@ import click
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import env_option, selected_environment
 from reconciler.cli.output import use_color
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planfile
-from reconciler.render import render_plan
+from reconciler.github.summary import STEP_SUMMARY_LIMIT
+from reconciler.render import markdown, render_plan
 
 
 @click.command("show")
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @env_option
+@summary_option
 @click.pass_obj
-def command(app: AppContext, plan_file: Path, fmt: str) -> None:
+def command(app: AppContext, plan_file: Path, fmt: str, summary: bool) -> None:
     """Render a plan saved with `comfyops plan --out FILE`."""
     plan = planfile.load(plan_file)
     planfile.check_environment(plan, plan_file, selected_environment())
     text = render_plan(plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
     click.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: markdown.render_plan_markdown(plan, max_chars=STEP_SUMMARY_LIMIT // 2))

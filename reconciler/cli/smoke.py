@@ -18,6 +18,7 @@ from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.planning import connect
 from reconciler.cli.recording import journal
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import targets as target_patterns
 from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
@@ -46,9 +47,10 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, runner.MAX_CONCURRENCY), default=None,
               help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
+@summary_option
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int | None) -> int:
+            concurrency: int | None, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
@@ -62,6 +64,7 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
     report = dataclasses.replace(report, environment=desired.environment_name)
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: smoke_render.render(report, "markdown"), desired.secret_values)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")

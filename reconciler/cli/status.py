@@ -12,15 +12,18 @@ from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.observing import observe_plan
 from reconciler.cli.output import scrub, use_color
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import build, status
+from reconciler.github.markdown import text_block
 from reconciler.render.status import FORMATS, render_status
 
 
 @click.command("status")
 @files_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@summary_option
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], fmt: str) -> int:
+def command(app: AppContext, files: tuple[str, ...], fmt: str, summary: bool) -> int:
     """Show live deployments with hardware, instances, API status, manifest, cost and sync state.
 
     Sync states: Synced, OutOfSync (with the drifted fields), Unmanaged (no manifest, outside
@@ -32,4 +35,5 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str) -> int:
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
     text = scrub(render_status(report, fmt, color=color), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: text_block("ComfyOps status", render_status(report, "text")), desired.secret_values)
     return 0

@@ -13,7 +13,10 @@ from reconciler.cli.manifests import (
     selected_environment,
 )
 from reconciler.cli.output import print_diagnostics, scrub
-from reconciler.errors import ReconcilerError
+from reconciler.cli.summary import publish, summary_option
+from reconciler.diagnostics import Diagnostic
+from reconciler.errors import DiagnosticsError, ReconcilerError
+from reconciler.github.markdown import validation_markdown
 from reconciler.manifest import printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import LoadResult
@@ -23,7 +26,8 @@ from reconciler.manifest.load import LoadResult
 @files_option
 @click.option("--print", "print_manifests", is_flag=True,
               help="Print the resolved manifests (of the --env environment) as YAML.")
-def command(files: tuple[str, ...], print_manifests: bool) -> None:
+@summary_option
+def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> None:
     """Check manifests offline: schema, references, limits, and overrides against workflow files.
 
     With Environment documents and no --env, every environment is checked.
@@ -32,30 +36,48 @@ def command(files: tuple[str, ...], print_manifests: bool) -> None:
     if print_manifests:
         _print(files, chosen)
         return
+    verdicts: list[str] = []
+    try:
+        _validate(files, chosen, verdicts)
+    except ReconcilerError as exc:
+        problems: list[Diagnostic] = exc.diagnostics if isinstance(exc, DiagnosticsError) else []
+        failure = exc.summary
+        publish(summary, lambda: validation_markdown(verdicts, problems, failure=failure))
+        raise
+    publish(summary, lambda: validation_markdown(verdicts, []))
+
+
+def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -> None:
+    """Validate (one environment, the only set, or every environment), echoing each verdict line."""
+
+    def verdict(line: str) -> None:
+        click.echo(line)
+        verdicts.append(line)
+
     if chosen is not None:
         state = load_desired(files, chosen)
-        click.echo(f"{chosen}: {_counts(state)}: valid")
+        verdict(f"{chosen}: {_counts(state)}: valid")
         return
     base = load_result(files, None)
     if not base.environments:
         state = load_desired(files, None)
-        click.echo(f"{_counts(state)}: valid")
+        verdict(f"{_counts(state)}: valid")
         return
     report_skipped(base)
     results = {name: load_result(files, name) for name in base.environments}
-    _print_all(list(results.values()))
+    unique = _print_all(list(results.values()))
     invalid = [name for name, result in results.items() if result.state is None]
     for name, result in results.items():
         if result.state is not None:
-            click.echo(f"{name}: {_counts(result.state)}: valid")
+            verdict(f"{name}: {_counts(result.state)}: valid")
     if invalid:
         count = len({p.format() for r in results.values() for p in r.errors})
-        raise ReconcilerError(
-            f"manifests are invalid in {', '.join(invalid)}: {count} problem{'s' if count != 1 else ''}"
+        raise DiagnosticsError(
+            unique, f"manifests are invalid in {', '.join(invalid)}: {count} problem{'s' if count != 1 else ''}"
         )
 
 
-def _print_all(results: list[LoadResult]) -> None:
+def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
     """Every environment's problems, each printed once even when several environments share it."""
     seen: set[str] = set()
     unique = []
@@ -65,6 +87,7 @@ def _print_all(results: list[LoadResult]) -> None:
                 seen.add(problem.format())
                 unique.append(problem)
     print_diagnostics(unique)
+    return unique
 
 
 def _print(files: tuple[str, ...], chosen: str | None) -> None:
