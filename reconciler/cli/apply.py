@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -44,6 +45,24 @@ class _ProgressHooks:
         click.echo(scrub(f"    {outcome.name}: {outcome.outcome.value}{detail}", self.secrets), err=True)
 
 
+def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
+    """Hold ``.comfyops/apply.lock`` of the working copy (see "Concurrent runs") while ``func`` runs."""
+
+    @functools.wraps(func)
+    def locked(app: AppContext, *, lock_timeout: str, **options: Any) -> int:
+        try:
+            timeout = applylock.parse_duration(lock_timeout)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
+        files, plan_file = options["files"], options["plan_file"]
+        start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
+        root = applylock.working_copy_root(start if start.is_dir() else start.parent)
+        with applylock.apply_lock(root, timeout=timeout, note=functools.partial(click.echo, err=True)):
+            return func(app, **options)
+
+    return locked
+
+
 @click.command("apply")
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path))
 @files_option
@@ -66,6 +85,7 @@ class _ProgressHooks:
 )
 @summary_option
 @click.pass_obj
+@_one_apply_at_a_time
 def command(
     app: AppContext,
     plan_file: Path | None,
@@ -78,7 +98,6 @@ def command(
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
-    lock_timeout: str,
     summary: bool,
 ) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back.
@@ -92,44 +111,6 @@ def command(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
             "(make a targeted plan with `plan --target NAME --out FILE`)"
         )
-    try:
-        timeout = applylock.parse_duration(lock_timeout)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
-    note = functools.partial(click.echo, err=True)
-    start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
-    root = applylock.working_copy_root(start if start.is_dir() else start.parent)
-    with applylock.apply_lock(root, timeout=timeout, note=note):
-        return _apply(
-            app,
-            plan_file,
-            files,
-            targets,
-            allow_replace,
-            allow_empty,
-            auto_approve,
-            fail_fast,
-            fmt,
-            smoke,
-            rollback_on_smoke_failure,
-            summary,
-        )
-
-
-def _apply(
-    app: AppContext,
-    plan_file: Path | None,
-    files: tuple[str, ...],
-    targets: tuple[str, ...],
-    allow_replace: bool,
-    allow_empty: bool,
-    auto_approve: bool,
-    fail_fast: bool,
-    fmt: str,
-    smoke: bool,
-    rollback_on_smoke_failure: bool,
-    summary: bool,
-) -> int:
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = _saved(app, plan_file, files, allow_replace)
