@@ -9,12 +9,11 @@ later creator of a name backs off, deleting only the deployment it just created.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
 
-from e2e.test_emulator_serve import WF, WORKFLOW, _env, _free_port, _list, comfyops, serve
+from e2e.test_emulator_serve import WF, WORKFLOW, _env, _free_port, _list, serve, start_against
 
 NAMES = [f"media-{i:02d}" for i in range(10)]
 SETTINGS = "apiVersion: comfyops/v1\nkind: Settings\nspec:\n  rate_limit: {requests_per_second: 50, burst: 20}\n"
@@ -31,18 +30,6 @@ def _working_copy(root: Path) -> Path:
     return root
 
 
-def _comfyops(url: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
-    env = _env(RUNCOMFY_API_TOKEN="any-token", NO_COLOR="1")
-    return subprocess.Popen(
-        [*comfyops(), "--api-url", url, *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_two_applies_at_once_leave_no_duplicates_and_an_empty_plan(tmp_path: Path) -> None:
     first, second = _working_copy(tmp_path / "runner-1"), _working_copy(tmp_path / "runner-2")
     args = [
@@ -56,7 +43,7 @@ def test_two_applies_at_once_leave_no_duplicates_and_an_empty_plan(tmp_path: Pat
     ]
     with serve(*args, cwd=tmp_path, env=_env()) as served:
         url = served.wait_ready()
-        runs = [_comfyops(url, cwd, "apply", "-f", ".", "--auto-approve") for cwd in (first, second)]
+        runs = [start_against(url, cwd, "apply", "-f", ".", "--auto-approve") for cwd in (first, second)]
         results = [(run.wait(timeout=180), *run.communicate()) for run in runs]
         for code, out, err in results:
             assert code == 0, (code, out, err)
@@ -66,7 +53,7 @@ def test_two_applies_at_once_leave_no_duplicates_and_an_empty_plan(tmp_path: Pat
         assert sorted(counts) == NAMES and set(counts.values()) == {1}, counts
         conflicts = sum(err.count("conflict: another apply created") for _, _, err in results)
         print(f"\nconcurrent applies: {conflicts} conflict(s) resolved by backing off")
-        planned = _comfyops(url, first, "plan", "-f", ".", "--detailed-exitcode")
+        planned = start_against(url, first, "plan", "-f", ".", "--detailed-exitcode")
         out, err = planned.communicate(timeout=120)
         assert planned.returncode == 0, (out, err)
 
@@ -83,18 +70,18 @@ def test_a_second_apply_in_the_same_working_copy_waits_for_the_lock_or_says_who_
     ]  # rate-limited: the first apply takes a while
     with serve(*args, cwd=tmp_path, env=_env()) as served:
         url = served.wait_ready()
-        holder = _comfyops(url, copy, "apply", "-f", ".", "--auto-approve")
+        holder = start_against(url, copy, "apply", "-f", ".", "--auto-approve")
         lock = copy / ".comfyops" / "apply.lock"
         deadline = time.monotonic() + 60
         while not (lock.is_file() and lock.read_text()) and time.monotonic() < deadline:
             time.sleep(0.02)
-        refused = _comfyops(url, copy, "apply", "-f", ".", "--auto-approve")
+        refused = start_against(url, copy, "apply", "-f", ".", "--auto-approve")
         out, err = refused.communicate(timeout=120)
         assert refused.returncode == 1, (out, err)
         line = err.splitlines()[0]
         assert line.startswith(f"error: another apply is running in this working copy: pid {holder.pid} on ")
         assert line.endswith(f"(lock {lock.resolve()})")
-        waited = _comfyops(url, copy, "apply", "-f", ".", "--auto-approve", "--lock-timeout", "3m")
+        waited = start_against(url, copy, "apply", "-f", ".", "--auto-approve", "--lock-timeout", "3m")
         out, err = waited.communicate(timeout=200)
         assert holder.wait(timeout=200) == 0
         assert waited.returncode == 0, (out, err)

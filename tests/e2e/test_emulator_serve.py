@@ -54,6 +54,18 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+def start_against(url: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """Start ``comfyops --api-url URL ARGS...`` in ``cwd`` with any token, its output captured as text."""
+    return subprocess.Popen(
+        [*comfyops(), "--api-url", url, *args],
+        cwd=cwd,
+        env=_env(RUNCOMFY_API_TOKEN="any-token", NO_COLOR="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 class Served:
     """A running ``comfyops emulator serve``: its printed URL and everything it has printed so far."""
 

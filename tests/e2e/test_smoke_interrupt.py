@@ -8,12 +8,11 @@ the request (the server shows it cancelled), submits nothing more, and exits 130
 from __future__ import annotations
 
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
 
-from e2e.test_emulator_serve import WF, WORKFLOW, _env, _free_port, comfyops, serve
+from e2e.test_emulator_serve import WF, WORKFLOW, _env, _free_port, serve, start_against
 from reconciler.emulator.state import EmulatorState
 
 MANIFESTS = f"""apiVersion: comfyops/v1
@@ -39,18 +38,6 @@ spec:
 """
 
 
-def _run(url: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
-    env = _env(RUNCOMFY_API_TOKEN="any-token", NO_COLOR="1")
-    return subprocess.Popen(
-        [*comfyops(), "--api-url", url, *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_ctrl_c_during_smoke_cancels_and_exits_130(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -68,9 +55,9 @@ def test_ctrl_c_during_smoke_cancels_and_exits_130(tmp_path: Path) -> None:
     ]
     with serve(*args, cwd=tmp_path, env=_env()) as served:
         url = served.wait_ready()
-        applied = _run(url, repo, "apply", "-f", ".", "--auto-approve")
+        applied = start_against(url, repo, "apply", "-f", ".", "--auto-approve")
         assert applied.wait(timeout=120) == 0, applied.communicate()
-        smoke = _run(url, repo, "smoke", "-f", ".", "--concurrency", "1")
+        smoke = start_against(url, repo, "smoke", "-f", ".", "--concurrency", "1")
         assert smoke.stderr is not None
         lines: list[str] = []
         running = threading.Event()
