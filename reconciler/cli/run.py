@@ -194,7 +194,7 @@ def _deployed_workflow(
 def _submit(client: RunComfyClient, live: wire.Deployment, merged: ResolvedOverrides) -> str:
     overrides = {node: {"inputs": inputs} for node, inputs in merged.values.items()}
     try:
-        return client.submit_inference(live.id, overrides=overrides or None).request_id
+        return client.submit_inference(live.id, overrides=overrides).request_id
     except errors.ApiError as error:
         if retry.may_have_landed(error):
             error.amend(note="it may have been queued; not resubmitted, so check before running again")

@@ -145,9 +145,14 @@ class RunComfyClient:
     ) -> wire.SubmitResponse:
         """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry).
 
+        With the saved workflow (no ``workflow_api_json``) the body always carries ``overrides``, ``{}``
+        when there are none: RunComfy refuses a body without it.
+
         ``abort`` set while the call waits for the rate limiter: it is not sent
         (:class:`~reconciler.runcomfy.ratelimit.Aborted`).
         """
+        if workflow_api_json is None and overrides is None:
+            overrides = {}  # RunComfy refuses a body without it (422001); {} runs the saved workflow unchanged
         fields = {
             "overrides": overrides, "workflow_api_json": workflow_api_json, "extra_data": extra_data,
             "webhook": webhook, "webhook_intermediate_status": webhook_intermediate_status,

@@ -209,7 +209,7 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     overrides = {node: {"inputs": dict(inputs)} for node, inputs in d.smoke_overrides.values.items()}
     try:
         submitted = client.submit_inference(
-            live_id, overrides=overrides or None, extra_data=d.smoke.extra_data, abort=pacer.stop
+            live_id, overrides=overrides, extra_data=d.smoke.extra_data, abort=pacer.stop
         )
     except ratelimit.Aborted:  # Ctrl-C while it waited for the rate limiter: never sent
         return _done(shared, replace(base, status=SKIPPED, reason="interrupted before it was submitted"))
