@@ -28,6 +28,7 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.manifest.load",
     "reconciler.manifest.model",
     "reconciler.manifest.environments",
+    "reconciler.manifest.ownership",
     "reconciler.manifest.printing",
     "reconciler.policy.report",
     "reconciler.engine.diff",

@@ -337,6 +337,7 @@ def _prune(
     changes: list[ResourceChange] = []
     unmanaged: list[LiveDeployment] = []
     source = str(desired.settings_source) if desired.settings_source else None
+    skipped_note = [skipped_files_note(desired.skipped_files)] if desired.skipped_files else []
     for have in unclaimed:
         pattern = next((p for p in prune.match if fnmatch.fnmatchcase(have.name, p)), None)
         excluded = any(fnmatch.fnmatchcase(have.name, p) for p in prune.exclude)
@@ -374,14 +375,30 @@ def _prune(
                     diff=[FieldChange(field="is_enabled", before=have.fields.get("is_enabled"), after=False)],
                     reason=f"{reason} (prune action: pause)",
                     monthly_cost_after=0.0,
-                    warnings=["is_enabled: false fails its queued and running requests at once"],
+                    warnings=["is_enabled: false fails its queued and running requests at once", *skipped_note],
                 )
             )
         else:
             changes.append(
-                ResourceChange(**common, action=Action.DELETE, reason=reason, warnings=_delete_warnings(have))
+                ResourceChange(
+                    **common, action=Action.DELETE, reason=reason, warnings=[*_delete_warnings(have), *skipped_note]
+                )
             )
     return changes, unmanaged
+
+
+SKIPPED_SHOWN = 5
+"""Skipped files named in the note beside prune's changes; the rest are counted."""
+
+
+def skipped_files_note(skipped: tuple[str, ...]) -> str:
+    """The warning beside each prune change when the folder walk skipped YAML files as someone else's."""
+    count = len(skipped)
+    names = ", ".join(skipped[:SKIPPED_SHOWN]) + (f" and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else "")
+    return (
+        f"{count} YAML file{'s' if count != 1 else ''} under -f {'were' if count != 1 else 'was'} skipped as not "
+        f"ComfyOps manifests ({names}): if one was meant to declare this deployment, do not apply"
+    )
 
 
 def _guard_empty(

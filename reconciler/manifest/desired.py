@@ -114,6 +114,9 @@ class DesiredState:
     """Each ``${VAR}`` the manifests use -> a digest of its value (never the value)."""
     source_fingerprint: str = ""
     """A digest of the manifests as written, before variables are substituted."""
+    skipped_files: tuple[str, ...] = field(default=(), compare=False)
+    """YAML files a folder walk skipped as someone else's (shown beside prune's changes: one may have been
+    meant to declare what prune removes)."""
 
     def deployment(self, name: str) -> DesiredDeployment | None:
         """The deployment declared under ``name``, if any."""

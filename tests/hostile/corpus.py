@@ -34,6 +34,8 @@ class Case:
     seconds: float = 5.0
     contains: tuple[str, ...] = field(default=())
     """Substrings expected in stderr instead of exact lines (for messages naming the OS's own words)."""
+    after: Callable[[Path], str | None] | None = None
+    """A check of the folder after the run (e.g. of the emulator's state); returns what is wrong, or None."""
 
 
 def write(name: str, text: str | bytes) -> Builder:
@@ -140,6 +142,51 @@ def sized_json(name: str, size: int) -> Builder:
 
     return build
 
+
+EMULATOR_STATE = ".emulator-state"
+"""The emulator's state folder inside each case's folder (``runner.py`` points ``--emulator`` at it)."""
+PRUNE_ALL = (
+    "apiVersion: comfyops/v1\nkind: Settings\nspec:\n  prune: {enabled: true, match: ['*']}\n---\n"
+    "apiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: other}\n"
+    "spec: {workflow_id: wf-1, workflow_version: v1}\n"
+)
+"""Prune on for every live name, and one more deployment (so the empty-manifest guard does not step in):
+a manifest the walk misses would become a delete."""
+
+
+def live_demo(root: Path) -> None:
+    """Seed the emulator with the live deployment ``demo`` (workflow ``wf-1`` at ``v1``) that HEAD declares."""
+    from reconciler.emulator.deployments import create_record
+    from reconciler.emulator.state import EmulatorState
+
+    state = EmulatorState(root / EMULATOR_STATE)
+    state.register_workflow("wf-1", "v1", {"1": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x"}}})
+    with state.transaction() as data:
+        record = create_record(data, {"name": "demo", "workflow_id": "wf-1", "workflow_version": "v1"}, "2026-01-01")
+        data["deployments"][record["id"]] = record
+
+
+def demo_still_live(root: Path) -> str | None:
+    """None when ``demo`` is still live (no DELETE reached the emulator), else what happened to it."""
+    from reconciler.emulator.state import EmulatorState
+
+    with EmulatorState(root / EMULATOR_STATE).read() as data:
+        records = [r for r in data["deployments"].values() if r["name"] == "demo"]
+    if len(records) != 1 or records[0].get("deleted") or records[0].get("is_enabled") is False:
+        return f"demo was deleted or paused: {records}"
+    return None
+
+
+def pruned_with(name: str, text: str | bytes) -> Builder:
+    """A live ``demo``, prune on for every name, and ``demo`` declared only in ``name`` as ``text``."""
+    return both(live_demo, write("settings.yaml", PRUNE_ALL), write(name, text))
+
+
+APPLY_PRUNE = ("--emulator", "apply", "--auto-approve", "-f", ".")
+APPLIED = ("  + other: create ...", "    other: applied")
+"""What the apply of a correctly read case prints: ``other`` is created, ``demo`` is left alone."""
+FLOW_DEMO = '{"apiVersion": "comfyops/v1", "kind": "Deployment", "metadata": {"name": "demo"}, ' \
+    '"spec": {"workflow_id": "wf-1", "workflow_version": "v1"}}\n'
 
 WF = "  workflow_file: wf.json\n"
 SETTINGS = "apiVersion: comfyops/v1\nkind: Settings\nspec:\n"
@@ -676,6 +723,7 @@ CASES: list[Case] = [
         (
             "skipped 2 YAML files with no apiVersion: comfyops/... document: data/big.yaml, data/latin1.yaml",
         ),
+        seconds=10.0,  # the 5 MiB file is read as YAML events to its end (~1.5 s here, more on a loaded machine)
     ),
     Case(
         "walk_reports_latin1_manifest",
@@ -690,5 +738,101 @@ CASES: list[Case] = [
         ("validate", "-f", "."),
         1,
         (".: no manifest files (*.yaml, *.yml with apiVersion: comfyops/v1) found; skipped 1 YAML file without one",),
+    ),
+    # -- issue 19 §1: a manifest the walk cannot read as one is an error, never a skip -----------
+    Case("prune_bom_manifest", pruned_with("d.yaml", "\ufeff" + HEAD), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
+    Case("prune_flow_style_manifest", pruned_with("d.yaml", FLOW_DEMO), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
+    Case("prune_json_manifest", pruned_with("d.yml", FLOW_DEMO.replace("{", "{\n ")), APPLY_PRUNE, 0, APPLIED,
+         after=demo_still_live),
+    Case(
+        "prune_tagged_api_version",
+        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: !!str comfyops/v1")),
+        APPLY_PRUNE,
+        0,
+        APPLIED,
+        after=demo_still_live,
+    ),
+    Case(
+        "prune_anchored_api_version",
+        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: &v comfyops/v1")),
+        APPLY_PRUNE,
+        0,
+        APPLIED,
+        after=demo_still_live,
+    ),
+    Case(
+        "prune_quoted_key_and_comment_first",
+        pruned_with("d.yaml", "# generated\n'apiVersion' : \"comfyops/v1\"\n" + HEAD.split("\n", 1)[1]),
+        APPLY_PRUNE,
+        0,
+        APPLIED,
+        after=demo_still_live,
+    ),
+    Case("prune_upper_case_extension", pruned_with("D.YAML", HEAD), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
+    Case("prune_mixed_case_extension", pruned_with("d.Yml", HEAD), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
+    Case(
+        "prune_missing_api_version",
+        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1\n", "")),
+        APPLY_PRUNE,
+        1,
+        ("d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)",),
+        after=demo_still_live,
+    ),
+    Case(
+        "prune_metadata_and_spec_without_header",
+        pruned_with("d.yaml", "metadata: {name: demo}\nspec: {workflow_id: wf-1, workflow_version: v1}\n"),
+        APPLY_PRUNE,
+        1,
+        (
+            "d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)",
+            "d.yaml:1:1: kind: required field is missing (hint: one of Deployment, OverridePreset, Settings, "
+            "Environment)",
+        ),
+        after=demo_still_live,
+    ),
+    Case(
+        "prune_api_version_not_a_string",
+        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: [comfyops/v1]")),
+        APPLY_PRUNE,
+        1,
+        ("d.yaml:1:1: apiVersion: unknown apiVersion ['comfyops/v1']; expected 'comfyops/v1' (hint: did you "
+         "mean 'comfyops/v1'?)",),
+        after=demo_still_live,
+    ),
+    Case(
+        "prune_unparseable_manifest",
+        pruned_with("d.yaml", HEAD + "  hardware: [unclosed\n"),
+        APPLY_PRUNE,
+        1,
+        ("d.yaml:9:1: invalid YAML: expected ',' or ']', but got '<stream end>'",),
+        after=demo_still_live,
+    ),
+    Case(
+        "prune_unknown_tag_in_manifest",
+        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: !custom comfyops/v1")),
+        APPLY_PRUNE,
+        1,
+        ("d.yaml:1:13: invalid YAML: could not determine a constructor for the tag '!custom'",),
+        after=demo_still_live,
+    ),
+    Case(
+        "walk_skips_unparseable_files_that_are_plainly_someone_elses",
+        both(
+            deployment(""),
+            write("ci/build.yml", "on: push\njobs:\n  a: {steps: [{run: x}]}\n  b: [unclosed\n"),
+            write("compose.yaml", "services:\n  web: {image: nginx}\n  db: !reset null\n"),
+            write("k8s/app.yaml", "apiVersion: apps/v1\nkind: Deployment\nspec: !custom {}\n"),
+        ),
+        ("-v", "validate", "-f", "."),
+        0,
+        ("skipped 3 YAML files with no apiVersion: comfyops/... document: ci/build.yml, compose.yaml, "
+         "k8s/app.yaml",),
+    ),
+    Case(
+        "walk_refuses_unparseable_files_that_may_be_ours",
+        both(deployment(""), write("notes.yaml", "title: x\nitems: [unclosed\n")),
+        ("validate", "-f", "."),
+        1,
+        ("notes.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>'",),
     ),
 ]

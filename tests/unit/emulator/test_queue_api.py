@@ -41,7 +41,8 @@ class Env:
         return str(response.json()["id"])
 
     def submit(self, deployment_id: str, body: Any = None, version: str = "v1") -> dict[str, Any]:
-        response = self.client.post(f"/prod/{version}/deployments/{deployment_id}/inference", json=body or {"overrides": {}})
+        body = body or {"overrides": {}}
+        response = self.client.post(f"/prod/{version}/deployments/{deployment_id}/inference", json=body)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result

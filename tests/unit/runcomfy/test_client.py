@@ -280,7 +280,7 @@ def test_free_instance_sends_only_the_flags_set(router: respx.Router, client: Ru
     assert body_of(route.calls.last) == {"unload_models": True}
 
 
-def test_submit_without_overrides_sends_the_empty_overrides_object(router: respx.Router, client: RunComfyClient) -> None:
+def test_submit_without_overrides_sends_the_empty_object(router: respx.Router, client: RunComfyClient) -> None:
     """RunComfy refuses an inference body without ``overrides`` (422001): ``{}`` runs the saved workflow as is."""
     route = router.post("/prod/v1/deployments/d/inference").respond(json={"request_id": "r"})
     client.submit_inference("d")
