@@ -29,6 +29,7 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.manifest.model",
     "reconciler.manifest.environments",
     "reconciler.manifest.ownership",
+    "reconciler.manifest.pinning",
     "reconciler.manifest.printing",
     "reconciler.policy.report",
     "reconciler.engine.diff",

@@ -20,7 +20,9 @@ from typing import Any
 
 import click
 
+from reconciler.cli import import_env
 from reconciler.cli.context import AppContext
+from reconciler.cli.manifests import files_option, selected_environment
 from reconciler.engine import importer, observe
 from reconciler.engine.importer import ImportedDeployment
 from reconciler.engine.live import LiveDeployment
@@ -43,21 +45,27 @@ SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
 @click.option("--with-workflows", is_flag=True,
               help="Also write each workflow_api.json (workflows/<name>.<version>.json, set as spec.workflow_file) "
                    "and its object_info.json when reachable.")
+@files_option
 @click.pass_obj
 def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], everything: bool, out: Path,
-            force: bool, with_workflows: bool) -> int:
+            force: bool, with_workflows: bool, files: tuple[str, ...]) -> int:
     """Write one manifest per live deployment, id pinned, so that plan on them shows no changes.
 
     A live name that is not a valid manifest name is imported under a valid one (id pinned, the
-    rename printed; the first plan shows it). Existing files are kept unless --force.
+    rename printed; the first plan shows it). Existing files are kept unless --force. With --env NAME
+    (the manifests under -f declare it), the environment's prefix/suffix is stripped from each name and
+    the id is pinned in that Environment's spec.ids instead of the manifest.
 
     \b
     Examples:
       comfyops import --all --out deployments
       comfyops import --name 'media-*' --with-workflows
+      comfyops import --env staging --name '*-staging' -f . --out deployments
     """
     if not (ids or names or everything):
         raise click.UsageError("say what to import: --id ID, --name GLOB or --all")
+    environment = selected_environment()
+    env = import_env.target(files, environment) if environment else None
     client = app.client()
     live = observe.observe(client, include_payload=with_workflows)
     selected, problems = importer.select(live, ids=ids, names=names, everything=everything)
@@ -68,10 +76,20 @@ def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], every
     if not selected:
         click.echo("No live deployments to import.")
         return 0
-    items = importer.plan_import(selected, schema_ref=_schema_ref(out), with_workflows=with_workflows)
+    base_names = env.base_names(selected) if env is not None else None
+    items = importer.plan_import(selected, schema_ref=_schema_ref(out), with_workflows=with_workflows,
+                                 base_names=base_names)
+    pinned = [i for i in items if env is not None and i.name in env.declared]  # declared already: only the pin
+    items = [i for i in items if i not in pinned]
     _refuse_overwrite(out, items, force)
+    env_text = import_env.pinned_text(env, {i.name: i.id for i in [*items, *pinned]}, force=force) if env else None
     by_id = {d.id: d for d in selected}
     written = {item.id: _write_one(out, item, by_id[item.id], client) for item in items}
+    if env is not None and env_text is not None:
+        _atomic_write(env.file, env_text)
+        for item in [*items, *pinned]:
+            click.echo(f"Pinned {item.live_name} (id {item.id}) as {item.name!r} in environment {env.name} "
+                       f"({display_path(env.file)}: spec.ids)")
     _report(app, out, items, written, with_workflows)
     return 0
 
@@ -178,7 +196,10 @@ def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written
         for path in written[item.id][1:]:
             click.echo(f"Wrote {display_path(path)}")
     emulator = " --emulator" if app.emulator else ""
+    environment = selected_environment()
     plan = f"comfyops{emulator} plan -f {shlex.quote(display_path(out))}"
+    if environment:
+        plan = f"comfyops{emulator} plan --env {shlex.quote(environment)}"
     count = len(items)
     click.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
                + (" (except the renames above)." if any(i.renamed for i in items) else "."))

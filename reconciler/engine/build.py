@@ -50,10 +50,14 @@ def build_plan(
 ) -> tuple[Plan, list[Diagnostic]]:
     """The plan that makes ``live`` match ``desired``, and any problems that forbid applying it."""
     prices = prices_of(desired)
-    matches, unclaimed, problems = match.match_all(desired.deployments, live)
+    theirs = [d for d in live if d.id in desired.foreign_ids]  # pinned by another environment: never touched
+    here = [d for d in live if d.id not in desired.foreign_ids] if theirs else live
+    matches, unclaimed, problems = match.match_all(desired.deployments, here)
+    problems.extend(_claims_on_foreign(desired, theirs))
     secrets = Secrets.of(desired)
     changes = [_change_for(m, prices, problems, secrets) for m in matches]
     prune_changes, unmanaged = _prune(desired, unclaimed, prices, secrets)
+    unmanaged.extend(theirs)
     changes.extend(prune_changes)
     known = [*(d.name for d in desired.deployments), *(c.name for c in changes)]
     problems.extend(targets.unmatched(options.targets, known))
@@ -82,6 +86,26 @@ def build_plan(
         environment=desired.environment_name,
     )
     return plan, problems
+
+
+def _claims_on_foreign(desired: DesiredState, theirs: list[LiveDeployment]) -> list[Diagnostic]:
+    """A manifest of this environment naming a live deployment another environment pins: an error."""
+    problems = []
+    for want in desired.deployments:
+        for have in theirs:
+            if have.name == want.name or have.name in want.previous_names:
+                owner = desired.foreign_ids[have.id]
+                problems.append(
+                    Diagnostic(
+                        f"live deployment {have.name!r} ({have.id}) is pinned by environment {owner}; "
+                        f"{want.name!r} may not take it over",
+                        want.source,
+                        "metadata.name",
+                        "rename this deployment (or its environment's name_prefix/name_suffix), or remove the "
+                        f"pin from environment {owner}",
+                    )
+                )
+    return problems
 
 
 def prices_of(desired: DesiredState) -> dict[str, float]:

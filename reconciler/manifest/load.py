@@ -111,6 +111,7 @@ def load_manifests(
         skipped_files=tuple(skipped),
         environment=resolution.environment,
         policy_paths=resolution.policy_paths,
+        foreign_ids=resolution.foreign_ids,
         documents=tuple(resolution.documents),
     )
     problems.extend(assembly_problems)
