@@ -12,6 +12,7 @@ from typing import Any, TextIO
 import click
 
 from reconciler.cli import applylock
+from reconciler.cli.cancel_hint import cancel_command, report_still_running
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import scrub, use_color
@@ -174,9 +175,12 @@ def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
+    cancel = cancel_command(app, planned.desired)
     smoke_report = runner.run_smoke(
-        planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke")
+        planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke"),
+        cancel_command=cancel,
     )
+    report_still_running(smoke_report, cancel)
     return dataclasses.replace(smoke_report, environment=planned.plan.environment)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.cancel_hint import cancel_command, report_still_running
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import print_diagnostics, scrub
@@ -59,8 +60,9 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
         return 0
     client = connect(app, desired)
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
+    cancel = cancel_command(app, desired)
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
-                              journal=journal(app, "smoke"))
+                              journal=journal(app, "smoke"), cancel_command=cancel)
     report = dataclasses.replace(report, environment=desired.environment_name)
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
@@ -69,6 +71,7 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")
         click.echo(f"Wrote JUnit XML to {junit}", err=True)
+    report_still_running(report, cancel)
     if report.interrupted:
         raise KeyboardInterrupt
     return 0 if report.ok else 1

@@ -12,6 +12,7 @@ to the API's own origin; absolute URLs elsewhere (output files, object_info) are
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import random
 import threading
@@ -38,6 +39,8 @@ CREATE_MAY_HAVE_LANDED: Final[str] = (
 )
 
 T = TypeVar("T")
+_UNBOUNDED = 1_000_000
+"""Attempts when a deadline bounds the retries instead (the deadline always ends them first)."""
 Params = list[tuple[str, str | int | float | bool | None]]
 
 
@@ -73,6 +76,8 @@ class RunComfyClient:
     ) -> None:
         self.http = http
         self.limiter = limiter or ratelimit.account_bucket(clock=clock, sleep=sleep)
+        self.clock = clock
+        """The monotonic clock deadlines (``cancel_request(patience=...)``) are measured on."""
         self.policy = retry or RetryPolicy()
         self.queue_api_version = queue_api_version
         self._sleep = sleep
@@ -177,13 +182,19 @@ class RunComfyClient:
         response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
         return self._parse("GET", path, response, wire.RequestResult.model_validate)
 
-    def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
+    def cancel_request(
+        self, deployment_id: str, request_id: str, *, patience: float | None = None
+    ) -> wire.CancelResponse:
         """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless.
 
         Cancels go ahead of other calls at the rate limiter (they stop billing; see ``TokenBucket.acquire``).
+        With ``patience`` (seconds), transient failures (429 with its ``Retry-After``, 5xx, resets) are
+        retried for that long instead of ``RetryPolicy.max_attempts`` times: after Ctrl-C a cancel that gives
+        up leaves a paid job running that nobody watches.
         """
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/cancel"
-        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True)
+        deadline = None if patience is None else self.clock() + patience
+        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True, deadline=deadline)
         return self._parse("POST", path, response, wire.CancelResponse.model_validate)
 
     def delete_request(
@@ -278,10 +289,16 @@ class RunComfyClient:
         check_body: bool = True,
         priority: bool = False,
         abort: threading.Event | None = None,
+        deadline: float | None = None,
     ) -> httpx.Response | None:
-        """Send through the limiter and retry loop; the response on success, else raise ``ApiError``."""
+        """Send through the limiter and retry loop; the response on success, else raise ``ApiError``.
+
+        With a ``deadline`` (on :attr:`clock`), retries go on until it instead of ``max_attempts`` times; a
+        wait that would end past it escalates.
+        """
         display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
-        attempts, landed_before = self.policy.max_attempts, False
+        policy = self.policy if deadline is None else dataclasses.replace(self.policy, max_attempts=_UNBOUNDED)
+        attempts, landed_before = policy.max_attempts, False
         for attempt in range(1, attempts + 1):
             self.limiter.acquire(priority=priority, abort=abort)
             count = getattr(self._counters, "current", None)
@@ -294,8 +311,11 @@ class RunComfyClient:
             if gone_ok and gone and landed_before:
                 logger.warning("%s %s: gone after an ambiguous attempt, so that one landed", method, display)
                 return None
-            decision = retry.decide(error, kind=kind, attempt=attempt, policy=self.policy, rng=self._rng)
-            failed = f"{method} {display}: attempt #{attempt}/{attempts} failed: {error.reason}"
+            decision = retry.decide(error, kind=kind, attempt=attempt, policy=policy, rng=self._rng)
+            if deadline is not None and decision.action is Action.RETRY and self.clock() + decision.delay > deadline:
+                decision = retry.Decision(Action.ESCALATE, 0.0, "out of time")
+            shown = attempts if deadline is None else "until the deadline"
+            failed = f"{method} {display}: attempt #{attempt}/{shown} failed: {error.reason}"
             if decision.action is Action.RETRY:
                 logger.warning("%s; will retry in %.2fs", failed, decision.delay)
                 if isinstance(error, errors.RateLimitedError):

@@ -63,6 +63,8 @@ class DeploymentResult:
     """With ``free_memory_after``: which instance was freed (a failure is a warning instead)."""
     warnings: tuple[str, ...] = ()
     """Problems that do not change the verdict (e.g. a failed free_memory_after)."""
+    may_still_run: bool = False
+    """Interrupted, and its cancel was never confirmed by the server: the paid job may still run."""
 
     def failed_checks(self) -> tuple[CheckResult, ...]:
         """The checks that were false or could not be evaluated."""

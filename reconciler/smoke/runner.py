@@ -45,6 +45,11 @@ def auto_concurrency(tests: int) -> int:
     return max(1, min(tests, MAX_CONCURRENCY))
 
 
+CANCEL_PATIENCE = 60.0
+"""Seconds after Ctrl-C that cancels keep retrying (at the server's pace, ``Retry-After`` honoured): at the
+documented 1 request/s, 60 cancels fit even with no burst at all."""
+
+
 @dataclass
 class _Shared:
     client: RunComfyClient
@@ -57,6 +62,10 @@ class _Shared:
     in_flight: dict[str, tuple[str, str]] = field(default_factory=dict)
     interrupted: bool = False
     journal: Journal = field(default_factory=NullJournal)
+    cancel_command: Callable[[str, str], str] = field(default=lambda dep, rid: f"comfyops request cancel {dep} {rid}")
+    """The command that cancels request ``rid`` of deployment ``dep`` by hand (with the user's global options)."""
+    cancel_by: float | None = None
+    """After Ctrl-C: until when (on the client's clock) cancels keep trying at the server's pace."""
 
     def floor(self) -> float:
         """This waiter's fair share of the rate limit: in-flight requests / requests per second."""
@@ -67,7 +76,19 @@ class _Shared:
     def stop(self) -> None:
         with self.lock:
             self.interrupted = True
+            if self.cancel_by is None:
+                self.cancel_by = self.client.clock() + CANCEL_PATIENCE
         self.pacer.stop.set()
+
+    def cancel_after_interrupt(self, live_id: str, rid: str) -> tuple[str, bool]:
+        """Cancel after Ctrl-C, retried at the rate the server allows (its ``Retry-After``) until
+        :attr:`cancel_by`; returns the outcome and whether the server answered."""
+        deadline = self.cancel_by if self.cancel_by is not None else self.client.clock() + CANCEL_PATIENCE
+        try:
+            answer = self.client.cancel_request(live_id, rid, patience=max(0.0, deadline - self.client.clock()))
+        except errors.ApiError as error:
+            return f"cancel failed: {error.summary}", False
+        return answer.outcome, True
 
 
 def run_smoke(
@@ -82,6 +103,7 @@ def run_smoke(
     sleep: Callable[[float], None] | None = None,
     live: Sequence[wire.Deployment] | None = None,
     journal: Journal | None = None,
+    cancel_command: Callable[[str, str], str] | None = None,
 ) -> SmokeReport:
     """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
 
@@ -89,11 +111,14 @@ def run_smoke(
     apply). ``concurrency`` defaults to :func:`auto_concurrency`. ``clock``/``sleep`` are injectable
     for tests; without ``sleep`` pauses are interruptible waits. Deployments without ``spec.smoke``,
     with ``state: absent``, paused in the manifest, or not live are ``skipped`` with the reason.
-    ``journal`` hears of every request submitted and finished.
+    ``journal`` hears of every request submitted and finished. ``cancel_command(deployment_id, request_id)``
+    is the command printed for a request whose cancel after Ctrl-C was not confirmed.
     """
     sink = progress or NullProgress()
     shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.SMOKE_POLICY, sink,
                      _secrets(desired, deployments), journal=journal or NullJournal())
+    if cancel_command is not None:
+        shared.cancel_command = cancel_command
     start = clock()
     results: dict[str, DeploymentResult] = {}
     todo: list[tuple[DesiredDeployment, str]] = []
@@ -221,7 +246,7 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     shared.journal.submitted(deployment=name, deployment_id=live_id, request_id=rid)
     with shared.lock:
         shared.in_flight[name] = (live_id, rid)
-    with interrupts.running(f"{name} request {rid}"):
+    with interrupts.running(f"{name} request {rid}: cancel it with `{shared.cancel_command(live_id, rid)}`"):
         return _follow(shared, d, base, live_id, rid, started)
 
 
@@ -247,8 +272,11 @@ def _follow(
                                           instance_id=timeout.last.instance_id))
     except (polling.Interrupted, KeyboardInterrupt, ratelimit.Aborted):
         shared.stop()
-        outcome = polling.cancel_quietly(client, live_id, rid)
-        return _finish(shared, d, replace(base, reason=f"interrupted; request cancel: {outcome}"))
+        outcome, answered = shared.cancel_after_interrupt(live_id, rid)
+        reason = f"interrupted; request cancel: {outcome}"
+        if not answered:
+            reason += f"; it may still be running: cancel it with `{shared.cancel_command(live_id, rid)}`"
+        return _finish(shared, d, replace(base, reason=reason, may_still_run=not answered))
     except errors.ApiError as error:
         outcome = polling.cancel_quietly(client, live_id, rid)
         return _finish(shared, d, replace(base, reason=f"polling failed: {error.summary}; request cancel: {outcome}"))
