@@ -12,13 +12,13 @@ prints one JSON document for scripts.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler.cli import output_names
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import print_diagnostics, scrub
@@ -215,34 +215,36 @@ def _wait(client: RunComfyClient, deployment_id: str, rid: str, *, timeout: floa
         click.echo(f"Interrupted: request {rid} cancel: {outcome}", err=True)
         raise
     result = client.request_result(deployment_id, rid)
-    folder = out or OUTPUTS_DIR / _safe(rid)
+    folder = out or OUTPUTS_DIR / output_names.safe_name(rid)
     files = save_outputs(client, result, folder) if result.succeeded else []
     return {"status": result.status, "errors": [e.message or (e.type or "error") for e in result.error],
             "files": [str(f) for f in files], "output_dir": str(folder) if files else None,
             "instance_id": result.instance_id}
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".") or "output"
-
-
 def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Path) -> list[Path]:
-    """Download every output file (and write every text output) into ``folder``; the paths written."""
+    """Download every output file (and write every text output) into ``folder``; the paths written.
+
+    Names come from the remote: made safe and unique (``output_names``), and a file already in ``folder``
+    is never overwritten (each is created exclusively)."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    taken = {p.name.lower() for p in folder.iterdir()}
     for node_id, channels in result.outputs.items():
         for channel, items in channels.items():
             for index, item in enumerate(items):
                 default = f"{node_id}_{channel}_{index + 1}"
                 if isinstance(item, str):
-                    target, data = folder / f"{_safe(default)}.txt", item.encode()
+                    name, data = f"{output_names.safe_name(default)}.txt", item.encode()
                 elif isinstance(item.get("url"), str):
-                    target, data = folder / _safe(str(item.get("filename") or default)), client.download(item["url"])
+                    name = output_names.safe_name(str(item.get("filename") or default), default)
+                    data = client.download(item["url"])
                 else:
                     continue
-                if target in written:
-                    target = target.with_name(f"{_safe(node_id)}_{target.name}")
-                target.write_bytes(data)
+                target = folder / output_names.unique_name(name, taken)
+                taken.add(target.name.lower())
+                with open(target, "xb") as handle:
+                    handle.write(data)
                 written.append(target)
     return written
 

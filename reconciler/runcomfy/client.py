@@ -26,7 +26,7 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
-from reconciler.runcomfy import errors, ratelimit, retry, wire
+from reconciler.runcomfy import bounds, errors, ratelimit, retry, wire
 from reconciler.runcomfy import http as http_mod
 from reconciler.runcomfy.ratelimit import TokenBucket
 from reconciler.runcomfy.retry import Action, CallKind, RetryPolicy
@@ -39,6 +39,8 @@ CREATE_MAY_HAVE_LANDED: Final[str] = (
 )
 
 T = TypeVar("T")
+_DECODED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Headers of the wire body that no longer describe the decoded, capped body the client keeps."""
 _UNBOUNDED = 1_000_000
 """Attempts when a deadline bounds the retries instead (the deadline always ends them first)."""
 Params = list[tuple[str, str | int | float | bool | None]]
@@ -241,8 +243,8 @@ class RunComfyClient:
         return self.proxy(deployment_id, instance_id, "api/free", json=body, idempotent=True)
 
     def fetch_object_info(self, url: str) -> dict[str, Any]:
-        """A deployment's ``object_info`` JSON from its absolute ``object_info_url``."""
-        response = self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True)
+        """A deployment's ``object_info`` JSON from its absolute ``object_info_url`` (at most 64 MiB)."""
+        response = self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, limit=bounds.OBJECT_INFO_LIMIT)
 
         def as_dict(data: Any) -> dict[str, Any]:
             if not isinstance(data, dict):
@@ -251,9 +253,10 @@ class RunComfyClient:
 
         return self._parse("GET", http_mod.display_target(url), response, as_dict)
 
-    def download(self, url: str) -> bytes:
-        """The bytes at an absolute URL (an output file); the token is sent only to the API's origin."""
-        return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False).content
+    def download(self, url: str, *, limit: int = bounds.DOWNLOAD_LIMIT) -> bytes:
+        """The bytes at an absolute URL (an output file), at most ``limit`` of them (else an error, having
+        read no further); the token is sent only to the API's origin."""
+        return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False, limit=limit).content
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[CallCount]:
@@ -290,6 +293,7 @@ class RunComfyClient:
         priority: bool = False,
         abort: threading.Event | None = None,
         deadline: float | None = None,
+        limit: int = bounds.API_RESPONSE_LIMIT,
     ) -> httpx.Response | None:
         """Send through the limiter and retry loop; the response on success, else raise ``ApiError``.
 
@@ -304,7 +308,7 @@ class RunComfyClient:
             count = getattr(self._counters, "current", None)
             if count is not None:
                 count.calls += 1
-            error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
+            error = self._attempt(method, target, display, params, json, secrets, redirects, check_body, limit)
             if isinstance(error, httpx.Response):  # not an error after all: success
                 return error
             gone = isinstance(error, errors.NotFoundError | errors.DeploymentDeletedError)
@@ -334,13 +338,15 @@ class RunComfyClient:
 
     def _attempt(
         self, method: str, target: str, display: str, params: Params | None, json: Any,
-        secrets: tuple[str, ...], redirects: bool, check_body: bool,
+        secrets: tuple[str, ...], redirects: bool, check_body: bool, limit: int = bounds.API_RESPONSE_LIMIT,
     ) -> httpx.Response | errors.ApiError:
         request = self.http.build_request(method, target, params=params, json=json)
         if not http_mod.same_origin(request.url, self.http.base_url):
             request.headers.pop("Authorization", None)  # the bearer token is for the API's origin only
         try:
-            response = self.http.send(request, follow_redirects=redirects)
+            response = self._send_capped(request, redirects, limit)
+        except bounds.TooLarge as exc:
+            return errors.UnexpectedResponseError(method=method, path=display, status=200, message=str(exc))
         except httpx.RequestError as exc:
             error = errors.TransportError(
                 method=method, path=display, message=errors.scrub(http_mod.describe(exc, request.url), secrets),
@@ -360,6 +366,17 @@ class RunComfyClient:
             retry_after=retry_after, secrets=secrets,
         )
         return response if found is None else found
+
+    def _send_capped(self, request: httpx.Request, redirects: bool, limit: int) -> httpx.Response:
+        """Send ``request`` and read its body, at most ``limit`` bytes (:class:`bounds.TooLarge` past it)."""
+        response = self.http.send(request, follow_redirects=redirects, stream=True)
+        try:
+            body = bounds.read_capped(response.iter_bytes(), limit)
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=body, request=request,
+                              extensions=response.extensions)
 
     def _pace(self, response: httpx.Response) -> None:
         """Feed an answer to the adaptive bucket: speed back up unless it was a 429; obey budget headers."""
@@ -385,7 +402,7 @@ class RunComfyClient:
 
     def _parse(self, method: str, path: str, response: httpx.Response, parse: Callable[[Any], T]) -> T:
         try:
-            return parse(response.json())
+            return parse(bounds.loads(response.content))
         except pydantic.ValidationError as exc:
             found = exc.errors(include_input=False)[:5]
             message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in found)

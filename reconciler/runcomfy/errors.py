@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar, Final
 
 from reconciler.errors import ReconcilerError
-from reconciler.runcomfy import catalog
+from reconciler.runcomfy import bounds, catalog
 
 BODY_LIMIT: Final[int] = 256
 """Non-JSON bodies are cut to this many characters (kopf's limit) before they reach a message."""
@@ -277,8 +277,8 @@ def truncate(text: str, limit: int = BODY_LIMIT) -> str:
 
 def _parse_json(content: bytes) -> Any:
     try:
-        return json.loads(content) if content else None
-    except (ValueError, UnicodeDecodeError):
+        return bounds.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError):  # not JSON, or nested past the limit: read as plain text
         return None
 
 
