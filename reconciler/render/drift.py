@@ -150,8 +150,7 @@ def render_drift_markdown(report: DriftReport) -> str:
             lines += ["", "| field | desired (git) | live |", "|---|---|---|"]
             for f in d.fields:
                 desired, live = _value(f.desired, f.sensitive), _value(f.live, f.sensitive)
-                cells = (safe.md_code(v, cell=True) for v in (f.field, desired, live))
-                lines.append("| " + " | ".join(cells) + " |")
+                lines.append("| " + " | ".join(safe.md_code(v, cell=True) for v in (f.field, desired, live)) + " |")
         fix = f"Fix: {safe.md_code(d.fix)}" if d.fix else ""
         hint = safe.md_text(d.hint if fix else _capital(d.hint))
         lines += ["", f"{fix}; {hint}." if fix and hint else f"{fix or hint}."]
@@ -159,9 +158,9 @@ def render_drift_markdown(report: DriftReport) -> str:
         lines += ["", "### Smoke tests", "", "Reported only; they do not change the exit code.", "",
                   "| deployment | result | reason |", "|---|---|---|"]
         for result in report.smoke.get("results", []):
-            cells = (safe.md_code(result["name"], cell=True), safe.md_cell(result["status"]),
-                     safe.md_cell(result.get("reason") or ""))
-            lines.append("| " + " | ".join(cells) + " |")
+            row = (safe.md_code(result["name"], cell=True), safe.md_cell(result["status"]),
+                   safe.md_cell(result.get("reason") or ""))
+            lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
 
