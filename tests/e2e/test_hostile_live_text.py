@@ -17,17 +17,11 @@ import pytest
 import yaml
 
 from reconciler.emulator.embedded import EmbeddedEmulator
-from support.emulated import deployment_yaml
+from support.emulated import FAST_SETTINGS, deployment_yaml
 from support.hostile_text import ALL, assert_markdown_safe, assert_no_controls, assert_terminal_safe
 
 AUTH = {"Authorization": "Bearer t"}
-SETTINGS = """\
-apiVersion: comfyops/v1
-kind: Settings
-spec:
-  rate_limit: {requests_per_second: 100, burst: 100}
-  prune: {enabled: true, match: ["media-*"], action: pause}
-"""
+SETTINGS = FAST_SETTINGS + '  prune: {enabled: true, match: ["media-*"], action: pause}\n'
 HOSTILE_NAME = "media-" + ALL
 HOSTILE_STATUS = "error " + ALL
 PLAIN_NAME = "media-plain"

@@ -10,6 +10,8 @@ line count; Markdown is parsed as GitHub does and compared token for token with 
 from __future__ import annotations
 
 import dataclasses
+import io
+import re
 
 import pytest
 
@@ -28,6 +30,7 @@ from reconciler.render import render_apply, render_plan, safe
 from reconciler.render import status as status_render
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.smoke import render as smoke_render
+from reconciler.smoke.progress import LineProgress, LiveProgress
 from reconciler.smoke.report import CheckResult, DeploymentResult, SmokeReport, SmokeStatus
 from support.hostile_text import (
     GITHUB,
@@ -111,12 +114,32 @@ def status_of(s: str) -> StatusReport:
     ])
 
 
+def progress_of(s: str) -> str:
+    """What the plain smoke progress lines print for a request whose id and result hold ``s``."""
+    stream = io.StringIO()
+    plain = LineProgress(stream, clock=lambda: 0.0)
+    plain.update("media-a", "submitted", f"request {s}")
+    plain.update("media-a", "done", s)
+    return stream.getvalue()
+
+
+def test_the_live_progress_block_writes_only_its_own_cursor_codes() -> None:
+    for s in HOSTILE.values():
+        stream = io.StringIO()
+        live = LiveProgress(stream, ["media-a"], clock=lambda: 0.0)
+        live.update("media-a", "running", s)
+        live.close()
+        own = re.sub(r"\x1b\[[0-9]*[A-Za-z]", "", stream.getvalue())
+        assert_no_controls(own)
+
+
 TEXT = {
     "plan": lambda s: render_plan(plan_of(s), "text"),
     "plan-color": lambda s: render_plan(plan_of(s), "text", color=True),
     "apply": lambda s: render_apply(apply_of(s), "text"),
     "apply-color": lambda s: render_apply(apply_of(s), "text", color=True),
     "smoke": lambda s: smoke_render.text(smoke_of(s)),
+    "smoke-progress": progress_of,
     "apply-smoke": lambda s: render_apply_smoke(apply_of(s), smoke_of(s), "text"),
     "drift": lambda s: drift_render.render_drift(drift_of(s), "text"),
     "drift-color": lambda s: drift_render.render_drift(drift_of(s), "text", color=True),
