@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
 import re
 
 import pytest
@@ -256,3 +257,16 @@ def test_report_dataclasses_are_not_modified() -> None:
     smoke_render.markdown(report)
     smoke_render.text(report)
     assert dataclasses.asdict(report.results[0]) == before
+
+
+def test_log_lines_shown_with_v_never_act_on_hostile_text() -> None:
+    from reconciler.cli import _SafeFormatter
+
+    formatter = _SafeFormatter("%(levelname)s %(name)s: %(message)s")
+
+    def logged(s: str) -> str:
+        record = logging.LogRecord("reconciler.client", logging.WARNING, __file__, 1,
+                                   "POST /prod/v2/deployments: attempt #1/2 failed: %s", (s,), None)
+        return formatter.format(record) + "\n"
+
+    each_hostile(logged, assert_terminal_safe)
