@@ -15,6 +15,7 @@ import click
 
 from reconciler.cli.context import AppContext
 from reconciler.manifest.desired import DesiredState
+from reconciler.render import safe
 from reconciler.smoke.report import SmokeReport
 
 DEFAULT_TOKEN_ENV = "RUNCOMFY_API_TOKEN"
@@ -44,4 +45,4 @@ def report_still_running(report: SmokeReport, command: Callable[[str, str], str]
     )
     for result in pending:
         assert result.deployment_id is not None and result.request_id is not None
-        click.echo(f"  {result.name}: {command(result.deployment_id, result.request_id)}", err=True)
+        click.echo(safe.terminal(f"  {result.name}: {command(result.deployment_id, result.request_id)}"), err=True)

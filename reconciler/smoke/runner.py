@@ -22,6 +22,7 @@ from typing import Any
 
 from reconciler import interrupts
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.render import safe
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import checks, polling
@@ -246,7 +247,8 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     shared.journal.submitted(deployment=name, deployment_id=live_id, request_id=rid)
     with shared.lock:
         shared.in_flight[name] = (live_id, rid)
-    with interrupts.running(f"{name} request {rid}: cancel it with `{shared.cancel_command(live_id, rid)}`"):
+    pending = safe.terminal(f"{name} request {rid}: cancel it with `{shared.cancel_command(live_id, rid)}`")
+    with interrupts.running(pending):
         return _follow(shared, d, base, live_id, rid, started)
 
 
