@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import click
 
+from reconciler.cli.cancel_hint import cancel_command, report_still_running
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.observing import Observed, apply_command, observe_plan
@@ -50,7 +51,7 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: 
     desired = load_desired(files)
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
     observed = observe_plan(app, desired, target_patterns, will_smoke=smoke)
-    smoke_data = _smoke(observed, target_patterns).to_dict() if smoke else None
+    smoke_data = _smoke(app, observed, target_patterns).to_dict() if smoke else None
     report = drift.build_drift(
         observed.plan, observed.live, checked_at=checked_at,
         apply_command=apply_command(app, files, desired.environment_name), smoke=smoke_data,
@@ -62,7 +63,7 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: 
     return 2 if report.has_drift else 0
 
 
-def _smoke(observed: Observed, target_patterns: tuple[str, ...]) -> SmokeReport:
+def _smoke(app: AppContext, observed: Observed, target_patterns: tuple[str, ...]) -> SmokeReport:
     """Smoke-test the declared deployments with ``spec.smoke`` (targeted ones only), on the records
     the drift check already read, so no second list call is made."""
     chosen = [
@@ -70,8 +71,10 @@ def _smoke(observed: Observed, target_patterns: tuple[str, ...]) -> SmokeReport:
         if d.smoke is not None and not d.is_absent and targets.selected(d.name, target_patterns)
     ]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
+    cancel = cancel_command(app, observed.desired)
     report = runner.run_smoke(observed.desired, chosen, client=observed.client, progress=progress,
-                              live=observed.records)
+                              live=observed.records, cancel_command=cancel)
+    report_still_running(report, cancel)
     if report.interrupted:
         raise KeyboardInterrupt
     return report
