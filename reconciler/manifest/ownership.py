@@ -7,8 +7,9 @@ each document's top-level keys:
 
 - **ours**: ``apiVersion`` is a string that starts with ``comfyops/`` (or is a near miss of it, checked
   and reported with a did-you-mean); or, with no valid string ``apiVersion``, the ``kind`` is one of ours
-  or the document has both ``metadata`` and ``spec``. A file with one such document is read as a manifest:
-  every problem in it is an error at file:line.
+  or the document has both ``metadata`` and ``spec``; or, under another tool's ``apiVersion``, its
+  ``spec`` has a ``workflow_id`` or ``workflow_version`` (our content under a wrong header). A file with
+  one such document is read as a manifest: every problem in it is an error at file:line.
 - **someone else's**: any other parsed document (``apiVersion: apps/v1``, a list of rows, ...).
 - A file that **cannot be parsed** (a YAML error, an unknown ``!tag``, not UTF-8, too large) is ours, an
   error, unless what can be read of it is *plainly* someone else's: an event scan up to the error finds
@@ -63,7 +64,9 @@ def owner_of(document: Any) -> Owner:
         return Owner.OTHER
     version = document.get("apiVersion")
     if isinstance(version, str) and version.strip():
-        return Owner.OURS if is_our_api_version(version) else Owner.FOREIGN
+        if is_our_api_version(version) or _our_spec(document):
+            return Owner.OURS
+        return Owner.FOREIGN
     kind = document.get("kind")
     our_kind = isinstance(kind, str) and kind.strip().lower() in _OUR_KINDS
     if our_kind or ("metadata" in document and "spec" in document):
@@ -72,6 +75,16 @@ def owner_of(document: Any) -> Owner:
     if any(signature <= keys for signature in SIGNATURES):
         return Owner.FOREIGN
     return Owner.OTHER
+
+
+def _our_spec(document: Mapping[Any, Any]) -> bool:
+    """Whether a document under another apiVersion still carries a ComfyOps Deployment spec (a lost or
+    mistyped header over our content, not a Kubernetes Deployment: that has no workflow_id)."""
+    spec = document.get("spec")
+    return isinstance(spec, Mapping) and any(key in spec for key in _OUR_SPEC_KEYS)
+
+
+_OUR_SPEC_KEYS = ("workflow_id", "workflow_version")
 
 
 def is_ours(parsed: Iterable[Any], *, parse_failed: bool, text: str) -> bool:

@@ -800,6 +800,15 @@ CASES: list[Case] = [
         after=demo_still_live,
     ),
     Case(
+        "prune_other_tools_api_version_over_our_spec",
+        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: apps/v1")),
+        APPLY_PRUNE,
+        1,
+        ("d.yaml:1:1: apiVersion: unknown apiVersion 'apps/v1'; expected 'comfyops/v1' (hint: use apiVersion: "
+         "comfyops/v1)",),
+        after=demo_still_live,
+    ),
+    Case(
         "prune_unparseable_manifest",
         pruned_with("d.yaml", HEAD + "  hardware: [unclosed\n"),
         APPLY_PRUNE,
