@@ -147,3 +147,4 @@ def test_ctrl_c_at_one_request_per_second_with_no_burst_cancels_every_request(tm
         assert f"comfyops --api-url {url} request cancel " in printed and f" {rid}" in printed, (rid, printed)
     assert not uncancelled, (uncancelled, out, printed)  # 10 cancels at 1/s fit well within 60 s
     assert "and 4 more" not in printed
+    assert "submit failed" not in out + printed  # the paced client stays correct with no burst at all
