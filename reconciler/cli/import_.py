@@ -91,7 +91,7 @@ def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], every
         for item in [*items, *pinned]:
             click.echo(f"Pinned {item.live_name} (id {item.id}) as {item.name!r} in environment {env.name} "
                        f"({display_path(env.file)}: spec.ids)")
-    _report(app, out, items, written, with_workflows)
+    _report(app, out, items, written, with_workflows, files)
     return 0
 
 
@@ -182,7 +182,7 @@ def _schema_ref(out: Path) -> str:
 
 
 def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
-            with_workflows: bool) -> None:
+            with_workflows: bool, files: tuple[str, ...] = ()) -> None:
     for item in items:
         live = f"{safe.terminal(item.live_name)}, id {safe.terminal(item.id)}"
         click.echo(f"Wrote {display_path(out / item.manifest_file)} ({live})")
@@ -202,8 +202,9 @@ def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written
     emulator = " --emulator" if app.emulator else ""
     environment = selected_environment()
     plan = f"comfyops{emulator} plan -f {shlex.quote(display_path(out))}"
-    if environment:
-        plan = f"comfyops{emulator} plan --env {shlex.quote(environment)}"
+    if environment:  # the base manifests and the Environment that pins the ids are read together
+        sources = " ".join(f"-f {shlex.quote(f)}" for f in (files or (".",)))
+        plan = f"comfyops{emulator} plan {sources} --env {shlex.quote(environment)}"
     count = len(items)
     click.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
                + (" (except the renames above)." if any(i.renamed for i in items) else "."))

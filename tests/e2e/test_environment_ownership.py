@@ -84,6 +84,7 @@ def test_import_env_pins_in_the_overlay_and_neither_environment_touches_the_othe
     staged = run_cli("--emulator", "import", "--env", "staging", "--name", "media-x-staging", "-f", ".",
                      "--out", "deployments")
     assert staged.code == 0, staged
+    assert "Next: `comfyops --emulator plan -f . --env staging` should show no changes." in staged.out
     base = Path("deployments/media-x.yaml").read_text()
     assert "  name: media-x\n" in base and "  id:" not in base  # affix stripped; the pin is the environment's
     prod = run_cli("--emulator", "import", "--env", "prod", "--name", "media-x-prod", "-f", ".", "--out", "deployments")
