@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.emulator import picture, requests, workflows
+from reconciler.emulator import requests, workflows
 from reconciler.emulator.errors import ApiError
 from reconciler.emulator.routes_api import ctx, json_body
 from reconciler.runcomfy.catalog import ERROR_NOT_FOUND, ERROR_VALIDATION
@@ -97,6 +97,8 @@ async def reset(request: Request) -> Response:
 
 async def output_file(request: Request) -> Response:
     """Serve a hosted output's bytes; 404 once the request was deleted or for unknown files."""
+    from reconciler.emulator import picture  # numpy, Pillow and PyAV: only when a file is downloaded
+
     c = ctx(request)
     request_id, filename = request.path_params["request_id"], request.path_params["filename"]
     with c.state.read() as data:

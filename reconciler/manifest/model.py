@@ -47,7 +47,7 @@ Price = Annotated[StrictNumber, Field(ge=0)]
 MediaFormat = Literal["png", "jpeg", "webp", "gif", "mp4", "webm"]
 DEFAULT_MAX_HASH_DISTANCE = 12
 """``max_hash_distance`` when unset (bits of 64), chosen from the measurements in the README's "Golden outputs"."""
-DEFAULT_MIN_SSIM = 0.65
+DEFAULT_MIN_SSIM = 0.75
 """``min_ssim`` when unset, chosen from the measurements in the README's "Golden outputs"."""
 
 

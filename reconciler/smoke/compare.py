@@ -10,7 +10,8 @@ video) PyAV, so callers import this module only when a golden is checked.
   is one frame), so it fits in git and shows in a pull request's diff.
 - Each received frame is reduced to its golden frame's size (box filter: averaging, which also averages
   run-to-run pixel noise away) and compared: pHash and dHash distances (ImageHash, 64 bits each; the
-  larger one counts) and SSIM (scikit-image, colour). The output's figures are the worst frame's.
+  larger one counts) and SSIM (scikit-image, colour, after a light Gaussian blur of both, so that it
+  measures the picture's structure rather than pixel grain). The output's figures are the worst frame's.
 - A different aspect ratio (beyond 2 %) or frame count fails without pixel figures.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import imagehash
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageFilter, PngImagePlugin
 from skimage.metrics import structural_similarity
 
 from reconciler.smoke import media
@@ -31,6 +32,8 @@ SAMPLE_FRAMES = 4
 GOLDEN_SIDE = 256
 FRAMES_KEY = "comfyops:frames"
 ASPECT_TOLERANCE = 0.02
+SSIM_BLUR_RADIUS = 1.5
+"""Both frames are blurred this much (px, at the golden's size) before SSIM: structure, not pixel grain."""
 _VIDEO = ("mp4", "webm", "mkv")
 
 
@@ -156,7 +159,9 @@ def _figures(golden: Image.Image, received: Image.Image, index: int) -> FrameFig
     reduced = received.resize(golden.size, Image.Resampling.BOX)
     phash = int(imagehash.phash(golden) - imagehash.phash(reduced))
     dhash = int(imagehash.dhash(golden) - imagehash.dhash(reduced))
-    a, b = np.asarray(golden, dtype=np.float64), np.asarray(reduced, dtype=np.float64)
+    blur = ImageFilter.GaussianBlur(SSIM_BLUR_RADIUS)
+    a = np.asarray(golden.filter(blur), dtype=np.float64)
+    b = np.asarray(reduced.filter(blur), dtype=np.float64)
     window = min(7, min(golden.size) - (1 - min(golden.size) % 2))
     if window < 3:
         ssim = 1.0 if np.array_equal(a, b) else 0.0
