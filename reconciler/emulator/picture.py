@@ -155,10 +155,11 @@ def _noisy(picture: Image.Image, noise: float, key: str) -> Image.Image:
     """``picture`` with a per-pixel Gaussian of ``noise`` x full scale (one value per pixel, all channels)."""
     seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
     rng = np.random.default_rng(seed)
-    pixels: NDArray[np.float32] = np.asarray(picture, dtype=np.float32)
-    grain = rng.standard_normal(pixels.shape[:2], dtype=np.float32) * np.float32(noise * 255.0)
-    out = np.clip(pixels + grain[:, :, None], 0, 255).astype(np.uint8)
-    return Image.fromarray(out, "RGB")
+    grain = (rng.standard_normal((picture.height, picture.width), dtype=np.float32) * (noise * 255.0)).astype(np.int16)
+    pixels: NDArray[np.int16] = np.asarray(picture).astype(np.int16)
+    pixels += grain[:, :, None]
+    np.clip(pixels, 0, 255, out=pixels)
+    return Image.fromarray(pixels.astype(np.uint8), "RGB")
 
 
 def frames(params: Params, count: int, *, noise: float, noise_key: str) -> list[Image.Image]:

@@ -63,7 +63,7 @@ def goldens(item: ParsedDocument, problems: list[Diagnostic]) -> dict[GoldenKey,
                 problems.append(Diagnostic(
                     f"golden {expectation.similar_to!r} does not exist yet (looked for {display}); the smoke check "
                     "is an error until it is recorded", where, field,
-                    "record it from a passing run: comfyops smoke --update-goldens --target <name>",
+                    f"record it from a passing run: comfyops smoke --update-goldens --target {model.metadata.name}",
                     Severity.WARNING))
             elif problem is not None:
                 problems.append(Diagnostic(f"golden {display} {problem}", where, field,
