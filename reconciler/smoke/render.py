@@ -83,6 +83,11 @@ def markdown(report: SmokeReport) -> str:
     warned = [(r.name, w) for r in report.results for w in r.warnings]
     if warned:
         lines += [""] + [f"- ⚠️ `{_cell(name)}`: {_cell(w)}" for name, w in warned]
+    compared = [(r.name, g) for r in report.results for g in r.goldens]
+    if compared:
+        lines += ["", "| Deployment | Output | Golden | Result |", "|---|---|---|---|"]
+        lines += [f"| `{_cell(name)}` | `{_cell(g.output)}` {g.channel} | `{_cell(g.golden)}` | {_cell(g.message)} |"
+                  for name, g in compared]
     problems = [r for r in report.results if r.status.is_problem and r.failed_checks()]
     if problems:
         lines += ["", "<details><summary>Failed checks</summary>", ""]

@@ -86,6 +86,7 @@ def test_markdown_report_and_text_carry_the_figures(run_cli: Any, repo: Path) ->
     assert 'outputs."9".images.similar_to: differs from goldens/t2i.png: hash distance' in text.out
     markdown = run_cli("--emulator", "smoke", "-f", str(repo), "--format", "markdown")
     assert "differs from goldens/t2i.png: hash distance" in markdown.out and "(min 0.75)" in markdown.out
+    assert "| `t2i` | `9` images | `goldens/t2i.png` | differs from goldens/t2i.png: hash distance" in markdown.out
 
 
 def test_update_goldens_never_writes_through_a_symlink(run_cli: Any, repo: Path, tmp_path: Path) -> None:
