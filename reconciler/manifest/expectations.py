@@ -4,7 +4,8 @@ Effectful only in reading the golden pictures a manifest names (as ``workflows``
 Pillow is imported only when a manifest declares a golden.
 
 - ``similar_to`` paths resolve against the manifest's folder. A golden that is not there yet is a
-  warning (``comfyops smoke --update-goldens`` records it; until then the smoke check is an error); one
+  warning, not an error: a new deployment must be applied before ``comfyops smoke --update-goldens`` can
+  record its golden (until then the smoke check is an error); one
   that is there but is not a readable image is an error. A golden on a ``text`` or ``audio`` channel is
   an error: there is no picture to compare.
 - With the deployment's workflow file: an expectation on a node the workflow does not have, on a node
