@@ -3,9 +3,11 @@
 Effectful only in reading the golden pictures a manifest names (as ``workflows`` reads workflow files);
 Pillow is imported only when a manifest declares a golden.
 
-- ``similar_to`` paths resolve against the manifest's folder. A golden that is not there yet is a
-  warning, not an error: a new deployment must be applied before ``comfyops smoke --update-goldens`` can
-  record its golden (until then the smoke check is an error); one
+- ``similar_to`` paths resolve against the manifest's folder and must stay inside its repository (the
+  nearest folder with ``.git``, else the working directory), symbolic links followed: goldens are
+  written there by ``smoke --update-goldens``, and a manifest in a pull request is untrusted. A golden
+  that is not there yet is a warning, not an error: a new deployment must be applied before
+  ``comfyops smoke --update-goldens`` can record its golden (until then the smoke check is an error); one
   that is there but is not a readable image is an error. A golden on a ``text`` or ``audio`` channel is
   an error: there is no picture to compare.
 - With the deployment's workflow file: an expectation on a node the workflow does not have, on a node
@@ -58,6 +60,13 @@ def goldens(item: ParsedDocument, problems: list[Diagnostic]) -> dict[GoldenKey,
                 continue
             path = Path(os.path.normpath(Path(item.doc.path).parent / expectation.similar_to))
             display = files.display_path(path)
+            outside = _outside_repository(path, Path(item.doc.path).parent)
+            if Path(expectation.similar_to).is_absolute() or outside is not None:
+                problems.append(Diagnostic(
+                    f"golden {expectation.similar_to!r} is outside the repository ({outside or 'an absolute path'})",
+                    where, field, "keep goldens in the repository, relative to this manifest's folder "
+                    "(smoke --update-goldens writes there)"))
+                continue
             found[(node_id, channel)] = display
             problem = _golden_problem(path)
             if problem == "missing":
@@ -71,6 +80,21 @@ def goldens(item: ParsedDocument, problems: list[Diagnostic]) -> dict[GoldenKey,
                                            "the path is relative to this manifest's folder; re-record it with "
                                            "comfyops smoke --update-goldens"))
     return found
+
+
+def repository_root(folder: Path) -> Path:
+    """The nearest folder from ``folder`` up that holds ``.git``; else the working directory."""
+    start = folder.resolve()
+    return next((f for f in (start, *start.parents) if (f / ".git").exists()), Path.cwd().resolve())
+
+
+def _outside_repository(path: Path, folder: Path) -> str | None:
+    """Why ``path`` (symbolic links followed) is not inside the manifest's repository, or None when it is."""
+    root = repository_root(folder)
+    target = path.resolve()
+    if target == root or root in target.parents:
+        return None
+    return f"{files.display_path(target)} is not under {files.display_path(root)}"
 
 
 def _golden_problem(path: Path) -> str | None:

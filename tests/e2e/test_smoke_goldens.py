@@ -89,19 +89,34 @@ def test_markdown_report_and_text_carry_the_figures(run_cli: Any, repo: Path) ->
     assert "| `t2i` | `9` images | `goldens/t2i.png` | differs from goldens/t2i.png: hash distance" in markdown.out
 
 
-def test_update_goldens_never_writes_through_a_symlink(run_cli: Any, repo: Path, tmp_path: Path) -> None:
+def test_update_goldens_never_writes_through_a_symlink(run_cli: Any, repo: Path) -> None:
     from PIL import Image
 
-    outside = tmp_path / "outside.png"
-    Image.new("RGB", (8, 8), "red").save(outside)
-    before = outside.read_bytes()
+    other = repo / "other.png"
+    Image.new("RGB", (8, 8), "red").save(other)
+    before = other.read_bytes()
     (repo / "goldens").mkdir()
-    (repo / "goldens" / "t2i.png").symlink_to(outside)
+    (repo / "goldens" / "t2i.png").symlink_to(other)
     result = run_cli("--emulator", "smoke", "-f", str(repo), "--update-goldens")
     assert result.code == 1
     assert "symbolic link" in result.out
-    assert outside.read_bytes() == before and (repo / "goldens" / "t2i.png").is_symlink()
+    assert other.read_bytes() == before and (repo / "goldens" / "t2i.png").is_symlink()
     assert "Wrote golden" not in result.out
+
+
+def test_a_golden_outside_the_repository_is_refused_before_any_run(run_cli: Any, repo: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "elsewhere.png")
+    (repo / "goldens").mkdir()
+    (repo / "goldens" / "t2i.png").symlink_to(tmp_path / "elsewhere.png")
+    linked = run_cli("--emulator", "smoke", "-f", str(repo), "--update-goldens")
+    assert linked.code == 1 and linked.out == ""
+    assert "golden 'goldens/t2i.png' is outside the repository" in linked.err
+    (repo / "deployments.yaml").write_text(DEPLOYMENT.format(seed=7).replace("goldens/t2i.png", "../escape.png"))
+    escaped = run_cli("--emulator", "smoke", "-f", str(repo), "--update-goldens")
+    assert escaped.code == 1 and "golden '../escape.png' is outside the repository" in escaped.err
+    assert not (tmp_path / "escape.png").exists()
 
 
 def test_update_goldens_records_nothing_from_a_run_that_fails_its_other_checks(run_cli: Any, repo: Path) -> None:
