@@ -51,7 +51,7 @@ def describe_outputs(outputs: Outputs) -> str:
     """What a run produced, for messages: ``"9" (images: 2), "50" (text: 1)``, or ``nothing``."""
     parts = []
     for node_id, channels in outputs.items():
-        inner = ", ".join(f"{channel}: {len(items)}" for channel, items in channels.items())
+        inner = ", ".join(f"{channel}: {len(items)}" for channel, items in channels.items() if channel != "animated")
         parts.append(f"{json.dumps(node_id)} ({inner or 'no items'})")
     return ", ".join(parts) or "nothing"
 
