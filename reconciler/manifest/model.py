@@ -140,7 +140,11 @@ class SmokeExpectation(_Strict):
         default=None, gt=0, description="Fail when the run (submit to result) took longer than this."
     )
     outputs: dict[NodeId, dict[OutputChannel, ChannelExpectation]] = Field(
-        default_factory=dict, description="Per output node id: per channel, what it must hold."
+        default_factory=dict,
+        description="Per output node id: per channel, what it must hold. Channels as ComfyUI reports them: "
+        "SaveImage, PreviewImage, SaveAnimatedWEBP, SaveAnimatedPNG, SaveWEBM and SaveVideo -> images (the animated "
+        "ones with animated: [true]); VHS_VideoCombine -> gifs; SaveAudio and the other audio savers -> audio; "
+        "PreviewAny and ShowText -> text.",
     )
 
 
