@@ -6,10 +6,11 @@ scheduler, the steps, cfg and denoise, the picture size and the loaded model nam
 ``*_name`` input: ``ckpt_name``, ``unet_name``, ``lora_name``, ...). Those values (and the batch
 index) are hashed into the seed of a small random scene (a soft colour field and a few shapes) that is
 drawn at the asked size with Pillow and numpy: the same request draws the same picture, a change of
-any input draws an unrelated one. ``noise`` (the fraction of full scale of a per-pixel Gaussian,
-``comfyops emulator serve --noise``, ``COMFYOPS_EMULATOR_NOISE``) stands in for run-to-run GPU
-nondeterminism; its random stream is seeded by the request and file, so a file downloads the same
-bytes every time. A 1024 px still renders in a few milliseconds (PNG encoding is the larger part).
+any input draws an unrelated one. ``noise`` (``comfyops emulator serve --noise``,
+``COMFYOPS_EMULATOR_NOISE``) stands in for run-to-run GPU nondeterminism: a per-pixel Gaussian of that
+fraction of full scale, shapes moved by a Gaussian of ``noise`` x half their radius and colours by one of
+half the grain; its random stream is seeded by the request and file, so a file downloads the same bytes
+every time. A 1024 px still draws in tens of milliseconds, noise included (PNG encoding takes longer).
 
 Animated outputs move the shapes a little per frame. Files are encoded as their saver writes them:
 PNG, APNG, animated WebP and GIF with Pillow; MP4 (H.264) and WebM (VP8) with PyAV; FLAC, MP3 and
@@ -130,6 +131,7 @@ def frame_count(graph: Mapping[str, Any], output_node: str) -> int:
 def render(params: Params, *, item: int = 0, frame: int = 0, noise: float = 0.0, noise_key: str = "") -> Image.Image:
     """The RGB picture for batch ``item``, animation ``frame``, with ``noise`` seeded by ``noise_key``."""
     rng = np.random.default_rng(params.digest(item))
+    jitter = np.random.default_rng(_key_seed(f"{noise_key}/shapes"))
     w, h = params.width, params.height
     field = rng.integers(0, 256, size=(4, 4, 3), dtype=np.uint8)
     picture = Image.fromarray(field, "RGB").resize((w, h), Image.Resampling.BICUBIC)
@@ -139,22 +141,30 @@ def render(params: Params, *, item: int = 0, frame: int = 0, noise: float = 0.0,
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         vx, vy = rng.uniform(-0.01, 0.01, size=2) * side
         r = rng.uniform(0.06, 0.2) * side
-        colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
+        colour = rng.integers(0, 256, size=3)
+        ellipse = rng.random() < 0.5
+        if noise > 0:  # a run on another GPU: shapes a fraction of a pixel off, colours a little off
+            cx, cy = cx + jitter.normal(0, noise * r * 0.5), cy + jitter.normal(0, noise * r * 0.5)
+            colour = np.clip(colour + jitter.normal(0, noise * 255 * 0.5, size=3), 0, 255)
         x, y = cx + vx * frame, cy + vy * frame
         box = (x - r, y - r, x + r, y + r)
-        if rng.random() < 0.5:
-            draw.ellipse(box, fill=colour)
+        fill = tuple(int(c) for c in colour)
+        if ellipse:
+            draw.ellipse(box, fill=fill)
         else:
-            draw.rectangle(box, fill=colour)
+            draw.rectangle(box, fill=fill)
     if noise <= 0:
         return picture
     return _noisy(picture, noise, noise_key)
 
 
+def _key_seed(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+
+
 def _noisy(picture: Image.Image, noise: float, key: str) -> Image.Image:
     """``picture`` with a per-pixel Gaussian of ``noise`` x full scale (one value per pixel, all channels)."""
-    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_key_seed(key))
     grain = (rng.standard_normal((picture.height, picture.width), dtype=np.float32) * (noise * 255.0)).astype(np.int16)
     pixels: NDArray[np.int16] = np.asarray(picture).astype(np.int16)
     pixels += grain[:, :, None]
