@@ -237,7 +237,7 @@ def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Pat
                 default = f"{node_id}_{channel}_{index + 1}"
                 if isinstance(item, str):
                     name, data = f"{output_names.safe_name(default)}.txt", item.encode()
-                elif isinstance(item.get("url"), str):
+                elif isinstance(item, dict) and isinstance(item.get("url"), str):
                     name = output_names.safe_name(str(item.get("filename") or default), default)
                     data = client.download(item["url"])
                 else:
