@@ -183,6 +183,18 @@ def pruned_with(name: str, text: str | bytes) -> Builder:
 
 
 APPLY_PRUNE = ("--emulator", "apply", "--auto-approve", "-f", ".")
+
+
+def headed(api_version: str) -> str:
+    """HEAD with ``apiVersion:`` written as ``api_version``."""
+    return HEAD.replace("apiVersion: comfyops/v1", f"apiVersion: {api_version}")
+
+
+def pruned(name: str, file: str, text: str | bytes, *lines: str) -> Case:
+    """``demo`` declared only in ``file`` as ``text``, applied with prune on for every name: read, it stays
+    (exit 0), or it is an error with ``lines`` (exit 1); either way no DELETE reaches the emulator."""
+    return Case(name, pruned_with(file, text), APPLY_PRUNE, 1 if lines else 0, lines or APPLIED,
+                after=demo_still_live)
 APPLIED = ("  + other: create ...", "    other: applied")
 """What the apply of a correctly read case prints: ``other`` is created, ``demo`` is left alone."""
 FLOW_DEMO = '{"apiVersion": "comfyops/v1", "kind": "Deployment", "metadata": {"name": "demo"}, ' \
@@ -740,89 +752,38 @@ CASES: list[Case] = [
         (".: no manifest files (*.yaml, *.yml with apiVersion: comfyops/v1) found; skipped 1 YAML file without one",),
     ),
     # -- issue 19 §1: a manifest the walk cannot read as one is an error, never a skip -----------
-    Case("prune_bom_manifest", pruned_with("d.yaml", "\ufeff" + HEAD), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
-    Case("prune_flow_style_manifest", pruned_with("d.yaml", FLOW_DEMO), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
-    Case("prune_json_manifest", pruned_with("d.yml", FLOW_DEMO.replace("{", "{\n ")), APPLY_PRUNE, 0, APPLIED,
-         after=demo_still_live),
-    Case(
-        "prune_tagged_api_version",
-        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: !!str comfyops/v1")),
-        APPLY_PRUNE,
-        0,
-        APPLIED,
-        after=demo_still_live,
+    pruned("prune_bom_manifest", "d.yaml", "\ufeff" + HEAD),
+    pruned("prune_flow_style_manifest", "d.yaml", FLOW_DEMO),
+    pruned("prune_json_manifest", "d.yml", FLOW_DEMO.replace("{", "{\n ")),
+    pruned("prune_tagged_api_version", "d.yaml", headed("!!str comfyops/v1")),
+    pruned("prune_anchored_api_version", "d.yaml", headed("&v comfyops/v1")),
+    pruned("prune_quoted_key_and_comment_first", "d.yaml",
+           "# generated\n'apiVersion' : \"comfyops/v1\"\n" + HEAD.split("\n", 1)[1]),
+    pruned("prune_upper_case_extension", "D.YAML", HEAD),
+    pruned("prune_mixed_case_extension", "d.Yml", HEAD),
+    pruned("prune_missing_api_version", "d.yaml", HEAD.replace("apiVersion: comfyops/v1\n", ""),
+           "d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)"),
+    pruned(
+        "prune_metadata_and_spec_without_header", "d.yaml",
+        "metadata: {name: demo}\nspec: {workflow_id: wf-1, workflow_version: v1}\n",
+        "d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)",
+        "d.yaml:1:1: kind: required field is missing (hint: one of Deployment, OverridePreset, Settings, Environment)",
     ),
-    Case(
-        "prune_anchored_api_version",
-        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: &v comfyops/v1")),
-        APPLY_PRUNE,
-        0,
-        APPLIED,
-        after=demo_still_live,
+    pruned(
+        "prune_api_version_not_a_string", "d.yaml", headed("[comfyops/v1]"),
+        "d.yaml:1:1: apiVersion: unknown apiVersion ['comfyops/v1']; expected 'comfyops/v1' (hint: did you mean "
+        "'comfyops/v1'?)",
     ),
-    Case(
-        "prune_quoted_key_and_comment_first",
-        pruned_with("d.yaml", "# generated\n'apiVersion' : \"comfyops/v1\"\n" + HEAD.split("\n", 1)[1]),
-        APPLY_PRUNE,
-        0,
-        APPLIED,
-        after=demo_still_live,
+    pruned(
+        "prune_other_tools_api_version_over_our_spec", "d.yaml", headed("apps/v1"),
+        "d.yaml:1:1: apiVersion: unknown apiVersion 'apps/v1'; expected 'comfyops/v1' (hint: use apiVersion: "
+        "comfyops/v1)",
     ),
-    Case("prune_upper_case_extension", pruned_with("D.YAML", HEAD), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
-    Case("prune_mixed_case_extension", pruned_with("d.Yml", HEAD), APPLY_PRUNE, 0, APPLIED, after=demo_still_live),
-    Case(
-        "prune_missing_api_version",
-        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1\n", "")),
-        APPLY_PRUNE,
-        1,
-        ("d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)",),
-        after=demo_still_live,
-    ),
-    Case(
-        "prune_metadata_and_spec_without_header",
-        pruned_with("d.yaml", "metadata: {name: demo}\nspec: {workflow_id: wf-1, workflow_version: v1}\n"),
-        APPLY_PRUNE,
-        1,
-        (
-            "d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)",
-            "d.yaml:1:1: kind: required field is missing (hint: one of Deployment, OverridePreset, Settings, "
-            "Environment)",
-        ),
-        after=demo_still_live,
-    ),
-    Case(
-        "prune_api_version_not_a_string",
-        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: [comfyops/v1]")),
-        APPLY_PRUNE,
-        1,
-        ("d.yaml:1:1: apiVersion: unknown apiVersion ['comfyops/v1']; expected 'comfyops/v1' (hint: did you "
-         "mean 'comfyops/v1'?)",),
-        after=demo_still_live,
-    ),
-    Case(
-        "prune_other_tools_api_version_over_our_spec",
-        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: apps/v1")),
-        APPLY_PRUNE,
-        1,
-        ("d.yaml:1:1: apiVersion: unknown apiVersion 'apps/v1'; expected 'comfyops/v1' (hint: use apiVersion: "
-         "comfyops/v1)",),
-        after=demo_still_live,
-    ),
-    Case(
-        "prune_unparseable_manifest",
-        pruned_with("d.yaml", HEAD + "  hardware: [unclosed\n"),
-        APPLY_PRUNE,
-        1,
-        ("d.yaml:9:1: invalid YAML: expected ',' or ']', but got '<stream end>'",),
-        after=demo_still_live,
-    ),
-    Case(
-        "prune_unknown_tag_in_manifest",
-        pruned_with("d.yaml", HEAD.replace("apiVersion: comfyops/v1", "apiVersion: !custom comfyops/v1")),
-        APPLY_PRUNE,
-        1,
-        ("d.yaml:1:13: invalid YAML: could not determine a constructor for the tag '!custom'",),
-        after=demo_still_live,
+    pruned("prune_unparseable_manifest", "d.yaml", HEAD + "  hardware: [unclosed\n",
+           "d.yaml:9:1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+    pruned(
+        "prune_unknown_tag_in_manifest", "d.yaml", headed("!custom comfyops/v1"),
+        "d.yaml:1:13: invalid YAML: could not determine a constructor for the tag '!custom'",
     ),
     Case(
         "walk_skips_unparseable_files_that_are_plainly_someone_elses",
