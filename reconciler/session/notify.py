@@ -1,0 +1,100 @@
+"""Sending messages with Apprise (Slack, Teams, Discord, e-mail, webhooks, ...) for ``Settings.notify``.
+
+Effectful. Sending never blocks or fails the run: each send runs in a daemon thread joined for at most
+``timeout_seconds`` (Apprise's own timeout is set too); a URL Apprise cannot use, a failed send or a timeout is
+returned as a warning that names the URL's scheme and position only (a URL holds tokens). Every title and
+body is scrubbed of the manifests' secret values before it leaves.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import apprise
+
+from reconciler.manifest.model import NotifySettings
+
+SENSITIVE = "(sensitive value)"
+
+
+@dataclass
+class Notifier:
+    """The configured URLs and events; :meth:`send` returns warnings instead of raising."""
+
+    settings: NotifySettings
+    secrets: frozenset[str] = frozenset()
+    sent: list[str] = field(default_factory=list)
+    """The events sent so far (for reports and tests)."""
+
+    def wants(self, event: str) -> bool:
+        """Whether ``event`` is configured and there is somewhere to send it."""
+        return bool(self.settings.urls) and event in self.settings.events
+
+    def send(self, event: str, title: str, body: str) -> list[str]:
+        """Send one message for ``event`` to every URL; the warnings for sends that did not succeed."""
+        if not self.wants(event):
+            return []
+        title, body = self._scrub(title), self._scrub(body)
+        warnings: list[str] = []
+        for index, url in enumerate(self.settings.urls, start=1):
+            warning = _send_one(url, title, body, self.settings.timeout_seconds)
+            if warning:
+                warnings.append(f"notify: {event} to URL #{index} ({_scheme(url)}://): {warning}")
+        self.sent.append(event)
+        return warnings
+
+    def _scrub(self, text: str) -> str:
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, SENSITIVE)
+        return text
+
+
+def _send_one(url: str, title: str, body: str, timeout: float) -> str:
+    """Send to one URL within ``timeout`` seconds; '' on success, else why not."""
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return "Apprise cannot use this URL (unknown scheme or malformed)"
+    outcome: list[bool] = []
+
+    def run() -> None:
+        try:
+            outcome.append(bool(sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
+                                              timeout=timeout)))
+        except Exception:  # a notification plugin must never take the run down
+            outcome.append(False)
+
+    thread = threading.Thread(target=run, name="comfyops-notify", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return f"no answer within {timeout:g}s; the run goes on"
+    return "" if outcome and outcome[0] else "the service refused or could not be reached"
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0] if "://" in url else "?"
+
+
+def commit_of(folder: Path) -> str | None:
+    """The commit being reconciled: ``git rev-parse HEAD`` in ``folder``, else ``$GITHUB_SHA``, else None."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        done = None
+    if done is not None and done.returncode == 0 and done.stdout.strip():
+        return done.stdout.strip()
+    return os.environ.get("GITHUB_SHA") or None
+
+
+def events_of(results: Iterable[str], wanted: Sequence[str]) -> list[str]:
+    """The events among ``results`` that are configured, in the order configured."""
+    found = set(results)
+    return [e for e in wanted if e in found]
