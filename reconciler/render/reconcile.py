@@ -13,9 +13,11 @@ from typing import Any
 from reconciler.engine.drift import DriftKind
 from reconciler.engine.plan import SENSITIVE
 from reconciler.engine.reconcile import PassResult, ReconcileReport
+from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.render import style
 from reconciler.render.drift import render_drift_markdown, render_drift_text
 from reconciler.render.markdown import _code, _escape
+from reconciler.smoke.report import SmokeReport
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
@@ -112,3 +114,26 @@ def _what(kind: DriftKind) -> str:
 
 def _value(value: Any, sensitive: bool) -> str:
     return SENSITIVE if sensitive else style.format_value(value)
+
+
+def apply_messages(
+    report: ApplyReport, smoke: SmokeReport | None, *, environment: str | None, commit: str | None
+) -> list[tuple[str, str, str]]:
+    """(event, title, body) for what went wrong in an apply: ``apply_failed``, ``smoke_failed``, ``rolled_back``."""
+    where = environment or "default environment"
+    head = [f"Environment: {where}", f"Commit: {commit or 'unknown'}"]
+    found: list[tuple[str, str, str]] = []
+    failed = [o for o in report.changes if o.outcome is Outcome.FAILED]
+    if failed or report.readback_problems:
+        lines = [f"- {o.name} ({o.action.value}): {o.message}" for o in failed]
+        lines += [f"- read-back: {p}" for p in report.readback_problems]
+        found.append(("apply_failed", f"ComfyOps: apply failed in {where}", "\n".join([*head, *lines]) + "\n"))
+    if smoke is not None and not smoke.ok:
+        lines = [f"- {r.name}: {r.status.value}{': ' + r.reason if r.reason else ''}"
+                 for r in smoke.results if r.status.is_problem]
+        found.append(("smoke_failed", f"ComfyOps: smoke test failed in {where}", "\n".join([*head, *lines]) + "\n"))
+    rolled = [o for o in report.changes if o.rollback]
+    if rolled:
+        lines = [f"- {o.name}: {o.rollback}" for o in rolled]
+        found.append(("rolled_back", f"ComfyOps: rolled back in {where}", "\n".join([*head, *lines]) + "\n"))
+    return found

@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import apprise
 
+from reconciler.engine.report import ApplyReport
 from reconciler.manifest.model import NotifySettings
+from reconciler.render.reconcile import apply_messages
+from reconciler.smoke.report import SmokeReport
 
 SENSITIVE = "(sensitive value)"
 
@@ -94,7 +96,15 @@ def commit_of(folder: Path) -> str | None:
     return os.environ.get("GITHUB_SHA") or None
 
 
-def events_of(results: Iterable[str], wanted: Sequence[str]) -> list[str]:
-    """The events among ``results`` that are configured, in the order configured."""
-    found = set(results)
-    return [e for e in wanted if e in found]
+def notify_apply(
+    settings: NotifySettings, secrets: frozenset[str], folder: Path, *, environment: str | None,
+    report: ApplyReport, smoke: SmokeReport | None,
+) -> list[str]:
+    """Send ``apply_failed`` / ``smoke_failed`` / ``rolled_back`` for an apply, as configured; the warnings."""
+    notifier = Notifier(settings, secrets)
+    messages = apply_messages(report, smoke, environment=environment, commit=None)
+    if not any(notifier.wants(event) for event, _, _ in messages):
+        return []
+    commit = commit_of(folder)
+    messages = apply_messages(report, smoke, environment=environment, commit=commit)
+    return [w for event, title, body in messages for w in notifier.send(event, title, body)]

@@ -43,7 +43,7 @@ class Receiver:
         received = self.bodies
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's spelling
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 received.append(json.loads(self.rfile.read(length)))
                 self.send_response(200)
@@ -275,3 +275,22 @@ def test_watch_runs_passes_serves_metrics_and_stops_on_sigterm(run_cli, manifest
     assert any(line.startswith("stopped after ") for line in rest), rest
     assert not any("Traceback" in line for line in rest), rest
     assert live(emulator, "alpha")["min_instances"] == 1
+
+
+def test_apply_sends_smoke_failed_and_rolled_back(run_cli, manifests, emulator, receiver, state_dir):
+    from reconciler.emulator.state import EmulatorState
+
+    smoke = 'smoke:\n  timeout_seconds: 60\n  expect:\n    outputs:\n      "9": {images: {count: 1, format: png}}'
+    notify = f'{{urls: ["{receiver.url}"], events: [apply_failed, smoke_failed, rolled_back]}}'
+    repo = manifests(deployment_yaml("alpha", extra=f"min_instances: 0\n{smoke}"), settings=settings(notify=notify))
+    assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
+    assert receiver.bodies == []  # a good apply sends nothing
+    manifests(deployment_yaml("alpha", extra=f"min_instances: 1\n{smoke}"), settings=settings(notify=notify))
+    EmulatorState(state_dir).configure(fail_next_runs=1)
+    result = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve", "--smoke",
+                     "--rollback-on-smoke-failure")
+    assert result.code == 1, result
+    assert [b["title"] for b in receiver.bodies] == ["ComfyOps: smoke test failed in default environment",
+                                                     "ComfyOps: rolled back in default environment"]
+    assert "- alpha: fail" in receiver.bodies[0]["message"]
+    assert "- alpha: smoke test failed: restored the previous settings (min_instances)" in receiver.bodies[1]["message"]
