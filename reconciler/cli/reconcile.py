@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,8 +32,12 @@ from reconciler.errors import ReconcilerError
 from reconciler.manifest import environments
 from reconciler.manifest.desired import DesiredState
 from reconciler.render.reconcile import FORMATS, headline, message, render_reconcile
+from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import metrics as metrics_mod
 from reconciler.session import notify, pause, reconcile, watch
+from reconciler.smoke import progress as smoke_progress
+from reconciler.smoke import runner
+from reconciler.smoke.report import SmokeReport
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -66,9 +71,10 @@ def _address(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
               help="Write the metrics after each pass in the node-exporter textfile format (atomic).")
 @click.option("--pushgateway", default=None, metavar="URL", help="Push the metrics to a Prometheus Pushgateway "
               "after each pass (job comfyops, grouped by environment).")
+@click.option("--smoke", is_flag=True, help="Smoke-test the deployments heal created or changed (a failure exits 1).")
 @click.pass_context
 def command(ctx: click.Context, files: tuple[str, ...], fmt: str, watch: bool, interval: float, metrics_addr: str,
-            metrics_file: Path | None, pushgateway: str | None) -> int | None:
+            metrics_file: Path | None, pushgateway: str | None, smoke: bool) -> int | None:
     """Compare live with the manifests and act by drift.mode: report (default) or heal.
 
     Exit 0 in sync or healed, 2 drift left unhealed, 1 error. Heal applies only what returns live to
@@ -85,7 +91,7 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, watch: bool, i
     app: AppContext = ctx.obj
     metrics = metrics_mod.Metrics()
     app.api_observer = metrics.observer()
-    runner = _Runner(app, files, fmt, metrics, metrics_file, pushgateway)
+    runner = _Runner(app, files, fmt, metrics, metrics_file, pushgateway, smoke)
     if not watch:
         return runner.one(1)
     return _watch(runner, interval, metrics, metrics_addr)
@@ -132,9 +138,9 @@ class _Runner:
     """One pass at a time: load, reconcile, render, metrics, notifications; the pass's exit code."""
 
     def __init__(self, app: AppContext, files: tuple[str, ...], fmt: str, metrics: metrics_mod.Metrics,
-                 metrics_file: Path | None, pushgateway: str | None) -> None:
+                 metrics_file: Path | None, pushgateway: str | None, smoke: bool) -> None:
         self.app, self.files, self.fmt, self.metrics = app, files, fmt, metrics
-        self.metrics_file, self.pushgateway = metrics_file, pushgateway
+        self.metrics_file, self.pushgateway, self.smoke = metrics_file, pushgateway, smoke
         self.folder = pause.manifest_folder(files)
         self.last_sent: dict[str, str] = {}
 
@@ -182,6 +188,7 @@ class _Runner:
             apply_command=apply_command(self.app, self.files, desired.environment_name),
             check_policy=lambda plan: _with_policy(plan, desired),
             secrets=secrets_of(desired),
+            smoke=(lambda names: self._smoke(desired, client, names)) if self.smoke else None,
         )
         outcome = reconcile.run_pass(desired, client, inputs)
         print_diagnostics(outcome.warnings)
@@ -191,11 +198,21 @@ class _Runner:
                                   outcome.report.healed)
         return outcome.report
 
+    def _smoke(self, desired: DesiredState, client: RunComfyClient, names: list[str]) -> SmokeReport:
+        """Smoke-test the named deployments that declare ``spec.smoke``, counting results in the metrics."""
+        chosen = [d for d in desired.deployments if d.name in names and d.smoke is not None]
+        progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
+        report = runner.run_smoke(desired, chosen, client=client, progress=progress)
+        self.metrics.record_smoke(_label(desired.environment_name), report)
+        if report.interrupted:
+            raise KeyboardInterrupt
+        return report
+
     def _notify(self, desired: DesiredState, report: ReconcileReport) -> None:
         """Send the pass's events; in a watch, the same drift is announced once, not every pass."""
         notifier = notify.Notifier(desired.settings.notify, secret_strings(desired))
         events = {PassResult.DRIFT: "drift_detected", PassResult.HEALED: "healed",
-                  PassResult.HEAL_FAILED: "heal_failed"}
+                  PassResult.HEAL_FAILED: "heal_failed", PassResult.SMOKE_FAILED: "smoke_failed"}
         event = events.get(report.result)
         if event is None:
             self.last_sent.clear()

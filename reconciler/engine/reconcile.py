@@ -3,7 +3,7 @@
 Pure. The drift part is the ``DriftReport`` (plan's own matching and diff); on top of it a pass says which mode
 was configured, whether heal acted or why it only reported (paused, outside an apply window, denied by a
 policy, nothing it may heal), what each heal did, and what is left. ``exit_code`` is the contract:
-0 in sync or everything healed, 2 drift left unhealed, 1 a heal failed.
+0 in sync or everything healed, 2 drift left unhealed, 1 a heal (or, with ``--smoke``, its smoke test) failed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class PassResult(StrEnum):
     HEALED = "healed"
     DRIFT = "drift"
     HEAL_FAILED = "heal_failed"
+    SMOKE_FAILED = "smoke_failed"
     ERROR = "error"
 
 
@@ -55,6 +56,8 @@ class ReconcileReport(_Frozen):
     heals: list[HealOutcome] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Expired ignore rules, pauses, windows, warnings.")
     readback_problems: list[str] = Field(default_factory=list)
+    smoke: dict[str, Any] | None = Field(default=None, description="With --smoke: the smoke report of heal's changes.")
+    smoke_failed: list[str] = Field(default_factory=list, description="Healed deployments whose smoke test failed.")
 
     @property
     def healed(self) -> list[str]:
@@ -77,14 +80,16 @@ class ReconcileReport(_Frozen):
         """The pass's result: failure first, then drift left, then healed, else in sync."""
         if self.failed or self.readback_problems:
             return PassResult.HEAL_FAILED
+        if self.smoke_failed:
+            return PassResult.SMOKE_FAILED
         if self.unhealed:
             return PassResult.DRIFT
         return PassResult.HEALED if self.healed else PassResult.IN_SYNC
 
     @property
     def exit_code(self) -> int:
-        """0 in sync or healed, 2 drift left unhealed, 1 a heal failed."""
-        return {PassResult.HEAL_FAILED: 1, PassResult.DRIFT: 2}.get(self.result, 0)
+        """0 in sync or healed, 2 drift left unhealed, 1 a heal (or the smoke test after it) failed."""
+        return {PassResult.HEAL_FAILED: 1, PassResult.SMOKE_FAILED: 1, PassResult.DRIFT: 2}.get(self.result, 0)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: this report, the drift report's own JSON under ``drift``, and the result."""

@@ -48,6 +48,9 @@ def outcome(report: ReconcileReport) -> str:
     if result is PassResult.HEALED:
         return f"healed {len(report.healed)} deployment{_s(len(report.healed))}"
     left = len(report.unhealed)
+    if result is PassResult.SMOKE_FAILED:
+        failed = len(report.smoke_failed)
+        return f"healed {len(report.healed)}, but the smoke test failed for {failed} deployment{_s(failed)}"
     if result is PassResult.HEAL_FAILED:
         return f"heal failed for {len(report.failed) or left} deployment{_s(len(report.failed) or left)}"
     healed = f"healed {len(report.healed)}, " if report.healed else ""
@@ -67,6 +70,7 @@ def _text(report: ReconcileReport, *, color: bool) -> str:
         detail = f": {heal.message}" if heal.message else ""
         lines.append(f"  {heal.result:<7} {heal.name} ({heal.action}){detail}")
     lines += [f"  read-back: {p}" for p in report.readback_problems]
+    lines += [f"  smoke failed: {name}" for name in report.smoke_failed]
     if report.heals and report.drift.has_drift:
         lines += ["", f"Found at {report.drift.checked_at}, before heal acted:"]
     return "\n".join(lines) + "\n\n" + render_drift_text(report.drift, color=color)
@@ -92,10 +96,12 @@ def message(report: ReconcileReport, event: str) -> tuple[str, str]:
         "drift_detected": f"ComfyOps: drift in {where}",
         "healed": f"ComfyOps: healed drift in {where}",
         "heal_failed": f"ComfyOps: heal failed in {where}",
+        "smoke_failed": f"ComfyOps: smoke test failed after heal in {where}",
     }.get(event, f"ComfyOps: {event} in {where}")
     body = [f"Environment: {where}", f"Commit: {report.commit or 'unknown'}", f"Result: {outcome(report)}"]
     if report.heal_blocked:
         body.append(f"Heal did not act: {report.heal_blocked}")
+    body += [f"Smoke test failed: {name}" for name in report.smoke_failed]
     body += [f"Note: {n}" for n in report.notes]
     heals = {h.name: h for h in report.heals}
     for d in report.drift.deployments:

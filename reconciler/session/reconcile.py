@@ -32,6 +32,7 @@ from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import atomic, pause, windows
+from reconciler.smoke.report import SmokeReport
 
 _APPLY_ONLY_FIELDS = frozenset({"spec.protect"})
 """Plan rules that guard applying only: a pass still reports; heal leaves those deployments (engine.heal)."""
@@ -51,6 +52,8 @@ class PassInputs:
     secrets: dict[str, dict[str, object]] = field(default_factory=dict)
     """Deployment name -> sensitive field -> value, for apply to fill in what the plan masks."""
     hooks: ApplyHooks | None = None
+    smoke: Callable[[list[str]], SmokeReport] | None = None
+    """With ``--smoke``: smoke-tests the named deployments (those heal created or changed)."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,14 @@ def _heal(
         for o in applied.changes
     ]
     created = {o.name for o in applied.changes if o.outcome is Outcome.APPLIED and o.action is Action.CREATE}
-    update = {"heals": [*outcomes, *left], "acted": bool(outcomes), "readback_problems": applied.readback_problems}
+    update: dict[str, object] = {
+        "heals": [*outcomes, *left], "acted": bool(outcomes), "readback_problems": applied.readback_problems
+    }
+    touched = [o.name for o in applied.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE]
+    if inputs.smoke is not None and touched:
+        smoked = inputs.smoke(touched)
+        update["smoke"] = smoked.to_dict()
+        update["smoke_failed"] = [r.name for r in smoked.results if r.status.is_problem]
     return report.model_copy(update=update), created
 
 

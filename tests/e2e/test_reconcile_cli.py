@@ -294,3 +294,24 @@ def test_apply_sends_smoke_failed_and_rolled_back(run_cli, manifests, emulator, 
                                                      "ComfyOps: rolled back in default environment"]
     assert "- alpha: fail" in receiver.bodies[0]["message"]
     assert "- alpha: smoke test failed: restored the previous settings (min_instances)" in receiver.bodies[1]["message"]
+
+
+def test_heal_with_smoke_counts_smoke_results_and_a_failure_exits_1(run_cli, manifests, emulator, state_dir,
+                                                                     tmp_path):
+    from reconciler.emulator.state import EmulatorState
+
+    smoke = 'smoke:\n  timeout_seconds: 60\n  expect:\n    outputs:\n      "9": {images: {count: 1, format: png}}'
+    repo = manifests(deployment_yaml("alpha", extra=f"min_instances: 0\n{smoke}"), settings=settings("{mode: heal}"))
+    assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
+    out_of_band(emulator, "alpha", max_instances=5)
+    metrics_file = tmp_path / "m.prom"
+    result = run_cli("--emulator", "reconcile", "-f", str(repo), "--smoke", "--metrics-file", str(metrics_file))
+    assert result.code == 0, result
+    out_of_band(emulator, "alpha", max_instances=6)
+    EmulatorState(state_dir).configure(fail_next_runs=1)
+    failed = run_cli("--emulator", "reconcile", "-f", str(repo), "--smoke", "--metrics-file", str(metrics_file))
+    assert failed.code == 1, failed
+    assert "healed 1, but the smoke test failed for 1 deployment" in failed.out
+    results = {s.labels["result"]: s.value for f in text_string_to_metric_families(metrics_file.read_text())
+               for s in f.samples if s.name == "comfyops_smoke_total"}
+    assert results == {"fail": 1}  # a fresh process: only the last pass's metrics
