@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -26,6 +27,7 @@ from reconciler.cli.manifests import files_option, load_desired, load_result, se
 from reconciler.cli.observing import apply_command
 from reconciler.cli.output import print_diagnostics, print_error, scrub, use_color
 from reconciler.cli.planning import Planned, connect, secret_strings, secrets_of, with_policy
+from reconciler.cli.summary import publish, summary_option
 from reconciler.engine.plan import Plan
 from reconciler.engine.reconcile import PassResult, ReconcileReport
 from reconciler.errors import ReconcilerError
@@ -38,6 +40,9 @@ from reconciler.session import notify, pause, reconcile, watch
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
+
+STATE_ENV = "COMFYOPS_RECONCILE_STATE"
+"""The folder of reconcile's record of deployments seen live (default ``.comfyops/reconcile/`` of the working copy)."""
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -72,9 +77,10 @@ def _address(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 @click.option("--pushgateway", default=None, metavar="URL", help="Push the metrics to a Prometheus Pushgateway "
               "after each pass (job comfyops, grouped by environment).")
 @click.option("--smoke", is_flag=True, help="Smoke-test the deployments heal created or changed (a failure exits 1).")
+@summary_option
 @click.pass_context
 def command(ctx: click.Context, files: tuple[str, ...], fmt: str, watch: bool, interval: float, metrics_addr: str,
-            metrics_file: Path | None, pushgateway: str | None, smoke: bool) -> int | None:
+            metrics_file: Path | None, pushgateway: str | None, smoke: bool, summary: bool) -> int | None:
     """Compare live with the manifests and act by drift.mode: report (default) or heal.
 
     Exit 0 in sync or healed, 2 drift left unhealed, 1 error. Heal applies only what returns live to
@@ -91,7 +97,7 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, watch: bool, i
     app: AppContext = ctx.obj
     metrics = metrics_mod.Metrics()
     app.api_observer = metrics.observer()
-    runner = _Runner(app, files, fmt, metrics, metrics_file, pushgateway, smoke)
+    runner = _Runner(app, files, fmt, metrics, metrics_file, pushgateway, smoke, summary)
     if not watch:
         return runner.one(1)
     return _watch(runner, interval, metrics, metrics_addr)
@@ -138,9 +144,9 @@ class _Runner:
     """One pass at a time: load, reconcile, render, metrics, notifications; the pass's exit code."""
 
     def __init__(self, app: AppContext, files: tuple[str, ...], fmt: str, metrics: metrics_mod.Metrics,
-                 metrics_file: Path | None, pushgateway: str | None, smoke: bool) -> None:
+                 metrics_file: Path | None, pushgateway: str | None, smoke: bool, summary: bool) -> None:
         self.app, self.files, self.fmt, self.metrics = app, files, fmt, metrics
-        self.metrics_file, self.pushgateway, self.smoke = metrics_file, pushgateway, smoke
+        self.metrics_file, self.pushgateway, self.smoke, self.summary = metrics_file, pushgateway, smoke, summary
         self.folder = pause.manifest_folder(files)
         self.last_sent: dict[str, str] = {}
 
@@ -167,6 +173,7 @@ class _Runner:
         text = scrub(render_reconcile(report, self.fmt, color=color), secrets)
         click.echo(text, nl=not text.endswith("\n"))
         click.echo(scrub(f"pass {number}: {headline(report)}", secrets), err=True)
+        publish(self.summary, lambda: render_reconcile(report, "markdown"), secrets)
         self._notify(desired, report)
         self._export(label)
         return report.exit_code
@@ -178,8 +185,8 @@ class _Runner:
     def _pass(self, desired: DesiredState) -> ReconcileReport:
         heal_mode = desired.settings.drift.mode == "heal"
         client = connect(self.app, desired, register_workflows=heal_mode, read_only=not heal_mode)
-        root = applylock.working_copy_root(self.folder)
-        seen = root / ".comfyops" / "reconcile" / f"seen-{desired.environment_name or 'default'}.json"
+        state = os.environ.get(STATE_ENV) or applylock.working_copy_root(self.folder) / ".comfyops" / "reconcile"
+        seen = Path(state) / f"seen-{desired.environment_name or 'default'}.json"
         inputs = reconcile.PassInputs(
             now=datetime.now(UTC),
             pause=pause.effective(pause.read(pause.pause_file(self.folder)), desired.environment_name),
