@@ -22,6 +22,7 @@ from types import FrameType
 import click
 
 from reconciler.cli import applylock
+from reconciler.cli.apply import _ProgressHooks
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired, load_result, selected_environment
 from reconciler.cli.observing import apply_command
@@ -195,6 +196,7 @@ class _Runner:
             apply_command=apply_command(self.app, self.files, desired.environment_name),
             check_policy=lambda plan: _with_policy(plan, desired),
             secrets=secrets_of(desired),
+            hooks=_ProgressHooks(secret_strings(desired)),
             smoke=(lambda names: self._smoke(desired, client, names)) if self.smoke else None,
         )
         outcome = reconcile.run_pass(desired, client, inputs)

@@ -8,6 +8,7 @@ body is scrubbed of the manifests' secret values before it leaves.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import threading
@@ -22,6 +23,10 @@ from reconciler.render.reconcile import apply_messages
 from reconciler.smoke.report import SmokeReport
 
 SENSITIVE = "(sensitive value)"
+
+_APPRISE_LOG = logging.getLogger("apprise")
+_APPRISE_LOG.propagate = False  # its messages can quote a service URL (a token): we report by scheme and position
+_APPRISE_LOG.addHandler(logging.NullHandler())
 
 
 @dataclass

@@ -135,6 +135,8 @@ def _heal(
         denials = "; ".join(f"{m.rule}: {m.message}" for m in checked.policy.denials)
         return report.model_copy(update={"heals": left, "heal_blocked": f"denied by policy ({denials})"}), set()
     applied = apply.execute(checked, client=client, secrets=inputs.secrets, hooks=inputs.hooks)
+    if applied.interrupted:  # Ctrl-C mid-heal: the hooks said what happened; stop here, as apply does
+        raise KeyboardInterrupt
     outcomes = [
         HealOutcome(name=o.name, action=o.action.value,
                     result="healed" if o.outcome is Outcome.APPLIED else "failed" if o.outcome is Outcome.FAILED
