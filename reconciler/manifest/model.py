@@ -12,7 +12,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from reconciler.manifest.scalars import StrictBool, StrictInt, StrictNumber
 from reconciler.runcomfy import catalog
@@ -167,11 +177,8 @@ def _valid_instant(value: str) -> str:
     return value
 
 
-Instant = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"),
-    AfterValidator(_valid_instant),
-]
+_INSTANT_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+Instant = Annotated[str, AfterValidator(_valid_instant), Field(json_schema_extra={"pattern": _INSTANT_PATTERN})]
 
 
 class IgnoreRule(_Strict):
@@ -184,6 +191,18 @@ class IgnoreRule(_Strict):
         "field counts again and reports say the rule expired.",
     )
     reason: str | None = Field(default=None, description="Why the field is ignored (shown when the rule expires).")
+
+
+def _ignore_entry_kind(value: Any) -> str:
+    return "rule[mapping]" if isinstance(value, dict | IgnoreRule) else "field[string]"
+
+
+IgnoreEntry = Annotated[
+    Annotated[ManagedField, Tag("field[string]")] | Annotated[IgnoreRule, Tag("rule[mapping]")],
+    Discriminator(_ignore_entry_kind),
+]
+"""A field name, or a rule with ``until``/``reason``; only the branch its shape picks is checked, so a bad rule
+gets one message (bracketed tags are dropped from error paths)."""
 
 
 class DeploymentSpec(_Strict):
@@ -207,7 +226,7 @@ class DeploymentSpec(_Strict):
     is_enabled: StrictBool | None = Field(default=None, description="false pauses the deployment (default true).")
     state: Literal["present", "absent"] = Field(default="present", description="absent: delete it if it exists.")
     protect: StrictBool = Field(default=False, description="Refuse any plan that deletes or replaces this deployment.")
-    ignore_changes: list[ManagedField | IgnoreRule] = Field(
+    ignore_changes: list[IgnoreEntry] = Field(
         default_factory=list,
         description="Fields whose live values are left alone (never diffed): a field name, or "
         "{field, until, reason} to ignore it only until a date.",

@@ -51,7 +51,7 @@ def watch(
         ok = one_pass(result.passes)
         consecutive = 0 if ok else consecutive + 1
         result.failures += 0 if ok else 1
-        if max_passes is not None and result.passes >= max_passes:
+        if stop.is_set() or (max_passes is not None and result.passes >= max_passes):
             break
         wait = next_wait(interval, consecutive, rng())
         on_wait(wait)
