@@ -120,7 +120,7 @@ def _watch(runner: _Runner, interval: float, metrics: metrics_mod.Metrics, addre
             )
     except KeyboardInterrupt:
         click.echo("stopped (Ctrl-C)", err=True)
-        return 0
+        return 130
     finally:
         server.stop()
     click.echo(f"stopped after {done.passes} pass{'es' if done.passes != 1 else ''}", err=True)
@@ -129,7 +129,7 @@ def _watch(runner: _Runner, interval: float, metrics: metrics_mod.Metrics, addre
 
 @contextlib.contextmanager
 def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
-    """SIGTERM sets ``stop``: the running pass finishes, then the loop ends (exit 0)."""
+    """SIGTERM sets ``stop``: the running pass finishes, then the loop ends (exit 0; Ctrl-C exits 130)."""
     def handler(_signum: int, _frame: FrameType | None) -> None:
         click.echo("SIGTERM: stopping after this pass", err=True)
         stop.set()

@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,17 +44,19 @@ class Notifier:
         return bool(self.settings.urls) and event in self.settings.events
 
     def send(self, event: str, title: str, body: str) -> list[str]:
-        """Send one message for ``event`` to every URL; the warnings for sends that did not succeed."""
+        """Send one message for ``event`` to every URL at once, waiting at most ``timeout_seconds`` in all; the
+        warnings for sends that did not succeed."""
         if not self.wants(event):
             return []
         title, body = self._scrub(title), self._scrub(body)
-        warnings: list[str] = []
-        for index, url in enumerate(self.settings.urls, start=1):
-            warning = _send_one(url, title, body, self.settings.timeout_seconds)
-            if warning:
-                warnings.append(f"notify: {event} to URL #{index} ({_scheme(url)}://): {warning}")
+        timeout = self.settings.timeout_seconds
+        sends = [_Send(url, title, body, timeout) for url in self.settings.urls]
+        deadline = time.monotonic() + timeout
+        for send in sends:
+            send.thread.join(max(0.0, deadline - time.monotonic()))
         self.sent.append(event)
-        return warnings
+        return [f"notify: {event} to URL #{index} ({_scheme(send.url)}://): {send.problem(timeout)}"
+                for index, send in enumerate(sends, start=1) if send.problem(timeout)]
 
     def _scrub(self, text: str) -> str:
         for secret in sorted(self.secrets, key=len, reverse=True):
@@ -62,26 +65,36 @@ class Notifier:
         return text
 
 
-def _send_one(url: str, title: str, body: str, timeout: float) -> str:
-    """Send to one URL within ``timeout`` seconds; '' on success, else why not."""
-    sender = apprise.Apprise()
-    if not sender.add(url):
-        return "Apprise cannot use this URL (unknown scheme or malformed)"
-    outcome: list[bool] = []
+class _Send:
+    """One URL's send, running in a daemon thread so that a hung service never holds the run."""
 
-    def run() -> None:
+    def __init__(self, url: str, title: str, body: str, timeout: float) -> None:
+        self.url = url
+        self.usable = True
+        self.delivered: bool | None = None
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            self.usable = False
+        self.thread = threading.Thread(
+            target=self._run, args=(sender, title, body, timeout), name="comfyops-notify", daemon=True
+        )
+        if self.usable:
+            self.thread.start()
+
+    def _run(self, sender: apprise.Apprise, title: str, body: str, timeout: float) -> None:
         try:
-            outcome.append(bool(sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
-                                              timeout=timeout)))
+            self.delivered = bool(sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
+                                                timeout=timeout))
         except Exception:  # a notification plugin must never take the run down
-            outcome.append(False)
+            self.delivered = False
 
-    thread = threading.Thread(target=run, name="comfyops-notify", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        return f"no answer within {timeout:g}s; the run goes on"
-    return "" if outcome and outcome[0] else "the service refused or could not be reached"
+    def problem(self, timeout: float) -> str:
+        """'' when delivered, else why not."""
+        if not self.usable:
+            return "Apprise cannot use this URL (unknown scheme or malformed)"
+        if self.delivered is None:
+            return f"no answer within {timeout:g}s; the run goes on"
+        return "" if self.delivered else "the service refused or could not be reached"
 
 
 def _scheme(url: str) -> str:
