@@ -67,3 +67,17 @@ def test_a_bad_cron_window_is_a_located_error(tmp_path: Path) -> None:
     assert result.state is None
     assert any("s.yaml:4" in p.format() and "not a cron expression" in p.format() for p in result.errors), [
         p.format() for p in result.errors]
+
+
+def test_drift_mode_is_set_per_environment_over_settings(tmp_path: Path) -> None:
+    (tmp_path / "s.yaml").write_text("apiVersion: comfyops/v1\nkind: Settings\nspec:\n  drift: {mode: report}\n")
+    (tmp_path / "e.yaml").write_text(
+        "apiVersion: comfyops/v1\nkind: Environment\nmetadata: {name: prod}\nspec:\n"
+        "  name_suffix: -prod\n  settings: {drift: {mode: heal, windows: ['* 9-16 * * 1-5']}}\n---\n"
+        "apiVersion: comfyops/v1\nkind: Environment\nmetadata: {name: staging}\nspec: {name_suffix: -staging}\n")
+    (tmp_path / "m.yaml").write_text(DOC.format(rules="    - queue_size"))
+    prod = load_manifests([tmp_path], env={}, environment="prod").state
+    staging = load_manifests([tmp_path], env={}, environment="staging").state
+    assert prod is not None and staging is not None
+    assert (prod.settings.drift.mode, prod.settings.drift.windows) == ("heal", ["* 9-16 * * 1-5"])
+    assert staging.settings.drift.mode == "report"
