@@ -18,15 +18,12 @@ KUBERNETES = sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))
 
 
 def parses(args: list[str]) -> click.Context:
-    """Parse ``comfyops ARGS`` down to the leaf command, as click would before running it."""
-    ctx = cli.make_context("comfyops", list(args), resilient_parsing=False)
-    command: click.Command = cli
-    while isinstance(command, click.Group) and ctx.protected_args + ctx.args:
-        name, *rest = [*ctx.protected_args, *ctx.args]
-        sub = command.get_command(ctx, name)
-        assert sub is not None, f"no command {name!r} in {args}"
-        ctx, command = sub.make_context(name, rest, parent=ctx), sub
-    return ctx
+    """Parse ``comfyops COMMAND ARGS...`` as click would before running the command (callbacks included)."""
+    root = click.Context(cli, info_name="comfyops")
+    name, *rest = args
+    command = cli.get_command(root, name)
+    assert command is not None, f"no command {name!r}"
+    return command.make_context(name, rest, parent=root)
 
 
 def _instructions(text: str) -> dict[str, list[str]]:
