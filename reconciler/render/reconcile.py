@@ -14,9 +14,8 @@ from reconciler.engine.drift import DriftKind
 from reconciler.engine.plan import SENSITIVE
 from reconciler.engine.reconcile import PassResult, ReconcileReport
 from reconciler.engine.report import ApplyReport, Outcome
-from reconciler.render import style
+from reconciler.render import safe, style
 from reconciler.render.drift import render_drift_markdown, render_drift_text
-from reconciler.render.markdown import _code, _escape
 from reconciler.smoke.report import SmokeReport
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
@@ -62,35 +61,38 @@ def _s(count: int) -> str:
 
 
 def _text(report: ReconcileReport, *, color: bool) -> str:
-    lines = [style.paint(headline(report), "bold", color=color)]
-    lines += [f"  note: {n}" for n in report.notes]
+    t = safe.terminal
+    lines = [style.paint(t(headline(report)), "bold", color=color)]
+    lines += [f"  note: {t(n)}" for n in report.notes]
     if report.heal_blocked:
-        lines.append(f"  heal did not act: {report.heal_blocked}")
+        lines.append(f"  heal did not act: {t(report.heal_blocked)}")
     for heal in report.heals:
-        detail = f": {heal.message}" if heal.message else ""
-        lines.append(f"  {heal.result:<7} {heal.name} ({heal.action}){detail}")
-    lines += [f"  read-back: {p}" for p in report.readback_problems]
-    lines += [f"  smoke failed: {name}" for name in report.smoke_failed]
+        detail = f": {t(heal.message)}" if heal.message else ""
+        lines.append(f"  {heal.result:<7} {t(heal.name)} ({heal.action}){detail}")
+    lines += [f"  read-back: {t(p)}" for p in report.readback_problems]
+    lines += [f"  smoke failed: {t(name)}" for name in report.smoke_failed]
     if report.heals and report.drift.has_drift:
         lines += ["", f"Found at {report.drift.checked_at}, before heal acted:"]
     return "\n".join(lines) + "\n\n" + render_drift_text(report.drift, color=color)
 
 
 def _markdown(report: ReconcileReport) -> str:
-    lines = [f"**{_escape(headline(report))}**", ""]
-    lines += [f"- {_escape(n)}" for n in report.notes]
+    lines = [f"**{safe.md_text(headline(report))}**", ""]
+    lines += [f"- {safe.md_text(n)}" for n in report.notes]
     if report.heal_blocked:
-        lines.append(f"- Heal did not act: {_escape(report.heal_blocked)}")
+        lines.append(f"- Heal did not act: {safe.md_text(report.heal_blocked)}")
     for heal in report.heals:
-        detail = f": {_escape(heal.message)}" if heal.message else ""
-        lines.append(f"- {heal.result} {_code(heal.name)} ({heal.action}){detail}")
+        detail = f": {safe.md_text(heal.message)}" if heal.message else ""
+        lines.append(f"- {heal.result} {safe.md_code(heal.name)} ({heal.action}){detail}")
+    lines += [f"- Smoke test failed: {safe.md_code(name)}" for name in report.smoke_failed]
     if report.heals and report.drift.has_drift:
         lines += ["", f"Found at {report.drift.checked_at}, before heal acted:"]
     return "\n".join(lines).rstrip() + "\n\n" + render_drift_markdown(report.drift)
 
 
 def message(report: ReconcileReport, event: str) -> tuple[str, str]:
-    """(title, body) of the notification for ``event`` about ``report``: plain text, sensitive values masked."""
+    """(title, body) of the notification for ``event`` about ``report``: plain text, sensitive values masked,
+    each untrusted value one line with no control character (:func:`safe.terminal`)."""
     where = report.environment or "default environment"
     title = {
         "drift_detected": f"ComfyOps: drift in {where}",
@@ -98,19 +100,20 @@ def message(report: ReconcileReport, event: str) -> tuple[str, str]:
         "heal_failed": f"ComfyOps: heal failed in {where}",
         "smoke_failed": f"ComfyOps: smoke test failed after heal in {where}",
     }.get(event, f"ComfyOps: {event} in {where}")
-    body = [f"Environment: {where}", f"Commit: {report.commit or 'unknown'}", f"Result: {outcome(report)}"]
+    t = safe.terminal
+    body = [f"Environment: {t(where)}", f"Commit: {t(report.commit or 'unknown')}", f"Result: {outcome(report)}"]
     if report.heal_blocked:
-        body.append(f"Heal did not act: {report.heal_blocked}")
-    body += [f"Smoke test failed: {name}" for name in report.smoke_failed]
-    body += [f"Note: {n}" for n in report.notes]
+        body.append(f"Heal did not act: {t(report.heal_blocked)}")
+    body += [f"Smoke test failed: {t(name)}" for name in report.smoke_failed]
+    body += [f"Note: {t(n)}" for n in report.notes]
     heals = {h.name: h for h in report.heals}
     for d in report.drift.deployments:
         heal = heals.get(d.name)
-        state = f" [{heal.result}{': ' + heal.message if heal.message else ''}]" if heal is not None else ""
-        body.append(f"- {d.name}: {_what(d.kind)}{state}")
-        body += [f"    {f.field}: {_value(f.live, f.sensitive)} (live) -> {_value(f.desired, f.sensitive)} (git)"
+        state = f" [{heal.result}{': ' + t(heal.message) if heal.message else ''}]" if heal is not None else ""
+        body.append(f"- {t(d.name)}: {_what(d.kind)}{state}")
+        body += [f"    {f.field}: {t(_value(f.live, f.sensitive))} (live) -> {t(_value(f.desired, f.sensitive))} (git)"
                  for f in d.fields]
-    return title, "\n".join(body) + "\n"
+    return t(title), "\n".join(body) + "\n"
 
 
 def _what(kind: DriftKind) -> str:
@@ -126,20 +129,21 @@ def apply_messages(
     report: ApplyReport, smoke: SmokeReport | None, *, environment: str | None, commit: str | None
 ) -> list[tuple[str, str, str]]:
     """(event, title, body) for what went wrong in an apply: ``apply_failed``, ``smoke_failed``, ``rolled_back``."""
-    where = environment or "default environment"
-    head = [f"Environment: {where}", f"Commit: {commit or 'unknown'}"]
+    t = safe.terminal
+    where = t(environment or "default environment")
+    head = [f"Environment: {where}", f"Commit: {t(commit or 'unknown')}"]
     found: list[tuple[str, str, str]] = []
     failed = [o for o in report.changes if o.outcome is Outcome.FAILED]
     if failed or report.readback_problems:
-        lines = [f"- {o.name} ({o.action.value}): {o.message}" for o in failed]
-        lines += [f"- read-back: {p}" for p in report.readback_problems]
+        lines = [f"- {t(o.name)} ({o.action.value}): {t(o.message)}" for o in failed]
+        lines += [f"- read-back: {t(p)}" for p in report.readback_problems]
         found.append(("apply_failed", f"ComfyOps: apply failed in {where}", "\n".join([*head, *lines]) + "\n"))
     if smoke is not None and not smoke.ok:
-        lines = [f"- {r.name}: {r.status.value}{': ' + r.reason if r.reason else ''}"
+        lines = [f"- {t(r.name)}: {r.status.value}{': ' + t(r.reason) if r.reason else ''}"
                  for r in smoke.results if r.status.is_problem]
         found.append(("smoke_failed", f"ComfyOps: smoke test failed in {where}", "\n".join([*head, *lines]) + "\n"))
     rolled = [o for o in report.changes if o.rollback]
     if rolled:
-        lines = [f"- {o.name}: {o.rollback}" for o in rolled]
+        lines = [f"- {t(o.name)}: {t(o.rollback)}" for o in rolled]
         found.append(("rolled_back", f"ComfyOps: rolled back in {where}", "\n".join([*head, *lines]) + "\n"))
     return found

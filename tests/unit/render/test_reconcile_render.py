@@ -56,3 +56,15 @@ def test_a_message_names_environment_commit_deployments_and_fields_with_sensitiv
         "    workflow_version: (sensitive value) (live) -> (sensitive value) (git)\n"
         "- b: missing [left: never applied]\n"
     )
+
+
+def test_api_text_in_a_heal_never_acts_on_a_terminal_or_becomes_markup() -> None:
+    hostile = "refused\x1b]8;;https://evil.example\x07 <b>@team</b>\n# heading"
+    report = REPORT.model_copy(update={"heals": [HealOutcome(name="a", action="update", result="failed",
+                                                             message=hostile)]})
+    text = render_reconcile(report, "text")
+    assert "\x1b" not in text and "\x07" not in text and "failed  a (update): refused\\x1b]8;;" in text
+    markdown = render_reconcile(report, "markdown")
+    assert "<b>" not in markdown and "\n# heading" not in markdown
+    _, body = message(report, "heal_failed")
+    assert "\x1b" not in body and "[failed: refused\\x1b" in body
