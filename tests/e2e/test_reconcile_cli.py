@@ -233,48 +233,88 @@ def test_a_policy_deny_refuses_heal(run_cli, manifests, emulator):
     assert live(emulator, "alpha")["min_instances"] == 2
 
 
+class Watcher:
+    """``comfyops --emulator reconcile --watch`` in a subprocess, its stderr read line by line."""
+
+    def __init__(self, repo: Path, state_dir: Path, *extra: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COMFYOPS_EMULATOR_STATE": str(state_dir)}
+        self.proc = subprocess.Popen(
+            [*comfyops(), "--emulator", "reconcile", "-f", str(repo), "--watch", "--interval", "50ms", *extra],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.reader = threading.Thread(target=lambda: [self.lines.put(x) for x in self.proc.stderr or ()], daemon=True)
+        self.reader.start()
+
+    def passes(self, count: int) -> list[str]:
+        """Read stderr until ``count`` passes have ended; their headlines."""
+        done = [line for line in self.seen if line.startswith("pass ")]
+        while len(done) < count:
+            line = self.lines.get(timeout=120)
+            self.seen.append(line)
+            if line.startswith("pass "):
+                done.append(line)
+        return done
+
+    def stop(self) -> int:
+        """SIGTERM, then the exit code; the rest of stderr is read into ``seen``."""
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=120)
+        self.reader.join(timeout=10)
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def test_watch_runs_passes_serves_metrics_and_stops_on_sigterm(run_cli, manifests, emulator, state_dir):
     repo = repo_with(manifests, run_cli, "{mode: heal}")
     out_of_band(emulator, "alpha", min_instances=2)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COMFYOPS_EMULATOR_STATE": str(state_dir)}
-    proc = subprocess.Popen(
-        [*comfyops(), "--emulator", "reconcile", "-f", str(repo), "--watch", "--interval", "50ms",
-         "--metrics-addr", "127.0.0.1:0"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr or ()], daemon=True)
-    reader.start()
+    watcher = Watcher(repo, state_dir, "--metrics-addr", "127.0.0.1:0")
     try:
-        url, passes = None, []
-        while len(passes) < 3:
-            line = lines.get(timeout=120)
-            if line.startswith("serving metrics at "):
-                url = line.split()[-1]
-            if line.startswith("pass "):
-                passes.append(line)
-        assert url is not None
+        passes = watcher.passes(3)
         assert "healed 1 deployment" in passes[0] and "in sync" in passes[2], passes
-        text = httpx.get(url).text
-        families = {f.name: f for f in text_string_to_metric_families(text)}
+        url = next(line.split()[-1] for line in watcher.seen if line.startswith("serving metrics at "))
+        families = {f.name: f for f in text_string_to_metric_families(httpx.get(url).text)}
         assert {"comfyops_deployment_info", "comfyops_reconcile", "comfyops_reconcile_duration_seconds",
                 "comfyops_api_requests"} <= set(families)
         passes_counted = sum(s.value for s in families["comfyops_reconcile"].samples
                              if s.name == "comfyops_reconcile_total")
         assert passes_counted >= 3
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=120) == 0
+        assert watcher.stop() == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    reader.join(timeout=10)
-    rest = []
-    while not lines.empty():
-        rest.append(lines.get())
-    assert any(line.startswith("stopped after ") for line in rest), rest
-    assert not any("Traceback" in line for line in rest), rest
+        watcher.kill()
+    assert any(line.startswith("stopped after ") for line in watcher.seen), watcher.seen
+    assert not any("Traceback" in line for line in watcher.seen), watcher.seen
     assert live(emulator, "alpha")["min_instances"] == 1
+
+
+def test_watch_announces_the_same_drift_once_not_every_pass(run_cli, manifests, emulator, state_dir, receiver):
+    repo = repo_with(manifests, run_cli, "{mode: report}", f'{{urls: ["{receiver.url}"]}}')
+    out_of_band(emulator, "alpha", min_instances=2)
+    watcher = Watcher(repo, state_dir, "--metrics-addr", "127.0.0.1:0")
+    try:
+        assert all("drift left unhealed" in p for p in watcher.passes(3))
+        out_of_band(emulator, "alpha", min_instances=3)  # new drift: announced again
+        # passes already under way may not see the change: allow a bounded number more, not a wall clock
+        for count in range(4, 60):
+            watcher.passes(count)
+            if len(receiver.bodies) == 2:
+                break
+        seen_passes = len(watcher.passes(0))
+        assert watcher.stop() == 0
+    finally:
+        watcher.kill()
+    titles = [b["title"] for b in receiver.bodies]
+    assert titles == ["ComfyOps: drift in default environment"] * 2, "".join(watcher.seen)
+    assert seen_passes >= 4  # the first drift was announced once over at least three passes
+    assert "min_instances: 2 (live)" in receiver.bodies[0]["message"]
+    assert "min_instances: 3 (live)" in receiver.bodies[1]["message"]
 
 
 def test_apply_sends_smoke_failed_and_rolled_back(run_cli, manifests, emulator, receiver, state_dir):
