@@ -95,6 +95,13 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, watch: bool, i
     """
     if ctx.invoked_subcommand is not None:
         return None
+    if not watch:
+        given = [f"--{name.replace('_', '-')}" for name in ("interval", "metrics_addr")
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            verb = "apply" if len(given) > 1 else "applies"
+            raise click.UsageError(f"{' and '.join(given)} only {verb} with --watch (for one pass's metrics use "
+                                   "--metrics-file or --pushgateway)")
     app: AppContext = ctx.obj
     metrics = metrics_mod.Metrics()
     app.api_observer = metrics.observer()

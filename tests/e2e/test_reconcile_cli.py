@@ -130,6 +130,12 @@ def test_an_unreachable_notification_target_is_a_warning_not_a_failure(run_cli, 
     assert url not in result.err
 
 
+def test_watch_only_options_are_refused_for_one_pass(run_cli, manifests):
+    repo = manifests(deployment_yaml("alpha"))
+    result = run_cli("--emulator", "reconcile", "-f", str(repo), "--metrics-addr", "127.0.0.1:9464")
+    assert result.code != 0 and "--metrics-addr only applies with --watch" in result.err
+
+
 def test_an_expired_ignore_rule_counts_again(run_cli, manifests, emulator):
     past = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     rule = f'[{{field: min_instances, until: "{past}", reason: "load test"}}]'
