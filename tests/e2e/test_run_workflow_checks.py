@@ -64,7 +64,7 @@ def own_object_info(monkeypatch: pytest.MonkeyPatch) -> Any:
     ("value", "text"),
     [
         ("SD_XL_base_1.0.safetensors", "did you mean 'sd_xl_base_1.0.safetensors'?"),
-        ("0", "expected a file name (a string), got 0"),
+        ("0", "0 is not one of the choices: choices are names, not positions"),
         ("sd_xl_turbo.safetensors", "is not among the files the deployment's ComfyUI lists for this input"),
     ],
 )

@@ -16,7 +16,11 @@ from reconciler.workflow.remote import check_against_live
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CATALOGUE = json.loads((DATA / "object_info" / "comfyui-0.3.64-core.trimmed.json").read_text())
-CATALOGUE["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = ["sd_xl_base_1.0.safetensors"]
+# the deployment's machine has the models its workflows name (an empty list would refuse them: test_prompt.py)
+CATALOGUE["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = [
+    "sd_xl_base_1.0.safetensors", "ltx-video-2b-v0.9.1.safetensors"]
+CATALOGUE["CLIPLoader"]["input"]["required"]["clip_name"][0] = ["t5xxl_fp16.safetensors"]
+CATALOGUE["LoadImage"]["input"]["required"]["image"][0] = ["example.png", "island.jpg"]
 TXT2IMG = json.loads((DATA / "workflows" / "txt2img.json").read_text())
 LTXV = json.loads((DATA / "workflows" / "SaladTechnologies__comfyui-api__ltxv_image_to_video.json").read_text())
 URL = "https://objects.example.com/object_info.json?X-Amz-Signature=secret"

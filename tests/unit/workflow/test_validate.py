@@ -99,21 +99,21 @@ def test_each_seeded_problem_is_reported_exactly_once(seeded: WorkflowGraph, cor
             'node "10" (LoadImage "Reference"): input "image"',
         ),
         'spec.overrides."11".inputs.image': (Severity.ERROR, "not valid base64"),
-        'spec.overrides."12"': (Severity.WARNING, "node class 'ExpressionEditor' is not in object_info"),
+        '"12".class_type': (Severity.WARNING, "node class 'ExpressionEditor' is not in object_info (also node \"13\")"),
     }
     assert set(found) == set(expected)
     for path, (severity, text) in expected.items():
         diag = found[path]
         assert diag.severity is severity, diag.format()
         assert text in diag.message, diag.format()
-        assert diag.location is not None and diag.location.path == "presets.yaml"
+        expected_file = seeded.source if path.startswith('"') else "presets.yaml"
+        assert diag.location is not None and diag.location.path == expected_file
     assert found['spec.overrides."3".inputs.cfg'].location == Location("presets.yaml", 14, 5)
     assert found['spec.overrides."3".inputs.seeed'].hint.startswith("did you mean 'seed'?")
     assert found['spec.overrides."3".inputs.sampler_name'].hint == "did you mean 'euler'?"
     assert found['spec.overrides."5".inputs.width'].hint == 'override an input of node "68:8" instead'
     assert "https" in found['spec.overrides."10".inputs.image'].hint
-    assert found['spec.overrides."12"'].location == Location("presets.yaml", 26, 5)
-    assert 'ExpressionEditor "Expression A"' in found['spec.overrides."12"'].message
+    assert 'ExpressionEditor "Expression A"' in found['"12".class_type'].message
 
 
 def test_without_object_info_only_graph_rules_apply(seeded: WorkflowGraph) -> None:
@@ -176,11 +176,11 @@ VALID: list[tuple[str, dict[str, dict[str, Any]]]] = [
 def test_valid_overrides_on_real_workflows_report_nothing(
     name: str, overrides: dict[str, dict[str, Any]], core: ObjectInfo
 ) -> None:
-    assert validate_overrides(overrides, workflow(name), object_info=core) == []
+    assert validate_overrides(overrides, workflow(name), object_info=core, whole_workflow=False) == []
 
 
 def one(overrides: dict[str, dict[str, Any]], graph: WorkflowGraph, info: ObjectInfo | None) -> Diagnostic:
-    found = validate_overrides(overrides, graph, object_info=info)
+    found = validate_overrides(overrides, graph, object_info=info, whole_workflow=False)
     assert len(found) == 1, [d.format() for d in found]
     return found[0]
 
@@ -198,7 +198,7 @@ def one(overrides: dict[str, dict[str, Any]], graph: WorkflowGraph, info: Object
         ("3", "denoise", 1.5, "above the maximum 1.0"),
         ("6", "text", 5, "expected a string, got 5"),
         ("3", "seed", None, "null is not a value"),
-        ("3", "seed", ["27", 0], "looks like a link"),
+        ("3", "seed", ["27", 0], '["27", 0] links to node "27", which is not in the workflow'),
         ("3", "seed", [1, 2, 3], "is a bare list"),
         ("3", "sampler_name", {"__value__": "nope"}, '"nope" is not one of'),
         ("3", "model", "sdxl.safetensors", "is connected to output 0 of"),
@@ -231,7 +231,7 @@ def test_string_boolean_is_rejected_for_boolean(core: ObjectInfo) -> None:
 def test_optional_input_absent_from_workflow_is_allowed(core: ObjectInfo) -> None:
     graph = workflow("replicate__cog-comfyui__comfyui_api_node_api.json")
     assert "resolution" in graph.nodes["1"].inputs and "image" not in graph.nodes["1"].inputs
-    assert validate_overrides({"1": {"resolution": "1024x1024"}}, graph, object_info=core) == []
+    assert validate_overrides({"1": {"resolution": "1024x1024"}}, graph, object_info=core, whole_workflow=False) == []
     diag = one({"1": {"image": "https://example.com/x.png"}}, graph, core)
     assert "takes only a connection of type IMAGE" in diag.message
 
@@ -243,7 +243,7 @@ def test_undeclared_workflow_input_is_a_warning(seeded: WorkflowGraph, core: Obj
 
 def test_plain_file_name_for_media_is_a_warning(seeded: WorkflowGraph, core: ObjectInfo) -> None:
     assert one({"10": {"image": "other.png"}}, seeded, core).severity is Severity.WARNING
-    assert validate_overrides({"10": {"image": "example.png"}}, seeded, object_info=core) == []
+    assert validate_overrides({"10": {"image": "example.png"}}, seeded, object_info=core, whole_workflow=False) == []
 
 
 def test_numeric_combo_compares_json_types() -> None:
@@ -257,16 +257,16 @@ def test_numeric_combo_compares_json_types() -> None:
     }}}})  # fmt: skip
     graph = parse_workflow({"1": {"class_type": "N", "inputs": {}}}, source="x")
     ok = {"duration": 6.0, "flag": True, "tags": {"__value__": ["a", "b"]}, "any": 2.5}
-    assert validate_overrides({"1": ok}, graph, object_info=info) == []
+    assert validate_overrides({"1": ok}, graph, object_info=info, whole_workflow=False) == []
     bad = {"duration": "6", "flag": 1, "tags": {"__value__": ["a", "c"]}, "any": -1}
-    assert len(validate_overrides({"1": bad}, graph, object_info=info)) == 4
+    assert len(validate_overrides({"1": bad}, graph, object_info=info, whole_workflow=False)) == 4
 
 
 def test_non_mapping_inputs_and_odd_keys(seeded: WorkflowGraph, core: ObjectInfo) -> None:
     bad: Any = {"3": 5, 3: {"steps": 10}}
-    found = validate_overrides(bad, seeded, object_info=core)
+    found = validate_overrides(bad, seeded, object_info=core, whole_workflow=False)
     assert [d.field_path for d in found] == ['spec.overrides."3".inputs']
-    (diag,) = validate_overrides({"3": {"time embed.": 1}}, seeded, object_info=core)
+    (diag,) = validate_overrides({"3": {"time embed.": 1}}, seeded, object_info=core, whole_workflow=False)
     assert diag.field_path == 'spec.overrides."3".inputs."time embed."'
 
 
@@ -280,4 +280,4 @@ def test_valid_overrides_stay_valid_against_the_deployments_own_catalogue(
 
     own = replace(core, provenance=ObjectInfoSource("deployment"))
     assert own.from_deployment
-    assert validate_overrides(overrides, workflow(name), object_info=own) == []
+    assert validate_overrides(overrides, workflow(name), object_info=own, whole_workflow=False) == []
