@@ -56,11 +56,11 @@ def position_slip(value: Any, options: tuple[Any, ...] | list[Any]) -> str | Non
 def position_hint(value: Any, options: tuple[Any, ...] | list[Any]) -> str:
     """Which names the position ``value`` might have meant (counting from 0 and from 1)."""
     index = int(value)
-    meant = [options[i] for i in (index, index - 1) if 0 <= i < len(options)]
+    meant = [f"{show_value(options[i])} (counting from {base})" for i, base in ((index, 0), (index - 1, 1))
+             if 0 <= i < len(options)]
     if not meant:
         return f"write one of the names: {listing(value, options)}"
-    names = " or ".join(show_value(m) for m in dict.fromkeys(meant))
-    return f"write the name itself, e.g. {names}"
+    return f"write the name itself: position {index} is {' or '.join(meant)}"
 
 
 def one_item_hint(value: list[Any], options: tuple[Any, ...] | None, *, multiselect: bool) -> str:

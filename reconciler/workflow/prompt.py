@@ -97,7 +97,7 @@ def validate_workflow(
             elif spec is not None and object_info is not None:
                 _value(node, name, value, spec, object_info, report)
     for loop in find_cycles(applied, executed):
-        _loop(applied, loop, report)
+        _loop(applied, loop, report, rewired=any(step in overridden for step in loop))
     diagnostics = report.found
     if object_info is not None:
         diagnostics += validate_required_inputs(
@@ -223,12 +223,13 @@ def _media(spec: InputSpec, value: Any, class_type: str, info: ObjectInfo) -> An
     return None
 
 
-def _loop(graph: WorkflowGraph, loop: list[tuple[str, str]], report: _Reporter) -> None:
+def _loop(graph: WorkflowGraph, loop: list[tuple[str, str]], report: _Reporter, *, rewired: bool) -> None:
     node_id, name = loop[0]
     node = graph.node(node_id)
     assert node is not None
     chain = " <- ".join(json.dumps(i, ensure_ascii=False) for i in [*(step[0] for step in loop), node_id])
-    text = (f"{node.label()}: input {json.dumps(name, ensure_ascii=False)} is part of a loop ({chain}); "
+    how = ", as the overrides rewire it" if rewired else ""
+    text = (f"{node.label()}: input {json.dumps(name, ensure_ascii=False)} is part of a loop ({chain}){how}; "
             "ComfyUI refuses a prompt whose nodes depend on their own output")
     report.add(text, _input_path(node, name), "remove or rewire one of the links in the loop")
 
