@@ -281,3 +281,83 @@ def test_valid_overrides_stay_valid_against_the_deployments_own_catalogue(
     own = replace(core, provenance=ObjectInfoSource("deployment"))
     assert own.from_deployment
     assert validate_overrides(overrides, workflow(name), object_info=own, whole_workflow=False) == []
+
+
+TXT2IMG = "txt2img.json"
+KSAMPLER = 'node "3" (KSampler "KSampler")'
+LINK_OVERRIDES: list[tuple[str, dict[str, Any], str | None]] = [
+    # a preset that repeats the node's own link (a copied inputs block) changes nothing
+    ("the same link", {"3": {"positive": ["6", 0], "model": ["4", 0]}}, None),
+    # rewiring to another existing output of the same type is what ComfyUI runs
+    ("another output of the same type", {"3": {"positive": ["7", 0], "negative": ["6", 0]}}, None),
+    ("a mismatched link into a widget input", {"5": {"width": ["4", 0]}}, (
+        'node "5" (EmptyLatentImage "Empty Latent Image"): input "width": output 0 of node "4" (CheckpointLoaderSimple '
+        '"Load Checkpoint (SDXL base)") is MODEL, but this input takes INT (hint: link an output of type INT; ComfyUI reads '
+        'a list as a link; to pass a list as a value, wrap it: {"__value__": [...]})')),
+    ("a mismatched type names both types", {"3": {"positive": ["4", 1]}}, (
+        f'{KSAMPLER}: input "positive": output 1 of node "4" (CheckpointLoaderSimple "Load Checkpoint (SDXL base)") '
+        "is CLIP, but this input takes CONDITIONING (hint: link an output of type CONDITIONING)")),
+    ("a missing node", {"3": {"positive": ["61", 0]}}, (
+        f'{KSAMPLER}: input "positive": ["61", 0] links to node "61", which is not in the workflow (hint: did you '
+        "mean '6'? node ids are the keys of workflow_api.json; ids like \"68:8\" (subgraph nodes) are normal)")),
+    ("an index out of range", {"3": {"positive": ["6", 1]}}, (
+        f'{KSAMPLER}: input "positive": ["6", 1] links to output 1 of node "6" (CLIPTextEncode "Positive Prompt"), '
+        "which has only 1 output (0 CONDITIONING)")),
+    ("a float index", {"3": {"positive": ["6", 0.0]}}, (
+        f'{KSAMPLER}: input "positive": the output index 0.0 of ["6", 0.0] is not an integer (hint: write 0 '
+        "without a decimal point)")),
+    ("a value over a link still cuts it", {"3": {"positive": "a cat"}}, (
+        f'{KSAMPLER}: input "positive" is connected to output 0 of node "6" (CLIPTextEncode "Positive Prompt"); '
+        'a value would cut that connection (hint: override an input of node "6" instead)')),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "overrides", "message"), LINK_OVERRIDES, ids=[c[0] for c in LINK_OVERRIDES])
+def test_link_overrides_are_judged_as_comfyui_runs_them(
+    core: ObjectInfo, case: str, overrides: dict[str, dict[str, Any]], message: str | None
+) -> None:
+    found = validate_overrides(overrides, workflow(TXT2IMG), object_info=core)
+    assert [d.format() for d in found] == ([] if message is None else [f'{next(iter(found)).field_path}: {message}'])
+
+
+CHOICES: list[tuple[str, dict[str, dict[str, Any]], str]] = [
+    ("a one-item list on a choice", {"3": {"sampler_name": ["euler"]}}, (
+        f'{KSAMPLER}: input "sampler_name": ["euler"] is a list (hint: a choice takes one name, not a list: '
+        'write "euler" without brackets)')),
+    ("a one-item list of a name not listed", {"3": {"scheduler": ["karas"]}}, (
+        f'{KSAMPLER}: input "scheduler": ["karas"] is a list (hint: a choice takes one name, not a list: write '
+        '"karas" without brackets (choices: "karras", "simple", "sgm_uniform", "exponential", "ddim_uniform", ... '
+        "(9 choices)))")),
+    ("a position for a model name", {"4": {"ckpt_name": "1"}}, (
+        'node "4" (CheckpointLoaderSimple "Load Checkpoint (SDXL base)"): input "ckpt_name": "1" is not one of the '
+        'choices: choices are names, not positions (hint: write the name itself: position 1 is '
+        '"flux1-schnell-fp8.safetensors" (counting from 0) or "sd_xl_base_1.0.safetensors" (counting from 1))')),
+    ("a long list cut to the nearest few", {"3": {"sampler_name": "dpmpp_2m_sdee"}}, (
+        f'{KSAMPLER}: input "sampler_name": "dpmpp_2m_sdee" is not one of "dpmpp_2m_sde", "dpmpp_3m_sde", '
+        '"dpmpp_2m_sde_heun", "dpmpp_2m_sde_gpu", "dpmpp_sde", ... (42 choices) (hint: did you mean '
+        "'dpmpp_2m_sde'?)")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "overrides", "message"), CHOICES, ids=[c[0] for c in CHOICES])
+def test_choice_messages(core: ObjectInfo, case: str, overrides: dict[str, dict[str, Any]], message: str) -> None:
+    models = replace_options(core, "CheckpointLoaderSimple", "ckpt_name",
+                             ("sd_xl_base_1.0.safetensors", "flux1-schnell-fp8.safetensors"))  # fmt: skip
+    (diag,) = validate_overrides(overrides, workflow(TXT2IMG), object_info=models)
+    assert diag.format().split(": ", 1)[1] == message
+    assert len(diag.format()) < 400
+
+
+def replace_options(info: ObjectInfo, class_type: str, name: str, options: tuple[str, ...]) -> ObjectInfo:
+    from dataclasses import replace
+
+    node_class = info.classes[class_type]
+    spec = replace(node_class.inputs[name], options=options)
+    return replace(info, classes={**info.classes, class_type: replace(node_class, inputs={**node_class.inputs, name: spec})})
+
+
+def test_a_one_item_list_hint_works_when_followed(core: ObjectInfo) -> None:
+    graph = workflow(TXT2IMG)
+    (diag,) = validate_overrides({"3": {"sampler_name": ["euler"]}}, graph, object_info=core)
+    assert "write \"euler\" without brackets" in diag.hint
+    assert validate_overrides({"3": {"sampler_name": "euler"}}, graph, object_info=core) == []
