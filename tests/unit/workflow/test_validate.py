@@ -292,8 +292,8 @@ LINK_OVERRIDES: list[tuple[str, dict[str, Any], str | None]] = [
     ("another output of the same type", {"3": {"positive": ["7", 0], "negative": ["6", 0]}}, None),
     ("a mismatched link into a widget input", {"5": {"width": ["4", 0]}}, (
         'node "5" (EmptyLatentImage "Empty Latent Image"): input "width": output 0 of node "4" (CheckpointLoaderSimple '
-        '"Load Checkpoint (SDXL base)") is MODEL, but this input takes INT (hint: link an output of type INT; ComfyUI reads '
-        'a list as a link; to pass a list as a value, wrap it: {"__value__": [...]})')),
+        '"Load Checkpoint (SDXL base)") is MODEL, but this input takes INT (hint: link an output of type INT; '
+        'ComfyUI reads a list as a link; to pass a list as a value, wrap it: {"__value__": [...]})')),
     ("a mismatched type names both types", {"3": {"positive": ["4", 1]}}, (
         f'{KSAMPLER}: input "positive": output 1 of node "4" (CheckpointLoaderSimple "Load Checkpoint (SDXL base)") '
         "is CLIP, but this input takes CONDITIONING (hint: link an output of type CONDITIONING)")),
@@ -353,7 +353,8 @@ def replace_options(info: ObjectInfo, class_type: str, name: str, options: tuple
 
     node_class = info.classes[class_type]
     spec = replace(node_class.inputs[name], options=options)
-    return replace(info, classes={**info.classes, class_type: replace(node_class, inputs={**node_class.inputs, name: spec})})
+    changed = replace(node_class, inputs={**node_class.inputs, name: spec})
+    return replace(info, classes={**info.classes, class_type: changed})
 
 
 def test_a_one_item_list_hint_works_when_followed(core: ObjectInfo) -> None:
