@@ -148,3 +148,55 @@ def test_valid_overrides_print_no_warning_whatever_the_list_came_from(write_file
         result = run_cli("validate", "-f", ".", cwd=repo)
         assert result.code == 0 and "warning" not in result.out + result.err, result
         shutil.rmtree(repo)
+
+
+def broken(tmp: Path, change: Any) -> Path:
+    data = json.loads(TXT2IMG.read_text())
+    change(data)
+    path = tmp / "broken.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_workflow_file_comfyui_refuses_is_invalid_even_without_object_info(
+    write_files: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    repo = repo_with(write_files, broken(tmp_path, lambda d: d["6"]["inputs"].__setitem__("clip", ["44", 1])))
+    (repo / "wf" / "flow.object_info.json").unlink()
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 1, result
+    assert result.err.splitlines()[0] == (
+        'wf/flow.json: "6".inputs.clip: node "6" (CLIPTextEncode "Positive Prompt"): input "clip": ["44", 1] links '
+        'to node "44", which is not in the workflow (hint: did you mean \'4\'? node ids are the keys of '
+        'workflow_api.json; ids like "68:8" (subgraph nodes) are normal)'
+    )
+
+
+def test_a_class_the_object_info_lacks_is_a_warning_by_hand_and_an_error_from_the_deployment(
+    write_files: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    def add(data: dict[str, Any]) -> None:
+        data["30"] = {"class_type": "FaceRestore", "inputs": {"image": ["8", 0]}, "_meta": {"title": "Faces"}}
+
+    repo = repo_with(write_files, broken(tmp_path, add))
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 0, result
+    assert "warning: node \"30\" (FaceRestore \"Faces\"): node class 'FaceRestore' is not in object_info" in result.err
+    assert "(a warning, as the object_info is hand-placed, not the deployment's own)" in result.err
+    shutil.rmtree(repo)
+    record = source_record(workflow_id="wf-1", workflow_version="v1")
+    repo = repo_with(write_files, broken(tmp_path, add), record=record)
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 1, result
+    assert result.err.splitlines()[0] == (
+        'wf/flow.json: "30".class_type: node "30" (FaceRestore "Faces"): node class \'FaceRestore\' is not in the '
+        "deployment's object_info; ComfyUI refuses the whole prompt (hint: install the custom node on the "
+        "deployment's machine, or remove the node)"
+    )
+
+
+def test_a_smoke_preset_repeating_the_nodes_own_links_is_valid(write_files: Any, run_cli: Any) -> None:
+    overrides = '    "3": {inputs: {seed: 7, model: ["4", 0], positive: ["7", 0], negative: ["6", 0]}}\n'
+    repo = repo_with(write_files, TXT2IMG, overrides=overrides)
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 0 and "warning" not in result.err, result
