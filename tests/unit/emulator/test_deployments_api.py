@@ -148,6 +148,10 @@ def test_list_filters_and_includes(client: TestClient) -> None:
     info = client.get(both["payload"]["object_info_url"]).json()
     assert info["EmptyLatentImage"]["input"]["required"]["width"][0] == "INT"
     assert info["SaveImage"]["output_node"] is True
+    # every output a link reads exists (as "*"), so the workflow checks find its links sound
+    linked = {v[1] for n in GRAPH.values() for v in n["inputs"].values() if isinstance(v, list)
+              and GRAPH[v[0]]["class_type"] == "EmptyLatentImage"}  # fmt: skip
+    assert info["EmptyLatentImage"]["output"] == ["*"] * (max(linked) + 1)
 
 
 def test_get_one(client: TestClient) -> None:
