@@ -3,11 +3,11 @@
 Pure: takes parsed values, returns :class:`~reconciler.diagnostics.Diagnostic` values, never raises
 on odd input. An override set is ``{node_id: {input_name: value}}`` (the manifest's
 ``{"inputs": {...}}`` level already removed). Each overridden input yields at most one problem, so
-one mistake is reported once. The rules follow FORMATS.md section 6; the ComfyUI backend is laxer
-in places (``int("512")``, ``bool("false")``) and those cases are rejected here on purpose, because
-RunComfy asks for values in the workflow's exact formats. With object_info, the workflow as the
-overrides leave it is also checked for missing required inputs (:mod:`.required`), and values of
-file-list inputs follow :mod:`.file_lists`. The README section "What validate checks" lists every rule.
+one mistake is reported once. Values follow :mod:`.values` (stricter than the ComfyUI backend on
+purpose, because RunComfy asks for values in the workflow's exact formats). A two-item list is a
+link to ComfyUI: the node's own link again is no change, another link is judged by :mod:`.links`.
+The workflow as the overrides leave it is then checked as ComfyUI checks a prompt
+(:mod:`.prompt`). The README section "What validate checks" lists every rule.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ def validate_overrides(
     ``context`` is the field path of the overrides mapping in the manifest (default
     ``spec.overrides``); each diagnostic's ``field_path`` extends it, e.g.
     ``spec.overrides."31".inputs.seed``. Without ``object_info`` only the graph is checked (ids,
-    input names, links, media values of known loaders); with it, values are type-checked too,
-    each node class it lacks is reported once, as a warning, and (unless ``whole_workflow`` is
-    False, for callers that check one layer of several) the graph with the overrides applied must
-    have every required input (:func:`~.required.validate_required_inputs`).
+    input names, links, media values of known loaders); with it, values and link types are checked
+    too. Unless ``whole_workflow`` is False (for callers that check one layer of several and then
+    the workflow once), the graph with the overrides applied is checked as ComfyUI checks a prompt
+    (:func:`~.prompt.validate_workflow`: classes, outputs, links, loops, values, required inputs).
     """
     root = context or "spec.overrides"
     diagnostics: list[Diagnostic] = []
