@@ -13,9 +13,9 @@ applied) on every request, and ComfyUI (``execution.validate_prompt``) refuses i
 Values are judged by ComfyUI's own conversions (``int(20.5)`` passes there, so it passes here); the
 override rules, stricter, apply to what presets write (:mod:`.validate`). File lists follow
 :mod:`.file_lists`: against the deployment's own object_info a model it lacks is an error, and a
-class it lacks too; against a hand-placed one (another machine's), a missing class is a warning, and
-a model name is reported only when it is a certain mistake (a near miss), since the file's names come
-from the deployment's own lists. Media inputs usually hold placeholders that requests override: a file
+class it lacks too; against a hand-placed one (another machine's) both are warnings that say so, a
+model name only when that machine lists some files for the input (an empty list, or one of
+placeholders like ``pixel_space``, tells nothing about the deployment), and a near miss stays an error. Media inputs usually hold placeholders that requests override: a file
 the deployment's own input folder lacks is a warning. Inputs the overrides set are judged with the
 overrides, not here, so nothing is reported twice.
 """
@@ -32,7 +32,7 @@ from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.workflow.graph import OUTPUT_CLASSES, WorkflowGraph, WorkflowNode, is_link, output_nodes
 from reconciler.workflow.links import link_problem
 from reconciler.workflow.media import split_annotation
-from reconciler.workflow.object_info import InputKind, InputSpec, ObjectInfo
+from reconciler.workflow.object_info import InputKind, InputSpec, ObjectInfo, looks_like_file
 from reconciler.workflow.reach import executed_nodes, find_cycles
 from reconciler.workflow.required import REEXPORT_HINT, validate_required_inputs
 from reconciler.workflow.values import check_value
@@ -195,7 +195,9 @@ def _value(node: WorkflowNode, name: str, value: Any, spec: InputSpec, info: Obj
     else:
         problem = check_value(spec, value, node.class_type, info)
         if problem is not None and spec.file_list and problem.severity is Severity.WARNING:
-            problem = None  # a hand-placed list is another machine's; the file's names come from the deployment's
+            # a hand-placed list is another machine's: worth a warning only when it lists files at all
+            listed = any(looks_like_file(option) for option in spec.options or ())
+            problem = problem._replace(text=f"{problem.text} ({_HAND_PLACED})") if listed else None
         if problem is not None and not spec.file_list and not _comfy_refuses(spec, value):
             problem = None  # stricter than ComfyUI: the override rules' business, not the exported file's
     if problem is not None:

@@ -14,6 +14,7 @@ CATALOGUE = DATA / "object_info" / "comfyui-0.3.64-core.trimmed.json"
 LTXV = DATA / "workflows" / "SaladTechnologies__comfyui-api__ltxv_image_to_video.json"
 TXT2IMG = DATA / "workflows" / "txt2img.json"
 MODELS = ["sd_xl_base_1.0.safetensors", "flux1-schnell-fp8.safetensors"]
+LTXV_MODEL = "ltx-video-2b-v0.9.1.safetensors"
 
 DEPLOYMENT = """
 apiVersion: comfyops/v1
@@ -34,7 +35,10 @@ spec:
 SMOKE = "  smoke:\n    preset: p\n"
 
 
-def repo_with(write_files: Any, workflow: Path, *, overrides: str = "", record: dict[str, Any] | None = None) -> Path:
+def repo_with(
+    write_files: Any, workflow: Path, *, overrides: str = "", record: dict[str, Any] | None = None,
+    models: list[str] = MODELS,
+) -> Path:
     files = {"d.yaml": DEPLOYMENT.format(extra=SMOKE if overrides else "")}
     if overrides:
         files["p.yaml"] = PRESET.format(overrides=overrides)
@@ -42,7 +46,7 @@ def repo_with(write_files: Any, workflow: Path, *, overrides: str = "", record: 
     (root / "wf").mkdir()
     shutil.copy(workflow, root / "wf" / "flow.json")
     catalogue = json.loads(CATALOGUE.read_text())
-    catalogue["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = MODELS
+    catalogue["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = models
     (root / "wf" / "flow.object_info.json").write_text(json.dumps(catalogue))
     if record is not None:
         (root / "wf" / "flow.object_info.source.json").write_text(json.dumps(record))
@@ -50,7 +54,7 @@ def repo_with(write_files: Any, workflow: Path, *, overrides: str = "", record: 
 
 
 def test_a_workflow_missing_a_required_input_is_invalid_without_any_override(write_files: Any, run_cli: Any) -> None:
-    repo = repo_with(write_files, LTXV)
+    repo = repo_with(write_files, LTXV, models=[*MODELS, LTXV_MODEL])
     result = run_cli("validate", "-f", ".", cwd=repo)
     assert result.code == 1, result
     assert result.err.splitlines()[0] == (
@@ -61,7 +65,7 @@ def test_a_workflow_missing_a_required_input_is_invalid_without_any_override(wri
 
 
 def test_smoke_overrides_that_supply_it_pass_with_a_warning(write_files: Any, run_cli: Any) -> None:
-    repo = repo_with(write_files, LTXV, overrides='    "77": {inputs: {strength: 0.9}}\n')
+    repo = repo_with(write_files, LTXV, overrides='    "77": {inputs: {strength: 0.9}}\n', models=[*MODELS, LTXV_MODEL])
     result = run_cli("validate", "-f", ".", cwd=repo)
     assert result.code == 0, result
     (warning,) = [line for line in result.err.splitlines() if "warning:" in line]
@@ -200,3 +204,17 @@ def test_a_smoke_preset_repeating_the_nodes_own_links_is_valid(write_files: Any,
     repo = repo_with(write_files, TXT2IMG, overrides=overrides)
     result = run_cli("validate", "-f", ".", cwd=repo)
     assert result.code == 0 and "warning" not in result.err, result
+
+
+def test_a_model_the_workflow_names_missing_from_a_hand_placed_list_is_a_warning(
+    write_files: Any, run_cli: Any
+) -> None:
+    repo = repo_with(write_files, LTXV, overrides='    "77": {inputs: {strength: 0.9}}\n')
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 0, result
+    assert result.err.splitlines()[0] == (
+        'wf/flow.json: "44".inputs.ckpt_name: warning: node "44" (CheckpointLoaderSimple "Load Checkpoint"): input '
+        '"ckpt_name": "ltx-video-2b-v0.9.1.safetensors" is not in this machine\'s list; models differ per machine (a '
+        "warning, as the object_info is hand-placed, not the deployment's own) (hint: make sure the deployment's "
+        "machine has that file, or refresh the cached object_info)"
+    )

@@ -171,7 +171,14 @@ def test_an_unknown_class_is_an_error_against_the_deployments_own_catalogue(core
 
 def test_file_lists_follow_the_readme_rule_and_say_which_applied(core: ObjectInfo, own: ObjectInfo) -> None:
     graph = edited(setting("4", "ckpt_name", "sd_xl_refiner_1.0.safetensors"))
-    assert validate_workflow(graph, core) == []  # a hand-placed list is another machine's: the file is not judged
+    assert validate_workflow(graph, core) == []  # a hand-placed list without files says nothing about the deployment
+    (diag,) = validate_workflow(graph, replace(own, provenance=None))
+    assert diag.format() == (
+        f'wf.json: "4".inputs.ckpt_name: warning: {LOADER}: input "ckpt_name": "sd_xl_refiner_1.0.safetensors" is '
+        "not in this machine's list; models differ per machine (a warning, as the object_info is hand-placed, not "
+        "the deployment's own) (hint: make sure the deployment's machine has that file, or refresh the cached "
+        "object_info)"
+    )
     (diag,) = validate_workflow(graph, own)
     assert diag.format() == (
         f'wf.json: "4".inputs.ckpt_name: {LOADER}: input "ckpt_name": "sd_xl_refiner_1.0.safetensors" is not among '
