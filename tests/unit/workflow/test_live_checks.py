@@ -106,3 +106,14 @@ def test_a_deployment_to_delete_is_not_checked(tmp_path: Path) -> None:
 
 def _never(url: str) -> dict[str, Any]:
     raise AssertionError("not fetched")
+
+
+def test_a_deployed_graph_comfyui_refuses_is_an_error_by_the_same_rules(tmp_path: Path) -> None:
+    broken = json.loads(json.dumps(TXT2IMG))
+    broken["6"]["inputs"]["clip"] = ["4", 2]  # the VAE output into a CLIP input
+    (diag,) = check_against_live(desired(tmp_path), {"live": Payload(broken)}, fetch_object_info=fetch, cache=tmp_path)
+    assert diag.format() == (
+        "m.yaml:6:3: spec.workflow_version: deployed workflow of 'live': node \"6\" (CLIPTextEncode \"Positive "
+        'Prompt"): input "clip": output 2 of node "4" (CheckpointLoaderSimple "Load Checkpoint (SDXL base)") is VAE, '
+        "but this input takes CLIP (hint: output 1 of that node is CLIP: did you mean index 1?)"
+    )
