@@ -15,9 +15,10 @@ override rules, stricter, apply to what presets write (:mod:`.validate`). File l
 :mod:`.file_lists`: against the deployment's own object_info a model it lacks is an error, and a
 class it lacks too; against a hand-placed one (another machine's) both are warnings that say so, a
 model name only when that machine lists some files for the input (an empty list, or one of
-placeholders like ``pixel_space``, tells nothing about the deployment), and a near miss stays an error. Media inputs usually hold placeholders that requests override: a file
-the deployment's own input folder lacks is a warning. Inputs the overrides set are judged with the
-overrides, not here, so nothing is reported twice.
+placeholders like ``pixel_space``, tells nothing about the deployment), and a near miss stays an
+error. Media inputs usually hold placeholders that requests override: a file the deployment's own
+input folder lacks is a warning. Inputs the overrides set are judged with the overrides, not here,
+so nothing is reported twice.
 """
 
 from __future__ import annotations
