@@ -36,7 +36,7 @@ from reconciler.workflow.media import split_annotation
 from reconciler.workflow.object_info import InputKind, InputSpec, ObjectInfo, looks_like_file
 from reconciler.workflow.reach import executed_nodes, find_cycles
 from reconciler.workflow.required import REEXPORT_HINT, validate_required_inputs
-from reconciler.workflow.values import check_value
+from reconciler.workflow.values import Problem, check_value
 
 Overrides = Mapping[str, Mapping[str, Any]]
 
@@ -207,7 +207,7 @@ def _value(node: WorkflowNode, name: str, value: Any, spec: InputSpec, info: Obj
         report.add(f"{text}{sep}{problem.text}", _input_path(node, name), problem.hint, problem.severity)
 
 
-def _media(spec: InputSpec, value: Any, class_type: str, info: ObjectInfo) -> Any:
+def _media(spec: InputSpec, value: Any, class_type: str, info: ObjectInfo) -> Problem | None:
     """A media input's value in the file: usually a placeholder that every request overrides."""
     if isinstance(value, dict) and "__value__" in value:
         value = value["__value__"]
