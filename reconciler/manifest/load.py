@@ -159,8 +159,21 @@ def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str
 
 
 def _source_fingerprint(documents: list[Document]) -> str:
-    text = json.dumps([[d.path, d.index, d.data] for d in documents], sort_keys=True, default=str)
+    text = json.dumps([[d.path, d.index, _sortable(d.data)] for d in documents], sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sortable(value: object) -> object:
+    """The value with every non-string mapping key made a string that cannot equal a string key, so that
+    `sort_keys` never compares an int with a str (YAML allows `7:` beside `"6":`)."""
+    if isinstance(value, dict):
+        return {
+            (key if isinstance(key, str) else f"\x00{type(key).__name__}:{key}"): _sortable(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_sortable(item) for item in value]
+    return value
 
 
 def _parse_document(
