@@ -63,7 +63,7 @@ FORBIDDEN: tuple[str, ...] = (
     "uvicorn",
     "reconciler.runcomfy.client",
     "reconciler.runcomfy.http",
-    "reconciler.engine.apply",
+    "reconciler.session.executor",
     "reconciler.emulator",
 )
 

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.observing import Observed, apply_command, observe_plan
-from reconciler.cli.output import scrub, use_color
+from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import drift, targets
 from reconciler.render.drift import FORMATS, render_drift
+from reconciler.session.observing import Observed, apply_command, observe_plan
+from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
@@ -35,7 +36,7 @@ from reconciler.smoke.report import SmokeReport
               help="Also run the smoke tests and report them (they do not change the exit code).")
 @summary_option
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: tuple[str, ...], smoke: bool,
+def command(app: Session, files: tuple[str, ...], fmt: str, target_patterns: tuple[str, ...], smoke: bool,
             summary: bool) -> int:
     """Compare live deployments with the manifests, read-only: exit 0 in sync, 2 drift, 1 error.
 
@@ -56,9 +57,9 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: 
         apply_command=apply_command(app, files, desired.environment_name), smoke=smoke_data,
     )
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
-    text = scrub(render_drift(report, fmt, color=color), desired.secret_values)
-    click.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: render_drift(report, "markdown"), desired.secret_values)
+    text = render_drift(report, fmt, color=color)
+    output.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: render_drift(report, "markdown"))
     return 2 if report.has_drift else 0
 
 

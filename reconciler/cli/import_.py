@@ -20,14 +20,16 @@ from typing import Any
 
 import click
 
-from reconciler.cli.context import AppContext
-from reconciler.engine import importer, observe
+from reconciler.cli import output
+from reconciler.engine import importer
 from reconciler.engine.importer import ImportedDeployment
 from reconciler.engine.live import LiveDeployment
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.files import display_path
 from reconciler.runcomfy import errors
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session import observe
+from reconciler.session.session import Session
 
 SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
 
@@ -44,7 +46,7 @@ SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
               help="Also write each workflow_api.json (workflows/<name>.<version>.json, set as spec.workflow_file) "
                    "and its object_info.json when reachable.")
 @click.pass_obj
-def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], everything: bool, out: Path,
+def command(app: Session, ids: tuple[str, ...], names: tuple[str, ...], everything: bool, out: Path,
             force: bool, with_workflows: bool) -> int:
     """Write one manifest per live deployment, id pinned, so that plan on them shows no changes.
 
@@ -66,7 +68,7 @@ def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], every
         known += f", and {len(live) - 20} more" if len(live) > 20 else ""
         raise ReconcilerError(problems[0], "\n".join([*problems[1:], f"live deployments: {known}"]))
     if not selected:
-        click.echo("No live deployments to import.")
+        output.echo("No live deployments to import.")
         return 0
     items = importer.plan_import(selected, schema_ref=_schema_ref(out), with_workflows=with_workflows)
     _refuse_overwrite(out, items, force)
@@ -112,13 +114,13 @@ def _write_one(out: Path, item: ImportedDeployment, deployment: LiveDeployment, 
 def _object_info(deployment: LiveDeployment, client: RunComfyClient) -> dict[str, Any] | None:
     url = deployment.object_info_url
     if not url:
-        click.echo(f"warning: {deployment.name}: the API gives no object_info_url; object_info.json not written",
+        output.echo(f"warning: {deployment.name}: the API gives no object_info_url; object_info.json not written",
                    err=True)
         return None
     try:
         return client.fetch_object_info(url)
     except errors.ApiError as exc:  # the URL is not shown: it may be signed
-        click.echo(f"warning: {deployment.name}: object_info is not reachable ({exc.summary}); "
+        output.echo(f"warning: {deployment.name}: object_info is not reachable ({exc.summary}); "
                    "object_info.json not written", err=True)
         return None
 
@@ -161,24 +163,24 @@ def _schema_ref(out: Path) -> str:
     return Path(os.path.relpath(Path.cwd().resolve() / SCHEMA_FILE, folder)).as_posix()
 
 
-def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
+def _report(app: Session, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
             with_workflows: bool) -> None:
     for item in items:
-        click.echo(f"Wrote {display_path(out / item.manifest_file)} ({item.live_name}, id {item.id})")
+        output.echo(f"Wrote {display_path(out / item.manifest_file)} ({item.live_name}, id {item.id})")
         if item.renamed:
-            click.echo(f"  renamed: {item.live_name!r} is not a valid manifest name (or is taken); imported as "
+            output.echo(f"  renamed: {item.live_name!r} is not a valid manifest name (or is taken); imported as "
                        f"{item.name!r} with metadata.id pinned. The first plan shows the rename; apply renames "
                        "the live deployment.")
         for problem in item.problems:
-            click.echo(f"  warning: {display_path(out / item.manifest_file)}: {problem} (hint: the live value is "
+            output.echo(f"  warning: {display_path(out / item.manifest_file)}: {problem} (hint: the live value is "
                        "outside the manifest's range; edit the file before running plan)", err=True)
         if with_workflows and item.workflow_file is None:
-            click.echo(f"  warning: {item.live_name}: the API returned no workflow_api_json; "
+            output.echo(f"  warning: {item.live_name}: the API returned no workflow_api_json; "
                        "spec.workflow_file left out", err=True)
         for path in written[item.id][1:]:
-            click.echo(f"Wrote {display_path(path)}")
+            output.echo(f"Wrote {display_path(path)}")
     emulator = " --emulator" if app.emulator else ""
     plan = f"comfyops{emulator} plan -f {shlex.quote(display_path(out))}"
     count = len(items)
-    click.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
+    output.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
                + (" (except the renames above)." if any(i.renamed for i in items) else "."))

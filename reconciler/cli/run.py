@@ -19,20 +19,19 @@ from typing import Any
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.output import print_diagnostics, scrub
-from reconciler.cli.planning import connect
-from reconciler.cli.recording import journal
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import presets
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, ResolvedOverrides
 from reconciler.runcomfy import errors, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.smoke import polling
+from reconciler.session.planning import connect
+from reconciler.session.recording import journal
+from reconciler.session.session import Session
+from reconciler.smoke import polling, remote
 from reconciler.smoke.progress import LineProgress
-from reconciler.workflow import remote
 from reconciler.workflow.graph import WorkflowFormatError, WorkflowGraph, parse_workflow
 from reconciler.workflow.object_info import ObjectInfo
 from reconciler.workflow.validate import validate_overrides
@@ -120,7 +119,7 @@ def find_live(
 @click.option("--timeout", type=click.FloatRange(min=1), default=3600, show_default=True,
               help="With --wait: cancel the request after this many seconds.")
 @click.pass_obj
-def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: str | None, sets: tuple[str, ...],
+def command(app: Session, deployment: str, files: tuple[str, ...], preset: str | None, sets: tuple[str, ...],
             wait: bool, out: Path | None, fmt: str, timeout: float) -> int:
     """Submit one request to DEPLOYMENT (a manifest name or a live id) and optionally wait for it."""
     desired = load_desired(files)
@@ -129,21 +128,22 @@ def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: st
     live, declared = find_live(client, desired, environment_name(desired, deployment))
     _validate(client, live, merged, declared)
     secrets = _secrets(desired, merged)
+    output.current().learn(secrets)
     rid = _submit(client, live, merged)
     recorder = journal(app, "run")
     recorder.submitted(deployment=live.name, deployment_id=live.id, request_id=rid)
     summary: dict[str, Any] = {"deployment": live.name, "deployment_id": live.id, "request_id": rid,
                                "status": "submitted"}
     if fmt == "text":
-        click.echo(f"Submitted request {rid} to {live.name} ({live.id}).")
+        output.echo(f"Submitted request {rid} to {live.name} ({live.id}).")
     if wait:
         summary.update(_wait(client, live.id, rid, timeout=timeout, out=out))
         ended = summary["status"] if summary["status"] in ("succeeded", "failed", "cancelled") else None
         recorder.finished(request_id=rid, outcome=ended, instance_id=summary.get("instance_id"))
         if fmt == "text":
-            click.echo(scrub(_describe(summary), secrets))
+            output.echo(_describe(summary))
     if fmt == "json":
-        click.echo(scrub(json.dumps(summary, indent=2), secrets))
+        output.echo(json.dumps(summary, indent=2))
     return 0 if summary["status"] in ("submitted", "succeeded") else 1
 
 
@@ -165,7 +165,7 @@ def _validate(
     else:
         problems += validate_overrides(merged.values, graph, object_info=info, locate=merged.locate,
                                        context="overrides")
-    print_diagnostics(problems)
+    output.diagnostics(problems)
     if any(p.is_error for p in problems):
         raise DiagnosticsError(problems, f"overrides do not fit the workflow of {live.name!r}: nothing was submitted")
 
@@ -212,7 +212,7 @@ def _wait(client: RunComfyClient, deployment_id: str, rid: str, *, timeout: floa
         return {"status": "timeout", "errors": [f"no result after {timeout:g}s; request cancel: {outcome}"]}
     except KeyboardInterrupt:
         outcome = polling.cancel_quietly(client, deployment_id, rid)
-        click.echo(f"Interrupted: request {rid} cancel: {outcome}", err=True)
+        output.echo(f"Interrupted: request {rid} cancel: {outcome}", err=True)
         raise
     result = client.request_result(deployment_id, rid)
     folder = out or OUTPUTS_DIR / _safe(rid)

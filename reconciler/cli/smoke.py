@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.output import print_diagnostics, scrub
-from reconciler.cli.planning import connect
-from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import targets as target_patterns
 from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.session.planning import connect
+from reconciler.session.recording import journal
+from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import render as smoke_render
 from reconciler.smoke import runner
@@ -33,7 +33,7 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
         return [d for d in desired.deployments if d.smoke is not None]
     problems = target_patterns.unmatched(targets, [d.name for d in desired.deployments])
     if problems:
-        print_diagnostics(problems)
+        output.diagnostics(problems)
         count = len(problems)
         raise DiagnosticsError(problems, f"cannot smoke-test: {count} problem{'s' if count != 1 else ''}")
     return [d for d in desired.deployments if target_patterns.selected(d.name, targets)]
@@ -49,26 +49,26 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
               help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
 @summary_option
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
+def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
             concurrency: int | None, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
     if not chosen:
-        click.echo("No deployment declares spec.smoke; nothing to test.", err=True)
+        output.echo("No deployment declares spec.smoke; nothing to test.", err=True)
         return 0
     client = connect(app, desired)
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
                               journal=journal(app, "smoke"))
     report = dataclasses.replace(report, environment=desired.environment_name)
-    text = scrub(smoke_render.render(report, fmt), desired.secret_values)
-    click.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: smoke_render.render(report, "markdown"), desired.secret_values)
+    text = smoke_render.render(report, fmt)
+    output.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: smoke_render.render(report, "markdown"))
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")
-        click.echo(f"Wrote JUnit XML to {junit}", err=True)
+        junit.write_text(output.current().mask(smoke_render.junit(report)), encoding="utf-8")
+        output.echo(f"Wrote JUnit XML to {junit}", err=True)
     if report.interrupted:
         raise KeyboardInterrupt
     return 0 if report.ok else 1

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reconciler.runcomfy.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+from reconciler.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
 
 STATE_ENV = "COMFYOPS_EMULATOR_STATE"
 STATE_FILE = "state.json"

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler.policy.report import PolicyReport
 
 FORMAT_VERSION = 1
-SENSITIVE = "(sensitive value)"
 COMPUTED_KEYS = ("summary", "monthly_cost_delta", "checksum")
 """Keys of the JSON form computed from the rest (``Plan.to_dict``); reading a plan ignores them."""
 

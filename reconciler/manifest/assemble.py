@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler import catalog
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.manifest import presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, Preset
@@ -24,7 +25,6 @@ from reconciler.manifest.model import (
 )
 from reconciler.manifest.parsed import ParsedDocument, PartialDocument
 from reconciler.manifest.source import Document
-from reconciler.runcomfy import catalog
 
 
 def assemble(

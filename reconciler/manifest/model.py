@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 
+from reconciler import catalog
 from reconciler.manifest.scalars import StrictBool, StrictInt, StrictNumber
-from reconciler.runcomfy import catalog
 
 API_VERSION = "comfyops/v1"
 KINDS = ("Deployment", "OverridePreset", "Settings", "Environment")

@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from reconciler import catalog
 from reconciler.engine import build, live
 from reconciler.engine.plan import Action
 from reconciler.manifest.load import load_manifests
 from reconciler.render import render_plan
-from reconciler.runcomfy import catalog
 from reconciler.runcomfy.client import DEPLOYMENTS, RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket

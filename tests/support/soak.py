@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.embedded import EmbeddedEmulator
-from reconciler.engine import apply, build, observe
+from reconciler.engine import build
 from reconciler.engine.plan import Plan
 from reconciler.manifest.load import load_manifests
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.errors import ApiError
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
+from reconciler.session import executor, observe
 from support.emulated import DATA, FAST_SETTINGS, deployment_yaml
 
 FAULTS: dict[str, Any] = {"error_rate": 0.2, "rate_limit_rate": 0.1, "drop_rate": 0.05,
@@ -131,7 +132,7 @@ def _apply_once(root: Path, emulator: EmbeddedEmulator) -> bool:
     """One ``comfyops apply``: plan, then execute; True if anything failed (the list included)."""
     client = _client(emulator)
     try:
-        return apply.execute(_plan(root, client), client=client).failed
+        return executor.execute(_plan(root, client), client=client).failed
     except ApiError:
         return True
     finally:

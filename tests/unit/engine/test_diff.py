@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from reconciler import catalog
 from reconciler.engine import diff, live
-from reconciler.runcomfy import catalog
 
 FULL = {
     "workflow_id": "wf-1",

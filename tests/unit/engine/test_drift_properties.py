@@ -14,12 +14,12 @@ from typing import Any
 
 from hypothesis import given
 
+from reconciler import catalog
 from reconciler.engine import build, importer, live
 from reconciler.engine.drift import DriftKind, build_drift
 from reconciler.engine.status import SyncState, build_status
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import load_manifests
-from reconciler.runcomfy import catalog
 from unit.engine.test_properties import FAST, desired_states, live_lists
 
 

@@ -16,6 +16,7 @@ from reconciler.engine.plan import Plan
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import SettingsSpec
+from reconciler.session import planfiles
 
 SPEC = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": "AMPERE_48", "min_instances": 0,
         "max_instances": 1, "queue_size": 1, "keep_warm_duration_in_seconds": 60, "is_enabled": True}
@@ -65,13 +66,13 @@ def test_any_edit_of_a_saved_plan_is_refused(tmp_path: Path, path: tuple[Any, ..
     file = tmp_path / "plan.json"
     file.write_text(json.dumps(data))
     with pytest.raises(ReconcilerError):
-        planfile.load(file)
+        planfiles.load(file)
 
 
 def test_an_untouched_plan_loads_back_equal(tmp_path: Path) -> None:
     plan = _plan()
-    planfile.save(plan, tmp_path / "plan.json")
-    assert planfile.load(tmp_path / "plan.json") == plan
+    planfiles.save(plan, tmp_path / "plan.json")
+    assert planfiles.load(tmp_path / "plan.json") == plan
     assert planfile.disagreements(plan) == []
 
 

@@ -22,12 +22,13 @@ from typing import Any
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from reconciler import catalog
 from reconciler.diagnostics import Location
-from reconciler.engine import apply, build, live, observe
+from reconciler.engine import build, live
 from reconciler.engine.plan import Action, Plan
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import PruneSettings, SettingsSpec
-from reconciler.runcomfy import catalog
+from reconciler.session import executor, observe
 from support.fake_api import FakeDeploymentsApi, client_for
 
 MUTATING = ("POST", "PATCH", "DELETE")
@@ -159,16 +160,16 @@ def test_apply_then_plan_is_empty_and_a_second_apply_makes_no_mutating_call(
     for action in sorted({c.action.value for c in plan.pending}):
         event(f"plan has a {action}")  # --hypothesis-show-statistics shows the mix
 
-    report = apply.execute(plan, client=client, secrets=secrets_of(desired))
+    report = executor.execute(plan, client=client, secrets=secrets_of(desired))
     assert not report.failed, report.to_json()
-    assert [o.name for o in report.changes] == [c.name for c in apply.execution_order(plan)]
+    assert [o.name for o in report.changes] == [c.name for c in executor.execution_order(plan)]
 
     again, problems = build.build_plan(desired, observe.observe(client), build.PlanOptions(allow_replace=True))
     assert problems == []
     assert again.is_empty, [(c.name, c.action.value, c.diff) for c in again.pending]
 
     fake.calls.clear()
-    second = apply.execute(again, client=client, secrets=secrets_of(desired))
+    second = executor.execute(again, client=client, secrets=secrets_of(desired))
     assert fake.mutating_calls == []
     assert fake.calls == []  # nothing applied, so not even the read-back list
     assert second.changes == [] and not second.failed
@@ -181,7 +182,7 @@ def test_a_plan_of_only_noops_makes_no_call(desired: DesiredState, raw: list[dic
     noops = plan.model_copy(update={"changes": [c for c in plan.changes if c.action is Action.NOOP]})
     assert noops.is_empty
     fake = FakeDeploymentsApi(raw)
-    report = apply.execute(noops, client=client_for(fake), secrets={})
+    report = executor.execute(noops, client=client_for(fake), secrets={})
     assert fake.calls == []
     assert report.changes == [] and not report.failed
 

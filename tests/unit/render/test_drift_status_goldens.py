@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import catalog
 from reconciler.engine import build
 from reconciler.engine.drift import DriftKind, DriftReport, build_drift
 from reconciler.engine.live import LiveDeployment
@@ -23,7 +24,6 @@ from reconciler.engine.plan import Action, FieldChange, Plan, ResourceChange, Un
 from reconciler.engine.status import SyncState, build_status, file_line
 from reconciler.render.drift import ago, render_drift
 from reconciler.render.status import render_status
-from reconciler.runcomfy import catalog
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "sk-live-TOPSECRET-4242"

@@ -7,10 +7,10 @@ import threading
 import time
 from typing import Any
 
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
 from reconciler.smoke.report import SmokeStatus
 from reconciler.smoke.runner import run_smoke
 from unit.smoke.conftest import FAST_POLL, Env, smoke_doc

@@ -1,4 +1,4 @@
-"""What drift and status share: one list call, then plan's own matching and diff, for a report.
+"""The read-only use cases (drift, status): one list call, then plan's own matching and diff, for a report.
 
 Effectful shell around the pure planner. Unlike ``plan``, a report is not refused for rules that
 only guard *applying* (``protect``, the empty-manifest guard): drift and status show what is,
@@ -11,16 +11,16 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from reconciler.cli.context import AppContext
-from reconciler.cli.output import print_diagnostics
-from reconciler.cli.planning import connect
-from reconciler.engine import build, observe, targets
+from reconciler.engine import build, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session import observe
+from reconciler.session.planning import connect
+from reconciler.session.session import Session
 
 _APPLY_ONLY_FIELDS = frozenset({"spec.protect"})
 """Plan rules that only guard apply; a read-only report ignores them."""
@@ -38,7 +38,7 @@ class Observed:
 
 
 def observe_plan(
-    app: AppContext, desired: DesiredState, target_patterns: tuple[str, ...] = (), *, will_smoke: bool = False
+    app: Session, desired: DesiredState, target_patterns: tuple[str, ...] = (), *, will_smoke: bool = False
 ) -> Observed:
     """Read live state with one list call and plan against it; ``--target`` patterns must match.
 
@@ -50,7 +50,7 @@ def observe_plan(
     names = [d.name for d in desired.deployments] + [d.name for d in live]
     unmatched = targets.unmatched(target_patterns, names)
     if unmatched:
-        print_diagnostics(unmatched)
+        app.out.diagnostics(unmatched)
         count = len(unmatched)
         raise DiagnosticsError(unmatched, f"--target: {count} pattern{'s match' if count != 1 else ' matches'} "
                                           "no deployment")
@@ -58,13 +58,13 @@ def observe_plan(
     plan, problems = build.build_plan(desired, live, options)
     problems = [p for p in problems if p.field_path not in _APPLY_ONLY_FIELDS]
     errors = [p for p in problems if p.is_error]
-    print_diagnostics(problems)
+    app.out.diagnostics(problems)
     if errors:
         raise DiagnosticsError(errors, f"cannot compare: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     return Observed(plan=plan, desired=desired, live=live, records=records, client=client)
 
 
-def apply_command(app: AppContext, files: tuple[str, ...], environment: str | None = None) -> str:
+def apply_command(app: Session, files: tuple[str, ...], environment: str | None = None) -> str:
     """The ``comfyops [global options] apply [-f PATH]... [--env NAME]`` line a fix suggests."""
     words = ["comfyops"]
     if app.emulator:

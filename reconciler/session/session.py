@@ -1,8 +1,13 @@
-"""What every command shares: global options and the one API client, built on first use.
+"""The Session: what one command's use cases share: the global options and the one API client.
 
-Effectful shell. The client is built here and only here (``RunComfyClient`` over one
-``httpx.Client``), against the real API or against the embedded emulator (``--emulator``), which
-runs on a loopback port owned by this process for as long as the command runs.
+Effectful shell, and no printing: what a session has to say (a note, located problems) goes to the
+command's output object, given as ``out`` (:class:`Reporter`). The client is built here and only here
+(``RunComfyClient`` over one ``httpx.Client``), against the real API or against the embedded emulator
+(``--emulator``), which runs on a loopback port owned by this process for as long as the command runs.
+
+A session has one client configuration (:class:`ClientConfig`), frozen by the first request: asking
+again with the same configuration returns the same client, asking with a different one is a bug
+(:class:`ClientConfigConflict`), never a silently ignored setting.
 """
 
 from __future__ import annotations
@@ -10,15 +15,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import click
-
+from reconciler.catalog import DEFAULT_API_URL
+from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ReconcilerError
-from reconciler.runcomfy.catalog import DEFAULT_API_URL
 
 if TYPE_CHECKING:
     from reconciler.runcomfy.client import RunComfyClient
@@ -96,15 +100,50 @@ def display_api_url(url: str) -> str:
     return f"{parsed.scheme}://{parsed.host}{port}{parsed.path.rstrip('/')}"
 
 
+class Reporter(Protocol):
+    """Where a session's notes and problems go: the command's output object (it masks and prints them)."""
+
+    def note(self, text: str) -> None:
+        """Print one line of progress or advice to stderr."""
+
+    def diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
+        """Print located problems, one per line."""
+
+
+class ClientConfigConflict(RuntimeError):
+    """A second request for the session's client asked for a different configuration (a bug in a use case)."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """How the session's one client is built; the first request fixes it for the whole command."""
+
+    requests_per_second: float | None = None
+    burst: int | None = None
+    queue_api_version: str = "v1"
+    workflows: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    """With ``--emulator``: (workflow_id, version) -> workflow_api.json to register before the first call."""
+    read_only: bool = False
+    """With ``--emulator``: keep the emulator's state folder untouched."""
+    manifests: tuple[str, ...] = ()
+    """The files the command read: they locate the emulator's state folder."""
+    api_url: str | None = None
+    """From the selected Environment (named ``environment``); ``--api-url`` wins over it."""
+    token_env: str | None = None
+    environment: str | None = None
+
+
 @dataclass
-class AppContext:
+class Session:
     """Global options plus the resources a command opens lazily and closes on exit."""
 
+    out: Reporter
     api_url: str | None = None
     api_url_source: str = "--api-url"
     emulator: bool = False
     no_color: bool = False
     verbose: int = 0
+
     def global_args(self) -> list[str]:
         """The global options a follow-up command needs to reach the same API: ``--emulator`` or ``--api-url``."""
         if self.emulator:
@@ -127,23 +166,30 @@ class AppContext:
     registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
+    _config: ClientConfig | None = None
     _emulator: Any = None
     endpoint: str = ""
     """What the client talks to, for headers: ``RunComfy API at <url>`` or ``emulator (state: <dir>)``."""
 
-    def client(self, *, requests_per_second: float | None = None, burst: int | None = None,
-               queue_api_version: str = "v1", workflows: dict[tuple[str, str], dict[str, Any]] | None = None,
-               read_only: bool = False, manifests: Sequence[str] = (), api_url: str | None = None,
-               token_env: str | None = None, environment: str | None = None) -> RunComfyClient:
-        """The process's one API client; with ``--emulator`` the given workflows are registered first
-        (``registered`` lists the new ones), and ``read_only`` keeps the emulator's state folder untouched.
-        ``manifests`` (the files the command read) locate the emulator's state folder.
+    def client(self, config: ClientConfig = ClientConfig()) -> RunComfyClient:
+        """The command's one API client, built on the first call from ``config``; later calls must ask
+        for the same configuration (:class:`ClientConfigConflict` otherwise).
 
-        ``api_url`` and ``token_env`` come from the selected Environment (named ``environment``);
-        ``--api-url`` wins over ``api_url``.
+        With ``--emulator`` the configuration's workflows are registered first (``registered`` lists
+        the new ones), and ``read_only`` keeps the emulator's state folder untouched.
         """
-        if self._client is not None:
+        if self._config is not None:
+            if config != self._config:
+                raise ClientConfigConflict(
+                    f"the session's client was built with {self._config!r}; a second request asked for {config!r}"
+                )
+            assert self._client is not None
             return self._client
+        self._config = config
+        self._client = self._build(config)
+        return self._client
+
+    def _build(self, config: ClientConfig) -> RunComfyClient:
         from reconciler.runcomfy import ratelimit
         from reconciler.runcomfy.client import RunComfyClient
         from reconciler.runcomfy.http import build_http_client, token_problem, url_problem
@@ -151,19 +197,19 @@ class AppContext:
         if self.emulator:
             from reconciler.emulator.embedded import EmbeddedEmulator
 
-            state = emulator_state_dir(manifests)
+            state = emulator_state_dir(config.manifests)
             if not os.environ.get(EMULATOR_STATE_ENV) and not (state / "state.json").exists():
-                click.echo(f"note: no emulator state in {state} yet; starting an empty emulator", err=True)
+                self.out.note(f"note: no emulator state in {state} yet; starting an empty emulator")
             self.endpoint = f"emulator (state: {state})"
-            self._emulator = self._stack.enter_context(EmbeddedEmulator(state, read_only=read_only))
-            for (workflow_id, version), graph in (workflows or {}).items():
-                if self._emulator.register_workflow(workflow_id, version, graph):
+            self._emulator = self._stack.enter_context(EmbeddedEmulator(state, read_only=config.read_only))
+            for (workflow_id, version), graph in config.workflows.items():
+                if self._emulator.register_workflow(workflow_id, version, dict(graph)):
                     self.registered.append((workflow_id, version))
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
             base_url, source = self.api_url, self.api_url_source
-            if not base_url and api_url:
-                base_url, source = api_url, f"from Environment {environment} spec.api_url"
+            if not base_url and config.api_url:
+                base_url, source = config.api_url, f"from Environment {config.environment} spec.api_url"
             base_url = base_url or DEFAULT_API_URL
             problem = url_problem(base_url)
             if problem:
@@ -172,7 +218,7 @@ class AppContext:
                     f"give the full base URL, e.g. {DEFAULT_API_URL}"
                 )
             self.endpoint = f"RunComfy API at {display_api_url(base_url)}"
-            variable = token_env or TOKEN_ENV
+            variable = config.token_env or TOKEN_ENV
             token = os.environ.get(variable, "")
             if not token:
                 raise ReconcilerError(
@@ -188,10 +234,9 @@ class AppContext:
                 )
         http = self._stack.enter_context(build_http_client(base_url=base_url, token=token, verbose=self.verbose))
         limiter = ratelimit.account_bucket(
-            requests_per_second or ratelimit.DEFAULT_RATE, burst or ratelimit.DEFAULT_BURST
+            config.requests_per_second or ratelimit.DEFAULT_RATE, config.burst or ratelimit.DEFAULT_BURST
         )
-        self._client = RunComfyClient(http, limiter=limiter, queue_api_version=queue_api_version)
-        return self._client
+        return RunComfyClient(http, limiter=limiter, queue_api_version=config.queue_api_version)
 
     def close(self) -> None:
         """Close the client and stop the embedded emulator."""

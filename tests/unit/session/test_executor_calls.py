@@ -1,7 +1,7 @@
 """Apply, checked by the exact API calls it makes (sample-controller's expected-actions style).
 
 Each test builds a plan with the real planner from ``DesiredDeployment`` values and a fake account,
-runs ``apply.execute`` through a real ``RunComfyClient`` whose transport is an in-memory fake of the
+runs ``executor.execute`` through a real ``RunComfyClient`` whose transport is an in-memory fake of the
 deployments API (``httpx.MockTransport``), and compares the recorded ``(method, path, json)`` calls with
 the expected list. A mismatch reports the extra and the missing calls separately, then the order.
 """
@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 
 from reconciler.diagnostics import Location
-from reconciler.engine import apply, build, live
+from reconciler.engine import build, live
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import PruneSettings, SettingsSpec
 from reconciler.runcomfy.client import DEPLOYMENTS
+from reconciler.session import executor
 from support.fake_api import Call, FakeDeploymentsApi, client_for
 
 LIST: Call = ("GET", DEPLOYMENTS, None)
@@ -82,7 +83,7 @@ def plan_for(
 
 
 def run(plan: Plan, fake: FakeDeploymentsApi, **kwargs: Any) -> ApplyReport:
-    return apply.execute(plan, client=client_for(fake), **kwargs)
+    return executor.execute(plan, client=client_for(fake), **kwargs)
 
 
 def outcomes(report: ApplyReport) -> list[tuple[str, str, str]]:
