@@ -108,6 +108,16 @@ def read_bytes(path: Path, *, limit: int) -> bytes:
         os.close(fd)
 
 
+def is_present(path: Path) -> bool:
+    """Whether anything (a file, a folder, a link even to nothing) is at ``path``: the reader says what."""
+    return path.exists() or path.is_symlink()
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (following links)."""
+    return path.is_file()
+
+
 def read_text(path: Path, *, limit: int, encoding: str = "utf-8") -> str:
     """The text of the regular file at ``path`` (UTF-8, at most ``limit`` bytes), or :class:`FileProblem`."""
     data = read_bytes(path, limit=limit)
