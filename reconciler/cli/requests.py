@@ -16,9 +16,9 @@ from reconciler.cli import output
 from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.diagnostics import did_you_mean
 from reconciler.errors import ReconcilerError
-from reconciler.history import render
 from reconciler.history.entry import Entry
 from reconciler.history.store import HistoryStore
+from reconciler.render import history as render
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session.lookup import client_for, find_deployment
 from reconciler.session.recording import api_label, refresh_entries, store

@@ -19,11 +19,11 @@ from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import targets as target_patterns
 from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.render import smoke as smoke_render
 from reconciler.session.planning import connect
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import render as smoke_render
 from reconciler.smoke import runner
 
 

@@ -13,8 +13,7 @@ from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import build, status
-from reconciler.github.markdown import text_block
-from reconciler.render.status import FORMATS, render_status
+from reconciler.render.status import FORMATS, render_status, text_block
 from reconciler.session.observing import observe_plan
 from reconciler.session.session import Session
 

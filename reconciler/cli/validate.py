@@ -16,10 +16,10 @@ from reconciler.cli.manifests import (
 from reconciler.cli.summary import publish, summary_option
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import DiagnosticsError, ReconcilerError
-from reconciler.github.markdown import validation_markdown
-from reconciler.manifest import printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import LoadResult
+from reconciler.render import manifests as printing
+from reconciler.render.validation import validation_markdown
 
 
 @click.command("validate")

@@ -6,6 +6,9 @@ text table's layout may change.
 
 from __future__ import annotations
 
+import html
+import re
+
 from reconciler.engine.live import is_error_status
 from reconciler.engine.status import StatusReport, StatusRow, SyncState
 from reconciler.render import style
@@ -83,3 +86,10 @@ def totals_sentence(report: StatusReport) -> str:
     total = len(report.rows)
     states = ", ".join(f"{n} {state}" for state, n in counts.items())
     return f"{total} deployment{'s' if total != 1 else ''}: {states}. Monthly warm cost: {_money(report.monthly_cost)}."
+
+
+def text_block(title: str, text: str) -> str:
+    """A plain-text report (e.g. the status table) under a heading, in a fence it cannot close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"### {html.escape(title, quote=False)}\n\n{fence}text\n{text.rstrip()}\n{fence}\n"

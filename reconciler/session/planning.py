@@ -16,8 +16,9 @@ from reconciler.engine import build, match
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError, ReconcilerError
-from reconciler.manifest import messages, printing
+from reconciler.manifest import messages
 from reconciler.manifest.desired import DesiredState, secret_strings
+from reconciler.render import manifests as printing
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import observe
 from reconciler.session.session import ClientConfig, Session

@@ -1,4 +1,4 @@
-"""Small Markdown reports that only the GitHub integration shows: validation results and text tables in a job summary.
+"""The ``validate`` report as Markdown, for the job summary.
 
 Pure: values in, a string out.
 """
@@ -6,7 +6,6 @@ Pure: values in, a string out.
 from __future__ import annotations
 
 import html
-import re
 
 from reconciler.diagnostics import Diagnostic
 
@@ -24,9 +23,3 @@ def validation_markdown(valid: list[str], problems: list[Diagnostic], *, failure
             lines.append(f"…and {len(problems) - _LIST_LIMIT:,} more (see the job log)")
     return "\n".join(lines) + "\n"
 
-
-def text_block(title: str, text: str) -> str:
-    """A plain-text report (e.g. the status table) under a heading, in a fence it cannot close."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"### {html.escape(title, quote=False)}\n\n{fence}text\n{text.rstrip()}\n{fence}\n"
