@@ -51,6 +51,7 @@ EFFECTFUL_TOP_LEVEL: dict[str, str] = {
     "reconciler.entry": "the console script: runs the command line",
     "reconciler.interrupts": "signal handlers that write to stderr and exit",
     "reconciler.readfile": "reads the files users point us at (see INPUT_READERS)",
+    "reconciler.workspace": "where .comfyops/ is (environment, file system), and safe writes into it",
 }
 """Top-level modules that are not pure; every other top-level module is checked as pure."""
 

@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 import click
 
-from reconciler.cli import applylock, output
+from reconciler import workspace
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.cli.plan import FORMATS, plan_options
@@ -22,6 +23,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.render import render_apply, render_plan
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.session import apply as applying
+from reconciler.session import applylock
 from reconciler.session.planning import make_plan, refuse_denied, with_policy
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
@@ -50,8 +52,8 @@ def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
             raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
         files, plan_file = options["files"], options["plan_file"]
         start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
-        root = applylock.working_copy_root(start if start.is_dir() else start.parent)
-        with applylock.apply_lock(root, timeout=timeout, note=functools.partial(click.echo, err=True)):
+        lock = workspace.apply_lock(start if start.is_dir() else start.parent)
+        with applylock.apply_lock(lock, timeout=timeout, note=output.current().note):
             return func(app, **options)
 
     return locked

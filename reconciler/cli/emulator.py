@@ -17,15 +17,15 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from reconciler import workspace
 from reconciler.cli import output
 from reconciler.errors import ReconcilerError
-from reconciler.session.session import emulator_state_dir
 
 TOKEN_ENV = "COMFYOPS_EMULATOR_TOKEN"
 
 
 def _state_dir(value: Path | None) -> Path:
-    return value if value is not None else emulator_state_dir()
+    return value if value is not None else workspace.emulator_state()
 
 
 def _listen(host: str, port: int) -> socket.socket:

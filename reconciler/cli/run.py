@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from reconciler import workspace
 from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.diagnostics import Diagnostic, Location, Severity
@@ -37,10 +38,6 @@ from reconciler.workflow.object_info import ObjectInfo
 from reconciler.workflow.validate import validate_overrides
 
 SET_LOCATION = Location("--set")
-OUTPUTS_DIR = Path(".comfyops") / "outputs"
-"""Where ``run --wait`` downloads outputs by default: under ``.comfyops/``, which the recommended
-``.gitignore`` ignores, so generated media never lands in a commit by accident."""
-
 
 def parse_set(text: str) -> tuple[str, str, Any]:
     """``NODE.INPUT=VALUE`` as (node, input, value); the node may contain ``:`` and ``.`` (last ``.`` splits)."""
@@ -215,7 +212,7 @@ def _wait(client: RunComfyClient, deployment_id: str, rid: str, *, timeout: floa
         output.echo(f"Interrupted: request {rid} cancel: {outcome}", err=True)
         raise
     result = client.request_result(deployment_id, rid)
-    folder = out or OUTPUTS_DIR / _safe(rid)
+    folder = out or workspace.outputs_dir(_safe(rid))  # ignored by the recommended .gitignore
     files = save_outputs(client, result, folder) if result.succeeded else []
     return {"status": result.status, "errors": [e.message or (e.type or "error") for e in result.error],
             "files": [str(f) for f in files], "output_dir": str(folder) if files else None,

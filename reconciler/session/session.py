@@ -17,9 +17,9 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from reconciler import workspace
 from reconciler.catalog import DEFAULT_API_URL
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ReconcilerError
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from reconciler.runcomfy.client import RunComfyClient
 
 TOKEN_ENV = "RUNCOMFY_API_TOKEN"
-EMULATOR_STATE_ENV = "COMFYOPS_EMULATOR_STATE"
 EMULATOR_TOKEN = "emulator-token"  # the embedded emulator accepts any bearer token; this one is not secret
 
 
@@ -40,55 +39,6 @@ def _without_userinfo(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-STATE_SUBDIR = Path(".comfyops") / "emulator"
-
-
-def emulator_state_dir(manifests: Sequence[str | Path] = ()) -> Path:
-    """Where the embedded emulator keeps its state between commands.
-
-    ``COMFYOPS_EMULATOR_STATE`` when set. Otherwise the nearest existing ``.comfyops/emulator`` from the
-    manifests' folder (or the working directory) up to the repository root, so that a command run from
-    a subfolder sees the same emulator; failing that, a new one at the repository root (the working
-    directory outside a repository, or the manifests' folder when they are outside it).
-    """
-    configured = os.environ.get(EMULATOR_STATE_ENV)
-    if configured:
-        return Path(configured)
-    cwd = Path.cwd().resolve()
-    start = _manifest_folder(manifests) or cwd
-    root = repository_root(start)
-    chain = [start, *start.parents]
-    stop = root if root is not None else (cwd if cwd in chain else start)
-    for folder in chain:
-        if (folder / STATE_SUBDIR).is_dir():
-            return _relative(folder / STATE_SUBDIR, cwd)
-        if folder == stop:
-            break
-    return _relative(stop / STATE_SUBDIR, cwd)
-
-
-def repository_root(start: Path) -> Path | None:
-    """The nearest folder from ``start`` upwards that holds a ``.git`` (a folder, or a worktree's file)."""
-    return next((folder for folder in (start, *start.parents) if (folder / ".git").exists()), None)
-
-
-def _manifest_folder(manifests: Sequence[str | Path]) -> Path | None:
-    folders = []
-    for item in manifests:
-        path = Path(item).resolve()
-        folders.append(path if path.is_dir() else path.parent)
-    if not folders:
-        return None
-    return Path(os.path.commonpath(folders))
-
-
-def _relative(path: Path, cwd: Path) -> Path:
-    try:
-        return path.relative_to(cwd)
-    except ValueError:
-        return Path(os.path.relpath(path, cwd)) if path.anchor == cwd.anchor else path
 
 
 def display_api_url(url: str) -> str:
@@ -197,8 +147,8 @@ class Session:
         if self.emulator:
             from reconciler.emulator.embedded import EmbeddedEmulator
 
-            state = emulator_state_dir(config.manifests)
-            if not os.environ.get(EMULATOR_STATE_ENV) and not (state / "state.json").exists():
+            state = workspace.emulator_state(config.manifests)
+            if not workspace.emulator_state_configured() and not (state / "state.json").exists():
                 self.out.note(f"note: no emulator state in {state} yet; starting an empty emulator")
             self.endpoint = f"emulator (state: {state})"
             self._emulator = self._stack.enter_context(EmbeddedEmulator(state, read_only=config.read_only))
