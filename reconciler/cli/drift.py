@@ -17,13 +17,10 @@ from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import drift, targets
 from reconciler.render.drift import FORMATS, render_drift
-from reconciler.session.observing import Observed, apply_command, observe_plan
+from reconciler.session import observing
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import runner
-from reconciler.smoke.report import SmokeReport
 
 
 @click.command("drift")
@@ -50,11 +47,9 @@ def command(app: Session, files: tuple[str, ...], fmt: str, target_patterns: tup
     """
     desired = load_desired(files)
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
-    observed = observe_plan(app, desired, target_patterns, will_smoke=smoke)
-    smoke_data = _smoke(observed, target_patterns).to_dict() if smoke else None
-    report = drift.build_drift(
-        observed.plan, observed.live, checked_at=checked_at,
-        apply_command=apply_command(app, files, desired.environment_name), smoke=smoke_data,
+    report = observing.drift_report(
+        app, desired, target_patterns, files=files, smoke=smoke, checked_at=checked_at,
+        make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
     )
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
     text = render_drift(report, fmt, color=color)
@@ -62,17 +57,3 @@ def command(app: Session, files: tuple[str, ...], fmt: str, target_patterns: tup
     publish(summary, lambda: render_drift(report, "markdown"))
     return 2 if report.has_drift else 0
 
-
-def _smoke(observed: Observed, target_patterns: tuple[str, ...]) -> SmokeReport:
-    """Smoke-test the declared deployments with ``spec.smoke`` (targeted ones only), on the records
-    the drift check already read, so no second list call is made."""
-    chosen = [
-        d for d in observed.desired.deployments
-        if d.smoke is not None and not d.is_absent and targets.selected(d.name, target_patterns)
-    ]
-    progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    report = runner.run_smoke(observed.desired, chosen, client=observed.client, progress=progress,
-                              live=observed.records)
-    if report.interrupted:
-        raise KeyboardInterrupt
-    return report

@@ -7,7 +7,6 @@ the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passe
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -16,27 +15,11 @@ import click
 from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import targets as target_patterns
-from reconciler.errors import DiagnosticsError
-from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.render import smoke as smoke_render
-from reconciler.session.planning import connect
-from reconciler.session.recording import journal
+from reconciler.session import smoking
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
-
-
-def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeployment]:
-    """Deployments with ``spec.smoke`` (all, or those matching a ``--target`` glob, smoke or not)."""
-    if not targets:
-        return [d for d in desired.deployments if d.smoke is not None]
-    problems = target_patterns.unmatched(targets, [d.name for d in desired.deployments])
-    if problems:
-        output.diagnostics(problems)
-        count = len(problems)
-        raise DiagnosticsError(problems, f"cannot smoke-test: {count} problem{'s' if count != 1 else ''}")
-    return [d for d in desired.deployments if target_patterns.selected(d.name, targets)]
 
 
 @click.command("smoke")
@@ -53,15 +36,12 @@ def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], juni
             concurrency: int | None, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
-    chosen = select(desired, targets)
+    chosen = smoking.select(app, desired, targets)
     if not chosen:
         output.echo("No deployment declares spec.smoke; nothing to test.", err=True)
         return 0
-    client = connect(app, desired)
-    progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
-                              journal=journal(app, "smoke"))
-    report = dataclasses.replace(report, environment=desired.environment_name)
+    report = smoking.smoke_test(app, desired, chosen, concurrency=concurrency,
+                                make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names))
     text = smoke_render.render(report, fmt)
     output.echo(text, nl=not text.endswith("\n"))
     publish(summary, lambda: smoke_render.render(report, "markdown"))

@@ -12,9 +12,8 @@ from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import build, status
 from reconciler.render.status import FORMATS, render_status, text_block
-from reconciler.session.observing import observe_plan
+from reconciler.session import observing
 from reconciler.session.session import Session
 
 
@@ -30,8 +29,7 @@ def command(app: Session, files: tuple[str, ...], fmt: str, summary: bool) -> in
     prune.match), Missing (declared, not live), PendingDelete (state: absent, or in prune scope).
     """
     desired = load_desired(files)
-    observed = observe_plan(app, desired)
-    report = status.build_status(observed.plan, observed.live, build.prices_of(desired))
+    report = observing.status_report(app, desired)
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
     text = render_status(report, fmt, color=color)
     output.echo(text, nl=not text.endswith("\n"))

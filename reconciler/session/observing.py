@@ -1,4 +1,4 @@
-"""The read-only use cases (drift, status): one list call, then plan's own matching and diff, for a report.
+"""The read-only use cases, drift and status: one list call, then plan's own matching and diff, for a report.
 
 Effectful shell around the pure planner. Unlike ``plan``, a report is not refused for rules that
 only guard *applying* (``protect``, the empty-manifest guard): drift and status show what is,
@@ -9,9 +9,10 @@ under one name, a pinned id that does not exist) still fail, as in plan.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.engine import build, targets
+from reconciler.engine import build, drift, status, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError
@@ -21,6 +22,9 @@ from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import observe
 from reconciler.session.planning import connect
 from reconciler.session.session import Session
+from reconciler.smoke import runner
+from reconciler.smoke.progress import Progress
+from reconciler.smoke.report import SmokeReport
 
 _APPLY_ONLY_FIELDS = frozenset({"spec.protect"})
 """Plan rules that only guard apply; a read-only report ignores them."""
@@ -62,6 +66,41 @@ def observe_plan(
     if errors:
         raise DiagnosticsError(errors, f"cannot compare: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
     return Observed(plan=plan, desired=desired, live=live, records=records, client=client)
+
+
+def drift_report(
+    app: Session, desired: DesiredState, target_patterns: tuple[str, ...], *, files: tuple[str, ...], smoke: bool,
+    checked_at: str, make_progress: Callable[[list[str]], Progress],
+) -> drift.DriftReport:
+    """The drift use case: desired vs live, read-only; with ``smoke``, the smoke tests' results too."""
+    observed = observe_plan(app, desired, target_patterns, will_smoke=smoke)
+    smoke_data = _smoke(observed, target_patterns, make_progress).to_dict() if smoke else None
+    return drift.build_drift(
+        observed.plan, observed.live, checked_at=checked_at,
+        apply_command=apply_command(app, files, desired.environment_name), smoke=smoke_data,
+    )
+
+
+def _smoke(
+    observed: Observed, target_patterns: tuple[str, ...], make_progress: Callable[[list[str]], Progress]
+) -> SmokeReport:
+    """Smoke-test the declared deployments with ``spec.smoke`` (targeted ones only), on the records
+    the drift check already read, so no second list call is made."""
+    chosen = [
+        d for d in observed.desired.deployments
+        if d.smoke is not None and not d.is_absent and targets.selected(d.name, target_patterns)
+    ]
+    report = runner.run_smoke(observed.desired, chosen, client=observed.client,
+                              progress=make_progress([d.name for d in chosen]), live=observed.records)
+    if report.interrupted:
+        raise KeyboardInterrupt
+    return report
+
+
+def status_report(app: Session, desired: DesiredState) -> status.StatusReport:
+    """The status use case: every live deployment with its sync state against the manifests."""
+    observed = observe_plan(app, desired)
+    return status.build_status(observed.plan, observed.live, build.prices_of(desired))
 
 
 def apply_command(app: Session, files: tuple[str, ...], environment: str | None = None) -> str:
