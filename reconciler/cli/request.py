@@ -21,12 +21,12 @@ import click
 
 from reconciler.cli import output
 from reconciler.cli.manifests import settings_of, settings_option
-from reconciler.cli.run import save_outputs
 from reconciler.errors import ReconcilerError
 from reconciler.history.store import HistoryStore
 from reconciler.runcomfy import errors, wire
 from reconciler.session.lookup import client_for, find_live
 from reconciler.session.recording import store
+from reconciler.session.running import save_outputs
 from reconciler.session.session import Session
 
 FORMAT_VERSION = 1

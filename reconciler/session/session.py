@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -58,6 +58,9 @@ class Reporter(Protocol):
 
     def diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
         """Print located problems, one per line."""
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Mask ``secrets`` in everything printed from now on (a use case found more than the manifests hold)."""
 
 
 class ClientConfigConflict(RuntimeError):
