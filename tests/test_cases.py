@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.engine import build, live
+from reconciler.engine import live, planner
 from reconciler.engine.plan import Plan
 from reconciler.manifest.load import load_manifests
 from reconciler.render import render_plan
@@ -45,10 +45,10 @@ def _plan_for(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan | None,
     if result.state is None:
         return None, "\n".join(d.format() for d in result.problems) + "\n"
     observed = live.from_api_list(json.loads((case / "live.json").read_text()))
-    plan, problems = build.build_plan(
+    plan, problems = planner.build_plan(
         result.state,
         observed,
-        build.PlanOptions(
+        planner.PlanOptions(
             targets=tuple(options.get("targets", ())),
             allow_replace=options.get("allow_replace", False),
             allow_empty=options.get("allow_empty", False),

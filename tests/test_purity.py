@@ -325,7 +325,7 @@ def test_each_kind_of_access_is_caught(tmp_path: Path, source: str, access: str)
 
 
 def test_an_input_reader_is_refused_outside_its_packages() -> None:
-    assert not _reader_allowed("reconciler.readfile", "reconciler.engine.build")
+    assert not _reader_allowed("reconciler.readfile", "reconciler.engine.planner")
     assert _reader_allowed("reconciler.readfile", "reconciler.manifest.load")
 
 

@@ -41,19 +41,23 @@ COMMAND_MODULES = (
     "emulator",
     "policy",
     "drift", "import_", "status",
-    "requests", "request", "proxy", "free",
+    "history", "queue", "proxy", "free",
     "github",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
 
-A module's command is named after it (``import_`` -> ``import``, ``foo_bar`` -> ``foo-bar``) and is
-imported only when that command runs or ``--help`` lists them, so ``comfyops validate`` never pays for
-httpx, deepdiff or the emulator."""
+A module's command is named after it (``import_`` -> ``import``, ``foo_bar`` -> ``foo-bar``), except the
+two whose command names differ by one letter (:data:`NAMED_OTHERWISE`), and is imported only when that
+command runs or ``--help`` lists them, so ``comfyops validate`` never pays for httpx, deepdiff or the
+emulator."""
+
+NAMED_OTHERWISE = {"history": "requests", "queue": "request"}
+"""``requests`` lists the local request history; ``request`` calls one request's queue endpoints."""
 
 
 def command_name(module: str) -> str:
     """The command a module under ``reconciler.cli`` defines (see :data:`COMMAND_MODULES`)."""
-    return module.rstrip("_").replace("_", "-")
+    return NAMED_OTHERWISE.get(module) or module.rstrip("_").replace("_", "-")
 
 
 class LazyGroup(click.Group):

@@ -16,7 +16,7 @@ from reconciler.cli.manifests import files_option, load_desired, selected_enviro
 from reconciler.cli.output import use_color
 from reconciler.cli.plan import FORMATS, plan_options
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import build
+from reconciler.engine import planner
 from reconciler.engine.plan import ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome
 from reconciler.errors import ReconcilerError
@@ -115,7 +115,7 @@ def command(
         )
     else:
         desired = load_desired(files)
-        options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+        options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
         planned = with_policy(app, make_plan(app, desired, options, read_only=False))
         output.echo(render_plan(planned.plan, "text", color=color), nl=False, err=fmt != "text")
         refuse_denied(planned.plan)

@@ -12,7 +12,7 @@ from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import build
+from reconciler.engine import planner
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
 from reconciler.render import markdown, render_plan
 from reconciler.session import planfiles
@@ -66,7 +66,7 @@ def command(
 ) -> int:
     """Compare the manifests with live RunComfy deployments and show what apply would change."""
     desired = load_desired(files)
-    options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+    options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
     planned = with_policy(app, make_plan(app, desired, options))
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
     output.echo(text, nl=not text.endswith("\n"))

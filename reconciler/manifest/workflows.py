@@ -128,7 +128,7 @@ def check_smoke_layers(
     problems: list[Diagnostic] = []
     smoke = model.spec.smoke
     if smoke.preset is not None:
-        resolved = presets.resolve(smoke.preset, preset_map)
+        resolved = presets.effective_overrides(smoke.preset, preset_map)
         problems.extend(
             workflow_validate.validate_overrides(
                 resolved.values,
@@ -184,7 +184,7 @@ def smoke_overrides(
             problems.append(presets.unknown_preset(smoke.preset, preset_map, where, "spec.smoke.preset"))
             return None
         try:
-            layers.append(presets.resolve(smoke.preset, preset_map))
+            layers.append(presets.effective_overrides(smoke.preset, preset_map))
         except presets.PresetError:
             return None  # the cycle or unknown base is reported once, at the preset
     inline = _inline_layer(item)

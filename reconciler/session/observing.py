@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.engine import build, drift, status, targets
+from reconciler.engine import drift, planner, status, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError
@@ -58,8 +58,8 @@ def observe_plan(
         count = len(unmatched)
         raise DiagnosticsError(unmatched, f"--target: {count} pattern{'s match' if count != 1 else ' matches'} "
                                           "no deployment")
-    options = build.PlanOptions(targets=target_patterns, allow_replace=True, allow_empty=True)
-    plan, problems = build.build_plan(desired, live, options)
+    options = planner.PlanOptions(targets=target_patterns, allow_replace=True, allow_empty=True)
+    plan, problems = planner.build_plan(desired, live, options)
     problems = [p for p in problems if p.field_path not in _APPLY_ONLY_FIELDS]
     errors = [p for p in problems if p.is_error]
     app.out.diagnostics(problems)
@@ -100,7 +100,7 @@ def _smoke(
 def status_report(app: Session, desired: DesiredState) -> status.StatusReport:
     """The status use case: every live deployment with its sync state against the manifests."""
     observed = observe_plan(app, desired)
-    return status.build_status(observed.plan, observed.live, build.prices_of(desired))
+    return status.build_status(observed.plan, observed.live, planner.prices_of(desired))
 
 
 def apply_command(app: Session, files: tuple[str, ...], environment: str | None = None) -> str:

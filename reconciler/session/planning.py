@@ -12,7 +12,7 @@ from typing import Any
 
 from reconciler import secrets as masking
 from reconciler.diagnostics import Diagnostic
-from reconciler.engine import build, match
+from reconciler.engine import match, planner
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError, ReconcilerError
@@ -113,7 +113,7 @@ def needs_payload(desired: DesiredState) -> bool:
 
 
 def make_plan(
-    app: Session, desired: DesiredState, options: build.PlanOptions, *, read_only: bool = True
+    app: Session, desired: DesiredState, options: planner.PlanOptions, *, read_only: bool = True
 ) -> Planned:
     """Read live state once and build the plan; plan-rule violations fail with every problem printed.
 
@@ -122,7 +122,7 @@ def make_plan(
     client = connect(app, desired, register_workflows=True, read_only=read_only)
     live = observe.observe(client, include_payload=needs_payload(desired))
     live, matching = _with_saved_versions(client, desired, live)
-    plan, problems = build.build_plan(desired, live, replace(options, endpoint=app.endpoint), matching)
+    plan, problems = planner.build_plan(desired, live, replace(options, endpoint=app.endpoint), matching)
     if not problems and needs_payload(desired):
         problems = _check_live_graphs(desired, plan, live, client)
     secrets = secret_strings(desired)

@@ -46,7 +46,7 @@ def overrides_for(
             problem = presets.unknown_preset(preset, desired.presets, None, "--preset")
             raise ReconcilerError(problem.message, problem.hint)
         try:
-            layers.append(presets.resolve(preset, desired.presets))
+            layers.append(presets.effective_overrides(preset, desired.presets))
         except presets.PresetError as exc:
             raise DiagnosticsError([exc.diagnostic], exc.diagnostic.message) from exc
     values: dict[str, dict[str, Any]] = {}

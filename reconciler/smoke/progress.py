@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
-PHASES = ("waiting", "submitting", "queued", "running", "checking", "done")
-
 
 class Progress(Protocol):
     """Receives phase changes from the runner (from several threads)."""

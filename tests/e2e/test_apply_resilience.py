@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine import build
+from reconciler.engine import planner
 from reconciler.engine.plan import Action
 from reconciler.engine.report import Outcome
 from reconciler.manifest.load import load_manifests
@@ -33,7 +33,7 @@ def _client(emulator: Any) -> RunComfyClient:
 def _plan(repo: Path, client: RunComfyClient) -> Any:
     result = load_manifests([str(repo)], env=dict(os.environ))
     assert result.state is not None, result.problems
-    plan, problems = build.build_plan(result.state, observe.observe(client), build.PlanOptions())
+    plan, problems = planner.build_plan(result.state, observe.observe(client), planner.PlanOptions())
     assert not problems
     return plan
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.embedded import EmbeddedEmulator
-from reconciler.engine import build
+from reconciler.engine import planner
 from reconciler.engine.plan import Plan
 from reconciler.manifest.load import load_manifests
 from reconciler.retry import RetryPolicy
@@ -123,7 +123,7 @@ def _client(emulator: EmbeddedEmulator) -> RunComfyClient:
 def _plan(root: Path, client: RunComfyClient) -> Plan:
     loaded = load_manifests([str(root)], env={})
     assert loaded.state is not None, [p.format() for p in loaded.problems]
-    plan, problems = build.build_plan(loaded.state, observe.observe(client), build.PlanOptions())
+    plan, problems = planner.build_plan(loaded.state, observe.observe(client), planner.PlanOptions())
     assert not problems, problems
     return plan
 

@@ -243,7 +243,7 @@ def test_field_diff_is_a_plain_named_tuple() -> None:
 
 def test_plan_against_live_that_omits_a_default_hardware_is_empty() -> None:
     from reconciler.diagnostics import Location
-    from reconciler.engine import build
+    from reconciler.engine import planner
     from reconciler.manifest.desired import DesiredDeployment, DesiredState
     from reconciler.manifest.model import SettingsSpec
     from reconciler.runcomfy import wire
@@ -254,6 +254,6 @@ def test_plan_against_live_that_omits_a_default_hardware_is_empty() -> None:
         deployments=(DesiredDeployment(name="t2i", fields=dict(FULL), source=Location("t2i.yaml", 1, 1)),),
         presets={}, settings=SettingsSpec(), files=("t2i.yaml",),
     )
-    plan, problems = build.build_plan(desired, current)
+    plan, problems = planner.build_plan(desired, current)
     assert problems == []
     assert [(c.name, [tuple(f.model_dump().values()) for f in c.diff]) for c in plan.pending] == []

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.diagnostics import Location
-from reconciler.engine import build, live, planfile
+from reconciler.engine import live, planfile, planner
 from reconciler.engine.plan import Plan
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
@@ -29,7 +29,7 @@ def _plan() -> Plan:
     ]
     state = DesiredState(deployments=tuple(wanted), presets={}, settings=SettingsSpec(), files=("a.yaml",))
     current = live.from_api_list([{"id": "d1", "name": "a", **SPEC, "max_instances": 4, "hardware": ["AMPERE_48"]}])
-    plan, problems = build.build_plan(state, current)
+    plan, problems = planner.build_plan(state, current)
     assert problems == []
     return plan
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import catalog
-from reconciler.engine import build
+from reconciler.engine import planner
 from reconciler.engine.drift import DriftKind, DriftReport, build_drift
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Action, FieldChange, Plan, ResourceChange, UnmanagedDeployment
@@ -47,7 +47,7 @@ CHECKED_AT = "2026-03-02T12:00:00+00:00"
 APPLY = "comfyops apply -f deploy"
 BASE = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": "AMPERE_48", "min_instances": 0,
         "max_instances": 1, "queue_size": 1, "keep_warm_duration_in_seconds": 60, "is_enabled": True}
-PRUNE = f"{build.PRUNE_REASON} 'media-*'"
+PRUNE = f"{planner.PRUNE_REASON} 'media-*'"
 
 
 def _live(dep_id: str, name: str, updated_at: str, status: str = "standby", **fields: object) -> LiveDeployment:
@@ -75,7 +75,7 @@ def sample_plan() -> Plan:
         changes=[
             ResourceChange(name="media-broken", id="dep-bad", action=Action.NOOP, reason="in sync",
                            source="deploy/broken.yaml:3:3"),
-            ResourceChange(name="media-gone", id="dep-abs", action=Action.DELETE, reason=build.ABSENT_REASON,
+            ResourceChange(name="media-gone", id="dep-abs", action=Action.DELETE, reason=planner.ABSENT_REASON,
                            source="deploy/gone.yaml:3:3", before={"name": "media-gone", **BASE}),
             ResourceChange(name="media-missing", action=Action.CREATE, reason="not in RunComfy",
                            source="deploy/missing.yaml:3:3",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from reconciler.diagnostics import Location
-from reconciler.engine import build, live
+from reconciler.engine import live, planner
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import ReconcilerError
@@ -77,7 +77,7 @@ def plan_for(
         files=("manifests",),
     )
     current = live.from_api_list(fake._view(r) for r in fake.records.values())
-    plan, problems = build.build_plan(state, current, build.PlanOptions(allow_replace=allow_replace))
+    plan, problems = planner.build_plan(state, current, planner.PlanOptions(allow_replace=allow_replace))
     assert problems == []
     return plan
 
