@@ -48,11 +48,6 @@ def checkout(tmp_path: Path) -> Path:
     return work
 
 
-@pytest.fixture
-def emulator_state(state_dir: Path) -> EmulatorState:
-    return EmulatorState(state_dir)
-
-
 def run(
     template: str,
     github: FakeGitHub,
@@ -212,10 +207,10 @@ def test_apply_applies_staging_then_prod_with_smoke_tests(
 
 
 def test_a_failed_apply_comments_on_the_merged_pull_request(
-    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path, emulator_state: EmulatorState
+    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path, state: EmulatorState
 ) -> None:
     github.commit_pulls[SHA] = [31]
-    emulator_state.configure(fail_next_runs=1)
+    state.configure(fail_next_runs=1)
     result = run(
         "comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event={"ref": "refs/heads/main"}
     )

@@ -8,17 +8,7 @@ from reconciler.diagnostics import Location
 from reconciler.engine import live, planner, targets
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import SettingsSpec
-
-SPEC = {
-    "workflow_id": "wf-1",
-    "workflow_version": "v1",
-    "hardware": "AMPERE_48",
-    "min_instances": 0,
-    "max_instances": 1,
-    "queue_size": 1,
-    "keep_warm_duration_in_seconds": 60,
-    "is_enabled": True,
-}
+from support.specs import SPEC
 
 
 def want(name: str, **fields: Any) -> DesiredDeployment:

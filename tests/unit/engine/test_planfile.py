@@ -17,9 +17,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import SettingsSpec
 from reconciler.session import planfiles
-
-SPEC = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": "AMPERE_48", "min_instances": 0,
-        "max_instances": 1, "queue_size": 1, "keep_warm_duration_in_seconds": 60, "is_enabled": True}
+from support.specs import SPEC
 
 
 def _plan() -> Plan:

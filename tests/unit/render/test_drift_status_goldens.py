@@ -9,9 +9,7 @@ Regenerate with ``UPDATE_GOLDENS=1`` and review the diff.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -24,29 +22,21 @@ from reconciler.engine.plan import Action, FieldChange, Plan, ResourceChange, Un
 from reconciler.engine.status import SyncState, build_status, file_line
 from reconciler.render.drift import ago, render_drift
 from reconciler.render.status import render_status
+from support import golden
+from support.specs import SPEC
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "sk-live-TOPSECRET-4242"
 
 
 def assert_golden(name: str, actual: str) -> None:
-    """Compare ``actual`` with ``golden/<name>``; rewrite the file instead when UPDATE_GOLDENS=1."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.write_text(actual, encoding="utf-8", newline="")
-        return
-    assert path.exists(), f"missing golden {path}; run with UPDATE_GOLDENS=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True), f"golden/{name}", "actual"
-        )
-        pytest.fail(f"{name} differs from its golden file (UPDATE_GOLDENS=1 rewrites it):\n{''.join(diff)}")
+    """Compare ``actual`` with ``golden/<name>`` (:func:`support.golden.assert_golden`)."""
+    golden.assert_golden(GOLDEN / name, actual)
+
 
 CHECKED_AT = "2026-03-02T12:00:00+00:00"
 APPLY = "comfyops apply -f deploy"
-BASE = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": "AMPERE_48", "min_instances": 0,
-        "max_instances": 1, "queue_size": 1, "keep_warm_duration_in_seconds": 60, "is_enabled": True}
+BASE = SPEC
 PRUNE = f"{planner.PRUNE_REASON} 'media-*'"
 
 

@@ -25,6 +25,7 @@ from reconciler.manifest.model import PruneSettings, SettingsSpec
 from reconciler.runcomfy.client import DEPLOYMENTS
 from reconciler.session import executor
 from support.fake_api import Call, FakeDeploymentsApi, client_for
+from support.specs import SPEC
 
 LIST: Call = ("GET", DEPLOYMENTS, None)
 
@@ -40,17 +41,6 @@ def assert_calls(actual: list[Call], expected: list[Call]) -> None:
 
 
 # -- building plans from desired values ---------------------------------------------------------
-
-SPEC = {
-    "workflow_id": "wf-1",
-    "workflow_version": "v1",
-    "hardware": "AMPERE_48",
-    "min_instances": 0,
-    "max_instances": 1,
-    "queue_size": 1,
-    "keep_warm_duration_in_seconds": 60,
-    "is_enabled": True,
-}
 
 
 def want(name: str, *, sensitive: Iterable[str] = (), **kwargs: Any) -> DesiredDeployment:
