@@ -20,7 +20,7 @@ from reconciler.engine import planner
 from reconciler.engine.plan import ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome
 from reconciler.errors import ReconcilerError
-from reconciler.render import render_apply, render_plan
+from reconciler.render import render_apply, render_plan, safe
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.session import apply as applying
 from reconciler.session import applylock
@@ -34,11 +34,12 @@ class _ProgressHooks:
     """Prints one line per change to stderr as apply goes (masked by the command's output)."""
 
     def before_change(self, change: ResourceChange) -> None:
-        output.echo(f"{change.action.symbol:>3} {change.name}: {change.action.value} ...", err=True)
+        name = safe.terminal(change.name)
+        output.echo(f"{change.action.symbol:>3} {name}: {change.action.value} ...", err=True)
 
     def after_change(self, outcome: ChangeOutcome) -> None:
-        detail = f": {outcome.message}" if outcome.message else ""
-        output.echo(f"    {outcome.name}: {outcome.outcome.value}{detail}", err=True)
+        detail = f": {safe.terminal(outcome.message)}" if outcome.message else ""
+        output.echo(f"    {safe.terminal(outcome.name)}: {outcome.outcome.value}{detail}", err=True)
 
 
 def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:

@@ -20,6 +20,7 @@ from reconciler.cli.instances import fresh_instance_hint, on_instance
 from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.errors import ReconcilerError
 from reconciler.history.entry import Entry, for_deployment, warm_instance
+from reconciler.render import safe
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session.lookup import client_for, find_live
@@ -96,10 +97,10 @@ def command(app: Session, deployment: str, instance_id: str | None, unload_model
     live = find_live(client, deployment)
     if instance_id is None:
         instance_id, note = pick_instance(_fresh_history(app, client, live), live, datetime.now(UTC))
-        output.echo(note, err=True)
+        output.echo(safe.terminal(note), err=True)
     chosen = instance_id
     on_instance(live, chosen, "api/free", lambda: client.free_instance(
         live.id, chosen, unload_models=unload_models, free_memory=free_memory))
     done = [what for what, on in (("models unloaded", unload_models), ("memory freed", free_memory)) if on]
-    output.echo(f"Freed instance {chosen} of {live.name}: {', '.join(done)}.")
+    output.echo(f"Freed instance {safe.terminal(chosen)} of {safe.terminal(live.name)}: {', '.join(done)}.")
     return 0

@@ -19,6 +19,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.history.entry import Entry
 from reconciler.history.store import HistoryStore
 from reconciler.render import history as render
+from reconciler.render import safe
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session.lookup import client_for, find_deployment
 from reconciler.session.recording import api_label, refresh_entries, store
@@ -68,7 +69,7 @@ def command(app: Session, deployment: str | None, files: tuple[str, ...], refres
         where = f" of {deployment}" if deployment else ""
         output.echo(f"No requests{where} in the history ({history.path}).")
     for rid, message in problems.items():
-        output.echo(f"error: could not refresh request {rid}: {message}", err=True)
+        output.echo(f"error: could not refresh request {safe.terminal(rid)}: {safe.terminal(message)}", err=True)
     return 1 if problems else 0
 
 

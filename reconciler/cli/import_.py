@@ -14,6 +14,7 @@ import click
 from reconciler.cli import output
 from reconciler.engine.importer import ImportedDeployment
 from reconciler.manifest.files import display_path
+from reconciler.render import safe
 from reconciler.session import importing
 from reconciler.session.session import Session
 
@@ -58,16 +59,18 @@ def command(app: Session, ids: tuple[str, ...], names: tuple[str, ...], everythi
 def _report(app: Session, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
             with_workflows: bool) -> None:
     for item in items:
-        output.echo(f"Wrote {display_path(out / item.manifest_file)} ({item.live_name}, id {item.id})")
+        live = f"{safe.terminal(item.live_name)}, id {safe.terminal(item.id)}"
+        output.echo(f"Wrote {display_path(out / item.manifest_file)} ({live})")
         if item.renamed:
-            output.echo(f"  renamed: {item.live_name!r} is not a valid manifest name (or is taken); imported as "
-                       f"{item.name!r} with metadata.id pinned. The first plan shows the rename; apply renames "
-                       "the live deployment.")
+            output.echo(f"  renamed: {safe.terminal(repr(item.live_name))} is not a valid manifest name (or is taken); "
+                        f"imported as {safe.terminal(repr(item.name))} with metadata.id pinned. The first plan "
+                        "shows the rename; apply renames the live deployment.")
         for problem in item.problems:
-            output.echo(f"  warning: {display_path(out / item.manifest_file)}: {problem} (hint: the live value is "
-                       "outside the manifest's range; edit the file before running plan)", err=True)
+            output.echo(f"  warning: {display_path(out / item.manifest_file)}: {safe.terminal(problem)} "
+                        "(hint: the live value is "
+                        "outside the manifest's range; edit the file before running plan)", err=True)
         if with_workflows and item.workflow_file is None:
-            output.echo(f"  warning: {item.live_name}: the API returned no workflow_api_json; "
+            output.echo(f"  warning: {safe.terminal(item.live_name)}: the API returned no workflow_api_json; "
                        "spec.workflow_file left out", err=True)
         for path in written[item.id][1:]:
             output.echo(f"Wrote {display_path(path)}")

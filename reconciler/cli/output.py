@@ -16,6 +16,7 @@ import click
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.github import annotations as workflow_commands
+from reconciler.render import safe
 from reconciler.secrets import SENSITIVE, Masker, longest_first
 from reconciler.session.session import Session
 
@@ -61,10 +62,15 @@ class Output:
         self.echo(text, err=True)
 
     def error(self, summary: str, detail: str = "") -> None:
-        """Print an expected failure as ``error: summary`` plus an optional indented detail."""
-        self.note(f"error: {summary}")
-        for line in detail.splitlines():
-            self.note(f"  {line}")
+        """Print an expected failure as ``error: summary`` plus an optional indented detail, each line made safe.
+
+        The summary is one line; the detail's lines are those its author joined with ``\\n``. Whatever came
+        from outside inside them (API messages, names) is shown escaped, never acted on (``render.safe``).
+        """
+        self.note(f"error: {safe.terminal(summary)}")
+        if detail:
+            for line in detail.split("\n"):
+                self.note(f"  {safe.terminal(line)}")
 
     def diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
         """Print located problems one per line to stderr; on GitHub Actions also as ``::error`` annotations."""
@@ -72,7 +78,7 @@ class Output:
         for diag in diagnostics:
             self.note(diag.format())
             if annotate:
-                self.note(workflow_commands.workflow_command(diag))
+                self.note(safe.terminal(workflow_commands.workflow_command(diag)))
 
 
 def output_of(app: Session) -> Output:

@@ -19,6 +19,7 @@ import click
 
 from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
+from reconciler.render import safe
 from reconciler.session import running
 from reconciler.session.session import Session
 from reconciler.smoke.progress import LineProgress
@@ -60,7 +61,7 @@ def command(app: Session, deployment: str, files: tuple[str, ...], preset: str |
     summary: dict[str, Any] = {"deployment": live.name, "deployment_id": live.id, "request_id": rid,
                                "status": "submitted"}
     if fmt == "text":
-        output.echo(f"Submitted request {rid} to {live.name} ({live.id}).")
+        output.echo(safe.terminal(f"Submitted request {rid} to {live.name} ({live.id})."))
     if wait:
         summary.update(running.wait(app, submission, timeout=timeout, out=out, progress=LineProgress(sys.stderr)))
         if fmt == "text":
@@ -71,9 +72,9 @@ def command(app: Session, deployment: str, files: tuple[str, ...], preset: str |
 
 
 def _describe(summary: dict[str, Any]) -> str:
-    lines = [f"Request {summary['request_id']}: {summary['status']}"]
-    lines += [f"  error: {e}" for e in summary.get("errors", [])]
-    lines += [f"  {f}" for f in summary.get("files", [])]
+    lines = [safe.terminal(f"Request {summary['request_id']}: {summary['status']}")]
+    lines += [f"  error: {safe.terminal(e)}" for e in summary.get("errors", [])]
+    lines += [f"  {safe.terminal(f)}" for f in summary.get("files", [])]
     if summary.get("output_dir"):
         lines.append(f"Outputs saved in {summary['output_dir']}/")
     return "\n".join(lines)

@@ -6,12 +6,9 @@ text table's layout may change.
 
 from __future__ import annotations
 
-import html
-import re
-
 from reconciler.engine.live import is_error_status
 from reconciler.engine.status import StatusReport, StatusRow, SyncState
-from reconciler.render import style
+from reconciler.render import safe, style
 
 FORMATS: tuple[str, ...] = ("text", "json")
 COLUMNS: tuple[str, ...] = ("NAME", "ID", "HARDWARE", "MIN/MAX", "ENABLED", "STATUS", "MANIFEST", "COST/MONTH", "SYNC")
@@ -38,7 +35,7 @@ def _cells(row: StatusRow) -> list[str]:
     enabled = "-" if row.is_enabled is None else ("yes" if row.is_enabled else "no")
     sizes = f"{_num(row.min_instances)}/{_num(row.max_instances)}"
     sync = row.sync.value + (f" ({', '.join(row.drifted_fields)})" if row.drifted_fields else "")
-    return [
+    cells = [
         row.name,
         row.id[:SHORT_ID] if row.id else "-",
         row.hardware or "-",
@@ -49,6 +46,7 @@ def _cells(row: StatusRow) -> list[str]:
         _money(row.monthly_cost),
         sync,
     ]
+    return [safe.terminal(cell) for cell in cells]
 
 
 def _num(value: int | None) -> str:
@@ -90,6 +88,4 @@ def totals_sentence(report: StatusReport) -> str:
 
 def text_block(title: str, text: str) -> str:
     """A plain-text report (e.g. the status table) under a heading, in a fence it cannot close."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"### {html.escape(title, quote=False)}\n\n{fence}text\n{text.rstrip()}\n{fence}\n"
+    return f"### {safe.md_text(title)}\n\n{safe.md_block(text.rstrip().splitlines())}\n"

@@ -22,6 +22,7 @@ from reconciler.engine.importer import ImportedDeployment
 from reconciler.engine.live import LiveDeployment
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.files import display_path
+from reconciler.render import safe
 from reconciler.runcomfy import errors
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import observe
@@ -95,13 +96,14 @@ def _write_one(
 def _object_info(app: Session, deployment: LiveDeployment, client: RunComfyClient) -> dict[str, Any] | None:
     url = deployment.object_info_url
     if not url:
-        app.out.note(f"warning: {deployment.name}: the API gives no object_info_url; object_info.json not written")
+        app.out.note(f"warning: {safe.terminal(deployment.name)}: the API gives no object_info_url; "
+                     "object_info.json not written")
         return None
     try:
         return client.fetch_object_info(url)
     except errors.ApiError as exc:  # the URL is not shown: it may be signed
-        app.out.note(f"warning: {deployment.name}: object_info is not reachable ({exc.summary}); "
-                     "object_info.json not written")
+        app.out.note(f"warning: {safe.terminal(deployment.name)}: object_info is not reachable "
+                     f"({safe.terminal(exc.summary)}); object_info.json not written")
         return None
 
 

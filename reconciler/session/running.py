@@ -23,6 +23,7 @@ from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.history.journal import HistoryJournal
 from reconciler.manifest import presets
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, ResolvedOverrides
+from reconciler.render import safe
 from reconciler.runcomfy import errors, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session.planning import connect
@@ -191,7 +192,7 @@ def _wait(app: Session, client: RunComfyClient, deployment_id: str, rid: str, *,
         return {"status": "timeout", "errors": [f"no result after {timeout:g}s; request cancel: {outcome}"]}
     except KeyboardInterrupt:
         outcome = polling.cancel_quietly(client, deployment_id, rid)
-        app.out.note(f"Interrupted: request {rid} cancel: {outcome}")
+        app.out.note(safe.terminal(f"Interrupted: request {rid} cancel: {outcome}"))
         raise
     result = client.request_result(deployment_id, rid)
     folder = out or workspace.outputs_dir(_safe(rid))  # ignored by the recommended .gitignore
