@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 def pytest_cmdline_main(config: pytest.Config) -> None:
     """Run the whole suite in parallel (``-n auto --dist loadfile``) when no path was named and ``-n`` was not
     given: most of its time is spent waiting (emulator clocks, child processes), so workers overlap it."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or hasattr(config, "workerinput"):
+        return  # a worker of such a run: it runs its share, it never starts workers of its own
     if config.args_source is not pytest.Config.ArgsSource.TESTPATHS or not config.pluginmanager.hasplugin("xdist"):
         return
     if config.getoption("numprocesses", None) is not None or config.getoption("collectonly"):

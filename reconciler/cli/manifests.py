@@ -44,29 +44,22 @@ def env_option(func: F) -> F:
     )(func)
 
 
+def _file_option(func: F, help_text: str) -> F:
+    """Add the repeatable ``-f/--file PATH`` (a file or a folder), read back as ``files``."""
+    option = click.option("-f", "--file", "files", multiple=True, type=click.Path(path_type=str), help=help_text)
+    return option(func)
+
+
 def files_option(func: F) -> F:
     """Add ``-f/--file PATH`` (repeatable; a file or a folder; default ``.``) and ``--env NAME`` to a command."""
-    func = env_option(func)
-    return click.option(
-        "-f",
-        "--file",
-        "files",
-        multiple=True,
-        type=click.Path(path_type=str),
-        help="Manifest file or folder (repeatable; folders are searched for *.yaml/*.yml). Default: .",
-    )(func)
+    return _file_option(
+        env_option(func), "Manifest file or folder (repeatable; folders are searched for *.yaml/*.yml). Default: ."
+    )
 
 
 def settings_option(func: F) -> F:
     """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply."""
-    return click.option(
-        "-f",
-        "--file",
-        "files",
-        multiple=True,
-        type=click.Path(path_type=str),
-        help="Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.",
-    )(func)
+    return _file_option(func, "Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.")
 
 
 def settings_of(files: tuple[str, ...]) -> DesiredState | None:

@@ -13,17 +13,9 @@ import pytest
 
 from reconciler import catalog
 from reconciler.engine import diff, live
+from support.specs import SPEC
 
-FULL = {
-    "workflow_id": "wf-1",
-    "workflow_version": "v1",
-    "hardware": "AMPERE_48",
-    "min_instances": 0,
-    "max_instances": 1,
-    "queue_size": 1,
-    "keep_warm_duration_in_seconds": 60,
-    "is_enabled": True,
-}
+FULL = SPEC
 
 DEFAULTS_ESSENCE = (
     ("workflow_id", None),
