@@ -37,6 +37,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from reconciler.readfile import repository_root
+
 DIR_NAME: Final[str] = ".comfyops"
 EMULATOR_STATE_ENV: Final[str] = "COMFYOPS_EMULATOR_STATE"
 HISTORY_ENV: Final[str] = "COMFYOPS_HISTORY"
@@ -52,12 +54,6 @@ _CLOEXEC: Final[int] = getattr(os, "O_CLOEXEC", 0)
 
 class UnsafePath(OSError):
     """A write that would go through a link (or into a folder reached through one); refused."""
-
-
-def repository_root(start: Path) -> Path | None:
-    """The nearest folder from ``start`` upwards that holds a ``.git`` (a folder, or a worktree's file)."""
-    here = start.resolve()
-    return next((folder for folder in (here, *here.parents) if (folder / ".git").exists()), None)
 
 
 def start_folder(manifests: Sequence[str | Path] = ()) -> Path:

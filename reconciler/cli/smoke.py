@@ -7,6 +7,7 @@ the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passe
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from reconciler.session import smoking
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
+from reconciler.smoke.report import SmokeReport
+
+
+def recorded_lines(report: SmokeReport) -> list[str]:
+    """``Wrote golden <path> (...)`` for every golden ``--update-goldens`` wrote, in report order."""
+    return [
+        f"Wrote golden {g.golden} ({r.name}: output {json.dumps(g.output)} {g.channel}, request {r.request_id})"
+        for r in report.results for g in r.goldens if g.recorded
+    ]
 
 
 @click.command("smoke")
@@ -30,17 +40,23 @@ from reconciler.smoke import runner
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, runner.MAX_CONCURRENCY), default=None,
               help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
+@click.option("--update-goldens", "update_goldens", is_flag=True,
+              help="Record each output's golden (similar_to) from this run instead of comparing; only runs that pass "
+              "their other checks are recorded. Prints every file written.")
 @summary_option
 @click.pass_obj
 def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int | None, summary: bool) -> int:
+            concurrency: int | None, update_goldens: bool, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = smoking.select(app, desired, targets)
     if not chosen:
         output.echo("No deployment declares spec.smoke; nothing to test.", err=True)
         return 0
-    report = smoking.smoke_test(app, desired, chosen, concurrency=concurrency,
+    if update_goldens and not any(d.goldens for d in chosen if d.smoke is not None):
+        output.echo("No selected deployment's spec.smoke.expect names a golden (similar_to); nothing to record.",
+                    err=True)
+    report = smoking.smoke_test(app, desired, chosen, concurrency=concurrency, update_goldens=update_goldens,
                                 make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names))
     text = smoke_render.render(report, fmt)
     output.echo(text, nl=not text.endswith("\n"))
@@ -49,6 +65,8 @@ def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], juni
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(output.current().mask(smoke_render.junit(report)), encoding="utf-8")
         output.echo(f"Wrote JUnit XML to {junit}", err=True)
+    for line in recorded_lines(report):
+        output.echo(line)
     if report.interrupted:
         raise KeyboardInterrupt
     return 0 if report.ok else 1

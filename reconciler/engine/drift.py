@@ -1,6 +1,6 @@
 """The DriftReport: what differs between git and live RunComfy, read off a Plan.
 
-Pure. ``build_drift`` takes the Plan that ``engine.build.build_plan`` made (so matching,
+Pure. ``build_drift`` takes the Plan that ``engine.planner.build_plan`` made (so matching,
 normalisation, ``ignore_changes`` and the diff are plan's own, not a second copy) and the live
 deployments it was made from, and says per deployment what drifted:
 

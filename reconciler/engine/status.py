@@ -1,6 +1,6 @@
 """The StatusReport: one row per deployment, live settings beside their sync state with git.
 
-Pure. Read off the Plan that ``engine.build.build_plan`` made and the live deployments it was made
+Pure. Read off the Plan that ``engine.planner.build_plan`` made and the live deployments it was made
 from, so the sync state is exactly what plan would do:
 
 =================  =======================================================================

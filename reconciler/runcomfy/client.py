@@ -58,7 +58,7 @@ class CallCount:
 
 
 class RunComfyClient:
-    """The RunComfy API, one typed method per endpoint. Build one per process (``cli.context``)."""
+    """The RunComfy API, one typed method per endpoint. Build one per process (``session.session.Session.client``)."""
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ holder exits, however it exits: a lock file left behind by a killed apply is tak
 naming the process that left it. While held, the file names the holder (pid, host, start time) so a
 second apply can say who it is waiting for. ``--lock-timeout`` waits that long before giving up.
 Nothing here is shared between machines: two CI runners are kept apart by the workflow's
-``concurrency`` group, and by apply's detect-and-back-off after creates (``engine.apply``).
+``concurrency`` group, and by apply's detect-and-back-off after creates (``session.executor``).
 """
 
 from __future__ import annotations

@@ -37,10 +37,12 @@ def select(app: Session, desired: DesiredState, targets: tuple[str, ...]) -> lis
 
 def smoke_test(
     app: Session, desired: DesiredState, chosen: list[DesiredDeployment], *, concurrency: int | None,
-    make_progress: SmokeProgressFactory,
+    make_progress: SmokeProgressFactory, update_goldens: bool = False,
 ) -> SmokeReport:
-    """Smoke-test ``chosen`` through the session's client, recording each request in the history."""
+    """Smoke-test ``chosen`` through the session's client, recording each request in the history (and, with
+    ``update_goldens``, each output's golden instead of comparing with it)."""
     client = connect(app, desired)
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency,
-                              progress=make_progress([d.name for d in chosen]), journal=journal(app, "smoke"))
+                              progress=make_progress([d.name for d in chosen]), journal=journal(app, "smoke"),
+                              update_goldens=update_goldens)
     return dataclasses.replace(report, environment=desired.environment_name)
