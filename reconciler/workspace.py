@@ -11,6 +11,7 @@ request history            ``.comfyops/history.jsonl``     ``COMFYOPS_HISTORY``
 object_info cache          ``.comfyops/cache/``            ``COMFYOPS_CACHE_DIR``
 ``run --wait`` outputs     ``.comfyops/outputs/<rid>/``    ``run --out DIR``
 apply lock                 ``.comfyops/apply.lock``        (none: it guards the working copy)
+reconcile's seen records   ``.comfyops/reconcile/``        ``COMFYOPS_RECONCILE_STATE``
 =========================  ==============================  =====================================
 
 One rule says where ``.comfyops/`` is (:func:`root`): at the root of the git working copy that holds the
@@ -43,11 +44,13 @@ DIR_NAME: Final[str] = ".comfyops"
 EMULATOR_STATE_ENV: Final[str] = "COMFYOPS_EMULATOR_STATE"
 HISTORY_ENV: Final[str] = "COMFYOPS_HISTORY"
 CACHE_ENV: Final[str] = "COMFYOPS_CACHE_DIR"
+RECONCILE_STATE_ENV: Final[str] = "COMFYOPS_RECONCILE_STATE"
 EMULATOR_DIR: Final[str] = "emulator"
 HISTORY_FILE: Final[str] = "history.jsonl"
 CACHE_DIR: Final[str] = "cache"
 OUTPUTS_DIR: Final[str] = "outputs"
 LOCK_FILE: Final[str] = "apply.lock"
+RECONCILE_DIR: Final[str] = "reconcile"
 _NOFOLLOW: Final[int] = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC: Final[int] = getattr(os, "O_CLOEXEC", 0)
 
@@ -123,6 +126,13 @@ def outputs_dir(request_id: str) -> Path:
     return folder() / OUTPUTS_DIR / request_id
 
 
+def reconcile_state(start: Path | None = None) -> Path:
+    """Where reconcile records the deployments it has seen live: ``COMFYOPS_RECONCILE_STATE``, else
+    ``.comfyops/reconcile`` of the working copy (an absolute path)."""
+    configured = os.environ.get(RECONCILE_STATE_ENV)
+    return Path(configured) if configured else root(start) / DIR_NAME / RECONCILE_DIR
+
+
 def apply_lock(start: Path | None = None) -> Path:
     """The working copy's apply lock (one apply at a time), as an absolute path."""
     return root(start) / DIR_NAME / LOCK_FILE
@@ -170,6 +180,15 @@ def write_bytes(path: Path, data: bytes, *, inside: Path | None = None) -> None:
 def write_text(path: Path, text: str, *, inside: Path | None = None) -> None:
     """:func:`write_bytes` of ``text`` as UTF-8."""
     write_bytes(path, text.encode("utf-8"), inside=inside)
+
+
+def remove(path: Path) -> bool:
+    """Delete ``path`` if it exists (a link itself, never its target); whether there was one."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def append_line(path: Path, line: str, *, inside: Path | None = None) -> None:

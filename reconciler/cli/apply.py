@@ -20,11 +20,12 @@ from reconciler.engine import planner
 from reconciler.engine.plan import ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome
 from reconciler.errors import ReconcilerError
+from reconciler.manifest.desired import secret_strings
 from reconciler.render import render_apply, render_plan, safe
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.session import apply as applying
 from reconciler.session import applylock
-from reconciler.session.planning import make_plan, refuse_denied, with_policy
+from reconciler.session.planning import Planned, make_plan, refuse_denied, with_policy
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke.report import SmokeReport
@@ -144,9 +145,22 @@ def command(
         )
         output.echo(combined, nl=False)
     publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure))
+    _notify(planned, report, smoke_report, files)
     if applied.interrupted:
         return 130
     return 1 if applied.failed else 0
+
+
+def _notify(planned: Planned, report: ApplyReport, smoke_report: SmokeReport | None, files: tuple[str, ...]) -> None:
+    """Send apply_failed / smoke_failed / rolled_back messages (Settings.notify); a failed send only warns."""
+    from reconciler.session import notify, pause
+
+    desired = planned.desired
+    for warning in notify.notify_apply(
+        desired.settings.notify, secret_strings(desired), pause.manifest_folder(files or tuple(desired.files)),
+        environment=planned.plan.environment, report=report, smoke=smoke_report,
+    ):
+        output.echo(f"warning: {warning}", err=True)
 
 
 _NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"

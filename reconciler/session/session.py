@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -121,6 +121,8 @@ class Session:
     _client: RunComfyClient | None = None
     _config: ClientConfig | None = None
     _emulator: Any = None
+    api_observer: Callable[[str, str, int], None] | None = None
+    """Told of every API response (method, path, code) by the client built here: reconcile's metrics."""
     endpoint: str = ""
     """What the client talks to, for headers: ``RunComfy API at <url>`` or ``emulator (state: <dir>)``."""
 
@@ -185,11 +187,19 @@ class Session:
                     "a RunComfy API token is one line of ASCII letters, digits and punctuation; set it again "
                     f"without the extra characters (e.g. export {variable}=\"$(tr -d '\\n' < token.txt)\")",
                 )
-        http = self._stack.enter_context(build_http_client(base_url=base_url, token=token, verbose=self.verbose))
+        http = self._stack.enter_context(build_http_client(
+            base_url=base_url, token=token, verbose=self.verbose, observer=self.api_observer))
         limiter = ratelimit.account_bucket(
             config.requests_per_second or ratelimit.DEFAULT_RATE, config.burst or ratelimit.DEFAULT_BURST
         )
         return RunComfyClient(http, limiter=limiter, queue_api_version=config.queue_api_version)
+
+    def fresh(self) -> Session:
+        """A new session with the same global options, reporter and API observer, and no client yet (a watch
+        makes one per pass: the manifests, and so the client configuration, may change between passes)."""
+        return Session(out=self.out, api_url=self.api_url, api_url_source=self.api_url_source,
+                       emulator=self.emulator, no_color=self.no_color, verbose=self.verbose,
+                       api_observer=self.api_observer)
 
     def close(self) -> None:
         """Close the client and stop the embedded emulator."""
