@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.cli.output_names import MAX_NAME, safe_name, unique_name
-from reconciler.cli.run import save_outputs
 from reconciler.runcomfy import wire
+from reconciler.session.output_names import MAX_NAME, safe_name, unique_name
+from reconciler.session.running import save_outputs
 
 
 class FakeDownloads:

@@ -1,4 +1,4 @@
-"""Small Markdown reports that only the GitHub integration shows: validation results and text tables in a job summary.
+"""The ``validate`` report as Markdown, for the job summary.
 
 Pure: values in, a string out. Text from outside is escaped by :mod:`reconciler.render.safe`.
 """
@@ -22,7 +22,3 @@ def validation_markdown(valid: list[str], problems: list[Diagnostic], *, failure
             lines.append(f"…and {len(problems) - _LIST_LIMIT:,} more (see the job log)")
     return "\n".join(lines) + "\n"
 
-
-def text_block(title: str, text: str) -> str:
-    """A plain-text report (e.g. the status table) under a heading, in a fence it cannot close."""
-    return f"### {safe.md_text(title)}\n\n{safe.md_block(text.rstrip().splitlines())}\n"

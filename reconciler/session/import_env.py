@@ -1,10 +1,11 @@
 """``comfyops import --env NAME``: import live deployments of one environment into shared base manifests.
 
-Effectful shell (reads the manifests under ``-f``, rewrites one Environment file). A live name carries the
-environment's ``name_prefix``/``name_suffix`` (``media-x-staging``); the base manifest is written without
-them (``media-x``) and without ``metadata.id``, and the id is pinned in that environment's ``spec.ids``,
-so that it belongs to that environment alone (a base-level pin would be shared by every environment and
-is refused by validate). A base name the manifests already declare gets only the pin.
+Effectful (reads and rewrites one Environment file; the command loads the manifests under ``-f``). A
+live name carries the environment's ``name_prefix``/``name_suffix`` (``media-x-staging``); the base
+manifest is written without them (``media-x``) and without ``metadata.id``, and the id is pinned in that
+environment's ``spec.ids``, so that it belongs to that environment alone (a base-level pin would be
+shared by every environment and is refused by validate). A base name the manifests already declare gets
+only the pin.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.cli.manifests import checked, load_result
 from reconciler.engine.live import LiveDeployment
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import pinning
+from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.files import display_path
 from reconciler.readfile import MANIFEST_LIMIT, FileProblem, read_text
 
@@ -55,17 +56,15 @@ class EnvironmentTarget:
         return names
 
 
-def target(files: tuple[str, ...], environment: str) -> EnvironmentTarget:
-    """The Environment ``environment`` of the manifests under ``files`` (which must be valid)."""
-    result = load_result(files, environment)
-    state = checked(result, environment, "import --env {first}")
+def target(state: DesiredState) -> EnvironmentTarget:
+    """The Environment ``state`` was resolved for (``--env``), as import writes into it."""
     info = state.environment
     if info is None or info.source is None:
-        raise ReconcilerError(f"--env {environment}: the manifests declare no such Environment")
+        raise ReconcilerError("--env: the manifests declare no such Environment")
     declared = frozenset(
         d.name[len(info.name_prefix): len(d.name) - len(info.name_suffix)] for d in state.deployments
     )
-    return EnvironmentTarget(environment, info.name_prefix, info.name_suffix, Path(info.source.path), declared)
+    return EnvironmentTarget(info.name, info.name_prefix, info.name_suffix, Path(info.source.path), declared)
 
 
 def pinned_text(env: EnvironmentTarget, pins: Mapping[str, str], *, force: bool) -> str:
