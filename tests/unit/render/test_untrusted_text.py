@@ -286,3 +286,14 @@ def test_junit_from_hostile_text_is_well_formed_xml_with_no_control_characters()
                 assert_no_controls(value.replace("\n", "").replace("\t", ""))
 
     each_hostile(junit, parses_clean)
+
+
+def test_policy_test_report_never_acts_on_hostile_file_or_rule_names() -> None:
+    from reconciler.policy.report import Outcome, TestResult
+    from reconciler.render.policy_tests import render_tests
+
+    def report(s: str) -> str:
+        problem = Diagnostic(s, Location(f"policies/{s}.rego", 3, 1))
+        return render_tests([TestResult(f"policies/{s}.rego", f"data.main.test_{s}", Outcome.ERROR, problem)])
+
+    each_hostile(report, assert_terminal_safe)
