@@ -193,8 +193,7 @@ class Plan(_Frozen):
 
     def checksum(self) -> str:
         """A digest of the plan's whole content, so that a plan file edited after it was written is refused."""
-        text = json.dumps(self._dumped(), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        return content_checksum(self._dumped())
 
     def _dumped(self) -> dict[str, Any]:
         """The model's JSON form, with ``environment`` and ``policy`` absent (not null) when unused, so a plan
@@ -218,8 +217,24 @@ class Plan(_Frozen):
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
         """Read a plan back from its JSON form (computed keys are ignored)."""
-        data = {k: v for k, v in data.items() if k not in COMPUTED_KEYS}
-        data["changes"] = [
-            {k: v for k, v in c.items() if k != "monthly_cost_delta"} for c in data.get("changes", [])
+        return cls.model_validate(written_content(data))
+
+
+def written_content(data: dict[str, Any]) -> dict[str, Any]:
+    """A plan's JSON form as written, without the keys computed from it (what :func:`content_checksum` covers)."""
+    content = {k: v for k, v in data.items() if k not in COMPUTED_KEYS}
+    changes = data.get("changes", [])
+    if isinstance(changes, list):
+        content["changes"] = [
+            {k: v for k, v in c.items() if k != "monthly_cost_delta"} if isinstance(c, dict) else c for c in changes
         ]
-        return cls.model_validate(data)
+    return content
+
+
+def content_checksum(content: dict[str, Any]) -> str:
+    """The digest of a plan's content (its JSON form, computed keys left out), canonically serialised.
+
+    Taken over the JSON as written when a plan file is read, so a value that validation would coerce
+    (``"0"`` read as ``false``) is an edit, never the same plan."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.engine.live import LiveDeployment
-from reconciler.engine.plan import FORMAT_VERSION, Action, Plan, ResourceChange
+from reconciler.engine.plan import FORMAT_VERSION, Action, Plan, ResourceChange, content_checksum, written_content
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
 
@@ -51,7 +51,7 @@ def parse(text: str, path: Path) -> Plan:
     replan = "re-run `comfyops plan --out FILE` and review the new plan"
     if "checksum" not in data:
         raise ReconcilerError(f"{path}: the plan file has no checksum, so it cannot be trusted", replan)
-    if data["checksum"] != plan.checksum():
+    if data["checksum"] != plan.checksum() or data["checksum"] != content_checksum(written_content(data)):
         raise ReconcilerError(
             f"{path}: the plan file was modified after it was written (its checksum does not match)", replan
         )
