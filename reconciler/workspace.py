@@ -3,16 +3,17 @@
 Effectful (reads the environment and the file system; writes files). This is the one place that names a
 path under ``.comfyops/`` and the environment variable that overrides it:
 
-=========================  ==============================  =====================================
-what                       where                           override
-=========================  ==============================  =====================================
-embedded emulator state    ``.comfyops/emulator/``         ``COMFYOPS_EMULATOR_STATE``
-request history            ``.comfyops/history.jsonl``     ``COMFYOPS_HISTORY``
-object_info cache          ``.comfyops/cache/``            ``COMFYOPS_CACHE_DIR``
-``run --wait`` outputs     ``.comfyops/outputs/<rid>/``    ``run --out DIR``
-apply lock                 ``.comfyops/apply.lock``        (none: it guards the working copy)
-reconcile's seen records   ``.comfyops/reconcile/``        ``COMFYOPS_RECONCILE_STATE``
-=========================  ==============================  =====================================
+=========================  ================================  =====================================
+what                       where                             override
+=========================  ================================  =====================================
+embedded emulator state    ``.comfyops/emulator/``           ``COMFYOPS_EMULATOR_STATE``
+request history            ``.comfyops/history.jsonl``       ``COMFYOPS_HISTORY``
+object_info cache          ``.comfyops/cache/``              ``COMFYOPS_CACHE_DIR``
+``run --wait`` outputs     ``.comfyops/outputs/<rid>/``      ``run --out DIR``
+apply lock                 ``.comfyops/apply.lock``          (none: it guards the working copy)
+apply journal              ``.comfyops/apply-journal.json``  (none: it belongs with the lock)
+reconcile's seen records   ``.comfyops/reconcile/``          ``COMFYOPS_RECONCILE_STATE``
+=========================  ================================  =====================================
 
 One rule says where ``.comfyops/`` is (:func:`root`): at the root of the git working copy that holds the
 start folder (the manifests' folder, else the working directory), found by walking up to the nearest
@@ -21,24 +22,30 @@ So a command run from a subfolder of a repository uses the same emulator, histor
 one run from its root: running from a subfolder never splits the state. Paths are returned relative to
 the working directory when they are under it, as messages show them.
 
-Safe writes (ARCHITECTURE §8: ``.comfyops/`` may hold links planted by a commit): :func:`write_text` and
-:func:`write_bytes` write a temporary file in the same folder and rename it over the target, so a reader
-never sees half a file and a link at the target is replaced, never written through; :func:`append_line`
-appends one line without following a link (the history); :func:`create_exclusive` creates a file only
-if nothing is there, link or not (a lock). Each refuses a folder on the way that is a link, from
-``inside`` (the workspace root, when given) down.
+Safe writes (ARCHITECTURE §8: ``.comfyops/`` may hold links planted by a commit). Every file ComfyOps
+writes goes through this module (a test greps ``reconciler/`` for writes anywhere else). A link at the
+target is refused with an error naming it (:class:`UnsafePath`): never written through, and never silently
+replaced either (the fail-closed choice: a planted link is a sign of tampering someone should see).
+:func:`write_text` and :func:`write_bytes` write a temporary file in the same folder and rename it over
+the target, so a reader never sees half a file; :func:`append_line` and :func:`append_text` append with
+``O_NOFOLLOW`` (the history); :func:`create_exclusive` creates a file only if nothing is there, link or
+not (run outputs); :func:`open_lock` creates the lock exclusively, or opens the one there without
+following a link. Each refuses a folder on the way that is a link, from ``inside`` (the workspace root,
+when given) down, and a target that is not a regular file (a FIFO would block).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
-from reconciler.readfile import repository_root
+from reconciler.readfile import kind_of, repository_root
 
 DIR_NAME: Final[str] = ".comfyops"
 EMULATOR_STATE_ENV: Final[str] = "COMFYOPS_EMULATOR_STATE"
@@ -53,10 +60,14 @@ LOCK_FILE: Final[str] = "apply.lock"
 RECONCILE_DIR: Final[str] = "reconcile"
 _NOFOLLOW: Final[int] = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC: Final[int] = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK: Final[int] = getattr(os, "O_NONBLOCK", 0)
+JOURNAL_FILE: Final[str] = "apply-journal.json"
 
 
 class UnsafePath(OSError):
-    """A write that would go through a link (or into a folder reached through one); refused."""
+    """A write that would go through a link (or into a folder reached through one); refused.
+
+    Its message is one line naming the path; the CLI prints it and exits 1."""
 
 
 def start_folder(manifests: Sequence[str | Path] = ()) -> Path:
@@ -138,8 +149,32 @@ def apply_lock(start: Path | None = None) -> Path:
     return root(start) / DIR_NAME / LOCK_FILE
 
 
+def apply_journal(start: Path | None = None) -> Path:
+    """Where apply records the steps it started (``.comfyops/apply-journal.json``), as an absolute path."""
+    return root(start) / DIR_NAME / JOURNAL_FILE
+
+
+def _refuse_target(path: Path) -> None:
+    """Refuse a target that is a link (to anything, or to nothing) or is there but not a regular file."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UnsafePath(f"refusing to write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UnsafePath(
+            f"refusing to write {path}: it is a symbolic link (comfyops never writes through or replaces a "
+            "link; remove it and re-run)"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsafePath(f"refusing to write {path}: it is {kind_of(info.st_mode)}, not a regular file")
+
+
 def _refuse_links(path: Path, inside: Path | None) -> None:
-    """Refuse ``path`` when it, or a folder between ``inside`` and it, is a link."""
+    """Refuse ``path`` when it is a link (or not a regular file), or a folder between ``inside`` and it is
+    a link."""
+    _refuse_target(path)
     if inside is None:
         return
     base = Path(os.path.abspath(inside))
@@ -158,8 +193,8 @@ def _refuse_links(path: Path, inside: Path | None) -> None:
 def write_bytes(path: Path, data: bytes, *, inside: Path | None = None) -> None:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then renamed over it.
 
-    A link at ``path`` is replaced, never written through; folders are created as needed. ``inside``
-    (e.g. the workspace root) also refuses a folder on the way that is a link.
+    A link at ``path`` is refused (:class:`UnsafePath`), never written through nor replaced; folders are
+    created as needed. ``inside`` (e.g. the workspace root) also refuses a folder on the way that is a link.
     """
     _refuse_links(path, inside)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,27 +226,77 @@ def remove(path: Path) -> bool:
     return True
 
 
-def append_line(path: Path, line: str, *, inside: Path | None = None) -> None:
-    """Append ``line`` (a newline added) to ``path`` in one write, creating it; never through a link."""
+def _open_nofollow(path: Path, flags: int) -> int:
+    """``os.open`` that never follows a link at ``path`` and never blocks on a FIFO; refuses non-regular files."""
+    try:
+        fd = os.open(path, flags | _NOFOLLOW | _CLOEXEC | _NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) or os.path.islink(path):
+            raise UnsafePath(
+                f"refusing to write {path}: it is a symbolic link (comfyops never writes through or replaces "
+                "a link; remove it and re-run)"
+            ) from None
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads
+            raise UnsafePath(f"refusing to write {path}: it is a FIFO (named pipe), not a regular file") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafePath(f"refusing to write {path}: it is {kind_of(info.st_mode)}, not a regular file")
+    return fd
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def append_text(path: Path, text: str, *, inside: Path | None = None) -> None:
+    """Append ``text`` to ``path`` in one write, creating it; never through a link (``O_NOFOLLOW``)."""
     _refuse_links(path, inside)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | _CLOEXEC, 0o644)
+    fd = _open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     try:
-        os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
+        _write_all(fd, text.encode("utf-8"))
     finally:
         os.close(fd)
 
 
-def create_exclusive(path: Path, text: str = "", *, inside: Path | None = None) -> bool:
-    """Create ``path`` holding ``text`` only if nothing (not even a link) is there; False when something is."""
-    _refuse_links(path, inside)
+def append_line(path: Path, line: str, *, inside: Path | None = None) -> None:
+    """Append ``line`` (a newline added) to ``path`` in one write, creating it; never through a link."""
+    append_text(path, line.rstrip("\n") + "\n", inside=inside)
+
+
+def create_exclusive(path: Path, data: str | bytes = "", *, inside: Path | None = None) -> bool:
+    """Create ``path`` holding ``data`` only if nothing (not even a link) is there; False when something is."""
+    try:
+        _refuse_links(path, inside)
+    except UnsafePath:
+        if os.path.lexists(path):
+            return False
+        raise
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o644)
     except FileExistsError:
         return False
     try:
-        os.write(fd, text.encode("utf-8"))
+        _write_all(fd, data.encode("utf-8") if isinstance(data, str) else data)
     finally:
         os.close(fd)
     return True
+
+
+def open_lock(path: Path, *, inside: Path | None = None) -> IO[str]:
+    """The lock file at ``path``, open for reading and writing: created exclusively (``O_CREAT|O_EXCL|
+    O_NOFOLLOW``) when nothing is there, else the regular file there opened without following a link (a
+    stale lock taken over). A link or a non-regular file at ``path`` is :class:`UnsafePath`."""
+    _refuse_links(path, inside)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = _open_nofollow(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        fd = _open_nofollow(path, os.O_RDWR)
+    return os.fdopen(fd, "r+", encoding="utf-8")

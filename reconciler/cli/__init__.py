@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from reconciler import __version__
+from reconciler import __version__, workspace
 from reconciler.cli.output import Output, output_of
 from reconciler.errors import ReconcilerError
 from reconciler.render import safe
@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     except ReconcilerError as exc:
         out.error(app.mention_globals(exc.summary), app.mention_globals(exc.detail))
         sys.exit(exc.exit_code)
+    except workspace.UnsafePath as exc:  # a write refused because a link (or a FIFO) is at its path
+        out.error(str(exc))
+        sys.exit(1)
     except Exception as exc:  # a bug: say so in one line, never a traceback unless asked
         if verbose:
             traceback.print_exc()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import workspace
 from reconciler.cli import output
 from reconciler.github import comments, fit, identity, issues
 from reconciler.github.client import GitHubClient, GitHubSettings, build_http_client, settings_from_env
@@ -186,6 +187,5 @@ def _outputs(**values: str) -> None:
     target = os.environ.get("GITHUB_OUTPUT", "").strip()
     if not target:
         return
-    with open(target, "a", encoding="utf-8") as handle:
-        for key, value in values.items():
-            handle.write(f"{key.replace('_', '-')}={' '.join(value.splitlines())}\n")
+    lines = (f"{key.replace('_', '-')}={' '.join(value.splitlines())}\n" for key, value in values.items())
+    workspace.append_text(Path(target), "".join(lines))

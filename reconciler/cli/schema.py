@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import workspace
 from reconciler.cli import output
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.schema import schema_files
@@ -30,5 +31,5 @@ def command(out_dir: Path, check: bool) -> None:
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in sorted(wanted.items()):
-        (out_dir / name).write_text(text, encoding="utf-8")
+        workspace.write_text(out_dir / name, text)
         output.echo(f"wrote {out_dir / name}")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import workspace
 from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.summary import publish, summary_option
@@ -62,8 +63,7 @@ def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], juni
     output.echo(text, nl=not text.endswith("\n"))
     publish(summary, lambda: smoke_render.render(report, "markdown"))
     if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(output.current().mask(smoke_render.junit(report)), encoding="utf-8")
+        workspace.write_text(junit, output.current().mask(smoke_render.junit(report)))
         output.echo(f"Wrote JUnit XML to {junit}", err=True)
     for line in recorded_lines(report):
         output.echo(line)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,18 +131,7 @@ class EmulatorState:
     def _save(self) -> None:
         if self.read_only:
             return
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=self.state_dir)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self._data, handle, indent=1, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        workspace.write_text(self.path, json.dumps(self._data, indent=1, sort_keys=True))
         stat = self.path.stat()
         self._stamp = (stat.st_mtime_ns, stat.st_size)
 

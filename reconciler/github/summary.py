@@ -7,11 +7,11 @@ already in the file is never rewritten.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+from reconciler import workspace
 from reconciler.github import fit
 
 STEP_SUMMARY_ENV: Final[str] = "GITHUB_STEP_SUMMARY"
@@ -41,8 +41,5 @@ def append(path: Path, markdown: str, *, limit: int = STEP_SUMMARY_LIMIT) -> boo
     text = fit.fit(text, budget, NOTICE, measure=fit.utf8_bytes)
     if budget <= 0 or fit.utf8_bytes(text) > budget or not text.strip():
         return False
-    with open(path, "a", encoding="utf-8", newline="\n") as handle:
-        handle.write(separator + text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    workspace.append_text(path, separator + text)
     return True

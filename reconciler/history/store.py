@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,11 +74,11 @@ class HistoryStore:
         text = "".join(json.dumps(e.to_json(), sort_keys=True, separators=(",", ":")) + "\n" for e in entries)
         with self._lock:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with open(self.path, "a", encoding="utf-8") as handle:
-                    handle.write(text)
+                workspace.append_text(self.path, text)
                 if self._line_count() > MAX_LINES:
                     self._compact()
+            except workspace.UnsafePath as exc:
+                raise ReconcilerError(f"cannot write the request history: {exc}") from exc
             except OSError as exc:
                 raise ReconcilerError(
                     f"cannot write the request history {self.path}: {exc.strerror or exc}",
@@ -112,13 +110,6 @@ class HistoryStore:
                 if found is not None:
                     kept.append(found)
         newest = latest(kept)[-KEEP_REQUESTS:]
-        fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                for e in newest:
-                    handle.write(json.dumps(e.to_json(), sort_keys=True, separators=(",", ":")) + "\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        workspace.write_text(
+            self.path, "".join(json.dumps(e.to_json(), sort_keys=True, separators=(",", ":")) + "\n" for e in newest)
+        )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location
 
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
@@ -64,18 +65,22 @@ class Module:
         ]
 
 
+POLICY_LIMIT = readfile.MIB
+"""Largest policy (``*.rego``) file read (bytes): regular files only, read without blocking."""
+
+
 def collect(paths: Iterable[str]) -> tuple[list[Module], list[Diagnostic]]:
     """Every ``*.rego`` file under ``paths`` (files or folders), sorted, or problems for missing paths."""
     found: set[Path] = set()
     problems: list[Diagnostic] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_file():
-            found.add(path)
-        elif path.is_dir():
+        if path.is_dir():
             for directory, subdirs, names in os.walk(path):
                 subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
                 found.update(Path(directory) / n for n in names if n.endswith(".rego"))
+        elif readfile.is_present(path):  # a file, or a link/FIFO/device the reader refuses by name
+            found.add(path)
         else:
             problems.append(
                 Diagnostic(
@@ -89,7 +94,10 @@ def collect(paths: Iterable[str]) -> tuple[list[Module], list[Diagnostic]]:
     for path in sorted(found, key=str):
         name = os.path.relpath(os.path.normpath(path)) if not os.path.isabs(path) else str(path)
         try:
-            modules.append(Module(name=name, source=path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Diagnostic(f"cannot read policy file: {exc}", Location(name)))
+            modules.append(Module(name=name, source=readfile.read_text(path, limit=POLICY_LIMIT)))
+        except readfile.FileProblem as exc:
+            problems.append(
+                Diagnostic(f"cannot read policy file: {exc.message}", Location(name, exc.line, exc.column),
+                           hint=exc.hint if "too large" in exc.message else "")
+            )
     return modules, problems

@@ -4,7 +4,9 @@ The working copy is the repository (the folder holding ``.git``) around the mani
 or the manifests' folder outside a repository, so two applies of the same manifests meet at one lock
 whichever folder they were started from.
 
-Effectful shell. The lock is an advisory ``flock`` on the file, so the kernel releases it when the
+Effectful shell. The file is created exclusively, or the one there opened without following a link
+(:func:`reconciler.workspace.open_lock`): a link planted at ``apply.lock`` is refused, never truncated
+through. The lock is an advisory ``flock`` on the file, so the kernel releases it when the
 holder exits, however it exits: a lock file left behind by a killed apply is taken over, with a note
 naming the process that left it. While held, the file names the holder (pid, host, start time) so a
 second apply can say who it is waiting for. ``--lock-timeout`` waits that long before giving up.
@@ -25,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from reconciler import workspace
 from reconciler.errors import ReconcilerError
 
 try:
@@ -69,8 +72,9 @@ def apply_lock(path: Path, *, timeout: float, note: Callable[[str], None], comma
         yield
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the lock's lifetime
+        handle = workspace.open_lock(path)
+    except workspace.UnsafePath as exc:
+        raise ReconcilerError(str(exc), "a lock file is only ever a regular file comfyops created") from None
     except OSError as exc:
         raise ReconcilerError(
             f"cannot create the apply lock {path}: {exc.strerror}",

@@ -23,9 +23,17 @@ from collections.abc import Collection
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, push_to_gateway, start_http_server
-from prometheus_client import write_to_textfile as _write_to_textfile
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    push_to_gateway,
+    start_http_server,
+)
 
+from reconciler import workspace
 from reconciler.engine.drift import DeploymentDrift, DriftKind, DriftReport
 from reconciler.smoke.report import SmokeReport
 
@@ -178,7 +186,7 @@ class Server:
 
 def write_textfile(metrics: Metrics, path: Path) -> None:
     """Write the metrics in the node-exporter textfile format, atomically (temp file, then rename)."""
-    _write_to_textfile(str(path), metrics.registry)
+    workspace.write_bytes(path, generate_latest(metrics.registry))
 
 
 def push(metrics: Metrics, url: str, environment: str, timeout: float = 10.0) -> None:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler import workspace
 from reconciler.engine.plan import Plan
 from reconciler.engine.planfile import parse
 from reconciler.errors import ReconcilerError
 
 
 def save(plan: Plan, path: Path) -> None:
-    """Write ``plan`` to ``path`` as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(plan.to_json(), encoding="utf-8")
+    """Write ``plan`` to ``path`` as JSON (temp file and rename; a link at ``path`` is refused, never followed)."""
+    workspace.write_text(path, plan.to_json())
 
 
 def load(path: Path) -> Plan:

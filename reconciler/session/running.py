@@ -223,8 +223,8 @@ def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Pat
                     continue
                 target = folder / output_names.unique_name(name, taken)
                 taken.add(target.name.lower())
-                with open(target, "xb") as handle:
-                    handle.write(data)
+                if not workspace.create_exclusive(target, data):
+                    raise workspace.UnsafePath(f"refusing to write {target}: something is already there")
                 written.append(target)
     return written
 

@@ -12,10 +12,10 @@ authoritative (:mod:`~reconciler.workflow.file_lists`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -165,10 +165,7 @@ class _CachedFetcher:
 
     @staticmethod
     def _store(path: Path, data: Any) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass  # caching is an optimisation; a read-only disk must not fail the plan
+        # caching is an optimisation: a read-only disk must not fail the plan, and a link planted in the
+        # cache is refused (UnsafePath, an OSError) and the entry simply not cached
+        with contextlib.suppress(OSError):
+            workspace.write_text(path, json.dumps(data))

@@ -58,17 +58,47 @@ def test_the_environment_overrides_each_path(tmp_path: Path, monkeypatch: pytest
     assert workspace.cache_dir() == tmp_path / "cache"
 
 
-def test_a_write_replaces_a_planted_link_instead_of_writing_through_it(tmp_path: Path) -> None:
+def test_a_write_refuses_a_planted_link_and_leaves_its_target_alone(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("precious", encoding="utf-8")
     planted = tmp_path / ".comfyops" / "state.json"
     planted.parent.mkdir()
     planted.symlink_to(victim)
-    workspace.write_text(planted, "new", inside=tmp_path)
+    with pytest.raises(workspace.UnsafePath, match=r"state\.json: it is a symbolic link"):
+        workspace.write_text(planted, "new", inside=tmp_path)
     assert victim.read_text(encoding="utf-8") == "precious"
-    assert not planted.is_symlink()
-    assert planted.read_text(encoding="utf-8") == "new"
+    assert planted.is_symlink()  # refused, not silently replaced
     assert [p.name for p in planted.parent.iterdir()] == ["state.json"]  # no temporary file left behind
+
+
+def test_a_write_replaces_a_regular_file_atomically(tmp_path: Path) -> None:
+    target = tmp_path / ".comfyops" / "state.json"
+    workspace.write_text(target, "old", inside=tmp_path)
+    workspace.write_text(target, "new", inside=tmp_path)
+    assert target.read_text(encoding="utf-8") == "new"
+    assert [p.name for p in target.parent.iterdir()] == ["state.json"]
+
+
+def test_a_fifo_at_the_target_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "history.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(workspace.UnsafePath, match="FIFO"):
+        workspace.append_line(fifo, "x")
+    with pytest.raises(workspace.UnsafePath, match="FIFO"):
+        workspace.write_text(fifo, "x")
+
+
+def test_the_lock_is_created_exclusively_and_a_linked_lock_is_refused(tmp_path: Path) -> None:
+    lock = tmp_path / ".comfyops" / "apply.lock"
+    workspace.open_lock(lock).close()
+    workspace.open_lock(lock).close()  # a lock left behind is opened again (taken over), not followed
+    victim = tmp_path / "victim"
+    victim.write_text("precious", encoding="utf-8")
+    lock.unlink()
+    lock.symlink_to(victim)
+    with pytest.raises(workspace.UnsafePath, match=r"apply\.lock"):
+        workspace.open_lock(lock)
+    assert victim.read_text(encoding="utf-8") == "precious"
 
 
 def test_a_write_into_a_linked_folder_is_refused(tmp_path: Path) -> None:
@@ -90,7 +120,7 @@ def test_append_adds_lines_and_never_follows_a_link(tmp_path: Path) -> None:
     victim.write_text("", encoding="utf-8")
     linked = tmp_path / ".comfyops" / "linked.jsonl"
     linked.symlink_to(victim)
-    with pytest.raises(OSError):
+    with pytest.raises(workspace.UnsafePath, match=r"linked\.jsonl"):
         workspace.append_line(linked, "x")
     assert victim.read_text(encoding="utf-8") == ""
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import workspace
 from reconciler.errors import ReconcilerError
 from reconciler.session import pause, watch, windows
 
@@ -93,7 +94,7 @@ def test_an_unreadable_pause_file_is_an_error_not_no_pause(tmp_path: Path) -> No
         pause.read(path)
 
 
-def test_writing_the_pause_replaces_a_planted_link_instead_of_following_it(tmp_path: Path) -> None:
+def test_writing_the_pause_refuses_a_planted_link_instead_of_following_or_replacing_it(tmp_path: Path) -> None:
     target = tmp_path / "elsewhere.txt"
     target.write_text("keep me")
     path = tmp_path / pause.FILE_NAME
@@ -102,5 +103,6 @@ def test_writing_the_pause_replaces_a_planted_link_instead_of_following_it(tmp_p
         pause.add(path, None, None, "x", datetime(2026, 12, 6, tzinfo=UTC))  # the link's text is no pause file
     path.unlink()
     path.symlink_to(tmp_path / "missing.json")
-    pause.add(path, None, None, "x", datetime(2026, 12, 6, tzinfo=UTC))
-    assert not path.is_symlink() and target.read_text() == "keep me"
+    with pytest.raises(workspace.UnsafePath, match="symbolic link"):
+        pause.add(path, None, None, "x", datetime(2026, 12, 6, tzinfo=UTC))
+    assert path.is_symlink() and target.read_text() == "keep me" and not (tmp_path / "missing.json").exists()
