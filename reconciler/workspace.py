@@ -253,10 +253,12 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def append_text(path: Path, text: str, *, inside: Path | None = None) -> None:
-    """Append ``text`` to ``path`` in one write, creating it; never through a link (``O_NOFOLLOW``)."""
+def append_text(path: Path, text: str, *, inside: Path | None = None, make_folders: bool = True) -> None:
+    """Append ``text`` to ``path`` in one write, creating it (and, with ``make_folders``, its folders); never
+    through a link (``O_NOFOLLOW``)."""
     _refuse_links(path, inside)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_folders:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd = _open_nofollow(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     try:
         _write_all(fd, text.encode("utf-8"))

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import click
 
 from reconciler import workspace
-from reconciler.cli import output
+from reconciler.cli import interrupted, output
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.cli.plan import FORMATS, plan_options
@@ -24,7 +24,7 @@ from reconciler.manifest.desired import secret_strings
 from reconciler.render import render_apply, render_plan, safe
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.session import apply as applying
-from reconciler.session import applylock
+from reconciler.session import applylock, planfiles
 from reconciler.session.planning import Planned, make_plan, refuse_denied, with_policy
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
@@ -43,6 +43,13 @@ class _ProgressHooks:
         output.echo(f"    {safe.terminal(outcome.name)}: {outcome.outcome.value}{detail}", err=True)
 
 
+def _working_copy(files: tuple[str, ...], plan_file: Path | None) -> Path:
+    """The folder whose working copy holds apply's lock and journal: the first manifest's, else the plan
+    file's, else the working directory."""
+    start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
+    return start if start.is_dir() else start.parent
+
+
 def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
     """Hold ``.comfyops/apply.lock`` of the working copy (see "Concurrent runs") while ``func`` runs."""
 
@@ -52,9 +59,7 @@ def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
             timeout = applylock.parse_duration(lock_timeout)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
-        files, plan_file = options["files"], options["plan_file"]
-        start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
-        lock = workspace.apply_lock(start if start.is_dir() else start.parent)
+        lock = workspace.apply_lock(_working_copy(options["files"], options["plan_file"]))
         with applylock.apply_lock(lock, timeout=timeout, note=output.current().note):
             return func(app, **options)
 
@@ -110,13 +115,23 @@ def command(
             "(make a targeted plan with `plan --target NAME --out FILE`)"
         )
     color = use_color(no_color_flag=app.no_color)
+    journal_path = workspace.apply_journal(_working_copy(files, plan_file))
     if plan_file is not None:
+        saved = planfiles.load(plan_file)
+        stop = interrupted.finish(
+            app, load_desired(files or tuple(saved.manifest_files), saved.environment), journal_path, fmt, color
+        )
+        if stop is not None:
+            return stop
         planned = applying.saved_plan(
             app, plan_file, lambda recorded, environment: load_desired(files or recorded, environment),
             allow_replace, selected_environment(),
         )
     else:
         desired = load_desired(files)
+        stop = interrupted.finish(app, desired, journal_path, fmt, color)
+        if stop is not None:
+            return stop
         options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
         planned = with_policy(app, make_plan(app, desired, options, read_only=False))
         output.echo(render_plan(planned.plan, "text", color=color), nl=False, err=fmt != "text")
@@ -133,7 +148,7 @@ def command(
     applied = applying.apply_plan(
         app, planned, hooks=_ProgressHooks(), fail_fast=fail_fast, smoke=smoke,
         rollback_on_smoke_failure=rollback_on_smoke_failure,
-        smoke_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
+        smoke_progress=lambda names: smoke_progress.make_progress(sys.stderr, names), journal_path=journal_path,
     )
     report, smoke_report = applied.report, applied.smoke
     if smoke_report is None:

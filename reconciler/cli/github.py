@@ -188,4 +188,4 @@ def _outputs(**values: str) -> None:
     if not target:
         return
     lines = (f"{key.replace('_', '-')}={' '.join(value.splitlines())}\n" for key, value in values.items())
-    workspace.append_text(Path(target), "".join(lines))
+    workspace.append_text(Path(target), "".join(lines), make_folders=False)

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import click
 
-from reconciler import workspace
-from reconciler.cli import output
+from reconciler import readfile, workspace
+from reconciler.cli import interrupted, output
 from reconciler.cli.manifests import files_option, load_desired
+from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
+from reconciler.manifest.desired import DesiredState
 from reconciler.render import smoke as smoke_render
-from reconciler.session import smoking
+from reconciler.session import applylock, smoking
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
@@ -31,6 +33,23 @@ def recorded_lines(report: SmokeReport) -> list[str]:
         f"Wrote golden {g.golden} ({r.name}: output {json.dumps(g.output)} {g.channel}, request {r.request_id})"
         for r in report.results for g in r.goldens if g.recorded
     ]
+
+
+def _finish_interrupted(app: Session, desired: DesiredState, files: tuple[str, ...], fmt: str) -> int | None:
+    """Finish an interrupted ``apply --smoke`` the journal records for this target, holding the apply lock; an
+    apply still running keeps its own journal (a note says so)."""
+    start = Path(files[0]) if files else Path.cwd()
+    start = start if start.is_dir() else start.parent
+    journal_path = workspace.apply_journal(start)
+    if not readfile.is_present(journal_path):
+        return None
+    try:
+        with applylock.apply_lock(workspace.apply_lock(start), timeout=0, note=output.current().note, command="smoke"):
+            return interrupted.finish(app, desired, journal_path, fmt, use_color(no_color_flag=app.no_color),
+                                      register_workflows=False)
+    except applylock.LockBusy as busy:
+        output.current().note(f"note: not finishing the interrupted apply in {journal_path}: {busy.summary}")
+        return None
 
 
 @click.command("smoke")
@@ -50,6 +69,9 @@ def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], juni
             concurrency: int | None, update_goldens: bool, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
+    stop = _finish_interrupted(app, desired, files, fmt)
+    if stop is not None:
+        return stop
     chosen = smoking.select(app, desired, targets)
     if not chosen:
         output.echo("No deployment declares spec.smoke; nothing to test.", err=True)

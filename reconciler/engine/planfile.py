@@ -110,7 +110,7 @@ def _change_disagreements(change: ResourceChange) -> list[str]:
     return problems
 
 
-def _elsewhere(then: str, now: str) -> bool:
+def elsewhere(then: str, now: str) -> bool:
     """Whether two endpoints differ: another API URL, or the API against the emulator (emulator paths may
     be spelled relative to different working folders, so two emulators are not compared)."""
     if not then or not now:
@@ -128,7 +128,7 @@ def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment],
     """Why ``plan`` no longer describes reality: it was made elsewhere, or manifests, variables or any
     live deployment it read changed."""
     reasons: list[str] = []
-    if _elsewhere(plan.endpoint, endpoint):
+    if elsewhere(plan.endpoint, endpoint):
         reasons.append(f"the plan was made against {plan.endpoint}, not {endpoint}")
     if desired.fingerprint() != plan.manifest_fingerprint:
         variables = _changed_variables(plan.variable_fingerprints, desired.variable_fingerprints)

@@ -41,5 +41,5 @@ def append(path: Path, markdown: str, *, limit: int = STEP_SUMMARY_LIMIT) -> boo
     text = fit.fit(text, budget, NOTICE, measure=fit.utf8_bytes)
     if budget <= 0 or fit.utf8_bytes(text) > budget or not text.strip():
         return False
-    workspace.append_text(path, separator + text)
+    workspace.append_text(path, separator + text, make_folders=False)
     return True

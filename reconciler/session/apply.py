@@ -10,6 +10,12 @@ passes in, and the outcome comes back as an :class:`Applied` for the command to 
 3. with ``smoke``, the deployments it created or changed are smoke-tested;
 4. with ``rollback_on_smoke_failure``, the ones whose smoke test failed are rolled back
    (:mod:`reconciler.session.rollback`).
+
+With ``smoke``, each step is recorded in the apply journal before it is taken
+(:mod:`reconciler.session.applyjournal`), and the entry removed when the job is complete; an apply killed
+in between is finished by the next ``apply`` or ``smoke`` against the same target
+(:func:`finish_interrupted`): it smoke-tests what was changed and not yet tested, and rolls back where the
+interrupted run asked for it.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.engine import planfile
-from reconciler.engine.plan import Action
-from reconciler.engine.report import ApplyReport, Outcome
+from reconciler.engine.plan import Action, ResourceChange
+from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
-from reconciler.session import cancelling, executor, observe, planfiles, rollback
+from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session import applyjournal, cancelling, executor, observe, planfiles, rollback
 from reconciler.session.planning import Planned, connect, refuse_denied, secrets_of
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
@@ -80,6 +87,24 @@ def saved_plan(app: Session, plan_file: Path, desired_for: DesiredStateLoader, a
     return Planned(plan=plan, desired=desired, live=live, client=client)
 
 
+class _Hooks:
+    """The command's progress hooks, with each step recorded in the journal first."""
+
+    def __init__(self, shown: executor.ApplyHooks, recorder: applyjournal.Recorder) -> None:
+        self.shown = shown
+        self.recorder = recorder
+
+    def before_change(self, change: ResourceChange) -> None:
+        """Record, then show, that ``change`` starts."""
+        self.recorder.before_change(change)
+        self.shown.before_change(change)
+
+    def after_change(self, outcome: ChangeOutcome) -> None:
+        """Record, then show, how a change ended."""
+        self.recorder.after_change(outcome)
+        self.shown.after_change(outcome)
+
+
 def apply_plan(
     app: Session,
     planned: Planned,
@@ -89,32 +114,99 @@ def apply_plan(
     smoke: bool,
     rollback_on_smoke_failure: bool,
     smoke_progress: SmokeProgressFactory,
+    journal_path: Path | None = None,
 ) -> Applied:
-    """Execute ``planned``, then smoke-test and roll back as asked; the reports say what happened."""
+    """Execute ``planned``, then smoke-test and roll back as asked; the reports say what happened.
+
+    With ``smoke`` and a ``journal_path``, every step is recorded there first, and the entry removed once
+    the smoke tests (and rollbacks) are done; an interruption leaves it for the next run to finish."""
+    recorder = None
+    if smoke and journal_path is not None:
+        recorder = applyjournal.Recorder.begin(
+            journal_path, planned.plan, endpoint=app.endpoint, environment=planned.plan.environment,
+            rollback=rollback_on_smoke_failure,
+        )
+        hooks = _Hooks(hooks, recorder)
     report = executor.execute(
         planned.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
     )
     smoke_report = None
     if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(app, planned, report, smoke_progress)
-        if rollback_on_smoke_failure and not smoke_report.ok:
-            failed = [r.name for r in smoke_report.results if r.status.is_problem]
-            report = rollback.rollback(planned.plan, report, failed, client=planned.client)
+        if recorder is not None:
+            recorder.phase(applyjournal.SMOKING)
+        smoke_report = _smoke_changed(app, planned.desired, planned.client, report, smoke_progress)
+        report = _roll_back_failed(planned, report, smoke_report, rollback_on_smoke_failure, recorder)
+        if recorder is not None and not smoke_report.interrupted:
+            recorder.done()
     report = report.model_copy(update={"environment": planned.plan.environment})
     return Applied(report=report, smoke=smoke_report)
 
 
+def _roll_back_failed(planned: Planned, report: ApplyReport, smoke_report: SmokeReport, asked: bool,
+                      recorder: applyjournal.Recorder | None) -> ApplyReport:
+    """``report`` with the deployments whose smoke test failed rolled back, when ``asked``."""
+    if not asked or smoke_report.ok:
+        return report
+    if recorder is not None:
+        recorder.phase(applyjournal.ROLLING_BACK)
+    failed = [r.name for r in smoke_report.results if r.status.is_problem]
+    return rollback.rollback(planned.plan, report, failed, client=planned.client)
+
+
 def _smoke_changed(
-    app: Session, planned: Planned, report: ApplyReport, make_progress: SmokeProgressFactory
+    app: Session, desired: DesiredState, client: RunComfyClient, report: ApplyReport,
+    make_progress: SmokeProgressFactory,
 ) -> SmokeReport:
-    """Smoke-test the declared deployments this apply created, updated or replaced."""
+    """Smoke-test the declared deployments ``report`` shows created, updated or replaced."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
-    chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
-    cancel = cancelling.cancel_command(app, planned.desired)
+    chosen = [d for d in desired.deployments if d.name in touched and not d.is_absent]
+    cancel = cancelling.cancel_command(app, desired)
     smoke_report = runner.run_smoke(
-        planned.desired, chosen, client=planned.client, progress=make_progress([d.name for d in chosen]),
+        desired, chosen, client=client, progress=make_progress([d.name for d in chosen]),
         journal=journal(app, "smoke"), cancel_command=cancel,
     )
     cancelling.report_still_running(app, smoke_report, cancel)
-    return dataclasses.replace(smoke_report, environment=planned.plan.environment)
+    return dataclasses.replace(smoke_report, environment=report.environment)
 
+
+@dataclass(frozen=True)
+class Finished:
+    """An interrupted apply finished by this run: the journal entry, and what smoke and rollback did."""
+
+    entry: applyjournal.Entry
+    applied: Applied
+    undeclared: tuple[str, ...] = ()
+    """Deployments the interrupted apply changed that the manifests no longer declare (not smoke-tested)."""
+
+
+def finish_interrupted(
+    app: Session, desired: DesiredState, client: RunComfyClient, journal_path: Path,
+    smoke_progress: SmokeProgressFactory,
+) -> tuple[Finished | None, list[applyjournal.Entry]]:
+    """Finish the job an ``apply --smoke`` against this target left in the journal (killed before its smoke
+    tests or rollbacks were done): smoke-test what it changed, roll back failures if it was asked to, and
+    remove its entry. Returns what was done (None when nothing was left) and the entries of other targets,
+    which are left alone. Call it holding the apply lock, after ``client`` is built (so the endpoint is known).
+    """
+    entry, others = applyjournal.pending(journal_path, app.endpoint, desired.environment_name)
+    if entry is None:
+        return None, others
+    unfinished = entry.unfinished()
+    missing = [o.name for o in unfinished.changes if o.id is None and o.outcome is Outcome.APPLIED]
+    if missing:  # a create killed before its id was recorded: found by name
+        ids = {d.name: d.id for d in observe.observe(client)}
+        unfinished = unfinished.model_copy(update={"changes": [
+            o.model_copy(update={"id": ids.get(o.name)}) if o.name in missing else o for o in unfinished.changes
+        ]})
+    plan = entry.parsed_plan()
+    declared = {d.name for d in desired.deployments if not d.is_absent}
+    undeclared = tuple(o.name for o in unfinished.changes
+                       if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE and o.name not in declared)
+    smoke_report = _smoke_changed(app, desired, client, unfinished, smoke_progress)
+    report = unfinished
+    if entry.rollback and not smoke_report.ok and not smoke_report.interrupted:
+        failed = [r.name for r in smoke_report.results if r.status.is_problem]
+        report = rollback.rollback(plan, unfinished, failed, client=client)
+    if not smoke_report.interrupted:
+        applyjournal.clear(journal_path, entry)
+    return Finished(entry=entry, applied=Applied(report=report, smoke=smoke_report), undeclared=undeclared), others

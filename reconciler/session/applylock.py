@@ -36,6 +36,10 @@ except ImportError:  # pragma: no cover - Windows has no flock; apply runs unloc
     fcntl = None  # type: ignore[assignment]
 
 POLL_SECONDS = 0.2
+
+
+class LockBusy(ReconcilerError):
+    """Another apply holds the lock (after waiting as long as asked)."""
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
 
@@ -90,7 +94,7 @@ def apply_lock(path: Path, *, timeout: float, note: Callable[[str], None], comma
             except BlockingIOError:
                 holder = _holder(handle)
                 if time.monotonic() >= deadline:
-                    raise ReconcilerError(
+                    raise LockBusy(
                         f"another apply is running in this working copy: {describe(holder)} (lock {path})",
                         "wait for it to finish, or re-run with --lock-timeout 5m to wait; the lock is released "
                         "when that process exits",

@@ -93,7 +93,13 @@ def test_a_linked_apply_journal_is_refused(
 ) -> None:
     link = workspace.apply_journal(workspace.start_folder([repo]))
     victim = _plant(link, tmp_path)
-    _refused(run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve"), link, victim)
+    victim.write_text('{"format_version": 1, "entries": []}')  # readable as a journal, so the write is reached
+    result = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve", "--smoke")
+    assert victim.read_text() == '{"format_version": 1, "entries": []}'
+    assert link.is_symlink()
+    errors = [line for line in result.err.splitlines() if line.startswith("error:")]
+    assert result.code == 1 and len(errors) == 1 and link.name in errors[0] and "link" in errors[0], result
+    assert live_deployments(emulator) == []  # refused before the first change
     assert live_deployments(emulator) == []  # refused before the first change
 
 
