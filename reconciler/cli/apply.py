@@ -117,12 +117,13 @@ def command(
     color = use_color(no_color_flag=app.no_color)
     journal_path = workspace.apply_journal(_working_copy(files, plan_file))
     if plan_file is not None:
-        saved = planfiles.load(plan_file)
-        stop = interrupted.finish(
-            app, load_desired(files or tuple(saved.manifest_files), saved.environment), journal_path, fmt, color
-        )
-        if stop is not None:
-            return stop
+        if interrupted.pending(journal_path):
+            saved = planfiles.load(plan_file)
+            stop = interrupted.finish(
+                app, load_desired(files or tuple(saved.manifest_files), saved.environment), journal_path, fmt, color
+            )
+            if stop is not None:
+                return stop
         planned = applying.saved_plan(
             app, plan_file, lambda recorded, environment: load_desired(files or recorded, environment),
             allow_replace, selected_environment(),

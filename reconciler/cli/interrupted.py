@@ -29,12 +29,17 @@ def _target(entry: applyjournal.Entry) -> str:
     return where + (f" --env {safe.terminal(entry.environment)}" if entry.environment else "")
 
 
+def pending(journal_path: Path) -> bool:
+    """Whether an apply journal is there to finish (or to refuse, when it cannot be read)."""
+    return readfile.is_present(journal_path)
+
+
 def finish(app: Session, desired: DesiredState, journal_path: Path, fmt: str, color: bool, *,
            register_workflows: bool = True) -> int | None:
     """Finish the job an interrupted ``apply --smoke`` against this target left in ``journal_path`` (hold the
     apply lock): the exit code to stop with (1: its smoke test failed; 130: interrupted again), else None to
     go on. The report goes to stdout when it decides the exit code, else (``fmt`` not text) to stderr."""
-    if not readfile.is_present(journal_path):
+    if not pending(journal_path):
         return None
     client = connect(app, desired, register_workflows=register_workflows)
     finished, others = applying.finish_interrupted(

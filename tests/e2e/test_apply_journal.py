@@ -98,3 +98,14 @@ def test_a_fifo_journal_is_refused_without_hanging(
     os.mkfifo(journal)
     result = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve", "--smoke")
     assert result.code == 1 and "cannot read the apply journal" in result.err and "FIFO" in result.err, result
+
+
+def test_applying_a_saved_plan_finishes_the_interrupted_apply_first(
+    run_cli: Any, interrupted: tuple[Path, Path], emulator: EmbeddedEmulator, tmp_path: Path
+) -> None:
+    repo, journal = interrupted
+    result = run_cli("--emulator", "apply", str(tmp_path / "plan.json"), "-f", str(repo), "--auto-approve")
+    assert result.code == 1, result
+    assert "Finishing an interrupted apply" in result.err and "restored the previous settings" in result.out
+    assert [d["max_instances"] for d in live_deployments(emulator)] == [1]
+    assert not journal.exists()
