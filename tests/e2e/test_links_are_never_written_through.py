@@ -19,8 +19,8 @@ from reconciler import workspace
 from reconciler.emulator.embedded import EmbeddedEmulator
 from reconciler.emulator.state import EmulatorState
 from support.emulated import DATA, deployment_yaml, live_deployments
+from support.links import VICTIM_BYTES, plant
 
-VICTIM_BYTES = b"precious: owned by someone else\n"
 SMOKED = """
 apiVersion: comfyops/v1
 kind: Settings
@@ -49,15 +49,6 @@ spec:
 """
 
 
-def _plant(link: Path, tmp_path: Path) -> Path:
-    """A victim file outside the working copy, and a link to it at ``link``; the victim's path."""
-    victim = tmp_path / "victim.txt"
-    victim.write_bytes(VICTIM_BYTES)
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(victim)
-    return victim
-
-
 def _refused(result: Any, link: Path, victim: Path) -> None:
     assert result.code == 1, result
     errors = [line for line in result.err.splitlines() if line.startswith("error:")]
@@ -75,7 +66,7 @@ def repo(manifests: Any) -> Path:
 
 def test_plan_out_onto_a_link_is_refused(run_cli: Any, repo: Path, tmp_path: Path) -> None:
     link = tmp_path / "plan.json"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     _refused(run_cli("--emulator", "plan", "-f", str(repo), "--out", str(link)), link, victim)
 
 
@@ -83,7 +74,7 @@ def test_a_linked_apply_lock_is_refused_and_its_target_not_truncated(
     run_cli: Any, repo: Path, tmp_path: Path, emulator: EmbeddedEmulator
 ) -> None:
     link = workspace.apply_lock(workspace.start_folder([repo]))
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     _refused(run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve"), link, victim)
     assert live_deployments(emulator) == []  # nothing was applied without the lock
 
@@ -92,7 +83,7 @@ def test_a_linked_apply_journal_is_refused(
     run_cli: Any, repo: Path, tmp_path: Path, emulator: EmbeddedEmulator
 ) -> None:
     link = workspace.apply_journal(workspace.start_folder([repo]))
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     victim.write_text('{"format_version": 1, "entries": []}')  # readable as a journal, so the write is reached
     result = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve", "--smoke")
     assert victim.read_text() == '{"format_version": 1, "entries": []}'
@@ -108,7 +99,7 @@ def test_the_history_is_never_appended_through_a_link(
 ) -> None:
     assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
     link = tmp_path / "linked-history.jsonl"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     monkeypatch.setenv(workspace.HISTORY_ENV, str(link))
     result = run_cli("--emulator", "run", "alpha", "-f", str(repo))
     # the request is live by then (its id is printed), so a history that cannot be written is a warning
@@ -128,7 +119,7 @@ def test_import_out_onto_a_link_is_refused(
                json={"name": "media-x", "workflow_id": "wf-txt2img", "workflow_version": "v1",
                      "hardware": ["AMPERE_48"]}).raise_for_status()
     link = tmp_path / "deployments" / "media-x.yaml"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     _refused(run_cli("--emulator", "import", "--all", "--out", "deployments", "--force"), link, victim)
 
 
@@ -137,13 +128,13 @@ def test_smoke_junit_onto_a_link_is_refused(run_cli: Any, write_files: Any, tmp_
     shutil.copy(DATA / "workflows" / "txt2img.json", root / "wf.json")
     assert run_cli("--emulator", "apply", "-f", str(root), "--auto-approve").code == 0
     link = tmp_path / "junit.xml"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     _refused(run_cli("--emulator", "smoke", "-f", str(root), "--junit", str(link)), link, victim)
 
 
 def test_reconcile_metrics_file_onto_a_link_is_refused(run_cli: Any, repo: Path, tmp_path: Path) -> None:
     link = tmp_path / "comfyops.prom"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
     result = run_cli("--emulator", "reconcile", "-f", str(repo), "--metrics-file", str(link))
     assert victim.read_bytes() == VICTIM_BYTES and link.is_symlink()
@@ -155,7 +146,7 @@ def test_reconcile_metrics_file_onto_a_link_is_refused(run_cli: Any, repo: Path,
 
 def test_a_linked_pause_file_is_refused(run_cli: Any, repo: Path, tmp_path: Path) -> None:
     link = repo / "comfyops-pause.json"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     result = run_cli("reconcile", "pause", "-f", str(repo), "--reason", "freeze")
     assert result.code == 1 and victim.read_bytes() == VICTIM_BYTES and link.is_symlink(), result
     assert "Traceback" not in result.err
@@ -168,7 +159,7 @@ def test_schema_out_onto_a_link_is_refused(run_cli: Any, tmp_path: Path) -> None
     name = sorted(out.iterdir())[0].name
     (out / name).unlink()
     link = out / name
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     _refused(run_cli("schema", "--out", str(out)), link, victim)
 
 
@@ -178,7 +169,7 @@ def test_run_outputs_never_land_through_a_planted_link(
     state.configure(queue_seconds=0, run_seconds=0)
     assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
     out = tmp_path / "out"
-    victim = _plant(out / "ComfyUI_9_00001_.png", tmp_path)
+    victim = plant(out / "ComfyUI_9_00001_.png", tmp_path)
     result = run_cli("--emulator", "run", "alpha", "-f", str(repo), "--wait", "--out", str(out))
     assert result.code == 0, result
     assert victim.read_bytes() == VICTIM_BYTES  # the output got another name beside the link
@@ -191,7 +182,7 @@ def test_the_emulator_state_is_never_written_through_a_link(tmp_path: Path) -> N
     folder = tmp_path / "emulator"
     folder.mkdir()
     link = folder / "state.json"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     victim.write_text("{}")  # readable as a state, so the write is reached
     with pytest.raises(workspace.UnsafePath, match=r"state\.json: it is a symbolic link"):
         EmulatorState(folder).configure(queue_seconds=0)

@@ -18,39 +18,30 @@ from reconciler.history.entry import Entry
 from reconciler.history.store import HistoryStore
 from reconciler.policy import sources
 from reconciler.smoke.remote import _CachedFetcher
-
-VICTIM = b"precious\n"
-
-
-def _plant(link: Path, tmp_path: Path) -> Path:
-    victim = tmp_path / "victim.txt"
-    victim.write_bytes(VICTIM)
-    link.parent.mkdir(parents=True, exist_ok=True)
-    link.symlink_to(victim)
-    return victim
+from support.links import VICTIM_BYTES, plant
 
 
 def test_the_history_refuses_a_link_with_one_line_naming_it(tmp_path: Path) -> None:
     link = tmp_path / ".comfyops" / "history.jsonl"
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     entry = Entry(request_id="r1", deployment_id="d1", deployment="alpha", source="run", api="emulator",
                   submitted_at="2026-12-06T00:00:00Z", updated_at="2026-12-06T00:00:00Z")
     with pytest.raises(ReconcilerError) as raised:
         HistoryStore(link).write(entry)
     assert "history.jsonl" in raised.value.summary and "symbolic link" in raised.value.summary
     assert "\n" not in raised.value.summary
-    assert victim.read_bytes() == VICTIM and link.is_symlink()
+    assert victim.read_bytes() == VICTIM_BYTES and link.is_symlink()
 
 
 def test_the_object_info_cache_never_writes_through_a_link(tmp_path: Path) -> None:
     url = "https://example.invalid/object_info.json"
     fetcher = _CachedFetcher(lambda _url: {"KSampler": {"input": {"required": {}}, "output": []}}, tmp_path)
     link = fetcher._path(url)
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     os.unlink(link)
     os.symlink("/dev/zero", link)  # not a regular file: refetched, and the store refused
     fetcher.get(url)
-    assert victim.read_bytes() == VICTIM and os.readlink(link) == "/dev/zero"
+    assert victim.read_bytes() == VICTIM_BYTES and os.readlink(link) == "/dev/zero"
 
 
 @pytest.mark.parametrize("name", ["GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"])
@@ -58,7 +49,7 @@ def test_github_files_are_never_appended_through_a_link(
     tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     link = tmp_path / name
-    victim = _plant(link, tmp_path)
+    victim = plant(link, tmp_path)
     with pytest.raises(workspace.UnsafePath, match=name):
         if name == "GITHUB_STEP_SUMMARY":
             summary.append(link, "# plan\n")
@@ -67,7 +58,7 @@ def test_github_files_are_never_appended_through_a_link(
 
             monkeypatch.setenv("GITHUB_OUTPUT", str(link))
             github._outputs(comment_url="x")
-    assert victim.read_bytes() == VICTIM and link.is_symlink()
+    assert victim.read_bytes() == VICTIM_BYTES and link.is_symlink()
 
 
 def test_a_fifo_named_rego_is_an_error_not_a_hang(tmp_path: Path) -> None:
