@@ -122,7 +122,7 @@ def _write(path: Path, entries: list[Entry]) -> None:
     if entries:
         text = json.dumps({"format_version": FORMAT_VERSION, "entries": [e.to_json() for e in entries]},
                           indent=1, sort_keys=True)
-        workspace.write_text(path, text + "\n")
+        workspace.write_text(path, text + "\n", inside=path.parent.parent)  # .comfyops/ itself no link either
     else:
         workspace.remove(path)
 

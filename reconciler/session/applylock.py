@@ -76,7 +76,7 @@ def apply_lock(path: Path, *, timeout: float, note: Callable[[str], None], comma
         yield
         return
     try:
-        handle = workspace.open_lock(path)
+        handle = workspace.open_lock(path, inside=path.parent.parent)  # .comfyops/ itself no link either
     except workspace.UnsafePath as exc:
         raise ReconcilerError(str(exc), "a lock file is only ever a regular file comfyops created") from None
     except OSError as exc:

@@ -134,3 +134,13 @@ def test_exclusive_create_only_when_nothing_is_there(tmp_path: Path) -> None:
     os.symlink(tmp_path / "nowhere", dangling)
     assert not workspace.create_exclusive(dangling)
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_linked_comfyops_folder_is_refused_for_the_lock(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / ".comfyops").symlink_to(elsewhere)
+    with pytest.raises(workspace.UnsafePath, match=r"\.comfyops is a link"):
+        workspace.open_lock(tmp_path / "repo" / ".comfyops" / "apply.lock", inside=tmp_path / "repo")
+    assert list(elsewhere.iterdir()) == []
