@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 import click
 
-from reconciler.cli import applylock
+from reconciler.cli import applylock, gallery
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import scrub, use_color
@@ -84,6 +84,7 @@ def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
     metavar="DURATION",
     help="Wait this long (30s, 5m) for another apply in this working copy to release .comfyops/apply.lock.",
 )
+@gallery.html_option
 @summary_option
 @click.pass_obj
 @_one_apply_at_a_time
@@ -99,6 +100,7 @@ def command(
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
+    html_file: Path | None,
     summary: bool,
 ) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back.
@@ -107,6 +109,8 @@ def command(
     """
     if rollback_on_smoke_failure and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
+    if html_file is not None and not smoke:
+        raise click.UsageError("--html needs --smoke (it shows the smoke tests' pictures)")
     if plan_file is not None and targets:
         raise click.UsageError(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
@@ -141,7 +145,7 @@ def command(
     )
     smoke_report = None
     if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(planned, report, client, app)
+        smoke_report = _smoke_changed(planned, report, client, app, keep_outputs=html_file is not None)
         if rollback_on_smoke_failure and not smoke_report.ok:
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=client)
@@ -153,8 +157,10 @@ def command(
             report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
         )
         click.echo(scrub(combined, planned.desired.secret_values), nl=False)
-    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure),
-            planned.desired.secret_values)
+    secrets = planned.desired.secret_values
+    note = "" if smoke_report is None else gallery.write_or_warn(html_file, [smoke_report], secrets)
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure)
+            + (f"\n{note}\n" if note else ""), planned.desired.secret_values)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
@@ -170,13 +176,16 @@ def _summary_markdown(report: ApplyReport, smoke_report: SmokeReport | None, rol
     return render_apply_smoke(report, smoke_report, "markdown", rollback_asked=rollback_asked)
 
 
-def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext) -> SmokeReport:
+def _smoke_changed(
+    planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext, *, keep_outputs: bool = False
+) -> SmokeReport:
     """Smoke-test the declared deployments this apply created, updated or replaced."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
     smoke_report = runner.run_smoke(
-        planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke")
+        planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke"),
+        keep_outputs=keep_outputs,
     )
     return dataclasses.replace(smoke_report, environment=planned.plan.environment)
 

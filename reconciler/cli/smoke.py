@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli import gallery
 from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import print_diagnostics, scrub
@@ -60,10 +61,11 @@ def recorded_lines(report: SmokeReport) -> list[str]:
 @click.option("--update-goldens", "update_goldens", is_flag=True,
               help="Record each output's golden (similar_to) from this run instead of comparing; only runs that pass "
               "their other checks are recorded. Prints every file written.")
+@gallery.html_option
 @summary_option
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int | None, update_goldens: bool, summary: bool) -> int:
+            concurrency: int | None, update_goldens: bool, html_file: Path | None, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
@@ -76,11 +78,14 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
     client = connect(app, desired)
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
-                              journal=journal(app, "smoke"), update_goldens=update_goldens)
+                              journal=journal(app, "smoke"), update_goldens=update_goldens,
+                              keep_outputs=html_file is not None)
     report = dataclasses.replace(report, environment=desired.environment_name)
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: smoke_render.render(report, "markdown"), desired.secret_values)
+    note = gallery.write_or_warn(html_file, [report], desired.secret_values)
+    publish(summary, lambda: smoke_render.render(report, "markdown") + (f"\n{note}\n" if note else ""),
+            desired.secret_values)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")
