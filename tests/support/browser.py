@@ -13,9 +13,11 @@ and a host resolver that finds nothing; and every request the page makes is reco
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -57,7 +59,7 @@ class Browser:
         self.process = subprocess.Popen(
             [binary, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            preexec_fn=wire_fds, close_fds=False,  # noqa: PLW1509 (the fds must be 3 and 4 in the child)
+            preexec_fn=wire_fds, close_fds=False,  # the pipe must be fds 3 and 4 in the child
         )
         for fd in (to_child_r, from_child_w, high_r, high_w):
             os.close(fd)
@@ -70,10 +72,8 @@ class Browser:
 
     def close(self) -> None:
         """Stop the browser (the process this object started) and close the pipe."""
-        try:
+        with contextlib.suppress(OSError, TimeoutError, RuntimeError):
             self.call("Browser.close", session=False)
-        except (OSError, TimeoutError, RuntimeError):
-            pass
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -122,8 +122,6 @@ class Browser:
                 raise RuntimeError(f"Chromium exited with {self.process.returncode}")
             if time.monotonic() > deadline:
                 raise TimeoutError("no reply from Chromium")
-            import select
-
             ready, _, _ = select.select([self._from_child], [], [], 1.0)
             if ready:
                 chunk = os.read(self._from_child, 1 << 20)
