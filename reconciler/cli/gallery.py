@@ -106,7 +106,7 @@ def write_gallery(path: Path, reports: Sequence[SmokeReport], secrets: Iterable[
     page = render_gallery(reports, load_previews(reports), title=title)
     values = {s for s in secrets if s}
     masked = scrub(page, values | {html.escape(s, quote=True) for s in values})
-    write_file(path, masked.encode("utf-8"))
+    write_file(path, masked.encode("utf-8"), mode=0o644)  # a report to share: secrets are masked
 
 
 def write_or_warn(path: Path | None, reports: Sequence[SmokeReport], secrets: Iterable[str], *,

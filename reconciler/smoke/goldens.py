@@ -144,14 +144,19 @@ def _record(name: str, base: GoldenCheck, data: bytes, others_passed: bool) -> t
     return _result(name, recorded, PASS, f"recorded {base.golden} ({len(golden)} bytes) from item 1")
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` through a temporary file in its folder and a rename; refuse a symlink."""
+def write_file(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` through a temporary file in its folder and a rename; refuse a symlink.
+
+    ``mode`` sets the new file's permissions (a temporary file is created readable by its owner only).
+    """
     if path.is_symlink():
         raise OSError(f"{path} is a symbolic link; not written through (replace the link with a file)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -112,6 +112,7 @@ def test_smoke_html_writes_one_valid_page_with_every_picture_failures_first(run_
     statuses = {r["name"]: r["status"] for r in data["results"]}
     assert statuses == {"t2i": "fail", "motion": "pass", "unrecorded": "error", "plain": "pass"}
     text = page.read_text(encoding="utf-8")
+    assert page.stat().st_mode & 0o777 == 0o644
     parser = html5lib.HTMLParser(strict=True)
     parser.parse(text)
     assert parser.errors == []
