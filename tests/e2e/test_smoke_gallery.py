@@ -205,6 +205,10 @@ INSPECT = """JSON.stringify({
 })"""
 
 
+COLOURS = "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color].join(' on ')"
+DARK, LIGHT = "rgb(13, 17, 23) on rgb(230, 237, 243)", "rgb(255, 255, 255) on rgb(31, 35, 40)"
+
+
 @needs_chromium
 def test_in_chromium_offline_pictures_decode_nothing_is_requested_and_hostile_text_stays_text(
     run_cli: Any, repo: Path, tmp_path: Path
@@ -226,6 +230,12 @@ def test_in_chromium_offline_pictures_decode_nothing_is_requested_and_hostile_te
                 requested = browser.requested()
                 shot = tmp_path / f"{label}-{width}.png"
                 browser.screenshot(shot)
+                if width == 375:  # the reader's dark scheme: dark page, light text
+                    browser.prefer_dark(True)
+                    colours = browser.evaluate(COLOURS)
+                    browser.screenshot(tmp_path / f"{label}-{width}-dark.png")
+                    browser.prefer_dark(False)
+                    assert (colours, browser.evaluate(COLOURS)) == (DARK, LIGHT)
             assert [u for u in requested if not u.startswith("data:")] == [page.as_uri()]
             assert len(found["images"]) >= 10
             assert all(i["complete"] and i["width"] > 0 and i["data"] for i in found["images"]), found["images"]
@@ -237,5 +247,5 @@ def test_in_chromium_offline_pictures_decode_nothing_is_requested_and_hostile_te
     assert seen[("hostile", 1280)]["title"].startswith("media-media-a\\x1b]52;c;")  # shown, never acted on
     keep = os.environ.get("COMFYOPS_KEEP_SCREENSHOTS")
     if keep:  # to look at them: COMFYOPS_KEEP_SCREENSHOTS=/some/folder
-        for shot in tmp_path.glob("*-*.png"):
+        for shot in tmp_path.glob("*-*.png"):  # light and dark
             shutil.copy(shot, Path(keep) / shot.name)

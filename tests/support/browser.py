@@ -143,6 +143,11 @@ class Browser:
         self.call("Page.navigate", url=url)
         self.wait_for("Page.loadEventFired")
 
+    def prefer_dark(self, dark: bool) -> None:
+        """Emulate the reader's system colour scheme (``prefers-color-scheme``)."""
+        self.call("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme",
+                                                           "value": "dark" if dark else "light"}])
+
     def requested(self) -> list[str]:
         """Every URL the page asked for so far (``Network.requestWillBeSent``)."""
         return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
