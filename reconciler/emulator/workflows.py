@@ -180,7 +180,7 @@ def _spec(value: Any) -> list[Any]:
 
 
 def object_info(graph: dict[str, Any]) -> dict[str, Any]:
-    """A small ``/object_info`` for the graph's node classes, inferred from the stored values."""
+    """A small ``/object_info`` for the graph's node classes, inferred from the stored values and links."""
     info: dict[str, Any] = {}
     for node in graph.values():
         class_type = str(node.get("class_type", ""))
@@ -197,4 +197,10 @@ def object_info(graph: dict[str, Any]) -> dict[str, Any]:
         )
         for key, value in node.get("inputs", {}).items():
             entry["input"]["required"].setdefault(key, _spec(value))
+    for node in graph.values():  # every output some link reads exists, of any type
+        for value in node.get("inputs", {}).values():
+            source = graph.get(value[0]) if is_link(value) else None
+            if isinstance(source, dict) and int(value[1]) >= 0:
+                outputs = info[str(source.get("class_type", ""))]["output"]
+                outputs.extend(["*"] * (int(value[1]) + 1 - len(outputs)))
     return info
