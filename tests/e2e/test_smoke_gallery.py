@@ -249,3 +249,21 @@ def test_in_chromium_offline_pictures_decode_nothing_is_requested_and_hostile_te
     if keep:  # to look at them: COMFYOPS_KEEP_SCREENSHOTS=/some/folder
         for shot in tmp_path.glob("*-*.png"):  # light and dark
             shutil.copy(shot, Path(keep) / shot.name)
+
+
+@needs_chromium
+def test_control_the_browser_checks_see_a_request_a_broken_picture_and_an_injected_element(tmp_path: Path) -> None:
+    """Without the gallery's care (no CSP, a remote picture, raw markup) every check above would fail."""
+    assert CHROMIUM is not None
+    page = tmp_path / "careless.html"
+    page.write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head><body>'
+                    '<img src="http://tracker.example/p.png" alt=""><img src="data:image/png;base64,AAAA" alt="">'
+                    "<p>media-<img src=x onerror=\"document.title='owned'\"></p></body></html>", encoding="utf-8")
+    with Browser(CHROMIUM, tmp_path / "profile") as browser:
+        browser.open_offline(page.as_uri(), width=375)
+        found = json.loads(browser.evaluate(INSPECT))
+        requested = browser.requested()
+    assert "http://tracker.example/p.png" in requested
+    assert [i["width"] for i in found["images"]] == [0, 0, 0]
+    assert found["elements"].count("IMG:alt,src") == 2 and "IMG:onerror,src" in found["elements"]
+    assert found["title"] == "owned"  # and its script ran
