@@ -85,7 +85,9 @@ def load_previews(reports: Iterable[SmokeReport]) -> dict[str, Preview]:
     for report in reports:
         for result in report.results:
             for g in result.goldens:
-                add(g.received, functools.partial(thumbnails.preview, frames=g.frames))
+                # the frames compared (or, for a golden just recorded, the frames its strip holds)
+                add(g.received, functools.partial(thumbnails.preview, frames=g.frames,
+                                                  count=thumbnails.COMPARED_FRAMES))
                 add(g.golden, functools.partial(thumbnails.golden_preview, frames=g.frames))
                 add(g.diff, thumbnails.difference_preview)
             for f in result.received:

@@ -22,19 +22,22 @@ THUMBNAIL_SIDE = 360
 DIFF_SIDE = 360
 MOTION_FRAMES = 3
 """First, middle and last."""
+COMPARED_FRAMES = compare.SAMPLE_FRAMES
+"""A golden comparison's frames (a golden strip holds these), first and last included."""
 _JPEG_QUALITY = 85
 _VIDEO = ("mp4", "webm", "mkv")
 
 
-def preview(data: bytes, *, frames: Sequence[int] = ()) -> Preview:
-    """Thumbnails of a received file: a still's one, or a motion's first, middle and last frame.
+def preview(data: bytes, *, frames: Sequence[int] = (), count: int = MOTION_FRAMES) -> Preview:
+    """Thumbnails of a received file: a still's one, or ``count`` evenly spaced frames of a motion (first,
+    middle and last by default).
 
     ``frames`` (the received frame indices a golden comparison sampled) picks those frames instead, so
     they line up with the golden's.
     """
     try:
         total = _frame_count(data)
-        indices = list(frames) if len(frames) > 1 else compare.sample_indices(total, MOTION_FRAMES)
+        indices = list(frames) if len(frames) > 1 else compare.sample_indices(total, count)
         pictures = _frames(data, indices)
     except compare.DecodeError as exc:
         return Preview(problem=f"cannot show this {media.sniff(data) or 'file'}: {exc}")

@@ -87,3 +87,10 @@ def test_the_difference_panel_is_the_right_third_of_the_sheet() -> None:
 def test_unreadable_bytes_give_a_problem_not_an_exception(maker: object) -> None:
     shown = maker(b"\x89PNG\r\n\x1a\n not really")  # type: ignore[operator]
     assert shown.pictures == () and shown.problem.startswith("cannot show")
+
+
+def test_a_golden_just_recorded_lines_up_with_its_strip_by_the_compared_frame_count() -> None:
+    data = animated("WEBP")
+    received = thumbnails.preview(data, count=thumbnails.COMPARED_FRAMES)
+    strip = thumbnails.golden_preview(compare.make_golden(data))
+    assert [p.frame for p in received.pictures] == [0, 3, 5, 8] and len(strip.pictures) == 4
