@@ -3,8 +3,9 @@
 Effectful shell: reads the pictures a report names (received files and difference sheets under
 ``.comfyops/outputs/<request id>/``, goldens from the repository), never through a symbolic link and never
 more than :data:`MAX_PICTURE_BYTES` of one; makes thumbnails (``smoke/thumbnails.py``); renders the page
-(``render/gallery.py``, pure); masks secrets; writes it through a temporary file in the same folder and a
-rename (never through a link). A picture that cannot be read is shown as a note saying why.
+(``render/gallery.py``, pure); masks the command's secrets (also as HTML-escaped); writes it with
+:func:`reconciler.workspace.write_bytes` (a temporary file and a rename: a link at the path is replaced,
+never written through). A picture that cannot be read is shown as a note saying why.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.output import scrub
+from reconciler import secrets as masking
+from reconciler import workspace
+from reconciler.cli import output
 from reconciler.render import safe
 from reconciler.render.gallery import Preview, render_gallery
-from reconciler.smoke.goldens import write_file
 from reconciler.smoke.report import SmokeReport
 
 MAX_PICTURE_BYTES = 512 * 1024 * 1024
@@ -107,19 +109,20 @@ def write_gallery(path: Path, reports: Sequence[SmokeReport], secrets: Iterable[
     """Render ``reports`` with their pictures and write the page to ``path`` (secrets masked; never via a link)."""
     page = render_gallery(reports, load_previews(reports), title=title)
     values = {s for s in secrets if s}
-    masked = scrub(page, values | {html.escape(s, quote=True) for s in values})
-    write_file(path, masked.encode("utf-8"), mode=0o644)  # a report to share: secrets are masked
+    masked = masking.mask(page, values | {html.escape(s, quote=True) for s in values})
+    workspace.write_bytes(path, masked.encode("utf-8"), mode=0o644)  # a report to share: secrets are masked
 
 
-def write_or_warn(path: Path | None, reports: Sequence[SmokeReport], secrets: Iterable[str], *,
-                  title: str = "") -> str:
-    """:func:`write_gallery` for ``--html``, saying where it went on stderr; the job-summary note ("" if none)."""
+def write_or_warn(path: Path | None, reports: Sequence[SmokeReport], *, title: str = "") -> str:
+    """:func:`write_gallery` for ``--html`` (the running command's secrets masked), saying where it went on
+    stderr; the job-summary note ("" if none)."""
     if path is None:
         return ""
+    out = output.current()
     try:
-        write_gallery(path, reports, secrets, title=title)
+        write_gallery(path, reports, out.masker.secrets, title=title)
     except OSError as exc:
-        click.echo(f"warning: cannot write the HTML report {path}: {exc.strerror or exc}", err=True)
+        out.note(f"warning: cannot write the HTML report {safe.terminal(path)}: {safe.terminal(exc.strerror or exc)}")
         return ""
-    click.echo(f"Wrote the HTML report to {path}", err=True)
+    out.note(f"Wrote the HTML report to {safe.terminal(path)}")
     return NOTE.format(name=safe.md_code(path.name))

@@ -13,15 +13,13 @@ them) and a :class:`~reconciler.smoke.report.GoldenCheck` (plain fields, JSON re
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from reconciler import workspace
 from reconciler.manifest.desired import DesiredDeployment
 from reconciler.manifest.model import DEFAULT_MAX_HASH_DISTANCE, DEFAULT_MIN_SSIM, ChannelExpectation
 from reconciler.smoke import media
@@ -144,27 +142,11 @@ def _record(name: str, base: GoldenCheck, data: bytes, others_passed: bool) -> t
     return _result(name, recorded, PASS, f"recorded {base.golden} ({len(golden)} bytes) from item 1")
 
 
-def write_file(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` through a temporary file in its folder and a rename; refuse a symlink.
-
-    ``mode`` sets the new file's permissions (a temporary file is created readable by its owner only).
-    """
+def write_file(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` through a temporary file in its folder and a rename; refuse a symlink."""
     if path.is_symlink():
         raise OSError(f"{path} is a symbolic link; not written through (replace the link with a file)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    workspace.write_bytes(path, data)
 
 
 def keep_copy(artifacts: Path, request_id: str, filename: str, data: bytes) -> str | None:

@@ -127,6 +127,8 @@ class DeploymentResult:
     """Each output compared with (or recorded as) its golden."""
     received: tuple[ReceivedFile, ...] = ()
     """Output files kept for review (with ``keep_outputs``: ``smoke --html``); golden checks keep their own."""
+    may_still_run: bool = False
+    """Interrupted, and its cancel was never confirmed by the server: the paid job may still run."""
 
     def failed_checks(self) -> tuple[CheckResult, ...]:
         """The checks that were false or could not be evaluated."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from reconciler.cli import gallery
@@ -44,10 +43,12 @@ def test_secrets_are_masked_in_the_page_as_written_and_as_html_escaped(tmp_path:
     assert "s3cr3t" not in text and "token (sensitive value) leaked" in text
 
 
-def test_the_page_is_not_written_through_a_link(tmp_path: Path) -> None:
+def test_the_page_replaces_a_link_and_never_writes_through_it(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("keep")
     (tmp_path / "report.html").symlink_to(victim)
-    with pytest.raises(OSError, match="symbolic link"):
-        gallery.write_gallery(tmp_path / "report.html", one(), [])
+    gallery.write_gallery(tmp_path / "report.html", one(), [])
     assert victim.read_text() == "keep"
+    page = tmp_path / "report.html"
+    assert not page.is_symlink() and page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert page.stat().st_mode & 0o777 == 0o644
