@@ -21,7 +21,7 @@ import html5lib
 import pytest
 from PIL import Image
 
-from reconciler.cli import gallery
+from reconciler.session import gallery
 from reconciler.smoke.report import CheckResult, DeploymentResult, GoldenCheck, ReceivedFile, SmokeReport, SmokeStatus
 from support.browser import Browser, find_chromium
 from support.emulated import DATA

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from reconciler.cli import gallery
+from reconciler.session import gallery
 from reconciler.smoke.report import DeploymentResult, ReceivedFile, SmokeReport, SmokeStatus
 
 
