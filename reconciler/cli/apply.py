@@ -94,6 +94,7 @@ def command(
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_empty: bool,
+    candidate: bool,
     auto_approve: bool,
     fail_fast: bool,
     fmt: str,
@@ -112,12 +113,19 @@ def command(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
             "(make a targeted plan with `plan --target NAME --out FILE`)"
         )
+    if plan_file is not None and candidate:
+        raise click.UsageError(
+            "--candidate cannot be combined with a saved plan: it applies exactly what it shows "
+            "(make the plan with `plan --candidate --out FILE`)"
+        )
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = _saved(app, plan_file, files, allow_replace)
     else:
         desired = load_desired(files)
-        options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+        options = build.PlanOptions(
+            targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
+        )
         planned = with_policy(make_plan(app, desired, options, read_only=False))
         text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")

@@ -40,6 +40,12 @@ def plan_options(func: F) -> F:
         is_flag=True,
         help="Allow a plan that prunes everything when the manifests declare no deployment.",
     )(func)
+    func = click.option(
+        "--candidate",
+        is_flag=True,
+        help="Roll each workflow version change of a smoke-tested deployment out through a candidate first "
+        "(as rollout: {strategy: candidate} does).",
+    )(func)
     return func
 
 
@@ -57,6 +63,7 @@ def command(
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_empty: bool,
+    candidate: bool,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
@@ -64,7 +71,9 @@ def command(
 ) -> int:
     """Compare the manifests with live RunComfy deployments and show what apply would change."""
     desired = load_desired(files)
-    options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+    options = build.PlanOptions(
+        targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
+    )
     planned = with_policy(make_plan(app, desired, options))
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
     click.echo(scrub(text, desired.secret_values), nl=not text.endswith("\n"))
