@@ -19,7 +19,7 @@ from reconciler.cli.plan import FORMATS, plan_options
 from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secret_strings, secrets_of, with_policy
 from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import apply, build, observe, planfile, rollback
+from reconciler.engine import apply, build, candidates, observe, planfile, rollback
 from reconciler.engine.plan import Action, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
@@ -140,28 +140,27 @@ def command(
         publish(summary, _NO_CHANGES)
         return 0
     client = connect(app, planned.desired)
-    report = apply.execute(
-        planned.plan,
-        client=client,
-        secrets=secrets_of(planned.desired),
-        hooks=_ProgressHooks(secret_strings(planned.desired)),
-        fail_fast=fail_fast,
+    gate = candidates.prepare(
+        planned.plan, planned.desired, client=client, secrets=secrets_of(planned.desired),
+        make_progress=functools.partial(smoke_progress.make_progress, sys.stderr), journal=journal(app, "smoke"),
     )
-    smoke_report = None
-    if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(planned, report, client, app)
-        if rollback_on_smoke_failure and not smoke_report.ok:
-            failed = [r.name for r in smoke_report.results if r.status.is_problem]
-            report = rollback.rollback(planned.plan, report, failed, client=client)
+    try:
+        report, smoke_report = _apply_and_smoke(app, planned, gate, client, fail_fast=fail_fast, smoke=smoke,
+                                                rollback_on_smoke_failure=rollback_on_smoke_failure)
+    except BaseException:
+        gate.clean_up(client)
+        raise
+    report = gate.finish(report, client)
     report = report.model_copy(update={"environment": planned.plan.environment})
     if smoke_report is None:
         _print_report(report, fmt, color, planned)
     else:
         combined = render_apply_smoke(
-            report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
+            report, smoke_report, fmt, color=color and fmt == "text",
+            rollback_asked=rollback_on_smoke_failure or bool(gate.owners),
         )
         click.echo(scrub(combined, planned.desired.secret_values), nl=False)
-    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure),
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure or bool(gate.owners)),
             planned.desired.secret_values)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
@@ -178,9 +177,40 @@ def _summary_markdown(report: ApplyReport, smoke_report: SmokeReport | None, rol
     return render_apply_smoke(report, smoke_report, "markdown", rollback_asked=rollback_asked)
 
 
-def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext) -> SmokeReport:
-    """Smoke-test the declared deployments this apply created, updated or replaced."""
+def _apply_and_smoke(
+    app: AppContext, planned: Planned, gate: candidates.Gate, client: RunComfyClient, *, fail_fast: bool,
+    smoke: bool, rollback_on_smoke_failure: bool,
+) -> tuple[ApplyReport, SmokeReport | None]:
+    """Execute what the candidates let through, smoke-test (every switched rollout always), roll back as asked
+    (a switched rollout always); the candidates' own tests lead the smoke report."""
+    if gate.interrupted:  # Ctrl-C while the candidates were made or tested: nothing else is applied
+        return gate.with_blocked(ApplyReport(interrupted=True)), gate.with_candidate_results(None)
+    report = apply.execute(
+        gate.plan,
+        client=client,
+        secrets=secrets_of(planned.desired),
+        hooks=_ProgressHooks(secret_strings(planned.desired)),
+        fail_fast=fail_fast,
+    )
+    report = gate.with_blocked(report)
+    smoke_report = None
+    if (smoke or gate.owners) and not report.interrupted:
+        smoke_report = _smoke_changed(planned, report, client, app, only=None if smoke else gate.owners)
+        failed = [r.name for r in smoke_report.results if r.status.is_problem]
+        undo = failed if rollback_on_smoke_failure else [n for n in failed if n in gate.owners]
+        if undo:
+            report = rollback.rollback(planned.plan, report, undo, client=client)
+    return report, gate.with_candidate_results(smoke_report)
+
+
+def _smoke_changed(
+    planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext,
+    only: frozenset[str] | None = None,
+) -> SmokeReport:
+    """Smoke-test the declared deployments this apply created, updated or replaced (those in ``only``)."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
+    if only is not None:
+        touched &= only
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
     smoke_report = runner.run_smoke(
