@@ -34,7 +34,8 @@ def test_a_candidate_rollout_with_a_smoke_test_is_valid(write_files: Any, run_cl
 def test_an_unknown_strategy_is_refused(write_files: Any, run_cli: Any) -> None:
     root = write_files({"d.yaml": DEPLOYMENT.format(name="demo", extra="  rollout: {strategy: canary}\n")})
     result = run_cli("validate", "-f", ".", cwd=root)
-    assert result.code == 1 and "spec.rollout.strategy" in result.err and "expected one of direct, candidate" in result.err
+    assert result.code == 1
+    assert "spec.rollout.strategy: expected one of direct, candidate; got 'canary'" in result.err
 
 
 def test_the_names_of_candidates_and_keepers_are_reserved(write_files: Any, run_cli: Any) -> None:
@@ -42,5 +43,5 @@ def test_the_names_of_candidates_and_keepers_are_reserved(write_files: Any, run_
         root = write_files({"d.yaml": DEPLOYMENT.format(name=name, extra="")})
         result = run_cli("validate", "-f", ".", cwd=root)
         assert result.code == 1, result
-        assert result.err.startswith(f"d.yaml:3:12: metadata.name: names ending in .comfyops-candidate or "
+        assert result.err.startswith("d.yaml:3:12: metadata.name: names ending in .comfyops-candidate or "
                                      ".comfyops-keep are reserved"), result.err
