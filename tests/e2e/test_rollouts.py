@@ -191,6 +191,10 @@ def test_a_candidate_a_killed_apply_left_is_deleted_by_the_next_run_and_nothing_
     planned = api.cli("plan")
     assert "- t2i.comfyops-candidate" in planned.out
     assert "rollout candidate of t2i left by an interrupted apply" in planned.out
+    drift = json.loads(api.cli("drift", "--format", "json").out)
+    assert drift["in_sync"] == ["t2i"] and drift["deployments"] == []  # ComfyOps's own leftover is not drift
+    rows = json.loads(api.cli("status", "--format", "json").out)["rows"]
+    assert [r["name"] for r in rows] == ["t2i"]
 
     api.write("v2", rollout=CANDIDATE)
     api.calls(reset=True)
