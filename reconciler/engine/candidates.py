@@ -18,8 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import companions
 from reconciler.engine.plan import Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
+from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy import catalog, wire
 from reconciler.runcomfy import errors as api_errors
@@ -104,7 +106,7 @@ def prepare(
         for change in gated:
             try:
                 made.append(_make_candidate(change, client, secrets, gate))
-            except (api_errors.ApiError, KeyError) as exc:
+            except (api_errors.ApiError, ReconcilerError, KeyError) as exc:
                 failed[change.name] = f"could not create its candidate: {_summary(exc)}"
         gate.smoke = _smoke_candidates(desired, gated, made, client, make_progress, journal)
     except KeyboardInterrupt:
@@ -153,12 +155,36 @@ def _make_candidate(
     change: ResourceChange, client: RunComfyClient, secrets: Mapping[str, Mapping[str, Any]], gate: Gate
 ) -> wire.Deployment:
     assert change.rollout is not None
-    for leftover in change.rollout.leftover_ids:
-        client.delete_deployment(leftover)
-        gate.notes.append(f"{change.rollout.candidate}: deleted a candidate an interrupted apply left ({leftover})")
+    name = change.rollout.candidate
+    if name != companions.candidate_name(change.name):
+        raise ReconcilerError(f"the plan names {name!r} as the candidate of {change.name!r}, which is not its "
+                              f"candidate name {companions.candidate_name(change.name)!r}")
+    if change.rollout.leftover_ids:
+        listed = {d.id: d for d in client.list_deployments(ids=change.rollout.leftover_ids)}
+        for leftover in change.rollout.leftover_ids:
+            if _provably_leftover(change, listed.get(leftover), leftover):
+                client.delete_deployment(leftover)
+                gate.notes.append(f"{name}: deleted a candidate an interrupted apply left ({leftover})")
     created = client.create_deployment(candidate_body(change, secrets))
-    gate.made[change.rollout.candidate] = created.id
+    gate.made[name] = created.id
     return created
+
+
+def _provably_leftover(change: ResourceChange, found: wire.Deployment | None, leftover: str) -> bool:
+    """Whether ``leftover`` is still live and provably ``change``'s candidate (its name, workflow and no warm
+    instance), whatever the plan file says; raises when it is live and is not."""
+    assert change.rollout is not None
+    if found is None:
+        return False  # already gone
+    workflow = change.planned_values().get("workflow_id")
+    if found.name != change.rollout.candidate or found.min_instances != 0 or (
+        workflow is not None and found.workflow_id != workflow
+    ):
+        raise ReconcilerError(
+            f"refusing to delete {found.name!r} ({leftover}): it is not provably the rollout candidate of "
+            f"{change.name!r} (name, workflow and min_instances: 0)"
+        )
+    return True
 
 
 def _smoke_candidates(
@@ -186,6 +212,6 @@ def _smoke_candidates(
 
 
 def _summary(exc: Exception) -> str:
-    if isinstance(exc, api_errors.ApiError):
+    if isinstance(exc, api_errors.ApiError | ReconcilerError):
         return exc.summary
     return f"the sensitive value of {exc} is not available"

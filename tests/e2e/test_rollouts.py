@@ -231,3 +231,26 @@ def test_the_emulator_keeps_three_versions_and_removes_the_oldest_unused_one(api
     assert api.save("v4") == ["v2"]  # v1 is in use by t2i
     versions = httpx.get(f"{api.emulator.base_url}/_emulator/workflows").json()["wf-1"]
     assert versions == ["v1", "v3", "v4"]
+
+
+def test_a_plan_file_cannot_make_a_rollout_delete_what_is_not_its_candidate(api: Api) -> None:
+    from reconciler.engine.plan import Plan
+
+    api.save("v2")
+    api.write("v2", rollout=CANDIDATE)
+    body = {"name": "bystander", "workflow_id": "wf-1", "workflow_version": "v1"}
+    httpx.post(f"{api.emulator.base_url}/prod/v2/deployments", json=body, headers=AUTH).raise_for_status()
+    bystander = api.live()["bystander"]["id"]
+    assert api.cli("plan", "--out", "plan.json").code == 0
+    data = json.loads((api.root / "plan.json").read_text())
+    [change] = [c for c in data["changes"] if c.get("rollout")]
+    change["rollout"]["leftover_ids"] = [bystander]
+    (api.root / "plan.json").write_text(Plan.from_dict(data).to_json())  # a consistent checksum
+    api.calls(reset=True)
+
+    result = api.cli("apply", "plan.json")
+
+    assert result.code == 1, result
+    assert not [c for c in api.calls() if c.startswith(("DELETE /prod/v2", "PATCH "))]
+    assert set(api.live()) == {"t2i", "bystander"} and api.live()["t2i"]["workflow_version"] == "v1"
+    assert "refusing to delete 'bystander'" in result.out + result.err
