@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +63,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert test_line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
 
 
-def test_validate_prints_what_the_readme_says(run_cli: Any) -> None:
-    result = run_cli("validate", "-f", "examples", cwd=ROOT)
+def test_validate_prints_what_the_readme_says(run_cli: Any, examples: Path) -> None:
+    result = run_cli("validate", "-f", "examples", cwd=examples.parent)
     assert result.code == 0, result
     lines = result.out.strip().splitlines()
     assert len(lines) == 2, result.out  # one line per example environment
@@ -86,11 +85,11 @@ def _quoted_after(marker: str) -> str:
     return re.search(re.escape(marker) + r"[^`]*`([^`]+)`", README, flags=re.S).group(1)  # type: ignore[union-attr]
 
 
-def test_the_quickstart_walk_prints_what_the_readme_says(run_cli: Any, tmp_path: Path) -> None:
+def test_the_quickstart_walk_prints_what_the_readme_says(run_cli: Any, examples: Path) -> None:
     EmulatorState(Path(os.environ["COMFYOPS_EMULATOR_STATE"])).configure(
         rate_limit_enabled=False, queue_seconds=0, run_seconds=0.1
     )
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    tmp_path = examples.parent
     first, walk = _sh_blocks()[0], _sh_blocks()[1]
     outputs = [run_cli(*words, cwd=tmp_path) for words in _comfyops_lines(first)]
     assert all(o.code == 0 for o in outputs), outputs

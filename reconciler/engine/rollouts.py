@@ -1,6 +1,6 @@
 """The plan's part about rollouts and the way back: candidates, leftovers, version keepers, retention warnings.
 
-Pure, called by ``engine.build.build_plan`` once the ordinary changes are made:
+Pure, called by ``engine.planner.build_plan`` once the ordinary changes are made:
 
 - a change of ``workflow_version`` (or ``workflow_id``) of a deployment with a smoke test, whose manifest
   says ``rollout: {strategy: candidate}`` or that ``apply --candidate`` covers, gets a :class:`Rollout`:
@@ -18,12 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler import companions
+from reconciler import catalog, companions
 from reconciler.diagnostics import Diagnostic
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Action, FieldChange, ReplaceStrategy, ResourceChange, Rollout
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
-from reconciler.runcomfy import catalog
 
 COLD_START_SECONDS = 300
 """RunComfy documents a 3-5 minute cold start; a candidate starts cold (it keeps no warm instance)."""
