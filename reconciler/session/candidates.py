@@ -23,8 +23,8 @@ from reconciler.engine.plan import Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
-from reconciler.runcomfy import wire
 from reconciler.runcomfy import errors as api_errors
+from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import runner
 from reconciler.smoke.journal import Journal

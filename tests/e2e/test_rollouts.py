@@ -173,7 +173,7 @@ def test_an_interrupted_rollout_deletes_its_candidate_and_leaves_live_alone(
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("reconciler.engine.candidates.runner.run_smoke", interrupted)
+    monkeypatch.setattr("reconciler.session.candidates.runner.run_smoke", interrupted)
     result = api.cli("apply", "--auto-approve")
 
     assert result.code == 130, result
