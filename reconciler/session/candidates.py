@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import catalog, companions
-from reconciler.engine.plan import Plan, ResourceChange
+from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
@@ -98,8 +98,8 @@ def prepare(
     """Make and smoke-test the candidates of ``plan``'s rollouts; the gate says what may be applied."""
     gated = [c for c in plan.pending if c.rollout is not None]
     gate = Gate(plan=plan)
-    if not gated:
-        return gate
+    if not gated or (any(c.action is Action.REPLACE for c in plan.changes) and not plan.allow_replace):
+        return gate  # nothing to try, or a plan the executor refuses as a whole (no candidate is paid for)
     made: list[wire.Deployment] = []
     failed: dict[str, str] = {}
     try:

@@ -254,3 +254,16 @@ def test_a_plan_file_cannot_make_a_rollout_delete_what_is_not_its_candidate(api:
     assert not [c for c in api.calls() if c.startswith(("DELETE /prod/v2", "PATCH "))]
     assert set(api.live()) == {"t2i", "bystander"} and api.live()["t2i"]["workflow_version"] == "v1"
     assert "refusing to delete 'bystander'" in result.out + result.err
+
+
+def test_a_replace_refused_without_allow_replace_pays_for_no_candidate(api: Api) -> None:
+    body = {"workflow_id": "wf-2", "version": "v1", "workflow_api_json": WORKFLOW}
+    httpx.post(f"{api.emulator.base_url}/_emulator/workflows", json=body).raise_for_status()
+    text = DEPLOYMENT.format(version="v1", rollout=CANDIDATE).replace("workflow_id: wf-1", "workflow_id: wf-2")
+    (api.root / "deployments.yaml").write_text(text)
+    api.calls(reset=True)
+
+    result = api.cli("apply", "--auto-approve")
+
+    assert result.code == 1 and "refusing without --allow-replace" in result.err, result
+    assert not [c for c in api.calls() if not c.startswith("GET ")]
