@@ -267,3 +267,18 @@ def test_a_replace_refused_without_allow_replace_pays_for_no_candidate(api: Api)
 
     assert result.code == 1 and "refusing without --allow-replace" in result.err, result
     assert not [c for c in api.calls() if not c.startswith("GET ")]
+
+
+def test_a_new_workflow_is_tried_on_a_candidate_then_replaces_the_deployment(api: Api) -> None:
+    body = {"workflow_id": "wf-2", "version": "v1", "workflow_api_json": WORKFLOW}
+    httpx.post(f"{api.emulator.base_url}/_emulator/workflows", json=body).raise_for_status()
+    text = DEPLOYMENT.format(version="v1", rollout=CANDIDATE).replace("workflow_id: wf-1", "workflow_id: wf-2")
+    (api.root / "deployments.yaml").write_text(text)
+    old_id = api.live()["t2i"]["id"]
+
+    result = api.cli("apply", "--auto-approve", "--allow-replace")
+
+    assert result.code == 0, result
+    live = api.live()
+    assert set(live) == {"t2i"} and live["t2i"]["workflow_id"] == "wf-2" and live["t2i"]["id"] != old_id
+    assert "t2i.comfyops-candidate: passed the smoke test; switching t2i" in result.out
