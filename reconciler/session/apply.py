@@ -28,7 +28,7 @@ from reconciler.engine.plan import Action
 from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
-from reconciler.session import candidates, executor, observe, planfiles, rollback
+from reconciler.session import cancelling, candidates, executor, observe, planfiles, rollback
 from reconciler.session.planning import Planned, connect, refuse_denied, secrets_of
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
@@ -156,8 +156,10 @@ def _smoke_changed(
     if only is not None:
         touched &= only
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
+    cancel = cancelling.cancel_command(app, planned.desired)
     smoke_report = runner.run_smoke(
         planned.desired, chosen, client=planned.client, progress=make_progress([d.name for d in chosen]),
-        journal=journal(app, "smoke"),
+        journal=journal(app, "smoke"), cancel_command=cancel,
     )
+    cancelling.report_still_running(app, smoke_report, cancel)
     return dataclasses.replace(smoke_report, environment=planned.plan.environment)
