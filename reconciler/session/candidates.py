@@ -135,6 +135,7 @@ def prepare(
             message=f"not applied: {why}; the live deployment was not touched",
         ))
     held = {c.name for c in gated} - passed
+    held |= {companions.keeper_name(name) for name in held}  # nothing moves off the version it would keep
     gate.owners = frozenset(passed)
     gate.plan = plan.model_copy(update={"changes": [c for c in plan.changes if c.name not in held]})
     return gate

@@ -126,7 +126,7 @@ def test_a_candidate_that_passes_is_switched_to_and_deleted(api: Api) -> None:
 
 def test_a_candidate_that_fails_its_golden_never_touches_the_live_deployment(api: Api) -> None:
     api.save("v2", regressed())
-    api.write("v2")
+    api.write("v2", settings="  keep_previous_version: true\n")  # no keeper either: nothing moved off v1
     live_id = api.live()["t2i"]["id"]
     api.calls(reset=True)
 
