@@ -144,8 +144,12 @@ def leftover_candidates(
         if companion is None or companion.kind != "candidate" or have.id in rolled:
             continue
         owner = desired.deployment(companion.owner)
-        if owner is None:
-            continue  # another environment's (or another repository's) candidate: not ours to judge
+        if owner is None:  # another environment's or repository's, or its owner's manifest is gone: not provable
+            warnings.append(
+                f"{have.name} ({have.id}) is named as a rollout candidate of {companion.owner}, which these manifests "
+                "do not declare; left alone (delete it yourself once no apply is rolling it out)"
+            )
+            continue
         if not _provably_candidate(have, owner):
             warnings.append(
                 f"{have.name} ({have.id}) has a rollout candidate's name but is not on {owner.name}'s workflow "

@@ -191,6 +191,8 @@ def test_a_candidate_a_killed_apply_left_is_deleted_by_the_next_run_and_nothing_
     planned = api.cli("plan")
     assert "- t2i.comfyops-candidate" in planned.out
     assert "rollout candidate of t2i left by an interrupted apply" in planned.out
+    assert "other.comfyops-candidate (" in planned.out
+    assert "of other, which these manifests do not declare; left alone" in planned.out
     drift = json.loads(api.cli("drift", "--format", "json").out)
     assert drift["in_sync"] == ["t2i"] and drift["deployments"] == []  # ComfyOps's own leftover is not drift
     rows = json.loads(api.cli("status", "--format", "json").out)["rows"]
