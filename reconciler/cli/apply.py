@@ -11,7 +11,7 @@ from typing import Any, TextIO
 import click
 
 from reconciler import workspace
-from reconciler.cli import interrupted, output
+from reconciler.cli import gallery, interrupted, output
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.cli.plan import FORMATS, plan_options
@@ -86,6 +86,7 @@ def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
     metavar="DURATION",
     help="Wait this long (30s, 5m) for another apply in this working copy to release .comfyops/apply.lock.",
 )
+@gallery.html_option
 @summary_option
 @click.pass_obj
 @_one_apply_at_a_time
@@ -96,11 +97,13 @@ def command(
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_empty: bool,
+    candidate: bool,
     auto_approve: bool,
     fail_fast: bool,
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
+    html_file: Path | None,
     summary: bool,
 ) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back.
@@ -109,10 +112,17 @@ def command(
     """
     if rollback_on_smoke_failure and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
+    if html_file is not None and not smoke:
+        raise click.UsageError("--html needs --smoke (it shows the smoke tests' pictures)")
     if plan_file is not None and targets:
         raise click.UsageError(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
             "(make a targeted plan with `plan --target NAME --out FILE`)"
+        )
+    if plan_file is not None and candidate:
+        raise click.UsageError(
+            "--candidate cannot be combined with a saved plan: it applies exactly what it shows "
+            "(make the plan with `plan --candidate --out FILE`)"
         )
     color = use_color(no_color_flag=app.no_color)
     journal_path = workspace.apply_journal(_working_copy(files, plan_file))
@@ -133,7 +143,9 @@ def command(
         stop = interrupted.finish(app, desired, journal_path, fmt, color)
         if stop is not None:
             return stop
-        options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+        options = planner.PlanOptions(
+            targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
+        )
         planned = with_policy(app, make_plan(app, desired, options, read_only=False))
         output.echo(render_plan(planned.plan, "text", color=color), nl=False, err=fmt != "text")
         refuse_denied(planned.plan)
@@ -149,7 +161,8 @@ def command(
     applied = applying.apply_plan(
         app, planned, hooks=_ProgressHooks(), fail_fast=fail_fast, smoke=smoke,
         rollback_on_smoke_failure=rollback_on_smoke_failure,
-        smoke_progress=lambda names: smoke_progress.make_progress(sys.stderr, names), journal_path=journal_path,
+        smoke_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
+        keep_outputs=html_file is not None, journal_path=journal_path,
     )
     report, smoke_report = applied.report, applied.smoke
     if smoke_report is None:
@@ -157,10 +170,13 @@ def command(
         output.echo(text, nl=not text.endswith("\n"))
     else:
         combined = render_apply_smoke(
-            report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
+            report, smoke_report, fmt, color=color and fmt == "text",
+            rollback_asked=rollback_on_smoke_failure or applied.rolled_out,
         )
         output.echo(combined, nl=False)
-    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure))
+    note = "" if smoke_report is None else gallery.write_or_warn(html_file, [smoke_report])
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure or applied.rolled_out)
+            + (f"\n{note}\n" if note else ""))
     _notify(planned, report, smoke_report, files)
     if applied.interrupted:
         return 130

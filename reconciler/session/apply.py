@@ -11,11 +11,15 @@ passes in, and the outcome comes back as an :class:`Applied` for the command to 
 4. with ``rollback_on_smoke_failure``, the ones whose smoke test failed are rolled back
    (:mod:`reconciler.session.rollback`).
 
-With ``smoke``, each step is recorded in the apply journal before it is taken
-(:mod:`reconciler.session.applyjournal`), and the entry removed when the job is complete; an apply killed
-in between is finished by the next ``apply`` or ``smoke`` against the same target
+A change with a rollout (``rollout: {strategy: candidate}``, ``apply --candidate``) is first tried on a
+candidate (:mod:`reconciler.session.candidates`), and after the switch always smoke-tested and rolled back
+on failure.
+
+Whenever a smoke test follows (``smoke``, or a rollout), each step is recorded in the apply journal before
+it is taken (:mod:`reconciler.session.applyjournal`), and the entry removed when the job is complete; an
+apply killed in between is finished by the next ``apply`` or ``smoke`` against the same target
 (:func:`finish_interrupted`): it smoke-tests what was changed and not yet tested, and rolls back where the
-interrupted run asked for it.
+interrupted run would have.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.session import applyjournal, cancelling, executor, observe, planfiles, rollback
+from reconciler.session import applyjournal, cancelling, candidates, executor, observe, planfiles, rollback
 from reconciler.session.planning import Planned, connect, refuse_denied, secrets_of
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
@@ -51,6 +55,8 @@ class Applied:
 
     report: ApplyReport
     smoke: SmokeReport | None = None
+    rolled_out: bool = False
+    """Whether a change went through a candidate and was switched (its smoke test and rollback were armed)."""
 
     @property
     def interrupted(self) -> bool:
@@ -114,59 +120,103 @@ def apply_plan(
     smoke: bool,
     rollback_on_smoke_failure: bool,
     smoke_progress: SmokeProgressFactory,
+    keep_outputs: bool = False,
     journal_path: Path | None = None,
 ) -> Applied:
     """Execute ``planned``, then smoke-test and roll back as asked; the reports say what happened.
 
-    With ``smoke`` and a ``journal_path``, every step is recorded there first, and the entry removed once
-    the smoke tests (and rollbacks) are done; an interruption leaves it for the next run to finish."""
+    Changes with a rollout go through their candidates first (:mod:`reconciler.session.candidates`): only
+    those whose candidate passed are executed, each is smoke-tested after the switch and rolled back if that
+    fails (whatever ``smoke`` and ``rollback_on_smoke_failure`` say), and every candidate is deleted.
+    ``keep_outputs`` keeps the smoke tests' pictures for the HTML gallery (``apply --smoke --html``).
+    With a ``journal_path``, every step before a smoke test is recorded there first, and the entry removed
+    once the smoke tests (and rollbacks) are done; an interruption leaves it for the next run to finish.
+    """
+    gate = candidates.prepare(
+        planned.plan, planned.desired, client=planned.client, secrets=secrets_of(planned.desired),
+        make_progress=smoke_progress, journal=journal(app, "smoke"),
+    )
+    try:
+        report, smoke_report = _execute_and_smoke(app, planned, gate, hooks=hooks, fail_fast=fail_fast,
+                                                  smoke=smoke, rollback_on_smoke_failure=rollback_on_smoke_failure,
+                                                  smoke_progress=smoke_progress, keep_outputs=keep_outputs,
+                                                  journal_path=journal_path)
+    except BaseException:
+        gate.clean_up(planned.client)
+        raise
+    report = gate.finish(report, planned.client)
+    report = report.model_copy(update={"environment": planned.plan.environment})
+    return Applied(report=report, smoke=smoke_report, rolled_out=bool(gate.owners))
+
+
+def _execute_and_smoke(
+    app: Session,
+    planned: Planned,
+    gate: candidates.Gate,
+    *,
+    hooks: executor.ApplyHooks,
+    fail_fast: bool,
+    smoke: bool,
+    rollback_on_smoke_failure: bool,
+    smoke_progress: SmokeProgressFactory,
+    keep_outputs: bool = False,
+    journal_path: Path | None = None,
+) -> tuple[ApplyReport, SmokeReport | None]:
+    """Execute what the candidates let through, smoke-test it (every switched rollout always), roll back as
+    asked (a switched rollout always); the candidates' own tests lead the smoke report."""
+    if gate.interrupted:  # Ctrl-C while the candidates were made or tested: nothing else is applied
+        return gate.with_blocked(ApplyReport(interrupted=True)), gate.with_candidate_results(None)
     recorder = None
-    if smoke and journal_path is not None:
+    if (smoke or gate.owners) and journal_path is not None:
         recorder = applyjournal.Recorder.begin(
-            journal_path, planned.plan, endpoint=app.endpoint, environment=planned.plan.environment,
-            rollback=rollback_on_smoke_failure,
+            journal_path, gate.plan, endpoint=app.endpoint, environment=planned.plan.environment,
+            rollback=rollback_on_smoke_failure, smoke_all=smoke, owners=tuple(sorted(gate.owners)),
         )
         hooks = _Hooks(hooks, recorder)
     report = executor.execute(
-        planned.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
+        gate.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
     )
+    report = gate.with_blocked(report)
     smoke_report = None
-    if smoke and not report.interrupted:
+    if (smoke or gate.owners) and not report.interrupted:
         if recorder is not None:
             recorder.phase(applyjournal.SMOKING)
-        smoke_report = _smoke_changed(app, planned.desired, planned.client, report, smoke_progress)
-        report = _roll_back_failed(planned, report, smoke_report, rollback_on_smoke_failure, recorder)
+        smoke_report = _smoke_changed(app, planned.desired, planned.client, report, smoke_progress,
+                                      environment=planned.plan.environment, only=None if smoke else gate.owners,
+                                      keep_outputs=keep_outputs)
+        undo = _to_undo(smoke_report, rollback_on_smoke_failure, gate.owners)
+        if undo:
+            if recorder is not None:
+                recorder.phase(applyjournal.ROLLING_BACK)
+            report = rollback.rollback(planned.plan, report, undo, client=planned.client)
         if recorder is not None and not smoke_report.interrupted:
             recorder.done()
-    report = report.model_copy(update={"environment": planned.plan.environment})
-    return Applied(report=report, smoke=smoke_report)
+    return report, gate.with_candidate_results(smoke_report)
 
 
-def _roll_back_failed(planned: Planned, report: ApplyReport, smoke_report: SmokeReport, asked: bool,
-                      recorder: applyjournal.Recorder | None) -> ApplyReport:
-    """``report`` with the deployments whose smoke test failed rolled back, when ``asked``."""
-    if not asked or smoke_report.ok:
-        return report
-    if recorder is not None:
-        recorder.phase(applyjournal.ROLLING_BACK)
+def _to_undo(smoke_report: SmokeReport, rollback_asked: bool, owners: frozenset[str] | tuple[str, ...]) -> list[str]:
+    """The deployments to roll back: every failed one when asked, else the failed rollouts (always)."""
     failed = [r.name for r in smoke_report.results if r.status.is_problem]
-    return rollback.rollback(planned.plan, report, failed, client=planned.client)
+    return failed if rollback_asked else [name for name in failed if name in owners]
 
 
 def _smoke_changed(
     app: Session, desired: DesiredState, client: RunComfyClient, report: ApplyReport,
-    make_progress: SmokeProgressFactory,
+    make_progress: SmokeProgressFactory, *, environment: str | None, only: frozenset[str] | None = None,
+    keep_outputs: bool = False,
 ) -> SmokeReport:
-    """Smoke-test the declared deployments ``report`` shows created, updated or replaced."""
+    """Smoke-test the declared deployments ``report`` shows created, updated or replaced (those in ``only``)."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
+    if only is not None:
+        touched &= only
     chosen = [d for d in desired.deployments if d.name in touched and not d.is_absent]
     cancel = cancelling.cancel_command(app, desired)
     smoke_report = runner.run_smoke(
         desired, chosen, client=client, progress=make_progress([d.name for d in chosen]),
-        journal=journal(app, "smoke"), cancel_command=cancel,
+        journal=journal(app, "smoke"), cancel_command=cancel, keep_outputs=keep_outputs,
     )
     cancelling.report_still_running(app, smoke_report, cancel)
-    return dataclasses.replace(smoke_report, environment=report.environment)
+    return dataclasses.replace(smoke_report, environment=environment)
 
 
 @dataclass(frozen=True)
@@ -202,11 +252,12 @@ def finish_interrupted(
     declared = {d.name for d in desired.deployments if not d.is_absent}
     undeclared = tuple(o.name for o in unfinished.changes
                        if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE and o.name not in declared)
-    smoke_report = _smoke_changed(app, desired, client, unfinished, smoke_progress)
+    smoke_report = _smoke_changed(app, desired, client, unfinished, smoke_progress, environment=entry.environment,
+                                  only=None if entry.smoke_all else frozenset(entry.owners))
     report = unfinished
-    if entry.rollback and not smoke_report.ok and not smoke_report.interrupted:
-        failed = [r.name for r in smoke_report.results if r.status.is_problem]
-        report = rollback.rollback(plan, unfinished, failed, client=client)
+    undo = [] if smoke_report.interrupted else _to_undo(smoke_report, entry.rollback, entry.owners)
+    if undo:
+        report = rollback.rollback(plan, unfinished, undo, client=client)
     if not smoke_report.interrupted:
         applyjournal.clear(journal_path, entry)
     return Finished(entry=entry, applied=Applied(report=report, smoke=smoke_report), undeclared=undeclared), others

@@ -44,6 +44,7 @@ class Entry:
     endpoint: str
     environment: str | None
     rollback: bool
+    """Whether every failed deployment is rolled back (``--rollback-on-smoke-failure``)."""
     plan: dict[str, Any]
     pid: int = 0
     host: str = ""
@@ -51,12 +52,17 @@ class Entry:
     begun: tuple[str, ...] = ()
     """Changes whose first API call was made (the change may be live even with no outcome recorded)."""
     outcomes: tuple[dict[str, Any], ...] = field(default=())
+    smoke_all: bool = True
+    """Whether every change is smoke-tested (``--smoke``), or only the rollouts' (``owners``)."""
+    owners: tuple[str, ...] = ()
+    """Deployments switched by a rollout: always smoke-tested, and rolled back when that fails."""
 
     def to_json(self) -> dict[str, Any]:
         """The entry as the journal file holds it."""
         return {"started": self.started, "endpoint": self.endpoint, "environment": self.environment,
                 "rollback": self.rollback, "plan": self.plan, "pid": self.pid, "host": self.host,
-                "phase": self.phase, "begun": list(self.begun), "outcomes": list(self.outcomes)}
+                "phase": self.phase, "begun": list(self.begun), "outcomes": list(self.outcomes),
+                "smoke_all": self.smoke_all, "owners": list(self.owners)}
 
     def targets(self, endpoint: str, environment: str | None) -> bool:
         """Whether this entry was started against ``endpoint`` and ``environment`` (so may be finished there)."""
@@ -94,6 +100,7 @@ def _entry(data: Any) -> Entry:
         host=str(data.get("host") or ""), phase=str(data.get("phase") or APPLYING),
         begun=tuple(str(n) for n in data.get("begun") or ()),
         outcomes=tuple(dict(o) for o in data.get("outcomes") or ()),
+        smoke_all=data.get("smoke_all", True) is True, owners=tuple(str(n) for n in data.get("owners") or ()),
     )
     entry.parsed_plan()
     entry.unfinished()
@@ -139,10 +146,12 @@ class Recorder:
         self.entry = entry
 
     @classmethod
-    def begin(cls, path: Path, plan: Plan, *, endpoint: str, environment: str | None, rollback: bool) -> Recorder:
+    def begin(cls, path: Path, plan: Plan, *, endpoint: str, environment: str | None, rollback: bool,
+              smoke_all: bool = True, owners: tuple[str, ...] = ()) -> Recorder:
         """Record that an apply of ``plan`` against ``endpoint`` starts (before its first change)."""
         entry = Entry(started=_now(), endpoint=endpoint, environment=environment, rollback=rollback,
-                      plan=plan.to_dict(), pid=os.getpid(), host=socket.gethostname())
+                      plan=plan.to_dict(), pid=os.getpid(), host=socket.gethostname(), smoke_all=smoke_all,
+                      owners=owners)
         recorder = cls(path, entry)
         recorder._save()
         return recorder
