@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from reconciler import workspace
 from reconciler.session import gallery
 from reconciler.smoke.report import DeploymentResult, ReceivedFile, SmokeReport, SmokeStatus
 
@@ -43,12 +45,17 @@ def test_secrets_are_masked_in_the_page_as_written_and_as_html_escaped(tmp_path:
     assert "s3cr3t" not in text and "token (sensitive value) leaked" in text
 
 
-def test_the_page_replaces_a_link_and_never_writes_through_it(tmp_path: Path) -> None:
+def test_the_page_refuses_a_link_and_never_writes_through_it(tmp_path: Path) -> None:
     victim = tmp_path / "victim"
     victim.write_text("keep")
     (tmp_path / "report.html").symlink_to(victim)
+    with pytest.raises(workspace.UnsafePath, match=r"report\.html: it is a symbolic link"):
+        gallery.write_gallery(tmp_path / "report.html", one(), [])
+    assert victim.read_text() == "keep" and (tmp_path / "report.html").is_symlink()  # refused, not replaced
+
+
+def test_the_page_is_readable_by_all(tmp_path: Path) -> None:
     gallery.write_gallery(tmp_path / "report.html", one(), [])
-    assert victim.read_text() == "keep"
     page = tmp_path / "report.html"
-    assert not page.is_symlink() and page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert page.stat().st_mode & 0o777 == 0o644
