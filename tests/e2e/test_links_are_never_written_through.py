@@ -18,34 +18,15 @@ import pytest
 from reconciler import workspace
 from reconciler.emulator.embedded import EmbeddedEmulator
 from reconciler.emulator.state import EmulatorState
-from support.emulated import DATA, deployment_yaml, live_deployments
+from support.emulated import DATA, FAST_SETTINGS, deployment_yaml, live_deployments
 from support.links import VICTIM_BYTES, plant
 
-SMOKED = """
-apiVersion: comfyops/v1
-kind: Settings
-spec:
-  rate_limit: {requests_per_second: 50, burst: 50}
----
-apiVersion: comfyops/v1
-kind: OverridePreset
-metadata: {name: small}
-spec:
-  overrides:
-    "5": {inputs: {width: 64, height: 64}}
----
+SMOKED = FAST_SETTINGS + """---
 apiVersion: comfyops/v1
 kind: Deployment
 metadata: {name: t2i}
-spec:
-  workflow_id: wf-txt2img
-  workflow_version: v1
-  workflow_file: wf.json
-  smoke:
-    preset: small
-    expect:
-      outputs:
-        "9": {images: {count: 1, format: png}}
+spec: {workflow_id: wf-txt2img, workflow_version: v1, workflow_file: wf.json,
+       smoke: {expect: {outputs: {"9": {images: {count: 1, format: png}}}}}}
 """
 
 
