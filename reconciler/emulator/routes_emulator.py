@@ -3,7 +3,8 @@
 - ``GET /_emulator/health``: ``{"ok": true}``.
 - ``GET|POST /_emulator/workflows``: list; register ``{"workflow_id", "version", "workflow_api_json"}``.
 - ``GET|POST /_emulator/config``: read; change ``queue_seconds``, ``run_seconds``, ``fail_next_runs``,
-  ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``.
+  ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``, ``outputs_host`` (the host name
+  hosted files are linked under, to serve them from another host name than the API's).
 - ``GET|POST|DELETE /_emulator/faults``: read; replace (see :class:`.faults.FaultConfig`); clear.
 - ``POST /_emulator/reset``: forget everything; answers what was cleared.
 - ``GET|DELETE /_emulator/traffic``: API request counts by status and method; DELETE zeroes them.

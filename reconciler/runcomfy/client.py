@@ -7,6 +7,8 @@ then runs the loop in :meth:`RunComfyClient._request`, whose decisions come from
 the httpx exception chained. A create is never re-sent after it may have landed: the client re-lists
 and adopts the one deployment that matches exactly, or says it cannot tell. The bearer token goes only
 to the API's own origin; absolute URLs elsewhere (output files, object_info) are fetched without it.
+Those are not API calls either: they never wait for or spend a token of the account's bucket, and are
+bounded instead by their own concurrency limit (:data:`OTHER_HOST_CONCURRENCY`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ DEPLOYMENTS: Final[str] = "/prod/v2/deployments"
 CREATE_MAY_HAVE_LANDED: Final[str] = (
     "the create may or may not have landed; run `comfyops plan` again before re-applying"
 )
+
+OTHER_HOST_CONCURRENCY: Final[int] = 8
+"""Requests to hosts other than the API's (output files on RunComfy's storage) in flight at once. They
+are not API calls, so the account's rate limit does not pace them; this bound keeps a run of many smoke
+tests from opening a connection per output at the same moment."""
 
 T = TypeVar("T")
 Params = list[tuple[str, str | int | float | bool | None]]
@@ -70,8 +77,10 @@ class RunComfyClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         wall_clock: Callable[[], datetime] = _utcnow,
+        other_host_concurrency: int = OTHER_HOST_CONCURRENCY,
     ) -> None:
         self.http = http
+        self._other_hosts = threading.BoundedSemaphore(max(1, other_host_concurrency))
         self.limiter = limiter or ratelimit.account_bucket(clock=clock, sleep=sleep)
         self.policy = retry or RetryPolicy()
         self.queue_api_version = queue_api_version
@@ -166,10 +175,12 @@ class RunComfyClient:
         response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("GET", path, response, wire.RequestStatus.model_validate)
 
-    def request_result(self, deployment_id: str, request_id: str) -> wire.RequestResult:
-        """A finished request's outcome and outputs."""
+    def request_result(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.RequestResult:
+        """A request's outcome and outputs (``RequestResult.is_final`` says whether it has finished)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/result"
-        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("GET", path, response, wire.RequestResult.model_validate)
 
     def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
@@ -236,7 +247,8 @@ class RunComfyClient:
         return self._parse("GET", http_mod.display_target(url), response, as_dict)
 
     def download(self, url: str) -> bytes:
-        """The bytes at an absolute URL (an output file); the token is sent only to the API's origin."""
+        """The bytes at an absolute URL (an output file); the token is sent only to the API's origin, and
+        only a download from that origin is paced by the account's rate limit."""
         return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False).content
 
     @contextlib.contextmanager
@@ -277,12 +289,19 @@ class RunComfyClient:
         """Send through the limiter and retry loop; the response on success, else raise ``ApiError``."""
         display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
         attempts, landed_before = self.policy.max_attempts, False
+        on_api = self._on_api(target)
         for attempt in range(1, attempts + 1):
-            self.limiter.acquire(priority=priority, abort=abort)
-            count = getattr(self._counters, "current", None)
-            if count is not None:
-                count.calls += 1
-            error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
+            if on_api:
+                self.limiter.acquire(priority=priority, abort=abort)
+                count = getattr(self._counters, "current", None)
+                if count is not None:
+                    count.calls += 1
+                error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
+            else:  # another host (output storage): not an API call, bounded by its own concurrency limit
+                if abort is not None and abort.is_set():
+                    raise ratelimit.Aborted()
+                with self._other_hosts:
+                    error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
             if isinstance(error, httpx.Response):  # not an error after all: success
                 return error
             gone = isinstance(error, errors.NotFoundError | errors.DeploymentDeletedError)
@@ -293,7 +312,7 @@ class RunComfyClient:
             failed = f"{method} {display}: attempt #{attempt}/{attempts} failed: {error.reason}"
             if decision.action is Action.RETRY:
                 logger.warning("%s; will retry in %.2fs", failed, decision.delay)
-                if isinstance(error, errors.RateLimitedError):
+                if isinstance(error, errors.RateLimitedError) and on_api:
                     self.limiter.penalize(decision.delay)  # every caller waits; acquire() does the sleeping
                 else:
                     self._sleep(decision.delay)
@@ -306,6 +325,11 @@ class RunComfyClient:
                 logger.log(level, "%s; escalating (%s)", failed, decision.note)
             raise error
         raise AssertionError("unreachable: the last attempt always escalates")  # pragma: no cover
+
+    def _on_api(self, target: str) -> bool:
+        """Whether ``target`` (an API path, or an absolute URL) is on the API's own origin."""
+        url = httpx.URL(target)
+        return not url.is_absolute_url or http_mod.same_origin(url, self.http.base_url)
 
     def _attempt(
         self, method: str, target: str, display: str, params: Params | None, json: Any,

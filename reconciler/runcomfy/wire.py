@@ -20,6 +20,9 @@ from reconciler.runcomfy import catalog, errors
 
 TERMINAL_REQUEST_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
 """Queue statuses after which a request's status no longer changes (``completed`` is not success)."""
+FINAL_RESULT_STATUSES: Final[frozenset[str]] = frozenset({"succeeded", "failed", "cancelled"})
+"""The result statuses REFERENCE.md documents, all of a finished request. What the result endpoint answers
+for an unfinished one is not documented: anything else is read as "not finished yet"."""
 
 
 class _Wire(BaseModel):
@@ -185,6 +188,11 @@ class RequestResult(_Wire):
     def succeeded(self) -> bool:
         """Whether the run succeeded."""
         return self.status == "succeeded"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether this is a finished request's result (a documented final status), not an early answer."""
+        return self.status in FINAL_RESULT_STATUSES
 
 
 class CancelResponse(_Wire):
