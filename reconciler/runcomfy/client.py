@@ -116,14 +116,28 @@ class RunComfyClient:
         return self._parse("GET", path, response, wire.Deployment.model_validate)
 
     def create_deployment(self, body: wire.DeploymentCreate) -> wire.Deployment:
-        """Create a deployment. Never sent twice: after an ambiguous failure, re-list and adopt a match."""
-        try:
-            response = self._ok("POST", DEPLOYMENTS, kind=CallKind.CREATE, json=body.model_dump(mode="json"))
-        except errors.ApiError as error:
-            if not retry.may_have_landed(error):
-                raise
-            return self._adopt(body, error)
-        return self._parse("POST", DEPLOYMENTS, response, wire.Deployment.model_validate)
+        """Create a deployment, never twice: after an ambiguous failure (5xx, a reset after sending) the
+        client re-lists first. One exact match is adopted. No deployment of that name at all proves the
+        create did not land, so it is sent again (within the retry budget, ``RetryPolicy.max_attempts``
+        sends, with backoff); anything else (several matches, a same-named deployment that differs, a
+        re-list that fails, the budget spent) is an error saying the create may have landed."""
+        sends = self.policy.max_attempts
+        for send in range(1, sends + 1):
+            try:
+                response = self._ok("POST", DEPLOYMENTS, kind=CallKind.CREATE, json=body.model_dump(mode="json"))
+            except errors.ApiError as error:
+                if not retry.may_have_landed(error):
+                    raise
+                adopted = self._adopt(body, error, last=send == sends)
+                if adopted is not None:
+                    return adopted
+                delay = self.policy.backoff(send, self._rng)
+                logger.warning("POST %s: the re-list shows %r did not land; sending it again (%d/%d) in %.2fs",
+                               DEPLOYMENTS, body.name, send + 1, sends, delay)
+                self._sleep(delay)
+                continue
+            return self._parse("POST", DEPLOYMENTS, response, wire.Deployment.model_validate)
+        raise AssertionError("unreachable: the last send always adopts or raises")  # pragma: no cover
 
     def update_deployment(
         self, deployment_id: str, *, name: str, changes: Mapping[str, Any]
@@ -368,17 +382,28 @@ class RunComfyClient:
         if budget is not None:
             self.limiter.observe(*budget)
 
-    def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError) -> wire.Deployment:
+    def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError, *, last: bool) -> wire.Deployment | None:
+        """After an ambiguous create: the one deployment it made, or None when the re-list proves it made
+        none (no deployment has that name) and another send is allowed; otherwise raise ``error``."""
         try:
-            matches = [d for d in self.list_deployments() if body.matches(d)]
+            listed = self.list_deployments()
         except errors.ApiError as list_error:
             error.amend(note=CREATE_MAY_HAVE_LANDED, detail=f"Re-listing failed: {list_error.summary}")
             raise error from error.__cause__
+        matches = [d for d in listed if body.matches(d)]
         if len(matches) == 1:
             logger.warning("POST %s: adopted deployment %s (%r), created by the ambiguous attempt",
                            DEPLOYMENTS, matches[0].id, body.name)
             return matches[0]
-        found = f"{len(matches)} deployments match" if matches else "No deployment matching it is listed"
+        named = sum(1 for d in listed if d.name == body.name)
+        if not matches and not named and not last:
+            return None
+        if matches:
+            found = f"{len(matches)} deployments match"
+        elif named:
+            found = f"No deployment matching it is listed; {named} with that name differ{'s' if named == 1 else ''}"
+        else:
+            found = f"No deployment matching it is listed after {self.policy.max_attempts} sends"
         error.amend(note=CREATE_MAY_HAVE_LANDED, detail=f"{found} (name {body.name!r}); nothing was adopted.")
         raise error from error.__cause__
 
