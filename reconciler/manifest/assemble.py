@@ -7,7 +7,7 @@ Pure except for reading the workflow files deployments name (``manifest.workflow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -278,7 +278,7 @@ def _deployment(
     assert isinstance(model, DeploymentDocument)
     doc, spec = item.doc, model.spec
     fields = _resolved_fields(doc, spec.model_dump(), settings, problems)
-    field_locations = {name: doc.locate(("spec", name)) for name in (*catalog.MANAGED_FIELDS, "protect", "state")}
+    field_locations = FieldLocations(doc)
     sensitive = frozenset(str(p[1]) for p in item.sensitive_paths if len(p) == 2 and p[0] == "spec")
     graph, info, workflow_display = workflows.load_workflow(doc, spec.workflow_file, problems, fields)
     smoke_preset = spec.smoke.preset if spec.smoke is not None else None
@@ -311,6 +311,27 @@ def _deployment(
     )
 
 
+
+
+class FieldLocations(Mapping[str, Location]):
+    """Where each managed field (and ``protect``, ``state``) of a deployment is written, looked up when
+    asked: a plan reads a few of them, and only for the deployments it shows."""
+
+    NAMES: tuple[str, ...] = (*catalog.MANAGED_FIELDS, "protect", "state")
+
+    def __init__(self, doc: Document) -> None:
+        self._doc = doc
+
+    def __getitem__(self, name: str) -> Location:
+        if name not in self.NAMES:
+            raise KeyError(name)
+        return self._doc.locate(("spec", name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
 
 
 def _check_limits(doc: Document, values: dict[str, Any], settings: SettingsSpec, problems: list[Diagnostic]) -> None:
