@@ -18,7 +18,7 @@ from reconciler.cli.output import print_diagnostics
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import environments
 from reconciler.manifest.desired import DesiredState
-from reconciler.manifest.load import LoadResult, load_manifests
+from reconciler.manifest.load import LoadResult, ReadManifests, read_manifests, resolve_environment
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV_VAR = "COMFYOPS_ENV"
@@ -68,9 +68,16 @@ def selected_environment() -> str | None:
     return None
 
 
-def load_result(files: tuple[str, ...], environment: str | None) -> LoadResult:
-    """Load the manifests for ``environment`` (None: the base), without printing or judging."""
-    return load_manifests(files or (".",), env=os.environ, environment=environment)
+def read_files(files: tuple[str, ...]) -> ReadManifests:
+    """Read and parse the manifests once, for :func:`load_result` / :func:`load_desired` to resolve for
+    one environment or several."""
+    return read_manifests(files or (".",), env=os.environ)
+
+
+def load_result(files: tuple[str, ...], environment: str | None, *, read: ReadManifests | None = None) -> LoadResult:
+    """Load the manifests for ``environment`` (None: the base), without printing or judging; ``read``:
+    manifests already read (by :func:`read_files`), so they are not read again."""
+    return resolve_environment(read if read is not None else read_files(files), environment)
 
 
 def report_skipped(result: LoadResult) -> None:
@@ -87,13 +94,16 @@ def report_skipped(result: LoadResult) -> None:
         )
 
 
-def load_desired(files: tuple[str, ...], environment: str | None = None) -> DesiredState:
+def load_desired(
+    files: tuple[str, ...], environment: str | None = None, *, read: ReadManifests | None = None
+) -> DesiredState:
     """Load the manifests for the selected environment, or fail with every problem printed, one per line.
 
     With Environment documents present an environment must be selected (``--env``); the error lists them.
+    ``read``: manifests already read (by :func:`read_files`), so they are not read again.
     """
     chosen = environment if environment is not None else selected_environment()
-    result = load_result(files, chosen)
+    result = load_result(files, chosen, read=read)
     report_skipped(result)
     state = checked(result, chosen, f"e.g. comfyops {_command_name()} --env {{first}} (or set {ENV_VAR})")
     return state

@@ -9,6 +9,7 @@ from reconciler.cli.manifests import (
     files_option,
     load_desired,
     load_result,
+    read_files,
     report_skipped,
     selected_environment,
 )
@@ -54,17 +55,19 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
         click.echo(line)
         verdicts.append(line)
 
+    read = read_files(files)  # parsed once, however many environments are then resolved from it
     if chosen is not None:
-        state = load_desired(files, chosen)
+        state = load_desired(files, chosen, read=read)
         verdict(f"{chosen}: {_counts(state)}: valid")
         return
-    base = load_result(files, None)
+    base = load_result(files, None, read=read)
     if not base.environments:
-        state = load_desired(files, None)
+        report_skipped(base)
+        state = checked(base, None, "")  # no environment to choose: the base manifests are the state
         verdict(f"{_counts(state)}: valid")
         return
     report_skipped(base)
-    results = {name: load_result(files, name) for name in base.environments}
+    results = {name: load_result(files, name, read=read) for name in base.environments}
     unique = _print_all(list(results.values()))
     invalid = [name for name, result in results.items() if result.state is None]
     for name, result in results.items():
