@@ -43,7 +43,7 @@ class SyncState(StrEnum):
 class StatusRow(BaseModel):
     """One deployment in the table; live values (the manifest's for a Missing one)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     id: str | None = None
@@ -61,7 +61,7 @@ class StatusRow(BaseModel):
 class StatusReport(BaseModel):
     """The table and its totals."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     format_version: int = FORMAT_VERSION
     rows: list[StatusRow] = Field(default_factory=list)

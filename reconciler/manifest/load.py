@@ -187,7 +187,13 @@ def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str
 
 
 def _source_fingerprint(documents: list[Document]) -> str:
-    text = json.dumps([[d.path, d.index, d.data] for d in documents], sort_keys=True, default=str)
+    """A digest of the documents as written; keys of mixed types (a null key beside strings: an error
+    reported elsewhere) keep their written order instead of failing the sort."""
+    value = [[d.path, d.index, d.data] for d in documents]
+    try:
+        text = json.dumps(value, sort_keys=True, default=str)
+    except TypeError:
+        text = json.dumps(value, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -48,7 +48,7 @@ MediaFormat = Literal["png", "jpeg", "webp", "gif", "mp4", "webm"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Metadata(_Strict):

@@ -12,11 +12,11 @@ change, except the summary sentences documented in ``render.text``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.engine.plan import Plan
-from reconciler.engine.report import ApplyReport
-from reconciler.render import json, markdown, text
+if TYPE_CHECKING:  # the renderers are imported when used: ``render.safe`` alone must not pull in every model
+    from reconciler.engine.plan import Plan
+    from reconciler.engine.report import ApplyReport
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
@@ -25,6 +25,8 @@ _T = TypeVar("_T")
 
 def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
     """``plan`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
+    from reconciler.render import json, markdown, text
+
     renderers: dict[str, Callable[[Plan], str]] = {
         "text": lambda p: text.render_plan_text(p, color=color),
         "json": json.render_plan_json,
@@ -35,6 +37,8 @@ def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
 
 def render_apply(report: ApplyReport, fmt: str, *, color: bool = False) -> str:
     """``report`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
+    from reconciler.render import json, markdown, text
+
     renderers: dict[str, Callable[[ApplyReport], str]] = {
         "text": lambda r: text.render_apply_text(r, color=color),
         "json": json.render_apply_json,

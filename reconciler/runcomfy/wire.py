@@ -26,7 +26,7 @@ for an unfinished one is not documented: anything else is read as "not finished 
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
 
 def _hardware_list(value: Any) -> Any:
@@ -78,7 +78,7 @@ class Deployment(_Wire):
 class DeploymentCreate(BaseModel):
     """The body of ``POST /prod/v2/deployments``; defaults are the source documents'."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(min_length=1)
     workflow_id: str = Field(min_length=1)
