@@ -118,6 +118,8 @@ class Secrets:
 
     def hidden(self, have: LiveDeployment) -> frozenset[str]:
         """The live fields whose value is (or contains) a secret: the only live values a plan masks."""
+        if not self.values and not self.strings:  # manifests without secrets: nothing to look for
+            return frozenset()
         return frozenset(k for k, v in have.fields.items() if self._is_secret(v))
 
     def scrub_text(self, change: ResourceChange) -> ResourceChange:
