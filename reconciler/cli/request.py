@@ -114,8 +114,8 @@ def _listed_outputs(result: wire.RequestResult) -> dict[str, dict[str, list[Any]
     for node, channels in result.outputs.items():
         for channel, items in channels.items():
             listed.setdefault(node, {})[channel] = [
-                item if isinstance(item, str)
-                else {k: v for k, v in item.items() if k in ("filename", "subfolder", "type", "format")}
+                {k: v for k, v in item.items() if k in ("filename", "subfolder", "type", "format")}
+                if isinstance(item, dict) else item
                 for item in items
             ]
     return listed

@@ -237,7 +237,7 @@ def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Pat
                 default = f"{node_id}_{channel}_{index + 1}"
                 if isinstance(item, str):
                     target, data = folder / f"{_safe(default)}.txt", item.encode()
-                elif isinstance(item.get("url"), str):
+                elif isinstance(item, dict) and isinstance(item.get("url"), str):
                     target, data = folder / _safe(str(item.get("filename") or default)), client.download(item["url"])
                 else:
                     continue

@@ -84,6 +84,11 @@ def markdown(report: SmokeReport) -> str:
     warned = [(r.name, w) for r in report.results for w in r.warnings]
     if warned:
         lines += [""] + [f"- ⚠️ {safe.md_code(name)}: {safe.md_text(w)}" for name, w in warned]
+    compared = [(r.name, g) for r in report.results for g in r.goldens]
+    if compared:
+        lines += ["", "| Deployment | Output | Golden | Result |", "|---|---|---|---|"]
+        lines += [f"| {safe.md_code(name, cell=True)} | {safe.md_code(g.output, cell=True)} {g.channel} | "
+                  f"{safe.md_code(g.golden, cell=True)} | {safe.md_cell(g.message)} |" for name, g in compared]
     problems = [r for r in report.results if r.status.is_problem and r.failed_checks()]
     if problems:
         lines += ["", "<details><summary>Failed checks</summary>", ""]
