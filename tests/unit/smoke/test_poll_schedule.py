@@ -99,10 +99,17 @@ class Early:
         return "result" if self.job.t.now >= self.job.ends else None
 
 
+def known(*seconds: float) -> polling.DurationEstimate:
+    """An estimate that has seen requests of these durations finish."""
+    estimate = polling.DurationEstimate()
+    for each in seconds:
+        estimate.record(each)
+    return estimate
+
+
 def test_a_request_due_to_have_finished_asks_for_its_result_instead_of_its_status() -> None:
     t = FakeTime(start=0.0)
-    estimate = polling.DurationEstimate()
-    estimate.record(5.0)
+    estimate = known(5.0)
     job = Job(t, starts=0.0, ends=5.0)
     early = Early(job)
     assert wait(t, job, polling.SMOKE_POLICY, estimate=estimate, early=early) == "result"
@@ -128,11 +135,9 @@ def test_woken_on_the_first_poll_schedule_it_waits_for_the_runs_duration_without
 
 def test_an_unfinished_request_is_then_followed_by_status_polls_and_asked_early_once() -> None:
     t = FakeTime(start=0.0)
-    estimate = polling.DurationEstimate()
-    estimate.record(5.0)
     job = Job(t, starts=0.0, ends=20.0)
     early = Early(job)
-    final = wait(t, job, polling.SMOKE_POLICY, estimate=estimate, early=early)
+    final = wait(t, job, polling.SMOKE_POLICY, estimate=known(5.0), early=early)
     assert isinstance(final, wire.RequestStatus) and final.is_terminal
     assert len(early.asked) == 1 and job.polls and job.polls[0] > early.asked[0]
 
@@ -147,8 +152,7 @@ def test_without_an_estimate_the_first_check_asks_for_the_result_at_the_first_po
 
 def test_past_the_deadline_a_request_is_timed_out_by_its_status_not_asked_early() -> None:
     t = FakeTime(start=0.0)
-    estimate = polling.DurationEstimate()
-    estimate.record(50.0)
+    estimate = known(50.0)
     job = Job(t, starts=0.0, ends=100.0)
     early = Early(job)
     with pytest.raises(polling.TimedOut):
