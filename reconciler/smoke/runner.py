@@ -23,9 +23,11 @@ from typing import Any
 
 from reconciler import interrupts
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.render import safe
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.smoke import checks, goldens, polling
+from reconciler.secrets import mask
+from reconciler.smoke import checks, goldens, keeping, polling
 from reconciler.smoke.freeing import free_after
 from reconciler.smoke.journal import Journal, NullJournal
 from reconciler.smoke.progress import NullProgress, Progress
@@ -46,6 +48,11 @@ def auto_concurrency(tests: int) -> int:
     return max(1, min(tests, MAX_CONCURRENCY))
 
 
+CANCEL_PATIENCE = 60.0
+"""Seconds after Ctrl-C that cancels keep retrying (at the server's pace, ``Retry-After`` honoured): at the
+documented 1 request/s, 60 cancels fit even with no burst at all."""
+
+
 @dataclass
 class _Shared:
     client: RunComfyClient
@@ -60,6 +67,11 @@ class _Shared:
     journal: Journal = field(default_factory=NullJournal)
     artifacts: Path = goldens.ARTIFACTS_DIR
     update_goldens: bool = False
+    keep_outputs: bool = False
+    cancel_command: Callable[[str, str], str] = field(default=lambda dep, rid: f"comfyops request cancel {dep} {rid}")
+    """The command that cancels request ``rid`` of deployment ``dep`` by hand (with the user's global options)."""
+    cancel_by: float | None = None
+    """After Ctrl-C: until when (on the client's clock) cancels keep trying at the server's pace."""
     result_first: bool = True
     """Whether a request due to have finished asks the result endpoint directly (no status poll)."""
 
@@ -72,7 +84,19 @@ class _Shared:
     def stop(self) -> None:
         with self.lock:
             self.interrupted = True
+            if self.cancel_by is None:
+                self.cancel_by = self.client.clock() + CANCEL_PATIENCE
         self.pacer.stop.set()
+
+    def cancel_after_interrupt(self, live_id: str, rid: str) -> tuple[str, bool]:
+        """Cancel after Ctrl-C, retried at the rate the server allows (its ``Retry-After``) until
+        :attr:`cancel_by`; returns the outcome and whether the server answered."""
+        deadline = self.cancel_by if self.cancel_by is not None else self.client.clock() + CANCEL_PATIENCE
+        try:
+            answer = self.client.cancel_request(live_id, rid, patience=max(0.0, deadline - self.client.clock()))
+        except errors.ApiError as error:
+            return f"cancel failed: {error.summary}", False
+        return answer.outcome, True
 
 
 def run_smoke(
@@ -89,6 +113,8 @@ def run_smoke(
     journal: Journal | None = None,
     artifacts: Path = goldens.ARTIFACTS_DIR,
     update_goldens: bool = False,
+    keep_outputs: bool = False,
+    cancel_command: Callable[[str, str], str] | None = None,
 ) -> SmokeReport:
     """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
 
@@ -98,12 +124,16 @@ def run_smoke(
     with ``state: absent``, paused in the manifest, or not live are ``skipped`` with the reason.
     ``journal`` hears of every request submitted and finished. Golden comparisons keep received files
     (and difference sheets) under ``artifacts/<request id>/``; ``update_goldens`` records goldens from
-    runs whose other checks passed instead of comparing.
+    runs whose other checks passed instead of comparing. ``keep_outputs`` also downloads and keeps each
+    run's pictures (:mod:`reconciler.smoke.keeping`), for the HTML gallery. ``cancel_command(deployment_id,
+    request_id)`` is the command printed for a request whose cancel after Ctrl-C was not confirmed.
     """
     sink = progress or NullProgress()
     shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.SMOKE_POLICY, sink,
                      _secrets(desired, deployments), journal=journal or NullJournal(), artifacts=artifacts,
-                     update_goldens=update_goldens)
+                     update_goldens=update_goldens, keep_outputs=keep_outputs)
+    if cancel_command is not None:
+        shared.cancel_command = cancel_command
     start = clock()
     results: dict[str, DeploymentResult] = {}
     todo: list[tuple[DesiredDeployment, str]] = []
@@ -219,7 +249,7 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     overrides = {node: {"inputs": dict(inputs)} for node, inputs in d.smoke_overrides.values.items()}
     try:
         submitted = client.submit_inference(
-            live_id, overrides=overrides or None, extra_data=d.smoke.extra_data, abort=pacer.stop
+            live_id, overrides=overrides, extra_data=d.smoke.extra_data, abort=pacer.stop
         )
     except ratelimit.Aborted:  # Ctrl-C while it waited for the rate limiter: never sent
         return _done(shared, replace(base, status=SKIPPED, reason="interrupted before it was submitted"))
@@ -231,7 +261,8 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     shared.journal.submitted(deployment=name, deployment_id=live_id, request_id=rid)
     with shared.lock:
         shared.in_flight[name] = (live_id, rid)
-    with interrupts.running(f"{name} request {rid}"):
+    pending = safe.terminal(f"{name} request {rid}: cancel it with `{shared.cancel_command(live_id, rid)}`")
+    with interrupts.running(pending):
         return _follow(shared, d, base, live_id, rid, started)
 
 
@@ -258,8 +289,11 @@ def _follow(
                                           instance_id=timeout.last.instance_id))
     except (polling.Interrupted, KeyboardInterrupt, ratelimit.Aborted):
         shared.stop()
-        outcome = polling.cancel_quietly(client, live_id, rid)
-        return _finish(shared, d, replace(base, reason=f"interrupted; request cancel: {outcome}"))
+        outcome, answered = shared.cancel_after_interrupt(live_id, rid)
+        reason = f"interrupted; request cancel: {outcome}"
+        if not answered:
+            reason += f"; it may still be running: cancel it with `{shared.cancel_command(live_id, rid)}`"
+        return _finish(shared, d, replace(base, reason=reason, may_still_run=not answered))
     except errors.ApiError as error:
         outcome = polling.cancel_quietly(client, live_id, rid)
         return _finish(shared, d, replace(base, reason=f"polling failed: {error.summary}; request cancel: {outcome}"))
@@ -276,15 +310,17 @@ def _follow(
         except errors.ApiError as error:
             return _finish(shared, d, replace(base, reason=f"could not fetch the result: {error.summary}",
                                               duration_seconds=took))
-    outcome_ = _outcome(client, d, result, took)
+    outcome_ = _outcome(client, d, result, took, keep=shared.keep_outputs)
     shared.estimate.record(outcome_.duration_seconds if outcome_.duration_seconds is not None else took)
     found = checks.check_all(d.smoke.expect, outcome_)
     golden_checks, compared = goldens.check(d, outcome_, rid, found, artifacts=shared.artifacts,
                                             update=shared.update_goldens)
     found += golden_checks
     verdict, reason = checks.verdict(found)
+    received = keeping.keep(outcome_, rid, tuple(compared), artifacts=shared.artifacts) if shared.keep_outputs else ()
     checked = replace(base, status=verdict, reason=reason, checks=tuple(found), duration_seconds=took,
-                      instance_id=result.instance_id, run_status=result.status, goldens=tuple(compared))
+                      instance_id=result.instance_id, run_status=result.status, goldens=tuple(compared),
+                      received=received)
     if d.smoke.free_memory_after:  # after the outputs are checked, before the assets are deleted
         checked = free_after(client, checked)
     return _finish(shared, d, checked)
@@ -327,24 +363,27 @@ def _phase(status: wire.RequestStatus) -> str:
 
 
 def _outcome(
-    client: RunComfyClient, d: DesiredDeployment, result: wire.RequestResult, took: float
+    client: RunComfyClient, d: DesiredDeployment, result: wire.RequestResult, took: float, *, keep: bool = False
 ) -> checks.RunOutcome:
-    """Download what the expectations need to look inside and bundle it with the result."""
+    """Download what the expectations need to look inside (with ``keep``, every picture) and bundle it."""
     assert d.smoke is not None
     files: dict[checks.ItemKey, bytes] = {}
     failures: dict[checks.ItemKey, str] = {}
-    for node_id, channels in d.smoke.expect.outputs.items():
-        for channel, expectation in channels.items():
-            if not checks.needs_bytes(expectation):
-                continue
-            for index, item in enumerate(result.outputs.get(node_id, {}).get(channel, [])):
+    expect = d.smoke.expect.outputs
+    for node_id, channels in result.outputs.items():
+        for channel, items in channels.items():
+            declared = expect.get(node_id, {})
+            expectation = next((e for c, e in declared.items() if c == channel), None)
+            needed = expectation is not None and checks.needs_bytes(expectation)
+            for index, item in enumerate(items):
                 url = item.get("url") if isinstance(item, Mapping) else None
-                if not isinstance(url, str):
+                if not isinstance(url, str) or not (needed or (keep and keeping.wanted(channel, index))):
                     continue
                 try:
                     files[(node_id, channel, index)] = client.download(url)
                 except errors.ApiError as error:
-                    failures[(node_id, channel, index)] = error.summary
+                    if needed:  # a picture only kept for the gallery is no check's business
+                        failures[(node_id, channel, index)] = error.summary
     return checks.RunOutcome(
         status=result.status, outputs=result.outputs, files=files, download_errors=failures,
         errors=tuple(e.message or (e.type or "error") for e in result.error),
@@ -408,9 +447,7 @@ def _strings(value: Any) -> list[str]:
 
 def _scrub(result: DeploymentResult, secrets: tuple[str, ...]) -> DeploymentResult:
     def clean(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, "(sensitive value)")
-        return text
+        return mask(text, secrets)
 
     return replace(
         result, reason=clean(result.reason), cleanup=clean(result.cleanup),
