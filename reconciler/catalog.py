@@ -82,6 +82,9 @@ PATCHABLE_FIELDS: Final[frozenset[str]] = frozenset(
 )
 """Fields a PATCH may carry; ``workflow_id`` is create-only (a new workflow is a new deployment)."""
 
+SAVED_VERSIONS_PER_WORKFLOW: Final[int] = 3
+"""RunComfy keeps this many saved versions per workflow; a Cloud Save removes the oldest one no deployment uses."""
+
 CREATE_FIELDS: Final[tuple[str, ...]] = tuple(f for f in MANAGED_FIELDS if f != "is_enabled")
 """Fields of the create body besides ``name``; ``is_enabled`` is not one of them (PATCH it after)."""
 

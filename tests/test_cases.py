@@ -1,9 +1,9 @@
 """Golden scenarios: manifests + live.json -> plan.json, plan.txt and plan.md (or error.txt).
 
 Each folder under ``tests/cases/`` holds ``manifests/``, ``live.json`` (the API's list response),
-optional ``options.json`` (``targets``, ``allow_replace``, ``allow_empty``, ``environment``) and ``env.json``, and
-``expected/``. The full path runs: load -> normalise live -> build_plan -> render. An expected
-failure is stated by ``expected/error.txt`` (never guessed from the folder name). Regenerate with
+optional ``options.json`` (``targets``, ``allow_replace``, ``allow_empty``, ``candidate``, ``environment``)
+and ``env.json``, and ``expected/``. The full path runs: load -> normalise live -> build_plan -> render.
+An expected failure is stated by ``expected/error.txt`` (never guessed from the folder name). Regenerate with
 ``UPDATE_GOLDENS=1 python -m pytest tests/test_cases.py`` and review the diff.
 """
 
@@ -42,6 +42,7 @@ def _plan_for(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan | None,
             targets=tuple(options.get("targets", ())),
             allow_replace=options.get("allow_replace", False),
             allow_empty=options.get("allow_empty", False),
+            candidate=options.get("candidate", False),
         ),
     )
     if problems:

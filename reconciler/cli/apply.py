@@ -92,6 +92,7 @@ def command(
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_empty: bool,
+    candidate: bool,
     auto_approve: bool,
     fail_fast: bool,
     fmt: str,
@@ -113,6 +114,11 @@ def command(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
             "(make a targeted plan with `plan --target NAME --out FILE`)"
         )
+    if plan_file is not None and candidate:
+        raise click.UsageError(
+            "--candidate cannot be combined with a saved plan: it applies exactly what it shows "
+            "(make the plan with `plan --candidate --out FILE`)"
+        )
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
         planned = applying.saved_plan(
@@ -121,7 +127,9 @@ def command(
         )
     else:
         desired = load_desired(files)
-        options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+        options = planner.PlanOptions(
+            targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
+        )
         planned = with_policy(app, make_plan(app, desired, options, read_only=False))
         output.echo(render_plan(planned.plan, "text", color=color), nl=False, err=fmt != "text")
         refuse_denied(planned.plan)
@@ -146,11 +154,12 @@ def command(
         output.echo(text, nl=not text.endswith("\n"))
     else:
         combined = render_apply_smoke(
-            report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
+            report, smoke_report, fmt, color=color and fmt == "text",
+            rollback_asked=rollback_on_smoke_failure or applied.rolled_out,
         )
         output.echo(combined, nl=False)
     note = "" if smoke_report is None else gallery.write_or_warn(html_file, [smoke_report])
-    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure)
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure or applied.rolled_out)
             + (f"\n{note}\n" if note else ""))
     _notify(planned, report, smoke_report, files)
     if applied.interrupted:

@@ -141,8 +141,9 @@ def serve(
     directory = _state_dir(state_dir)
     app = create_app(directory, clock=ScaledClock(speed), required_token=token or None)
     for workflow_id, version, graph in parsed:
-        app.register_workflow(workflow_id, version, graph)
-        output.echo(f"registered workflow {workflow_id} version {version}")
+        removed = app.register_workflow(workflow_id, version, graph)
+        gone = f" (removed unused version {', '.join(removed)}: RunComfy keeps three)" if removed else ""
+        output.echo(f"registered workflow {workflow_id} version {version}{gone}")
     if no_rate_limit:
         app.configure(rate_limit_enabled=False)
     if noise is not None:

@@ -42,6 +42,12 @@ def plan_options(func: F) -> F:
         is_flag=True,
         help="Allow a plan that prunes everything when the manifests declare no deployment.",
     )(func)
+    func = click.option(
+        "--candidate",
+        is_flag=True,
+        help="Roll each workflow version change of a smoke-tested deployment out through a candidate first "
+        "(as rollout: {strategy: candidate} does).",
+    )(func)
     return func
 
 
@@ -59,6 +65,7 @@ def command(
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_empty: bool,
+    candidate: bool,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
@@ -66,7 +73,9 @@ def command(
 ) -> int:
     """Compare the manifests with live RunComfy deployments and show what apply would change."""
     desired = load_desired(files)
-    options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+    options = planner.PlanOptions(
+        targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
+    )
     planned = with_policy(app, make_plan(app, desired, options))
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
     output.echo(text, nl=not text.endswith("\n"))

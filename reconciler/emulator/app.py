@@ -94,9 +94,10 @@ class EmulatorApp:
             state=state, clock=clock, faults=self.faults, traffic=self.traffic
         )
 
-    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> None:
-        """Register a workflow version so deployments can name it."""
-        self.state.register_workflow(workflow_id, version, graph)
+    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> list[str]:
+        """Register a workflow version so deployments can name it (a Cloud Save); returns the versions it removed
+        (the oldest no deployment uses, beyond the three RunComfy keeps)."""
+        return self.state.register_workflow(workflow_id, version, graph)
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change behaviour settings (``queue_seconds``, ``run_seconds``, ``fail_next_runs``, rate limit)."""
@@ -136,7 +137,7 @@ class EmulatorApp:
         if scope["type"] != "http" or scope["path"].startswith(EMULATOR_PREFIX):
             await self.router(scope, receive, send)
             return
-        await self._serve_api(scope, receive, send, _counting(send, scope["method"], self.traffic))
+        await self._serve_api(scope, receive, send, _counting(send, scope["method"], scope["path"], self.traffic))
 
     async def _serve_api(self, scope: Scope, receive: Receive, raw_send: Send, send: Send) -> None:
         # ``raw_send`` is the server's own: dropping a connection needs its transport.
@@ -168,12 +169,12 @@ class EmulatorApp:
             await _drop(raw_send)
 
 
-def _counting(send: Send, method: str, traffic: Traffic) -> Send:
+def _counting(send: Send, method: str, path: str, traffic: Traffic) -> Send:
     """``send``, counting the response's status in ``traffic`` (a dropped connection is not counted)."""
 
     async def counted(message: Message) -> None:
         if message["type"] == "http.response.start":
-            traffic.record(method, int(message["status"]))
+            traffic.record(method, int(message["status"]), path)
         await send(message)
 
     return counted

@@ -1,7 +1,8 @@
 """Emulator-only routes under ``/_emulator``: setup, knobs and hosted files (no auth, no faults).
 
 - ``GET /_emulator/health``: ``{"ok": true}``.
-- ``GET|POST /_emulator/workflows``: list; register ``{"workflow_id", "version", "workflow_api_json"}``.
+- ``GET|POST /_emulator/workflows``: list; register ``{"workflow_id", "version", "workflow_api_json"}`` (a Cloud
+  Save: beyond three versions it removes the oldest no deployment uses, and says which in ``removed_versions``).
 - ``GET|POST /_emulator/config``: read; change ``queue_seconds``, ``run_seconds``, ``fail_next_runs``,
   ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``, ``noise``, ``outputs_host`` (the
   host name hosted files are linked under, to serve them from another host name than the API's).
@@ -51,8 +52,10 @@ async def register_workflow(request: Request) -> Response:
     problems += workflows.graph_problems(body.get("workflow_api_json"))
     if problems:
         raise ApiError(ERROR_VALIDATION, "Invalid workflow registration", problems)
-    ctx(request).state.register_workflow(body["workflow_id"], body["version"], body["workflow_api_json"])
-    return JSONResponse({"workflow_id": body["workflow_id"], "version": body["version"]}, status_code=201)
+    removed = ctx(request).state.register_workflow(body["workflow_id"], body["version"], body["workflow_api_json"])
+    return JSONResponse(
+        {"workflow_id": body["workflow_id"], "version": body["version"], "removed_versions": removed}, status_code=201
+    )
 
 
 async def config(request: Request) -> Response:

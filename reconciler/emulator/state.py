@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import workspace
-from reconciler.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+from reconciler.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, SAVED_VERSIONS_PER_WORKFLOW
 from reconciler.errors import ReconcilerError
 
 STATE_FILE = "state.json"
@@ -181,10 +181,28 @@ class EmulatorState:
                 raise
             self._save()
 
-    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> None:
-        """Store (or replace) the ``workflow_api.json`` of ``workflow_id`` at ``version``."""
+    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> list[str]:
+        """Store (or replace) the ``workflow_api.json`` of ``workflow_id`` at ``version``, as a Cloud Save does.
+
+        RunComfy keeps at most three saved versions per workflow: saving a new one removes the oldest
+        version no deployment uses (versions in use are kept, even above the limit). Returns the
+        versions removed.
+        """
         with self.transaction() as data:
-            data["workflows"].setdefault(workflow_id, {})[version] = copy.deepcopy(graph)
+            versions = data["workflows"].setdefault(workflow_id, {})
+            new = version not in versions
+            versions[version] = copy.deepcopy(graph)
+            if not new:
+                return []
+            used = {
+                d["workflow_version"] for d in data["deployments"].values()
+                if d["workflow_id"] == workflow_id and not d.get("deleted")
+            }
+            unused = [v for v in versions if v not in used and v != version]  # oldest first (insertion order)
+            removed = unused[: max(0, len(versions) - SAVED_VERSIONS_PER_WORKFLOW)]
+            for old in removed:
+                del versions[old]
+            return removed
 
     def workflow(self, workflow_id: str, version: str) -> dict[str, Any] | None:
         """The stored graph of ``workflow_id`` at ``version``, or None if it is not registered."""

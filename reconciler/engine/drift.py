@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler import __version__
+from reconciler import __version__, companions
 from reconciler.engine import planner
 from reconciler.engine.live import LiveDeployment, is_error_status
 from reconciler.engine.plan import Action, Plan, ResourceChange
@@ -140,6 +140,8 @@ def build_drift(
     found: list[DeploymentDrift] = []
     in_sync: list[str] = []
     for change in plan.changes:
+        if companions.companion_of(change.name) is not None:
+            continue  # a keeper or leftover candidate the plan adds follows from another change: not drift of its own
         have = by_id.get(change.id) if change.id else None
         entry = _entry(change, have, apply_command)
         if entry is None:

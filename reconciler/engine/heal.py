@@ -59,6 +59,9 @@ def select(
 def _why_not(
     change: ResourceChange, seen: Collection[str], heal_creates: bool, protected: Collection[str]
 ) -> str | None:
+    if change.rollout is not None:
+        return ("rolled out through a candidate (rollout: {strategy: candidate}), which heal never runs: "
+                "run apply, which tests the candidate first")
     if change.action is Action.NOOP or change.action is Action.UPDATE:
         return None
     if change.action is Action.REPLACE:

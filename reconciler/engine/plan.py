@@ -72,6 +72,34 @@ class FieldChange(_Frozen):
     sensitive: bool = False
 
 
+class RolloutStrategy(StrEnum):
+    """How a workflow change reaches a live deployment (behavioural)."""
+
+    CANDIDATE = "candidate"
+
+
+class Rollout(_Frozen):
+    """A change rolled out through a candidate: smoke-test the new version on a temporary copy, then switch.
+
+    Behavioural: ``candidate`` (the temporary deployment's name) and ``leftover_ids`` (candidates an
+    interrupted apply left behind, deleted before the new one is made). The rest is display-only.
+    """
+
+    strategy: RolloutStrategy = RolloutStrategy.CANDIDATE
+    candidate: str = Field(description="Behavioural: the candidate deployment's name.")
+    leftover_ids: list[str] = Field(
+        default_factory=list, description="Behavioural: ids of earlier candidates of this deployment, deleted first."
+    )
+    steps: list[str] = Field(default_factory=list, description="Display-only: what apply will do, in order.")
+    smoke_runs: int = Field(default=2, description="Display-only: smoke requests the rollout submits.")
+    candidate_cost_max: float = Field(
+        default=0.0, description="Display-only: USD at most for the candidate's run (timeout + keep-warm, list price)."
+    )
+    extra_api_calls: int = Field(
+        default=0, description="Display-only: API calls beyond a plain apply --smoke of this change (at least)."
+    )
+
+
 class ResourceChange(_Frozen):
     """What happens to one deployment."""
 
@@ -91,6 +119,9 @@ class ResourceChange(_Frozen):
         "(masked when shown; rollback cannot restore them).",
     )
     replace_strategy: ReplaceStrategy | None = Field(default=None, description="Behavioural, for replace only.")
+    rollout: Rollout | None = Field(
+        default=None, description="Behavioural: roll the change out through a smoke-tested candidate first."
+    )
     live_fingerprint: str | None = Field(default=None, description="Behavioural: stale-plan check.")
     reason: str = Field(default="", description="Display-only: why this action.")
     warnings: list[str] = Field(default_factory=list, description="Display-only.")
@@ -200,6 +231,9 @@ class Plan(_Frozen):
         """The model's JSON form, with ``environment`` and ``policy`` absent (not null) when unused, so a plan
         without them reads, and checksums, the same as before they existed."""
         data = self.model_dump(mode="json")
+        for change in data["changes"]:
+            if change.get("rollout") is None:
+                change.pop("rollout", None)
         for optional in ("environment", "policy"):
             if data.get(optional) is None:
                 data.pop(optional, None)

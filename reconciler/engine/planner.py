@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler import __version__, catalog
 from reconciler.diagnostics import Diagnostic, Location
-from reconciler.engine import diff, match, targets
+from reconciler.engine import diff, match, rollouts, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import (
     Action,
@@ -40,6 +40,8 @@ class PlanOptions:
     targets: tuple[str, ...] = ()
     allow_replace: bool = False
     allow_empty: bool = False
+    candidate: bool = False
+    """``apply --candidate``: roll each version change of a smoke-tested deployment out through a candidate."""
     endpoint: str = ""
     """What live state was read from (display-only), e.g. ``RunComfy API at https://api.runcomfy.net``."""
 
@@ -63,16 +65,21 @@ def build_plan(
     problems.extend(_claims_on_foreign(desired, theirs))
     secrets = Secrets.of(desired)
     changes = [_with_expired_rules(m.desired, _change_for(m, prices, problems, secrets)) for m in matches]
+    unclaimed, companion_live = rollouts.split_companions(unclaimed)
     prune_changes, unmanaged = _prune(desired, unclaimed, prices, secrets)
     unmanaged.extend(theirs)
     changes.extend(prune_changes)
     known = [*(d.name for d in desired.deployments), *(c.name for c in changes)]
     problems.extend(targets.unmatched(options.targets, known))
     changes = [c for c in changes if targets.selected(c.name, options.targets)]
+    changes, companion_warnings = rollouts.plan_companions(
+        desired, changes, live, companion_live, candidate_flag=options.candidate, targeted=bool(options.targets),
+        prices=prices, problems=problems,
+    )
     changes.sort(key=lambda c: (c.name, c.id or ""))
     changes = [secrets.scrub_text(c) for c in changes]
     _guard_empty(desired, changes, options, problems)
-    warnings = []
+    warnings = companion_warnings
     if options.targets:
         warnings.append("targeted plan: changes to other deployments may be pending")
     if any(c.action is Action.REPLACE for c in changes) and not options.allow_replace:

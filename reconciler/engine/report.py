@@ -49,6 +49,9 @@ class ApplyReport(BaseModel):
     readback_problems: list[str] = Field(default_factory=list, description="Live differs from desired after apply.")
     interrupted: bool = False
     environment: str | None = Field(default=None, description="The Environment applied to (--env), if any.")
+    rollouts: list[str] = Field(
+        default_factory=list, description="What rollouts through candidates did: tested, switched, held back, deleted."
+    )
 
     @property
     def failed(self) -> bool:
@@ -76,6 +79,8 @@ class ApplyReport(BaseModel):
         data: dict[str, Any] = self.model_dump(mode="json")
         if data.get("environment") is None:
             data.pop("environment", None)
+        if not data.get("rollouts"):
+            data.pop("rollouts", None)
         data["summary"] = self.counts()
         data["failed"] = self.failed
         return json.dumps(data, indent=2, sort_keys=True) + "\n"

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler import companions
 from reconciler.engine import planner
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Action, Plan, ResourceChange
@@ -91,6 +92,8 @@ def build_status(plan: Plan, live: Sequence[LiveDeployment], prices: Mapping[str
     by_id = {d.id: d for d in live}
     rows: list[StatusRow] = []
     for change in plan.changes:
+        if companions.companion_of(change.name) is not None:
+            continue  # keepers and leftover candidates are ComfyOps's own, not rows of their own
         have = by_id.get(change.id) if change.id else None
         state = _state(change)
         if state is None:

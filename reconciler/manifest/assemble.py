@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from reconciler import catalog
+from reconciler import catalog, companions
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.manifest import expectations, presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, ExpiredIgnore, Preset
@@ -321,6 +321,7 @@ def _deployment(
         problems.extend(workflows.check_workflow(item, preset_map, graph, info, smoke_overrides))
         problems.extend(expectations.check_outputs(item, graph, info))
     golden_paths = expectations.goldens(item, problems)
+    problems.extend(_rollout_problems(doc, model))
     return DesiredDeployment(
         name=model.metadata.name,
         fields=fields,
@@ -337,6 +338,7 @@ def _deployment(
         object_info=info,
         field_locations=field_locations,
         sensitive_fields=sensitive,
+        rollout=spec.rollout.strategy if spec.rollout is not None else "direct",
     )
 
 
@@ -361,6 +363,26 @@ class FieldLocations(Mapping[str, Location]):
 
     def __len__(self) -> int:
         return len(self.NAMES)
+
+
+def _rollout_problems(doc: Document, model: DeploymentDocument) -> list[Diagnostic]:
+    """A name ComfyOps reserves for its rollout candidates and version keepers; a candidate rollout without
+    the smoke test it runs on the candidate."""
+    problems = []
+    if companions.is_reserved(model.metadata.name):
+        problems.append(Diagnostic(
+            f"names ending in {' or '.join(companions.RESERVED_SUFFIXES)} are reserved for the deployments ComfyOps "
+            "makes beside yours (rollout candidates, version keepers)",
+            doc.locate(("metadata", "name")), "metadata.name", "choose another name",
+        ))
+    rollout = model.spec.rollout
+    if rollout is not None and rollout.strategy == "candidate" and model.spec.smoke is None:
+        problems.append(Diagnostic(
+            "rollout strategy candidate needs a smoke test to run on the candidate",
+            doc.locate(("spec", "rollout", "strategy")), "spec.rollout.strategy",
+            "add spec.smoke (with expect.outputs ... similar_to: a golden), or use strategy: direct",
+        ))
+    return problems
 
 
 def _check_limits(doc: Document, values: dict[str, Any], settings: SettingsSpec, problems: list[Diagnostic]) -> None:

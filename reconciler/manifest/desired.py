@@ -89,6 +89,8 @@ class DesiredDeployment:
     object_info: ObjectInfo | None = None
     field_locations: Mapping[str, Location] = field(default_factory=dict)
     sensitive_fields: frozenset[str] = frozenset()
+    rollout: str = "direct"
+    """``spec.rollout.strategy``: ``direct`` or ``candidate`` (smoke a temporary copy before switching)."""
 
     @property
     def is_absent(self) -> bool:
@@ -156,6 +158,7 @@ class DesiredState:
                     "state": d.state,
                     "protect": d.protect,
                     "ignore_changes": sorted(d.ignore_changes),
+                    **({"rollout": d.rollout} if d.rollout != "direct" else {}),
                 }
                 for d in self.deployments
             ],
@@ -177,6 +180,8 @@ def _settings_essence(settings: SettingsSpec) -> dict[str, Any]:
         data.pop("policy", None)
     if not settings.prune.exclude:
         data["prune"].pop("exclude", None)
+    if not settings.keep_previous_version:
+        data.pop("keep_previous_version", None)
     return data
 
 

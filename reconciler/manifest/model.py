@@ -229,6 +229,17 @@ IgnoreEntry = Annotated[
 gets one message (bracketed tags are dropped from error paths)."""
 
 
+class RolloutSpec(_Strict):
+    """How a change of workflow version (or workflow) reaches the live deployment."""
+
+    strategy: Literal["direct", "candidate"] = Field(
+        default="direct",
+        description="direct: PATCH the live deployment (RunComfy rolls it out). candidate: first smoke-test the new "
+        "version on a temporary paused-when-idle (min_instances: 0) copy, and switch only if that passes "
+        "(needs spec.smoke; apply --candidate asks for it on every such change).",
+    )
+
+
 class DeploymentSpec(_Strict):
     """Desired settings of one RunComfy deployment; omitted fields take Settings.defaults, then the API's."""
 
@@ -256,6 +267,9 @@ class DeploymentSpec(_Strict):
         "{field, until, reason} to ignore it only until a date.",
     )
     smoke: SmokeSpec | None = Field(default=None, description="Smoke test run after apply and by comfyops smoke.")
+    rollout: RolloutSpec | None = Field(
+        default=None, description="How a workflow version (or workflow) change is rolled out; default direct."
+    )
 
     @model_validator(mode="after")
     def _min_not_above_max(self) -> DeploymentSpec:
@@ -387,6 +401,13 @@ class SettingsSpec(_Strict):
     )
     queue_api_version: Literal["v1", "v2"] = Field(default="v1", description="Path version of the inference queue API.")
     policy: PolicySettings = Field(default_factory=PolicySettings, description="Rego policy checks on plans.")
+    keep_previous_version: StrictBool = Field(
+        default=False,
+        description="When a plan moves a deployment off a workflow version no other deployment uses, keep that "
+        "version from being removed by the next Cloud Save (RunComfy keeps three per workflow): the plan creates "
+        "or re-points a paused keeper deployment (<name>.comfyops-keep, min_instances: 0, is_enabled: false) "
+        "pinned to it, which prune and environments leave alone.",
+    )
     sensitive_variables: list[VariableName] = Field(
         default_factory=list,
         description="Environment variables whose values are secrets, besides credential-like names "

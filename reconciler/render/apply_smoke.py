@@ -1,7 +1,8 @@
 """``apply --smoke`` as one report: what apply did, the smoke result, then any rollback, then one sentence.
 
 Pure. The order is the order things happened: changes, smoke tests of what changed, the rollback of
-the ones whose test failed. The closing sentence counts all three
+the ones whose test failed (with rollouts through candidates, the candidates' tests come first and a
+"Rollout" section says what was switched, held back and deleted). The closing sentence counts all three
 (``Apply complete: 1 applied, 0 failed; smoke: 1 failed; rolled back: 1``).
 """
 
@@ -30,6 +31,8 @@ def render_apply_smoke(
     closing = sentence(report, smoke, rollback_asked=rollback_asked)
     if fmt == "markdown":
         parts = [markdown.render_apply_markdown(applied).rstrip("\n"), smoke_render.markdown(smoke).rstrip("\n")]
+        if report.rollouts:
+            parts.append("\n".join(["### Rollout", "", *(f"- {safe.md_text(note)}" for note in report.rollouts)]))
         if notes:
             rows = (f"- {safe.md_code(name)}: {safe.md_text(note)}" for name, note in notes)
             parts.append("\n".join(["### Rollback", "", *rows]))
@@ -39,6 +42,8 @@ def render_apply_smoke(
         text.render_apply_text(applied, color=color, sentence=False).rstrip("\n"),
         smoke_render.text(smoke).rstrip("\n"),
     ]
+    if report.rollouts:
+        parts.append("\n".join(["Rollout:", *(f"  {safe.terminal(note)}" for note in report.rollouts)]))
     if notes:
         rows = (f"  {safe.terminal(name)}: {safe.terminal(note)}" for name, note in notes)
         parts.append("\n".join(["Rollback:", *rows]))

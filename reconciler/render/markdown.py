@@ -109,6 +109,7 @@ def _details(change: ResourceChange, secrets: list[str]) -> str:
     reason = style.where(change, secrets)
     lines = [f"# {reason}"] if reason else []
     lines += [f"{line.symbol} {line.text}" for line in style.field_lines(change)]
+    lines += [f"# {line}" for line in style.rollout_lines(change)]
     lines += [f"! {style.scrub(w, secrets)}" for w in change.warnings]
     if change.monthly_cost_delta != 0:
         lines.append(f"# cost: {style.money(change.monthly_cost_delta)}/month")

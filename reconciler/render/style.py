@@ -94,6 +94,19 @@ def format_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+def rollout_lines(change: ResourceChange) -> list[str]:
+    """The rollout of ``change`` (through a candidate) as a headline and its numbered steps; none without one."""
+    rollout = change.rollout
+    if rollout is None:
+        return []
+    head = (
+        f"rollout through candidate {rollout.candidate}: {rollout.smoke_runs} smoke runs, the candidate's at most "
+        f"${rollout.candidate_cost_max:,.2f} (cold start + smoke timeout), at least {rollout.extra_api_calls} "
+        "more API calls than apply --smoke"
+    )
+    return [head, *(f"  {index}. {step}" for index, step in enumerate(rollout.steps, 1))]
+
+
 def money(amount: float) -> str:
     """A signed USD amount: ``+$1,825.00``, ``-$12.50``; zero is ``$0.00``."""
     amount = round(amount, 2)

@@ -56,6 +56,7 @@ def _change_block(change: ResourceChange, secrets: list[str], *, color: bool) ->
     for field_line in style.field_lines(change):
         sign = style.paint(field_line.symbol, style.symbol_color(field_line.symbol), color=color)
         lines.append(f"{_INDENT}{sign} {safe.terminal(field_line.text)}")
+    lines.extend(f"{_INDENT}> {safe.terminal(line)}" for line in style.rollout_lines(change))
     bang = style.paint("!", "yellow", color=color)
     lines.extend(f"{_INDENT}{bang} {safe.terminal(style.scrub(w, secrets))}" for w in change.warnings)
     if change.monthly_cost_delta != 0:

@@ -10,6 +10,10 @@ passes in, and the outcome comes back as an :class:`Applied` for the command to 
 3. with ``smoke``, the deployments it created or changed are smoke-tested;
 4. with ``rollback_on_smoke_failure``, the ones whose smoke test failed are rolled back
    (:mod:`reconciler.session.rollback`).
+
+A change with a rollout (``rollout: {strategy: candidate}``, ``apply --candidate``) is first tried on a
+candidate (:mod:`reconciler.session.candidates`), and after the switch always smoke-tested and rolled back
+on failure.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from reconciler.engine.plan import Action
 from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
-from reconciler.session import cancelling, executor, observe, planfiles, rollback
+from reconciler.session import cancelling, candidates, executor, observe, planfiles, rollback
 from reconciler.session.planning import Planned, connect, refuse_denied, secrets_of
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
@@ -44,6 +48,8 @@ class Applied:
 
     report: ApplyReport
     smoke: SmokeReport | None = None
+    rolled_out: bool = False
+    """Whether a change went through a candidate and was switched (its smoke test and rollback were armed)."""
 
     @property
     def interrupted(self) -> bool:
@@ -93,27 +99,66 @@ def apply_plan(
 ) -> Applied:
     """Execute ``planned``, then smoke-test and roll back as asked; the reports say what happened.
 
+    Changes with a rollout go through their candidates first (:mod:`reconciler.session.candidates`): only
+    those whose candidate passed are executed, each is smoke-tested after the switch and rolled back if that
+    fails (whatever ``smoke`` and ``rollback_on_smoke_failure`` say), and every candidate is deleted.
     ``keep_outputs`` keeps the smoke tests' pictures for the HTML gallery (``apply --smoke --html``).
     """
-    report = executor.execute(
-        planned.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
+    gate = candidates.prepare(
+        planned.plan, planned.desired, client=planned.client, secrets=secrets_of(planned.desired),
+        make_progress=smoke_progress, journal=journal(app, "smoke"),
     )
-    smoke_report = None
-    if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(app, planned, report, smoke_progress, keep_outputs=keep_outputs)
-        if rollback_on_smoke_failure and not smoke_report.ok:
-            failed = [r.name for r in smoke_report.results if r.status.is_problem]
-            report = rollback.rollback(planned.plan, report, failed, client=planned.client)
+    try:
+        report, smoke_report = _execute_and_smoke(app, planned, gate, hooks=hooks, fail_fast=fail_fast,
+                                                  smoke=smoke, rollback_on_smoke_failure=rollback_on_smoke_failure,
+                                                  smoke_progress=smoke_progress, keep_outputs=keep_outputs)
+    except BaseException:
+        gate.clean_up(planned.client)
+        raise
+    report = gate.finish(report, planned.client)
     report = report.model_copy(update={"environment": planned.plan.environment})
-    return Applied(report=report, smoke=smoke_report)
+    return Applied(report=report, smoke=smoke_report, rolled_out=bool(gate.owners))
+
+
+def _execute_and_smoke(
+    app: Session,
+    planned: Planned,
+    gate: candidates.Gate,
+    *,
+    hooks: executor.ApplyHooks,
+    fail_fast: bool,
+    smoke: bool,
+    rollback_on_smoke_failure: bool,
+    smoke_progress: SmokeProgressFactory,
+    keep_outputs: bool = False,
+) -> tuple[ApplyReport, SmokeReport | None]:
+    """Execute what the candidates let through, smoke-test it (every switched rollout always), roll back as
+    asked (a switched rollout always); the candidates' own tests lead the smoke report."""
+    if gate.interrupted:  # Ctrl-C while the candidates were made or tested: nothing else is applied
+        return gate.with_blocked(ApplyReport(interrupted=True)), gate.with_candidate_results(None)
+    report = executor.execute(
+        gate.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
+    )
+    report = gate.with_blocked(report)
+    smoke_report = None
+    if (smoke or gate.owners) and not report.interrupted:
+        smoke_report = _smoke_changed(app, planned, report, smoke_progress, only=None if smoke else gate.owners,
+                                      keep_outputs=keep_outputs)
+        failed = [r.name for r in smoke_report.results if r.status.is_problem]
+        undo = failed if rollback_on_smoke_failure else [name for name in failed if name in gate.owners]
+        if undo:
+            report = rollback.rollback(planned.plan, report, undo, client=planned.client)
+    return report, gate.with_candidate_results(smoke_report)
 
 
 def _smoke_changed(
-    app: Session, planned: Planned, report: ApplyReport, make_progress: SmokeProgressFactory, *,
-    keep_outputs: bool = False,
+    app: Session, planned: Planned, report: ApplyReport, make_progress: SmokeProgressFactory,
+    only: frozenset[str] | None = None, *, keep_outputs: bool = False,
 ) -> SmokeReport:
-    """Smoke-test the declared deployments this apply created, updated or replaced."""
+    """Smoke-test the declared deployments this apply created, updated or replaced (those in ``only``)."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
+    if only is not None:
+        touched &= only
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     cancel = cancelling.cancel_command(app, planned.desired)
     smoke_report = runner.run_smoke(
@@ -122,4 +167,3 @@ def _smoke_changed(
     )
     cancelling.report_still_running(app, smoke_report, cancel)
     return dataclasses.replace(smoke_report, environment=planned.plan.environment)
-

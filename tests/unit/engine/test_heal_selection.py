@@ -45,3 +45,14 @@ def test_creates_only_of_deployments_seen_live_before_or_with_heal_creates() -> 
     assert [c.name for c in chosen.plan.changes] == ["lost"]
     assert [u.name for u in chosen.left] == ["new"] and "never applied" in chosen.left[0].reason
     assert len(heal.select(plan, seen=(), heal_creates=True).plan.changes) == 2
+
+
+def test_a_version_change_rolled_out_through_a_candidate_is_never_healed() -> None:
+    from reconciler.manifest.model import SmokeSpec
+
+    rolled = replace(want("rolled", workflow_version="v9"), rollout="candidate", smoke=SmokeSpec())
+    plan = _plan(rolled, want("plain", workflow_version="v9"), live=[have("1", "rolled"), have("2", "plain")])
+    assert [c.name for c in plan.changes if c.rollout is not None] == ["rolled"]
+    chosen = heal.select(plan, seen=(), heal_creates=False)
+    assert [c.name for c in chosen.plan.changes] == ["plain"]
+    assert [u.name for u in chosen.left] == ["rolled"] and "heal never runs" in chosen.left[0].reason
