@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "drift", "import_", "status",
     "requests", "request", "proxy", "free",
     "github",
+    "snapshot",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
 

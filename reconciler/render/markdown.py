@@ -41,11 +41,16 @@ def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, titl
     """The plan as a PR comment body of at most ``max_chars`` characters."""
     secrets = style.secrets_of(plan)
     heading = title or "ComfyOps plan" + (f": {plan.environment}" if plan.environment is not None else "")
-    head = [PLAN_MARKER, f"## {_one_line(heading)}", *_summary(plan)]
+    head = [PLAN_MARKER, f"## {_one_line(heading)}", *_snapshot_line(plan), *_summary(plan)]
     head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
     details = [_details(change, secrets) for change in plan.pending]
     tail = [b for b in (_unmanaged(plan), style.noop_sentence(plan.summary.noop)) if b]
     return _fit(head, details, tail, max_chars=max_chars, notice=_plan_cut_notice)
+
+
+def _snapshot_line(plan: Plan) -> list[str]:
+    """The snapshot a plan was made from, said under the title (a plan read live says nothing here)."""
+    return [_escape(plan.planned_against)] if plan.snapshot is not None else []
 
 
 def _summary(plan: Plan) -> list[str]:

@@ -25,7 +25,7 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     secrets = style.secrets_of(plan)
     sections: list[list[str]] = []
     header = [style.paint(f"Environment: {plan.environment}", "bold", color=color)] if plan.environment else []
-    header += [f"Planned against {plan.endpoint}"] if plan.endpoint else []
+    header += [plan.planned_against] if plan.planned_against else []
     if header:
         sections.append(header)
     if plan.pending:
