@@ -186,3 +186,13 @@ def _outputs(**values: str) -> None:
     with open(target, "a", encoding="utf-8") as handle:
         for key, value in values.items():
             handle.write(f"{key.replace('_', '-')}={' '.join(value.splitlines())}\n")
+
+
+def _register_flow_commands() -> None:
+    """``github download`` and ``github check`` live in ``cli.github_flow`` (the snapshot and check-run flow)."""
+    from reconciler.cli import github_flow
+
+    github_flow.register(command)
+
+
+_register_flow_commands()

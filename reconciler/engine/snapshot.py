@@ -111,9 +111,11 @@ def decode(text: str) -> Snapshot:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SnapshotError(f"not a comfyops live snapshot (not JSON: {exc.msg} at line {exc.lineno})", remake) from None
+        raise SnapshotError(
+            f"not a comfyops live snapshot (not JSON: {exc.msg} at line {exc.lineno})", remake
+        ) from None
     if not isinstance(document, dict) or document.get("kind") != KIND:
-        raise SnapshotError("not a comfyops live snapshot (no \"kind\": \"comfyops-live-snapshot\")", remake)
+        raise SnapshotError('not a comfyops live snapshot (no "kind": "comfyops-live-snapshot")', remake)
     if document.get("format_version") != FORMAT_VERSION:
         raise SnapshotError(
             f"snapshot format version {document.get('format_version')!r} is not supported "

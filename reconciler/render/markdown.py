@@ -48,6 +48,22 @@ def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, titl
     return _fit(head, details, tail, max_chars=max_chars, notice=_plan_cut_notice)
 
 
+def render_plan_brief(plan: Plan, *, full_plan: str = "", max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The plan's head only (title, snapshot line, summary table, policy, delete banner, warnings, one line
+    per change), for a sticky comment that links to the full plan; ``full_plan`` is Markdown saying where."""
+    secrets = style.secrets_of(plan)
+    heading = "ComfyOps plan" + (f": {plan.environment}" if plan.environment is not None else "")
+    head = [PLAN_MARKER, f"## {_one_line(heading)}", *_snapshot_line(plan), *_summary(plan)]
+    head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
+    lines = [f"- `{change.action.symbol}` {_code(change.name)} {change.action.value}" for change in plan.pending]
+    tail = [f"**Full plan:** {full_plan}"] if full_plan else []
+    return _fit(head, lines, tail, max_chars=max_chars, notice=_brief_cut_notice, glue="\n")
+
+
+def _brief_cut_notice(cut: int, total: int) -> str:
+    return f"_…and {cut:,} more of {total:,} changed deployments._"
+
+
 def _snapshot_line(plan: Plan) -> list[str]:
     """The snapshot a plan was made from, said under the title (a plan read live says nothing here)."""
     return [_escape(plan.planned_against)] if plan.snapshot is not None else []
