@@ -194,6 +194,7 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
             "\n".join([*reasons[1:], "re-run `comfyops plan --out FILE` and review the new plan"]),
         )
+    click.echo(f"Applying the saved plan {plan_file} ({plan.checksum()}): still current", err=True)
     return Planned(plan=plan, desired=desired, live=live)
 
 

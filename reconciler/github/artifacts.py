@@ -63,7 +63,8 @@ def choose(items: Iterable[dict[str, Any]], *, name: str, branch: str) -> Artifa
 
 def newest(client: GitHubClient, *, repository: str, name: str, branch: str) -> Artifact | None:
     """The artifact :func:`choose` picks among the repository's artifacts named ``name``."""
-    items = client.paginate(f"{repo_path(repository)}/actions/artifacts", permission=PERMISSION, params={"name": name})
+    path = f"{repo_path(repository)}/actions/artifacts"
+    items = client.paginate(path, permission=PERMISSION, params={"name": name}, items_key="artifacts")
     return choose(items, name=name, branch=branch)
 
 
@@ -82,8 +83,8 @@ def extract(archive: bytes, filename: str, *, max_bytes: int = MAX_BYTES) -> byt
             if info is None or "/" in filename or "\\" in filename or filename in ("", ".", ".."):
                 listed = ", ".join(sorted(members)[:10]) or "nothing"
                 raise GitHubError(f"the artifact has no file {filename!r} (it holds: {listed})")
-            mode = info.external_attr >> 16
-            if info.is_dir() or (mode and not stat.S_ISREG(mode)):
+            kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver recorded no file type
+            if info.is_dir() or kind not in (0, stat.S_IFREG):
                 raise GitHubError(f"the artifact's {filename!r} is not a regular file")
             if info.file_size > max_bytes:
                 raise GitHubError(f"the artifact's {filename!r} is larger than {max_bytes:,} bytes; refused")

@@ -148,13 +148,19 @@ class GitHubClient:
         *,
         permission: str,
         params: Mapping[str, str | int] | None = None,
+        items_key: str = "",
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, following ``Link: <...>; rel="next"`` page after page."""
+        """Every item of a list endpoint, following ``Link: <...>; rel="next"`` page after page.
+
+        ``items_key`` reads endpoints that answer an object holding the list (``{"artifacts": [...]}``).
+        """
         url: str = path
         query: dict[str, str | int] | None = {"per_page": PER_PAGE, **(params or {})}
         for _ in range(MAX_PAGES):
             response = self.request("GET", url, permission=permission, params=query)
             items = response.json()
+            if items_key and isinstance(items, dict):
+                items = items.get(items_key)
             if not isinstance(items, list):
                 raise errors.GitHubApiError(
                     method="GET", path=path, status=response.status_code, message="expected a JSON list"

@@ -22,7 +22,7 @@ import pytest
 
 from reconciler.emulator.state import EmulatorState
 from support.fake_github import FakeGitHub, serve
-from support.workflow_runner import WorkflowRun, run_workflow
+from support.workflow_runner import Approver, WorkflowRun, run_workflow
 
 ROOT = Path(__file__).parents[2]
 TEMPLATES = ROOT / "examples" / "github" / "workflows"
@@ -62,7 +62,11 @@ def run(
     *,
     event_name: str,
     event: dict[str, Any],
+    approve: Approver | None = None,
+    runcomfy: bool = True,
 ) -> WorkflowRun:
+    """Run ``template``; ``runcomfy=False`` leaves the emulator out of the environment (a job that needs
+    RunComfy then fails), as a pull-request job must never reach RunComfy."""
     scratch = tmp_path / f"scratch-{len(list(tmp_path.glob('scratch-*')))}"
     scratch.mkdir()
     env = {
@@ -83,6 +87,8 @@ def run(
         "GITHUB_EVENT_NAME": event_name,
         **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ},
     }
+    if not runcomfy:
+        env = {k: v for k, v in env.items() if not k.startswith("COMFYOPS_EMULATOR")}
     secrets = {"RUNCOMFY_API_TOKEN": "runcomfy-secret-token"}
     return run_workflow(
         TEMPLATES / template,
@@ -93,11 +99,44 @@ def run(
         secrets=secrets,
         github_token=TOKEN,
         scratch=scratch,
+        approve=approve,
     )
 
 
+HEAD_SHA = "abcdef0123456789abcdef0123456789abcdef01"
+PUSH = {"ref": "refs/heads/main", "repository": {"default_branch": "main"}}
+
+
 def pull_request(number: int, head_repo: str = REPO) -> dict[str, Any]:
-    return {"pull_request": {"number": number, "head": {"repo": {"full_name": head_repo}}}}
+    return {
+        "pull_request": {"number": number, "head": {"repo": {"full_name": head_repo}, "sha": HEAD_SHA}},
+        "repository": {"default_branch": "main"},
+    }
+
+
+def publish_snapshots(github: FakeGitHub, result: WorkflowRun, *, branch: str = "main") -> list[str]:
+    """What GitHub keeps of a run's uploads: every snapshot artifact, listed for later runs to download."""
+    names = []
+    for name, path in result.uploads:
+        if name.startswith("comfyops-snapshot-"):
+            github.add_artifact(name, {path.name: path.read_bytes()}, head_branch=branch)
+            names.append(name)
+    return names
+
+
+def assert_no_runcomfy_credential(result: WorkflowRun, *jobs: str) -> None:
+    """The jobs ran without any RunComfy variable or the token's value in any step's environment."""
+    for key in jobs:
+        job = result.jobs[key]
+        assert job.environment == "" and job.steps
+        for step in job.steps:
+            assert not [k for k in step.env if "RUNCOMFY" in k or k.startswith("COMFYOPS_EMULATOR")], step.name
+            assert "runcomfy-secret-token" not in "".join(step.env.values()), step.name
+
+
+def failures(result: WorkflowRun) -> list[tuple[str, str, str]]:
+    """Each failed step's job, name and the end of its stderr: the message of a failed outcome assertion."""
+    return [(s.job, s.name, s.stderr[-800:]) for j in result.jobs.values() for s in j.steps if s.outcome == "failure"]
 
 
 def assert_no_secret(result: WorkflowRun) -> None:
@@ -107,33 +146,64 @@ def assert_no_secret(result: WorkflowRun) -> None:
                 assert TOKEN not in text and "runcomfy-secret-token" not in text
 
 
-def test_plan_validates_plans_each_environment_and_keeps_one_comment_each(
+def trusted_snapshots(github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path) -> None:
+    """The drift cron on the default branch uploads each environment's snapshot; GitHub keeps them."""
+    drift = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="schedule", event={})
+    assert publish_snapshots(github, drift) == ["comfyops-snapshot-staging", "comfyops-snapshot-prod"]
+    github.issues.clear()
+    github.calls.clear()
+
+
+def test_plan_validates_plans_each_environment_from_a_snapshot_without_any_runcomfy_credential(
     github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
 ) -> None:
+    trusted_snapshots(github, checkout, state_dir, tmp_path)
+    github.add_artifact("comfyops-snapshot-prod", {"snapshot.json": b"{}"}, head_branch="pr-branch")  # never taken
+    github.add_artifact("comfyops-snapshot-prod", {"snapshot.json": b"{}"}, head_branch="main", fork=True)  # nor this
     github.comments[7] = [{"id": i, "body": f"review comment {i}"} for i in range(1, 151)]  # two pages
     result = run(
-        "comfyops-plan.yml", github, checkout, state_dir, tmp_path, event_name="pull_request", event=pull_request(7)
+        "comfyops-plan.yml",
+        github,
+        checkout,
+        state_dir,
+        tmp_path,
+        event_name="pull_request",
+        event=pull_request(7),
+        runcomfy=False,
     )
     assert {k: j.outcome for k, j in result.jobs.items()} == {
         "validate": "success",
         "plan (staging)": "success",
         "plan (prod)": "success",
-    }
+    }, failures(result)
+    assert_no_runcomfy_credential(result, "validate", "plan (staging)", "plan (prod)")
     # no COMFYOPS_ENV in the validate job: every environment is checked
     assert result.jobs["validate"].summary == (
         "### ComfyOps validate\n\n✅ **staging: 3 deployments, 3 presets: valid**  \n"
         "✅ **prod: 2 deployments, 3 presets: valid**\n"
     )
     creates = {"staging": 3, "prod": 2}  # prod excludes the video deployment
-    for number, env in enumerate(("staging", "prod"), start=1001):
+    for env in ("staging", "prod"):
         job = result.jobs[f"plan ({env})"]
+        assert "Downloaded snapshot.json of artifact comfyops-snapshot-" + env in job.step("Download the live snapshot").stdout
         assert f"## ComfyOps plan: {env}" in job.summary
+        assert re.search(r"Planned against a snapshot of emulator \(state: .*\) taken [0-9-]+ [0-9:]+ UTC \(\d+s ago\)",
+                         job.summary)
         assert f"**Plan: {creates[env]} to create" in job.summary
-        assert job.step("Sticky pull request comment").stdout.startswith(f"Created comment {number} (plan-{env})")
         plan = json.loads(result.artifacts[f"plan-{env}"].read_text(encoding="utf-8"))
         assert plan["format_version"] == 1 and plan["environment"] == env
+        assert plan["planned_against"].startswith("Planned against a snapshot of emulator")
         assert plan["summary"]["create"] == creates[env]
         assert all(c["name"].endswith(f"-{env}") for c in plan["changes"])
+    # one check run per environment: the summary sentence as its title, the whole plan as its text
+    runs = {r["name"]: r for r in github.check_runs}
+    assert sorted(runs) == ["comfyops plan (prod)", "comfyops plan (staging)"]
+    staging_check = runs["comfyops plan (staging)"]
+    assert staging_check["head_sha"] == HEAD_SHA and staging_check["conclusion"] == "success"
+    assert staging_check["output"]["title"] == "Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."
+    assert "<details>" in staging_check["output"]["text"] and "media-sdxl-txt2img-staging" in staging_check["output"]["text"]
+    assert staging_check["details_url"] == "https://github.example.test/octo/deployments/actions/runs/4242"
+    # the sticky comments are short and link to the checks
     ours = [b for b in github.comment_bodies(7) if b.startswith("<!-- comfyops-comment:")]
     assert [b.splitlines()[:4:3] for b in ours] == [
         ["<!-- comfyops-comment: plan-staging -->", "## ComfyOps plan: staging"],
@@ -141,16 +211,54 @@ def test_plan_validates_plans_each_environment_and_keeps_one_comment_each(
     ]
     assert "**Plan: 3 to create, 0 to update, 0 to replace, 0 to delete.**" in ours[0]
     assert "**Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.**" in ours[1]
+    assert "<details>" not in ours[0]
+    assert f"[comfyops plan (staging)]({runs['comfyops plan (staging)']['html_url']})" in ours[0]
     assert "Policy passed" in ours[1]  # prod's Rego policies ran and are shown in its comment
     assert_no_secret(result)
+    assert github.blob_requests and all("authorization" not in h for h in github.blob_requests)
 
     github.calls.clear()
     again = run(
-        "comfyops-plan.yml", github, checkout, state_dir, tmp_path, event_name="pull_request", event=pull_request(7)
+        "comfyops-plan.yml",
+        github,
+        checkout,
+        state_dir,
+        tmp_path,
+        event_name="pull_request",
+        event=pull_request(7),
+        runcomfy=False,
     )
     assert all(j.outcome == "success" for j in again.jobs.values())
-    assert github.mutations() == []  # the same plan: both comments found on page 2, nothing re-posted
-    assert len(github.comment_bodies(7)) == 152
+    # the same plan: both comments found on page 2 and updated in place (the snapshot's age moved on), each
+    # check run updated, not duplicated
+    patched = {p for m, p in github.mutations() if m == "PATCH"}
+    assert all(m == "PATCH" for m, _ in github.mutations())
+    assert {f"/repos/octo/deployments/check-runs/{r['id']}" for r in github.check_runs} <= patched
+    assert len(github.check_runs) == 2 and len(github.comment_bodies(7)) == 152
+
+
+def test_a_pull_request_plan_without_a_default_branch_snapshot_fails_its_check(
+    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    github.add_artifact("comfyops-snapshot-staging", {"snapshot.json": b"{}"}, head_branch="feature")
+    result = run(
+        "comfyops-plan.yml",
+        github,
+        checkout,
+        state_dir,
+        tmp_path,
+        event_name="pull_request",
+        event=pull_request(8),
+        runcomfy=False,
+    )
+    job = result.jobs["plan (staging)"]
+    assert job.outcome == "failure"
+    assert "no artifact 'comfyops-snapshot-staging' from a run on main" in job.step("Download the live snapshot").stderr
+    assert job.step("Plan against the snapshot").outcome == "skipped"
+    check = next(r for r in github.check_runs if r["name"] == "comfyops plan (staging)")
+    assert check["conclusion"] == "failure" and check["output"]["title"] == "No plan was made"
+    [staging_comment, _] = github.comment_bodies(8)
+    assert "no plan was made" in staging_comment
 
 
 def test_plan_on_a_fork_validates_offline_only(
