@@ -64,6 +64,7 @@ def run(
     event: dict[str, Any],
     approve: Approver | None = None,
     runcomfy: bool = True,
+    record: WorkflowRun | None = None,
 ) -> WorkflowRun:
     """Run ``template``; ``runcomfy=False`` leaves the emulator out of the environment (a job that needs
     RunComfy then fails), as a pull-request job must never reach RunComfy."""
@@ -100,6 +101,7 @@ def run(
         github_token=TOKEN,
         scratch=scratch,
         approve=approve,
+        record=record,
     )
 
 
@@ -303,20 +305,122 @@ def test_plan_with_invalid_manifests_annotates_and_stops(
     assert github.calls == []
 
 
-def test_apply_applies_staging_then_prod_with_smoke_tests(
+APPLY_JOBS = ("plan-staging", "apply-staging", "plan-prod", "apply-prod")
+
+
+def test_apply_plans_then_applies_exactly_the_approved_plan_file(
     github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
 ) -> None:
-    result = run(
-        "comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event={"ref": "refs/heads/main"}
-    )
-    assert {k: j.outcome for k, j in result.jobs.items()} == {"staging": "success", "prod": "success"}
-    staging = result.jobs["staging"]
+    github.commit_pulls[SHA] = [31]
+    seen: dict[str, bytes] = {}
+
+    def approve(job: str, environment: str) -> bool:
+        if environment == "prod":  # the reviewer reads the prod plan the plan job just uploaded
+            seen["prod"] = approving.artifacts["plan-prod"].read_bytes()
+            assert "## ComfyOps plan: prod" in github.comment_bodies(31)[-1]
+        return True
+
+    approving = WorkflowRun()
+    result = run_apply(github, checkout, state_dir, tmp_path, approve=approve, into=approving)
+    assert {k: j.outcome for k, j in result.jobs.items()} == dict.fromkeys(APPLY_JOBS, "success"), failures(result)
+    assert [result.jobs[k].environment for k in APPLY_JOBS] == ["staging-read", "staging", "prod-read", "prod"]
+    staging = result.jobs["apply-staging"]
     assert "## ComfyOps apply" in staging.summary and "### ComfyOps smoke tests" in staging.summary
-    assert staging.step("Comment on the merged pull request").outcome == "skipped"
     assert "media-sdxl-txt2img-staging" in staging.summary
-    assert "media-sdxl-txt2img-prod" in result.jobs["prod"].summary
-    assert github.calls == []
+    assert "media-sdxl-txt2img-prod" in result.jobs["apply-prod"].summary
+    # byte for byte: the file the reviewer saw is the file apply ran
+    applied = next(tmp_path.glob("scratch-*/job-apply-prod/approved/plan.json"))
+    assert applied.read_bytes() == seen["prod"]
+    checksum = json.loads(seen["prod"])["checksum"]
+    assert f"Applying the saved plan approved/plan.json ({checksum}): still current" in (
+        result.jobs["apply-prod"].step("Apply the approved plan and smoke-test").stderr
+    )
+    # one sticky comment per environment on the merged pull request: the plan, then the outcome
+    bodies = github.comment_bodies(31)
+    assert [b.splitlines()[:2] for b in bodies] == [
+        ["<!-- comfyops-comment: apply-staging -->", "## ComfyOps apply to staging: done"],
+        ["<!-- comfyops-comment: apply-prod -->", "## ComfyOps apply to prod: done"],
+    ]
+    # a fresh snapshot after each apply: a pull request opened now plans against what was applied
+    assert [n for n, _ in result.uploads].count("comfyops-snapshot-prod") == 2
     assert_no_secret(result)
+
+
+def run_apply(
+    github: FakeGitHub,
+    checkout: Path,
+    state_dir: Path,
+    tmp_path: Path,
+    *,
+    approve: Approver | None = None,
+    into: WorkflowRun | None = None,
+) -> WorkflowRun:
+    """A push to main runs comfyops-apply.yml; ``into`` receives the run's artifacts as they are uploaded."""
+    return run(
+        "comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event=PUSH, approve=approve,
+        record=into,
+    )
+
+
+def test_an_approved_plan_is_refused_once_live_state_changed(
+    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    github.commit_pulls[SHA] = [31]
+
+    def approve(job: str, environment: str) -> bool:
+        if environment == "prod":  # while the reviewer reads, someone edits prod in the RunComfy UI
+            _edit_live(state_dir, "media-sdxl-txt2img-prod", max_instances=9)
+        return True
+
+    run_apply(github, checkout, state_dir, tmp_path)  # the deployments exist
+    github.comments.clear()
+    target = checkout / "deployments" / "txt2img.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("queue_size: 2", "queue_size: 3"),
+                      encoding="utf-8")
+    result = run_apply(github, checkout, state_dir, tmp_path, approve=approve)
+    prod = result.jobs["apply-prod"]
+    assert prod.outcome == "failure"
+    step = prod.step("Apply the approved plan and smoke-test")
+    assert step.code == 1 and "plan is stale: media-sdxl-txt2img-prod" in step.stderr and "changed in RunComfy" in step.stderr
+    live = _live(state_dir, "media-sdxl-txt2img-prod")
+    assert (live["max_instances"], live["queue_size"]) == (9, 2)  # nothing was applied over it
+    [_, prod_comment] = github.comment_bodies(31)
+    assert prod_comment.startswith("<!-- comfyops-comment: apply-prod -->\n## ComfyOps apply to prod failed")
+    assert "Re-run all jobs" in prod_comment
+
+
+def test_two_merges_in_a_row_never_apply_the_older_plan_over_newer_manifests(
+    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
+) -> None:
+    run_apply(github, checkout, state_dir, tmp_path)  # the deployments exist
+    target = checkout / "deployments" / "txt2img.yaml"
+    original = target.read_text(encoding="utf-8")
+    assert "queue_size: 2" in original
+
+    def second_merge_lands(job: str, environment: str) -> bool:
+        if environment == "prod":  # merge 2 lands while merge 1's prod apply waits for its reviewer
+            target.write_text(original.replace("queue_size: 2", "queue_size: 4"), encoding="utf-8")
+        return True
+
+    target.write_text(original.replace("queue_size: 2", "queue_size: 3"), encoding="utf-8")  # merge 1
+    first = run_apply(github, checkout, state_dir, tmp_path, approve=second_merge_lands)
+    assert first.jobs["apply-staging"].outcome == "success"
+    refused = first.jobs["apply-prod"].step("Apply the approved plan and smoke-test")
+    assert refused.outcome == "failure" and "plan is stale: the manifests changed since the plan was made" in refused.stderr
+    assert _live(state_dir, "media-sdxl-txt2img-prod")["queue_size"] == 2  # merge 1's plan never ran on prod
+
+    # merge 2's run was queued behind merge 1's (one concurrency group, never cancelled while running)
+    second = run_apply(github, checkout, state_dir, tmp_path)
+    assert all(j.outcome == "success" for j in second.jobs.values()), failures(second)
+    assert _live(state_dir, "media-sdxl-txt2img-prod")["queue_size"] == 4
+    assert _live(state_dir, "media-sdxl-txt2img-staging")["queue_size"] == 4
+
+
+def test_a_rejected_approval_applies_nothing(github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path) -> None:
+    result = run_apply(github, checkout, state_dir, tmp_path, approve=lambda job, env: env != "prod")
+    assert result.jobs["apply-staging"].outcome == "success" and result.jobs["apply-prod"].outcome == "failure"
+    assert result.jobs["apply-prod"].steps == []
+    assert _live(state_dir, "media-sdxl-txt2img-prod") == {}
 
 
 def test_a_failed_apply_comments_on_the_merged_pull_request(
@@ -324,26 +428,25 @@ def test_a_failed_apply_comments_on_the_merged_pull_request(
 ) -> None:
     github.commit_pulls[SHA] = [31]
     emulator_state.configure(fail_next_runs=1)
-    result = run(
-        "comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event={"ref": "refs/heads/main"}
-    )
-    staging = result.jobs["staging"]
+    result = run_apply(github, checkout, state_dir, tmp_path)
+    staging = result.jobs["apply-staging"]
     assert staging.outcome == "failure"
-    assert staging.step("Apply and smoke-test").code == 1
-    assert result.jobs["prod"].outcome == "skipped"  # prod never runs after staging failed
+    assert staging.step("Apply the approved plan and smoke-test").code == 1
+    assert result.jobs["plan-prod"].outcome == "skipped"  # prod is never planned or applied after staging failed
     [body] = github.comment_bodies(31)
     assert body.startswith("<!-- comfyops-comment: apply-staging -->\n## ComfyOps apply to staging failed")
-    assert "Re-run failed jobs" in body and "https://github.example.test/octo/deployments/actions/runs/4242" in body
+    assert "Re-run all jobs" in body and "https://github.example.test/octo/deployments/actions/runs/4242" in body
     assert "## ComfyOps apply" in body  # the apply report itself follows
-    assert github.mutations() == [("POST", "/repos/octo/deployments/issues/31/comments")]
+    assert github.mutations() == [  # the plan was posted first, then replaced by the outcome
+        ("POST", "/repos/octo/deployments/issues/31/comments"),
+        ("PATCH", f"/repos/octo/deployments/issues/comments/{github.comments[31][0]['id']}"),
+    ]
 
 
 def test_drift_opens_updates_and_closes_one_issue_per_environment(
     github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
 ) -> None:
-    applied = run(
-        "comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event={"ref": "refs/heads/main"}
-    )
+    applied = run_apply(github, checkout, state_dir, tmp_path)
     assert all(j.outcome == "success" for j in applied.jobs.values())
 
     in_sync = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="schedule", event={})
@@ -361,7 +464,7 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert all(j.outcome == "success" for j in again.jobs.values())
     assert len(github.issues) == 2
 
-    run("comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event={})
+    run_apply(github, checkout, state_dir, tmp_path)
     github.calls.clear()
     fixed = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="schedule", event={})
     assert all(j.outcome == "success" for j in fixed.jobs.values())
@@ -372,6 +475,17 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     back = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="schedule", event={})
     assert all(j.outcome == "success" for j in back.jobs.values())
     assert [(i["number"], i["state"]) for i in github.issues] == [(1, "open"), (2, "open")]  # reopened, not new
+
+
+def _live(state_dir: Path, name: str) -> dict[str, Any]:
+    """The live deployment named ``name`` as the API lists it ({} when there is none)."""
+    import httpx
+
+    from reconciler.emulator.embedded import EmbeddedEmulator
+
+    with EmbeddedEmulator(state_dir, read_only=True) as emu:
+        listed = httpx.get(f"{emu.base_url}/prod/v2/deployments", headers={"Authorization": "Bearer t"}).json()
+    return next((d for d in listed if d["name"] == name), {})
 
 
 def _edit_live(state_dir: Path, name: str, **fields: Any) -> None:

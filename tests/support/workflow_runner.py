@@ -94,12 +94,14 @@ def run_workflow(
     github_token: str,
     scratch: Path,
     approve: Approver | None = None,
+    record: WorkflowRun | None = None,
 ) -> WorkflowRun:
-    """Run the workflow at ``path`` for ``event_name`` in ``workdir`` (the checkout)."""
+    """Run the workflow at ``path`` for ``event_name`` in ``workdir`` (the checkout); ``record`` (if given)
+    collects the jobs and artifacts as they happen, for an ``approve`` callback to look at."""
     workflow = load(path)
     on = workflow["on"]
     assert event_name in (on if isinstance(on, dict) else [on]), f"{path.name} does not run on {event_name}"
-    run = WorkflowRun()
+    run = record if record is not None else WorkflowRun()
     github = {
         "event_name": event_name,
         "event": event,
@@ -249,7 +251,7 @@ def _stand_in(step: dict[str, Any], context: dict[str, Any], workdir: Path, run:
         source = workdir / inputs["path"]
         if not source.is_file():
             return "failure" if inputs.get("if-no-files-found", "warn") == "error" else "success"
-        if inputs["name"] in run.artifacts and inputs.get("overwrite", "false") != "true":
+        if inputs["name"] in run.artifacts and inputs.get("overwrite", "false").lower() != "true":
             return "failure"  # upload-artifact refuses a second artifact of the same name in one run
         kept = workdir.parent / "artifacts" / f"{inputs['name']}-{len(run.uploads)}" / source.name
         kept.parent.mkdir(parents=True)
