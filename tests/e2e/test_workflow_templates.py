@@ -458,6 +458,12 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert all(j.outcome == "success" for j in drifted.jobs.values())
     assert sorted(i["title"] for i in github.issues) == ["ComfyOps drift: prod", "ComfyOps drift: staging"]
     assert all(i["state"] == "open" and "max_instances" in i["body"] for i in github.issues)
+    for issue in github.issues:  # each issue names its environment in its title and its body
+        env = issue["title"].removeprefix("ComfyOps drift: ")
+        assert issue["body"].startswith(f"## ComfyOps drift: {env}\n") and f"-{env}" in issue["body"]
+    assert github.labels == ["comfyops-drift"]  # created once, for the first issue
+    assert [i["labels"] for i in github.issues] == [[{"name": "comfyops-drift"}]] * 2
+    assert publish_snapshots(github, drifted) == ["comfyops-snapshot-staging", "comfyops-snapshot-prod"]
     assert "max_instances" in drifted.jobs["drift (staging)"].summary
 
     again = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="workflow_dispatch", event={})

@@ -42,6 +42,7 @@ class FakeGitHub:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     check_runs: list[dict[str, Any]] = field(default_factory=list)
     default_branch: str = "main"
+    labels: list[str] = field(default_factory=list)
     blob_requests: list[dict[str, str]] = field(default_factory=list)
     """Headers of each download from the storage host (the token must never be among them)."""
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
@@ -95,6 +96,8 @@ class FakeGitHub:
         repo = "/repos/{owner}/{name}"
         routes = [
             Route(repo, self._repository, methods=["GET"]),
+            Route(repo + "/labels/{label}", self._get_label, methods=["GET"]),
+            Route(repo + "/labels", self._create_label, methods=["POST"]),
             Route(repo + "/actions/artifacts", self._list_artifacts, methods=["GET"]),
             Route(repo + "/actions/artifacts/{aid:int}/zip", self._artifact_zip, methods=["GET"]),
             Route(repo + "/commits/{sha}/check-runs", self._list_check_runs, methods=["GET"]),
@@ -218,6 +221,23 @@ class FakeGitHub:
         if isinstance(checked, Response):
             return checked
         return JSONResponse({"id": 1, "full_name": self.repository, "default_branch": self.default_branch})
+
+    async def _get_label(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        if request.path_params["label"] not in self.labels:
+            return JSONResponse({"message": "Not Found"}, status_code=404)
+        return JSONResponse({"name": request.path_params["label"]})
+
+    async def _create_label(self, request: Request) -> Response:
+        body = await self._check(request)
+        if isinstance(body, Response):
+            return body
+        if body["name"] in self.labels:
+            return JSONResponse({"message": "Validation Failed", "errors": [{"code": "already_exists"}]}, 422)
+        self.labels.append(body["name"])
+        return JSONResponse(body, status_code=201)
 
     async def _list_artifacts(self, request: Request) -> Response:
         checked = await self._check(request)
