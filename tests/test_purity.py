@@ -39,6 +39,7 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.engine.status",
     "reconciler.engine.importer",
     "reconciler.engine.targets",
+    "reconciler.engine.snapshot",
     "reconciler.workflow.graph",
     "reconciler.workflow.validate",
     "reconciler.workflow.object_info",

@@ -1,4 +1,4 @@
-"""``comfyops snapshot`` and ``plan --live-snapshot``: plan with no token and no network, refuse what cannot be trusted."""
+"""``comfyops snapshot`` and ``plan --live-snapshot``: no token, no network; what cannot be trusted is refused."""
 
 from __future__ import annotations
 

@@ -187,10 +187,14 @@ def test_plan_validates_plans_each_environment_from_a_snapshot_without_any_runco
     creates = {"staging": 3, "prod": 2}  # prod excludes the video deployment
     for env in ("staging", "prod"):
         job = result.jobs[f"plan ({env})"]
-        assert "Downloaded snapshot.json of artifact comfyops-snapshot-" + env in job.step("Download the live snapshot").stdout
+        assert (
+            "Downloaded snapshot.json of artifact comfyops-snapshot-" + env
+            in job.step("Download the live snapshot").stdout
+        )
         assert f"## ComfyOps plan: {env}" in job.summary
-        assert re.search(r"Planned against a snapshot of emulator \(state: .*\) taken [0-9-]+ [0-9:]+ UTC \(\d+s ago\)",
-                         job.summary)
+        assert re.search(
+            r"Planned against a snapshot of emulator \(state: .*\) taken [0-9-]+ [0-9:]+ UTC \(\d+s ago\)", job.summary
+        )
         assert f"**Plan: {creates[env]} to create" in job.summary
         plan = json.loads(result.artifacts[f"plan-{env}"].read_text(encoding="utf-8"))
         assert plan["format_version"] == 1 and plan["environment"] == env
@@ -203,7 +207,10 @@ def test_plan_validates_plans_each_environment_from_a_snapshot_without_any_runco
     staging_check = runs["comfyops plan (staging)"]
     assert staging_check["head_sha"] == HEAD_SHA and staging_check["conclusion"] == "success"
     assert staging_check["output"]["title"] == "Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."
-    assert "<details>" in staging_check["output"]["text"] and "media-sdxl-txt2img-staging" in staging_check["output"]["text"]
+    assert (
+        "<details>" in staging_check["output"]["text"]
+        and "media-sdxl-txt2img-staging" in staging_check["output"]["text"]
+    )
     assert staging_check["details_url"] == "https://github.example.test/octo/deployments/actions/runs/4242"
     # the sticky comments are short and link to the checks
     ours = [b for b in github.comment_bodies(7) if b.startswith("<!-- comfyops-comment:")]
@@ -357,7 +364,14 @@ def run_apply(
 ) -> WorkflowRun:
     """A push to main runs comfyops-apply.yml; ``into`` receives the run's artifacts as they are uploaded."""
     return run(
-        "comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event=PUSH, approve=approve,
+        "comfyops-apply.yml",
+        github,
+        checkout,
+        state_dir,
+        tmp_path,
+        event_name="push",
+        event=PUSH,
+        approve=approve,
         record=into,
     )
 
@@ -375,13 +389,16 @@ def test_an_approved_plan_is_refused_once_live_state_changed(
     run_apply(github, checkout, state_dir, tmp_path)  # the deployments exist
     github.comments.clear()
     target = checkout / "deployments" / "txt2img.yaml"
-    target.write_text(target.read_text(encoding="utf-8").replace("queue_size: 2", "queue_size: 3"),
-                      encoding="utf-8")
+    target.write_text(target.read_text(encoding="utf-8").replace("queue_size: 2", "queue_size: 3"), encoding="utf-8")
     result = run_apply(github, checkout, state_dir, tmp_path, approve=approve)
     prod = result.jobs["apply-prod"]
     assert prod.outcome == "failure"
     step = prod.step("Apply the approved plan and smoke-test")
-    assert step.code == 1 and "plan is stale: media-sdxl-txt2img-prod" in step.stderr and "changed in RunComfy" in step.stderr
+    assert (
+        step.code == 1
+        and "plan is stale: media-sdxl-txt2img-prod" in step.stderr
+        and "changed in RunComfy" in step.stderr
+    )
     live = _live(state_dir, "media-sdxl-txt2img-prod")
     assert (live["max_instances"], live["queue_size"]) == (9, 2)  # nothing was applied over it
     [_, prod_comment] = github.comment_bodies(31)
@@ -406,7 +423,10 @@ def test_two_merges_in_a_row_never_apply_the_older_plan_over_newer_manifests(
     first = run_apply(github, checkout, state_dir, tmp_path, approve=second_merge_lands)
     assert first.jobs["apply-staging"].outcome == "success"
     refused = first.jobs["apply-prod"].step("Apply the approved plan and smoke-test")
-    assert refused.outcome == "failure" and "plan is stale: the manifests changed since the plan was made" in refused.stderr
+    assert (
+        refused.outcome == "failure"
+        and "plan is stale: the manifests changed since the plan was made" in refused.stderr
+    )
     assert _live(state_dir, "media-sdxl-txt2img-prod")["queue_size"] == 2  # merge 1's plan never ran on prod
 
     # merge 2's run was queued behind merge 1's (one concurrency group, never cancelled while running)
@@ -416,7 +436,9 @@ def test_two_merges_in_a_row_never_apply_the_older_plan_over_newer_manifests(
     assert _live(state_dir, "media-sdxl-txt2img-staging")["queue_size"] == 4
 
 
-def test_a_rejected_approval_applies_nothing(github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path) -> None:
+def test_a_rejected_approval_applies_nothing(
+    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
+) -> None:
     result = run_apply(github, checkout, state_dir, tmp_path, approve=lambda job, env: env != "prod")
     assert result.jobs["apply-staging"].outcome == "success" and result.jobs["apply-prod"].outcome == "failure"
     assert result.jobs["apply-prod"].steps == []

@@ -113,7 +113,10 @@ def test_a_plan_from_a_snapshot_says_so_in_every_format() -> None:
         checksum=taken.checksum,
     )
     plan = Plan(endpoint=taken.endpoint, snapshot=source)
-    sentence = "Planned against a snapshot of RunComfy API at https://api.runcomfy.net taken 2026-12-06 01:00:00 UTC (3h 12m ago)"
+    sentence = (
+        "Planned against a snapshot of RunComfy API at https://api.runcomfy.net taken 2026-12-06 01:00:00 UTC "
+        "(3h 12m ago)"
+    )
     assert sentence in render_plan(plan, "text")
     assert sentence in render_plan(plan, "markdown")
     data = json.loads(render_plan(plan, "json"))
