@@ -116,6 +116,20 @@ def pull_request(number: int, head_repo: str = REPO) -> dict[str, Any]:
     }
 
 
+def run_pull_request(github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path, number: int) -> WorkflowRun:
+    """comfyops-plan.yml for pull request ``number``, with no RunComfy (no emulator, no token) in reach."""
+    return run(
+        "comfyops-plan.yml",
+        github,
+        checkout,
+        state_dir,
+        tmp_path,
+        event_name="pull_request",
+        event=pull_request(number),
+        runcomfy=False,
+    )
+
+
 def publish_snapshots(github: FakeGitHub, result: WorkflowRun, *, branch: str = "main") -> list[str]:
     """What GitHub keeps of a run's uploads: every snapshot artifact, listed for later runs to download."""
     names = []
@@ -163,16 +177,7 @@ def test_plan_validates_plans_each_environment_from_a_snapshot_without_any_runco
     github.add_artifact("comfyops-snapshot-prod", {"snapshot.json": b"{}"}, head_branch="pr-branch")  # never taken
     github.add_artifact("comfyops-snapshot-prod", {"snapshot.json": b"{}"}, head_branch="main", fork=True)  # nor this
     github.comments[7] = [{"id": i, "body": f"review comment {i}"} for i in range(1, 151)]  # two pages
-    result = run(
-        "comfyops-plan.yml",
-        github,
-        checkout,
-        state_dir,
-        tmp_path,
-        event_name="pull_request",
-        event=pull_request(7),
-        runcomfy=False,
-    )
+    result = run_pull_request(github, checkout, state_dir, tmp_path, 7)
     assert {k: j.outcome for k, j in result.jobs.items()} == {
         "validate": "success",
         "plan (staging)": "success",
@@ -227,16 +232,7 @@ def test_plan_validates_plans_each_environment_from_a_snapshot_without_any_runco
     assert github.blob_requests and all("authorization" not in h for h in github.blob_requests)
 
     github.calls.clear()
-    again = run(
-        "comfyops-plan.yml",
-        github,
-        checkout,
-        state_dir,
-        tmp_path,
-        event_name="pull_request",
-        event=pull_request(7),
-        runcomfy=False,
-    )
+    again = run_pull_request(github, checkout, state_dir, tmp_path, 7)
     assert all(j.outcome == "success" for j in again.jobs.values())
     # the same plan: both comments found on page 2 and updated in place (the snapshot's age moved on), each
     # check run updated, not duplicated
@@ -250,16 +246,7 @@ def test_a_pull_request_plan_without_a_default_branch_snapshot_fails_its_check(
     github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path
 ) -> None:
     github.add_artifact("comfyops-snapshot-staging", {"snapshot.json": b"{}"}, head_branch="feature")
-    result = run(
-        "comfyops-plan.yml",
-        github,
-        checkout,
-        state_dir,
-        tmp_path,
-        event_name="pull_request",
-        event=pull_request(8),
-        runcomfy=False,
-    )
+    result = run_pull_request(github, checkout, state_dir, tmp_path, 8)
     job = result.jobs["plan (staging)"]
     assert job.outcome == "failure"
     assert "no artifact 'comfyops-snapshot-staging' from a run on main" in job.step("Download the live snapshot").stderr

@@ -280,34 +280,32 @@ class FakeGitHub:
         runs = [r for r in self.check_runs if r["head_sha"] == request.path_params["sha"] and name in (None, r["name"])]
         return JSONResponse({"total_count": len(runs), "check_runs": runs})
 
-    def _output_problem(self, body: dict[str, Any]) -> Response | None:
+    async def _check_run_body(self, request: Request) -> Response | Any:
+        """The request's check run, or the error GitHub answers (bad token, or an output over 65,535 bytes)."""
+        body = await self._check(request)
+        if isinstance(body, Response):
+            return body
         for part in ("summary", "text"):
             if len(str(body.get("output", {}).get(part, "")).encode()) > 65_535:
                 return JSONResponse(
                     {"message": f"Invalid request.\n\nOnly 65535 characters are allowed; {part} is too long."},
                     status_code=422,
                 )
-        return None
+        return body
 
     async def _create_check_run(self, request: Request) -> Response:
-        body = await self._check(request)
+        body = await self._check_run_body(request)
         if isinstance(body, Response):
             return body
-        problem = self._output_problem(body)
-        if problem is not None:
-            return problem
         run_id = self._new_id()
         run = {**body, "id": run_id, "html_url": f"https://github.example.test/{self.repository}/runs/{run_id}"}
         self.check_runs.append(run)
         return JSONResponse(run, status_code=201)
 
     async def _update_check_run(self, request: Request) -> Response:
-        body = await self._check(request)
+        body = await self._check_run_body(request)
         if isinstance(body, Response):
             return body
-        problem = self._output_problem(body)
-        if problem is not None:
-            return problem
         for run in self.check_runs:
             if run["id"] == request.path_params["rid"]:
                 run.update(body)
