@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from reconciler.cli import applylock
-from reconciler.cli.context import AppContext
+from reconciler.cli.context import AppContext, display_api_url
 from reconciler.cli.import_ import _replace_with
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.planning import connect, secret_strings
@@ -52,7 +52,7 @@ def command(app: AppContext, files: tuple[str, ...], out: Path) -> int:
     desired = load_desired(files)
     client = connect(app, desired, read_only=True)
     deployments = client.list_deployments(include_payload=True)
-    api_url = str(client.http.base_url).rstrip("/")
+    api_url = display_api_url(str(client.http.base_url))  # never userinfo or a query
     text = snapshot.encode(
         (d.model_dump(mode="json") for d in deployments),
         endpoint=app.endpoint,
