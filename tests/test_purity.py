@@ -40,6 +40,8 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.engine.importer",
     "reconciler.engine.targets",
     "reconciler.engine.snapshot",
+    "reconciler.engine.heal",
+    "reconciler.engine.reconcile",
     "reconciler.workflow.graph",
     "reconciler.workflow.validate",
     "reconciler.workflow.object_info",

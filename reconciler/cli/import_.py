@@ -9,11 +9,9 @@ the command names every file it would overwrite and writes nothing. The texts co
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from reconciler.manifest.files import display_path
 from reconciler.render import safe
 from reconciler.runcomfy import errors
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session import atomic
 
 SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
 
@@ -139,18 +138,7 @@ def _atomic_write(path: Path, text: str) -> Path:
 
 
 def _replace_with(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic.write_text(path, text)
 
 
 def _schema_ref(out: Path) -> str:

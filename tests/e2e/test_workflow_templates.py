@@ -469,7 +469,7 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert all(i["state"] == "open" and "max_instances" in i["body"] for i in github.issues)
     for issue in github.issues:  # each issue names its environment in its title and its body
         env = issue["title"].removeprefix("ComfyOps drift: ")
-        assert issue["body"].startswith(f"## ComfyOps drift: {env}\n") and f"-{env}" in issue["body"]
+        assert f"## ComfyOps drift: {env}\n" in issue["body"] and f"-{env}" in issue["body"]
     assert github.labels == ["comfyops-drift"]  # created once, for the first issue
     assert [i["labels"] for i in github.issues] == [[{"name": "comfyops-drift"}]] * 2
     assert publish_snapshots(github, drifted) == ["comfyops-snapshot-staging", "comfyops-snapshot-prod"]
