@@ -15,12 +15,12 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.import_ import _replace_with
-from reconciler.engine import planfile
+from reconciler import workspace
 from reconciler.github import artifacts, checks
 from reconciler.github.client import repo_path
 from reconciler.github.errors import GitHubError, scrub
 from reconciler.render import markdown, style
+from reconciler.session import planfiles
 
 _REPO_OPTION = click.option("--repo", metavar="OWNER/NAME", help="The repository (default: $GITHUB_REPOSITORY).")
 
@@ -59,7 +59,7 @@ def download(name: str, filename: str, out: Path, branch: str | None, repo: str 
         content = artifacts.extract(
             artifacts.download(client, repository=settings.repository, artifact=found), filename
         )
-    _replace_with(out, content.decode("utf-8", errors="replace"))
+    workspace.write_bytes(out, content)
     click.echo(
         f"Downloaded {filename} of artifact {name} (run {found.run_id} on {branch}, commit {found.head_sha[:12]}, "
         f"uploaded {found.created_at}) to {out}"
@@ -111,7 +111,7 @@ def check(
     if body_file is not None and (not title or not conclusion):
         raise click.UsageError("--body-file needs --title and --conclusion")
     if plan_file is not None:
-        plan = planfile.load(plan_file)
+        plan = planfiles.load(plan_file)
         title = style.summary_sentence(plan.summary)
         conclusion = "failure" if plan.policy is not None and plan.policy.denied else "success"
         summary = markdown.render_plan_brief(plan, max_chars=checks.OUTPUT_LIMIT)

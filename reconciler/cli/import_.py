@@ -1,33 +1,23 @@
 """``comfyops import``: write manifests for deployments that already exist in RunComfy.
 
-Effectful shell: one list call (``includes=payload`` with ``--with-workflows``), the object_info of
-each imported workflow when its URL is reachable, and atomic file writes (a temporary name, then a
-rename: never a partial file). Existing files are never overwritten without ``--force``; without it
-the command names every file it would overwrite and writes nothing. The texts come from the pure
-``engine.importer``.
+The use case is :mod:`reconciler.session.importing`; this command parses options and reports what
+was written.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shlex
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from reconciler.cli.context import AppContext
-from reconciler.engine import importer, observe
+from reconciler.cli import output
+from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.engine.importer import ImportedDeployment
-from reconciler.engine.live import LiveDeployment
-from reconciler.errors import ReconcilerError
 from reconciler.manifest.files import display_path
 from reconciler.render import safe
-from reconciler.runcomfy import errors
-from reconciler.runcomfy.client import RunComfyClient
-from reconciler.session import atomic
+from reconciler.session import import_env, importing
+from reconciler.session.session import Session
 
 SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
 
@@ -43,134 +33,64 @@ SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
 @click.option("--with-workflows", is_flag=True,
               help="Also write each workflow_api.json (workflows/<name>.<version>.json, set as spec.workflow_file) "
                    "and its object_info.json when reachable.")
+@files_option
 @click.pass_obj
-def command(app: AppContext, ids: tuple[str, ...], names: tuple[str, ...], everything: bool, out: Path,
-            force: bool, with_workflows: bool) -> int:
+def command(app: Session, ids: tuple[str, ...], names: tuple[str, ...], everything: bool, out: Path,
+            force: bool, with_workflows: bool, files: tuple[str, ...]) -> int:
     """Write one manifest per live deployment, id pinned, so that plan on them shows no changes.
 
     A live name that is not a valid manifest name is imported under a valid one (id pinned, the
-    rename printed; the first plan shows it). Existing files are kept unless --force.
+    rename printed; the first plan shows it). Existing files are kept unless --force. With --env NAME
+    (the manifests under -f declare it), the environment's prefix/suffix is stripped from each name and
+    the id is pinned in that Environment's spec.ids instead of the manifest.
 
     \b
     Examples:
       comfyops import --all --out deployments
       comfyops import --name 'media-*' --with-workflows
+      comfyops import --env staging --name '*-staging' -f . --out deployments
     """
     if not (ids or names or everything):
         raise click.UsageError("say what to import: --id ID, --name GLOB or --all")
-    client = app.client()
-    live = observe.observe(client, include_payload=with_workflows)
-    selected, problems = importer.select(live, ids=ids, names=names, everything=everything)
-    if problems:
-        known = ", ".join(f"{d.name} ({d.id})" for d in live[:20]) or "none"
-        known += f", and {len(live) - 20} more" if len(live) > 20 else ""
-        raise ReconcilerError(problems[0], "\n".join([*problems[1:], f"live deployments: {known}"]))
-    if not selected:
-        click.echo("No live deployments to import.")
+    environment = selected_environment()
+    env = import_env.target(load_desired(files, environment)) if environment else None
+    imported = importing.import_live(app, ids=ids, names=names, everything=everything, out=out, force=force,
+                                     with_workflows=with_workflows, env=env)
+    if imported is None:
+        output.echo("No live deployments to import.")
         return 0
-    items = importer.plan_import(selected, schema_ref=_schema_ref(out), with_workflows=with_workflows)
-    _refuse_overwrite(out, items, force)
-    by_id = {d.id: d for d in selected}
-    written = {item.id: _write_one(out, item, by_id[item.id], client) for item in items}
-    _report(app, out, items, written, with_workflows)
+    for item in imported.pinned:
+        assert env is not None
+        output.echo(safe.terminal(f"Pinned {item.live_name} (id {item.id}) as {item.name!r} in environment "
+                                  f"{env.name} ({display_path(env.file)}: spec.ids)"))
+    _report(app, out, imported.items, imported.written, with_workflows, files)
     return 0
 
 
-def _targets(out: Path, item: ImportedDeployment) -> list[Path]:
-    paths = [out / item.manifest_file]
-    for rel in (item.workflow_file, item.object_info_file, item.provenance_file):
-        if rel is not None:
-            paths.append(out / rel)
-    return paths
-
-
-def _refuse_overwrite(out: Path, items: list[ImportedDeployment], force: bool) -> None:
-    existing = [p for item in items for p in _targets(out, item) if p.exists()]
-    if existing and not force:
-        shown = [display_path(p) for p in existing]
-        raise ReconcilerError(
-            f"refusing to overwrite {len(existing)} existing file{'s' if len(existing) != 1 else ''}: "
-            + ", ".join(shown),
-            "nothing was written; pass --force to overwrite them, or --out another folder",
-        )
-
-
-def _write_one(out: Path, item: ImportedDeployment, deployment: LiveDeployment, client: RunComfyClient) -> list[Path]:
-    written = [_atomic_write(out / item.manifest_file, item.text)]
-    if item.workflow_file is None or item.workflow_api_json is None:
-        return written
-    written.append(_atomic_write(out / item.workflow_file, importer.workflow_text(item.workflow_api_json)))
-    info = _object_info(deployment, client)
-    if info is not None and item.object_info_file and item.provenance_file:
-        written.append(_atomic_write(out / item.object_info_file, json.dumps(info, indent=1, sort_keys=True) + "\n"))
-        fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-        sidecar = importer.provenance(deployment, fetched_at=fetched_at)
-        written.append(_atomic_write(out / item.provenance_file, json.dumps(sidecar, indent=2) + "\n"))
-    return written
-
-
-def _object_info(deployment: LiveDeployment, client: RunComfyClient) -> dict[str, Any] | None:
-    url = deployment.object_info_url
-    if not url:
-        click.echo(f"warning: {safe.terminal(deployment.name)}: the API gives no object_info_url; "
-                   "object_info.json not written", err=True)
-        return None
-    try:
-        return client.fetch_object_info(url)
-    except errors.ApiError as exc:  # the URL is not shown: it may be signed
-        click.echo(f"warning: {safe.terminal(deployment.name)}: object_info is not reachable "
-                   f"({safe.terminal(exc.summary)}); "
-                   "object_info.json not written", err=True)
-        return None
-
-
-def _atomic_write(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    try:
-        _replace_with(path, text)
-    except OSError as exc:
-        raise ReconcilerError(
-            f"could not write {display_path(path)}: {exc.strerror or exc}",
-            "files written before it are complete and no partial file was left; fix the cause and re-run "
-            "with --force",
-        ) from exc
-    return path
-
-
-def _replace_with(path: Path, text: str) -> None:
-    atomic.write_text(path, text)
-
-
-def _schema_ref(out: Path) -> str:
-    """The schema header's path, relative to ``out``: the nearest ``schemas/comfyops.schema.json`` above it,
-    else where ``comfyops schema --out schemas`` would put it in the working directory."""
-    folder = out.resolve()
-    for parent in (folder, *folder.parents):
-        if (parent / SCHEMA_FILE).is_file():
-            return Path(os.path.relpath(parent / SCHEMA_FILE, folder)).as_posix()
-    return Path(os.path.relpath(Path.cwd().resolve() / SCHEMA_FILE, folder)).as_posix()
-
-
-def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
-            with_workflows: bool) -> None:
+def _report(app: Session, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
+            with_workflows: bool, files: tuple[str, ...] = ()) -> None:
     for item in items:
         live = f"{safe.terminal(item.live_name)}, id {safe.terminal(item.id)}"
-        click.echo(f"Wrote {display_path(out / item.manifest_file)} ({live})")
+        output.echo(f"Wrote {display_path(out / item.manifest_file)} ({live})")
         if item.renamed:
-            click.echo(f"  renamed: {safe.terminal(repr(item.live_name))} is not a valid manifest name (or is taken); "
-                       f"imported as {safe.terminal(repr(item.name))} with metadata.id pinned. The first plan "
-                       "shows the rename; apply renames the live deployment.")
+            output.echo(f"  renamed: {safe.terminal(repr(item.live_name))} is not a valid manifest name (or is taken); "
+                        f"imported as {safe.terminal(repr(item.name))} with metadata.id pinned. The first plan "
+                        "shows the rename; apply renames the live deployment.")
         for problem in item.problems:
-            click.echo(f"  warning: {display_path(out / item.manifest_file)}: {safe.terminal(problem)} "
-                       "(hint: the live value is "
-                       "outside the manifest's range; edit the file before running plan)", err=True)
+            output.echo(f"  warning: {display_path(out / item.manifest_file)}: {safe.terminal(problem)} "
+                        "(hint: the live value is "
+                        "outside the manifest's range; edit the file before running plan)", err=True)
         if with_workflows and item.workflow_file is None:
-            click.echo(f"  warning: {safe.terminal(item.live_name)}: the API returned no workflow_api_json; "
+            output.echo(f"  warning: {safe.terminal(item.live_name)}: the API returned no workflow_api_json; "
                        "spec.workflow_file left out", err=True)
         for path in written[item.id][1:]:
-            click.echo(f"Wrote {display_path(path)}")
+            output.echo(f"Wrote {display_path(path)}")
     emulator = " --emulator" if app.emulator else ""
     plan = f"comfyops{emulator} plan -f {shlex.quote(display_path(out))}"
+    environment = selected_environment()
+    if environment:  # the base manifests and the Environment that pins the ids are read together
+        sources = " ".join(f"-f {shlex.quote(f)}" for f in (files or (".",)))
+        plan = f"comfyops{emulator} plan {sources} --env {shlex.quote(environment)}"
     count = len(items)
-    click.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
+    output.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
                + (" (except the renames above)." if any(i.renamed for i in items) else "."))

@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.output import print_diagnostics
+from reconciler.cli import output
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import environments
-from reconciler.manifest.desired import DesiredState
+from reconciler.manifest.desired import DesiredState, secret_strings
 from reconciler.manifest.load import LoadResult, load_manifests
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,17 +44,27 @@ def env_option(func: F) -> F:
     )(func)
 
 
+def _file_option(func: F, help_text: str) -> F:
+    """Add the repeatable ``-f/--file PATH`` (a file or a folder), read back as ``files``."""
+    option = click.option("-f", "--file", "files", multiple=True, type=click.Path(path_type=str), help=help_text)
+    return option(func)
+
+
 def files_option(func: F) -> F:
     """Add ``-f/--file PATH`` (repeatable; a file or a folder; default ``.``) and ``--env NAME`` to a command."""
-    func = env_option(func)
-    return click.option(
-        "-f",
-        "--file",
-        "files",
-        multiple=True,
-        type=click.Path(path_type=str),
-        help="Manifest file or folder (repeatable; folders are searched for *.yaml/*.yml). Default: .",
-    )(func)
+    return _file_option(
+        env_option(func), "Manifest file or folder (repeatable; folders are searched for *.yaml/*.yml). Default: ."
+    )
+
+
+def settings_option(func: F) -> F:
+    """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply."""
+    return _file_option(func, "Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.")
+
+
+def settings_of(files: tuple[str, ...]) -> DesiredState | None:
+    """The manifests a ``settings_option`` named (None without ``-f``: the API defaults apply)."""
+    return load_desired(files) if files else None
 
 
 def selected_environment() -> str | None:
@@ -79,7 +89,7 @@ def report_skipped(result: LoadResult) -> None:
     verbose = getattr(context.obj if context is not None else None, "verbose", 0)
     if result.skipped and verbose:
         count = len(result.skipped)
-        click.echo(
+        output.current().echo(
             f"skipped {count} YAML file{'s' if count != 1 else ''} with no apiVersion: comfyops/... document: "
             + ", ".join(result.skipped[:5])
             + (f" and {count - 5} more" if count > 5 else ""),
@@ -105,17 +115,18 @@ def checked(result: LoadResult, chosen: str | None, example: str) -> DesiredStat
     ``example`` is the hint when an environment must be chosen; ``{first}`` stands for the first one.
     """
     if chosen is None and result.environments:
-        print_diagnostics(result.warnings)
+        output.current().diagnostics(result.warnings)
         raise ReconcilerError(
             f"the manifests declare environments ({', '.join(result.environments)}); choose one with --env",
             example.format(first=result.environments[0]),
         )
     if chosen is not None and chosen not in result.environments:
         raise ReconcilerError(environments.unknown_environment(chosen, result.environments))
-    print_diagnostics(result.problems)
+    output.current().diagnostics(result.problems)
     if result.state is None:
         count = len(result.errors)
         raise DiagnosticsError(result.problems, f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
+    output.current().learn(secret_strings(result.state) | result.state.secret_values)
     return result.state
 
 

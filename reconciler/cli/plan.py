@@ -8,15 +8,17 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.output import scrub, use_color
-from reconciler.cli.planning import make_plan, with_policy
+from reconciler.cli.output import use_color
 from reconciler.cli.snapshot import max_age_option, read_snapshot, source_of
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import build, planfile
+from reconciler.engine import planner
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
 from reconciler.render import markdown, render_plan
+from reconciler.session import planfiles
+from reconciler.session.planning import make_plan, with_policy
+from reconciler.session.session import Session
 
 FORMATS = click.Choice(["text", "json", "markdown"])
 
@@ -60,7 +62,7 @@ def plan_options(func: F) -> F:
 @summary_option
 @click.pass_obj
 def command(
-    app: AppContext,
+    app: Session,
     files: tuple[str, ...],
     targets: tuple[str, ...],
     allow_replace: bool,
@@ -78,19 +80,18 @@ def command(
     snapshot`): no token is read and no call is made, and the plan says how old the snapshot is.
     """
     desired = load_desired(files)
-    options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+    options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
     taken = read_snapshot(live_snapshot, desired, max_snapshot_age) if live_snapshot is not None else None
     made = make_plan(app, desired, options, snapshot=taken)
     if taken is not None:
         made.plan = made.plan.model_copy(update={"snapshot": source_of(taken)})
-    planned = with_policy(made)
+    planned = with_policy(app, made)
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
-    click.echo(scrub(text, desired.secret_values), nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2),
-            desired.secret_values)
+    output.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2))
     if out is not None:
-        planfile.save(planned.plan, out)
-        click.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)
+        planfiles.save(planned.plan, out)
+        output.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)
     if planned.plan.policy is not None and planned.plan.policy.denied:
         return 1
     return 2 if detailed_exitcode and not planned.plan.is_empty else 0

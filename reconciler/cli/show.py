@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import env_option, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planfile
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
 from reconciler.render import markdown, render_plan
+from reconciler.session import planfiles
+from reconciler.session.session import Session
 
 
 @click.command("show")
@@ -26,15 +28,15 @@ from reconciler.render import markdown, render_plan
 @env_option
 @summary_option
 @click.pass_obj
-def command(app: AppContext, plan_file: Path, fmt: str, brief: bool, summary: bool) -> None:
+def command(app: Session, plan_file: Path, fmt: str, brief: bool, summary: bool) -> None:
     """Render a plan saved with `comfyops plan --out FILE`."""
     if brief and fmt != "markdown":
         raise click.UsageError("--brief needs --format markdown")
-    plan = planfile.load(plan_file)
+    plan = planfiles.load(plan_file)
     planfile.check_environment(plan, plan_file, selected_environment())
     if brief:
         text = markdown.render_plan_brief(plan)
     else:
         text = render_plan(plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
-    click.echo(text, nl=not text.endswith("\n"))
+    output.echo(text, nl=not text.endswith("\n"))
     publish(summary, lambda: markdown.render_plan_markdown(plan, max_chars=STEP_SUMMARY_LIMIT // 2))

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import applylock
-from reconciler.cli.context import AppContext, display_api_url
-from reconciler.cli.import_ import _replace_with
+from reconciler import workspace
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.planning import connect, secret_strings
 from reconciler.engine import snapshot
 from reconciler.engine.plan import SnapshotSource
 from reconciler.errors import ReconcilerError
-from reconciler.manifest.desired import DesiredState
+from reconciler.manifest.desired import DesiredState, secret_strings
+from reconciler.session import applylock
+from reconciler.session.planning import connect
+from reconciler.session.session import Session, display_api_url
 
 DEFAULT_MAX_AGE = "26h"
 """A day (the drift template writes a snapshot every morning) plus two hours for a scheduled run's delay."""
@@ -41,7 +41,7 @@ FUTURE_SKEW_SECONDS = 300
     help="Where to write the snapshot (JSON) for `plan --live-snapshot FILE`.",
 )
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], out: Path) -> int:
+def command(app: Session, files: tuple[str, ...], out: Path) -> int:
     """Save live state (what plan reads) for planning later without a token.
 
     \b
@@ -61,7 +61,7 @@ def command(app: AppContext, files: tuple[str, ...], out: Path) -> int:
         environment=desired.environment_name,
         secrets=secret_strings(desired),
     )
-    _replace_with(out, text)
+    workspace.write_text(out, text)
     taken = snapshot.decode(text)
     where = f" ({desired.environment_name})" if desired.environment_name else ""
     click.echo(

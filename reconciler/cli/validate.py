@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli import output
 from reconciler.cli.manifests import (
     checked,
     files_option,
@@ -12,14 +13,13 @@ from reconciler.cli.manifests import (
     report_skipped,
     selected_environment,
 )
-from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.cli.summary import publish, summary_option
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import DiagnosticsError, ReconcilerError
-from reconciler.github.markdown import validation_markdown
-from reconciler.manifest import printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import LoadResult
+from reconciler.render import manifests as printing
+from reconciler.render.validation import validation_markdown
 
 
 @click.command("validate")
@@ -51,7 +51,7 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
     """Validate (one environment, the only set, or every environment), echoing each verdict line."""
 
     def verdict(line: str) -> None:
-        click.echo(line)
+        output.echo(line)
         verdicts.append(line)
 
     if chosen is not None:
@@ -86,16 +86,16 @@ def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
             if problem.format() not in seen:
                 seen.add(problem.format())
                 unique.append(problem)
-    print_diagnostics(unique)
+    output.diagnostics(unique)
     return unique
 
 
 def _print(files: tuple[str, ...], chosen: str | None) -> None:
     result = load_result(files, chosen)
-    state = checked(result, chosen, "e.g. comfyops validate --env {first} --print")
+    checked(result, chosen, "e.g. comfyops validate --env {first} --print")
     header = f"comfyops validate --print: environment {chosen}" if chosen else "comfyops validate --print"
     text = printing.to_yaml(printing.resolved_documents(result.documents), header=header)
-    click.echo(scrub(text, state.secret_values), nl=False)
+    output.echo(text, nl=False)
 
 
 def _counts(state: DesiredState) -> str:

@@ -22,10 +22,10 @@ import re
 import uuid
 from typing import Any
 
+from reconciler.catalog import ERROR_NOT_FOUND
 from reconciler.emulator import workflows
 from reconciler.emulator.clock import iso
 from reconciler.emulator.errors import ApiError
-from reconciler.runcomfy.catalog import ERROR_NOT_FOUND
 from reconciler.workflow import outputs as wf_outputs
 
 TERMINAL = ("completed", "cancelled")
@@ -95,7 +95,11 @@ def submit(data: dict[str, Any], deployment: dict[str, Any], body: Any, now: flo
         graph = inline
     else:
         graph = data["workflows"].get(deployment["workflow_id"], {}).get(deployment["workflow_version"]) or {}
-    overrides = body.get("overrides") or {}
+    overrides = body.get("overrides")
+    if inline is None and overrides is None:  # RunComfy's first 422001: the saved workflow needs the object
+        problems.append({"loc": ["body", "overrides"], "msg": "field required: send {} to run the workflow unchanged",
+                         "type": "value_error.missing"})
+    overrides = overrides or {}
     if not problems:
         problems += workflows.override_problems(graph, overrides)
     for key in ("extra_data",):

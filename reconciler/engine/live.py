@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.runcomfy import catalog
+from reconciler import catalog
 
 API_DEFAULTS = catalog.API_DEFAULTS
 

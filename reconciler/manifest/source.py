@@ -1,6 +1,7 @@
 """YAML documents with the source position of every value.
 
-Effectful only in that :func:`read_documents` reads one file. PyYAML composes each document into
+Pure but for :func:`read_text`, which reads one manifest file through :mod:`reconciler.readfile` (the
+loader's input). :func:`documents_of` parses a file's text: PyYAML composes each document into
 nodes; we construct plain Python values from them (safe types only) and, alongside, an index from
 each value's path (``("spec", "min_instances")``) to its line and column, so that every later
 problem can name ``file:line:column``. YAML errors (syntax, tabs, duplicate keys) become
@@ -363,41 +364,14 @@ def _document(
     return doc if doc.data is not None else None
 
 
-_MANIFEST_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:[ \t]*["']?([^\s"'#]*)""", re.MULTILINE)
-
-
-def looks_like_manifest(text: str, api_version: str) -> bool:
-    """Whether a YAML file found by a folder walk is meant for comfyops.
-
-    True when a top-level ``apiVersion`` starts with ``comfyops/`` or is close to ``api_version``
-    (a typo is still checked, and reported with a did-you-mean); a docker-compose file, a GitHub
-    workflow or a Kubernetes manifest is not.
-    """
-    import difflib
-
-    group = api_version.split("/", 1)[0] + "/"
-    for match in _MANIFEST_VERSION.finditer(text):
-        value = match.group(1)
-        if value.startswith(group) or difflib.SequenceMatcher(None, value, api_version).ratio() >= 0.8:
-            return True
-    return False
-
-
 def read_text(file: Path, display_path: str) -> tuple[str | None, list[Diagnostic]]:
-    """The text of one manifest file, or the problem reading it (not a regular file, too large, not UTF-8)."""
+    """The text of one manifest file (without a byte-order mark), or the problem reading it (not a regular
+    file, too large, not UTF-8)."""
     try:
-        return readfile.read_text(file, limit=readfile.MANIFEST_LIMIT), []
+        return readfile.read_text(file, limit=readfile.MANIFEST_LIMIT).removeprefix("\ufeff"), []
     except readfile.FileProblem as problem:
         where = Location(display_path, problem.line, problem.column)
         return None, [Diagnostic(problem.message, where, "", problem.hint)]
-
-
-def read_documents(file: Path, display_path: str) -> tuple[list[Document], list[Diagnostic]]:
-    """Read and parse one manifest file; an empty file is a problem, not an empty result."""
-    text, problems = read_text(file, display_path)
-    if text is None:
-        return [], problems
-    return documents_of(text, display_path)
 
 
 def documents_of(text: str, display_path: str) -> tuple[list[Document], list[Diagnostic]]:

@@ -30,11 +30,11 @@ import httpx
 import pytest
 
 from reconciler.emulator.embedded import EmbeddedEmulator
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy import errors, wire
 from reconciler.runcomfy.client import CREATE_MAY_HAVE_LANDED, RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
 from support.fake_time import FakeTime
 
 DATA = Path(__file__).parents[1] / "data"
@@ -458,7 +458,7 @@ def test_submit_with_overrides_poll_result_and_download(make: Callable[..., Conn
     assert png_size(client.download(images[0]["url"])) == (96, 40)
 
     plain = client.submit_inference(dep.id)  # no overrides: the workflow's own 1024x1024
-    assert api.log.matching("POST", "/inference")[-1].body == {}
+    assert api.log.matching("POST", "/inference")[-1].body == {"overrides": {}}  # RunComfy refuses a body without it
     wait_terminal(client, dep.id, plain.request_id)
     url = client.request_result(dep.id, plain.request_id).outputs["9"]["images"][0]
     assert isinstance(url, dict) and png_size(client.download(url["url"])) == (1024, 1024)

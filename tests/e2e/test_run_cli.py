@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import struct
 from pathlib import Path
@@ -45,13 +44,6 @@ spec:
   workflow_version: v1
   workflow_file: wf.json
 """
-
-
-@pytest.fixture
-def state() -> EmulatorState:
-    emulator = EmulatorState(Path(os.environ["COMFYOPS_EMULATOR_STATE"]))
-    emulator.configure(rate_limit_enabled=False, queue_seconds=0, run_seconds=0.2)
-    return emulator
 
 
 @pytest.fixture
@@ -174,3 +166,13 @@ def test_run_wait_writes_outputs_under_comfyops_outputs_and_says_where(
     assert (work / folder / "ComfyUI_9_00001_.png").is_file()
     assert f"Outputs saved in {folder}/" in result.out
     assert not (work / "outputs").exists()
+
+
+def test_run_without_a_preset_sends_the_empty_overrides_object(
+    run_cli: Any, repo: Path, state: EmulatorState
+) -> None:
+    """No preset, no --set: the body still carries ``overrides: {}`` (RunComfy refuses it otherwise)."""
+    result = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--format", "json")
+    assert result.code == 0, result
+    [request] = _requests(state)
+    assert request["graph"]["6"]["inputs"]["text"] == json.loads(WORKFLOW.read_text())["6"]["inputs"]["text"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.cli import moved_globals_hint
+from reconciler.cli.output import Output
+from reconciler.session.session import Session
 
 
 @pytest.mark.parametrize(
@@ -26,12 +28,11 @@ def test_an_unknown_option_that_is_not_global_gets_no_hint() -> None:
 
 
 def test_follow_up_commands_get_the_global_options_once_and_never_a_url_password() -> None:
-    from reconciler.cli.context import AppContext
 
-    emulated = AppContext(emulator=True)
+    emulated = Session(out=Output(), emulator=True)
     assert emulated.mention_globals("run `comfyops apply` first, or `comfyops --emulator plan`") == (
         "run `comfyops --emulator apply` first, or `comfyops --emulator plan`"
     )
-    remote = AppContext(api_url="https://user:pw@api.example")
+    remote = Session(out=Output(), api_url="https://user:pw@api.example")
     assert remote.command_line("apply p.json") == "comfyops --api-url https://api.example apply p.json"
-    assert AppContext().mention_globals("`comfyops plan`") == "`comfyops plan`"
+    assert Session(out=Output()).mention_globals("`comfyops plan`") == "`comfyops plan`"

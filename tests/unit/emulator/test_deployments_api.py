@@ -13,9 +13,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette asks for httpx2; httpx works
     from starlette.testclient import TestClient
 
+from reconciler import catalog
 from reconciler.emulator.app import create_app
 from reconciler.emulator.clock import FakeClock
-from reconciler.runcomfy import catalog
 
 AUTH = {"Authorization": "Bearer test-token"}
 GRAPH: dict[str, Any] = {
@@ -199,7 +199,7 @@ def test_delete_then_10003(client: TestClient) -> None:
         client.get(url),
         client.patch(url, json={"name": "x"}),
         client.delete(url),
-        client.post(f"/prod/v1/deployments/{created['id']}/inference", json={}),
+        client.post(f"/prod/v1/deployments/{created['id']}/inference", json={"overrides": {}}),
     ):
         _error(response, 404, catalog.ERROR_DEPLOYMENT_DELETED)
 
