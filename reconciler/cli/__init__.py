@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "drift", "reconcile", "import_", "status",
     "history", "queue", "proxy", "free",
     "github",
+    "snapshot",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
 

@@ -88,6 +88,7 @@ class DriftReport(_Frozen):
     format_version: int = FORMAT_VERSION
     comfyops_version: str = ""
     checked_at: str = Field(description="When live state was read (ISO 8601, UTC).")
+    environment: str | None = Field(default=None, description="The Environment checked (--env), if any.")
     deployments: list[DeploymentDrift] = Field(default_factory=list)
     in_sync: list[str] = Field(default_factory=list, description="Names of the deployments that match git.")
     targets: list[str] = Field(default_factory=list)
@@ -151,6 +152,7 @@ def build_drift(
     return DriftReport(
         comfyops_version=__version__,
         checked_at=checked_at,
+        environment=plan.environment,
         deployments=found,
         in_sync=sorted(in_sync),
         targets=list(plan.targets),

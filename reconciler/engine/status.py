@@ -65,6 +65,7 @@ class StatusReport(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     format_version: int = FORMAT_VERSION
+    environment: str | None = Field(default=None, description="The Environment shown (--env), if any.")
     rows: list[StatusRow] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -104,7 +105,7 @@ def build_status(plan: Plan, live: Sequence[LiveDeployment], prices: Mapping[str
     for unmanaged in plan.unmanaged:
         rows.append(_row(unmanaged.name, by_id.get(unmanaged.id), None, SyncState.UNMANAGED, prices))
     rows.sort(key=lambda r: (r.name, r.id or ""))
-    return StatusReport(rows=rows)
+    return StatusReport(environment=plan.environment, rows=rows)
 
 
 def _state(change: ResourceChange) -> SyncState | None:

@@ -26,7 +26,7 @@ def render_plan_text(plan: Plan, *, color: bool = False) -> str:
     sections: list[list[str]] = []
     environment = f"Environment: {safe.terminal(plan.environment)}"
     header = [style.paint(environment, "bold", color=color)] if plan.environment else []
-    header += [f"Planned against {safe.terminal(plan.endpoint)}"] if plan.endpoint else []
+    header += [safe.terminal(plan.planned_against)] if plan.planned_against else []
     if header:
         sections.append(header)
     if plan.pending:

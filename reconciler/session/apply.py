@@ -28,6 +28,7 @@ from reconciler.engine.plan import Action
 from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
+from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import cancelling, candidates, executor, observe, planfiles, rollback
 from reconciler.session.planning import Planned, connect, refuse_denied, secrets_of
 from reconciler.session.recording import journal
@@ -83,6 +84,7 @@ def saved_plan(app: Session, plan_file: Path, desired_for: DesiredStateLoader, a
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
             "\n".join([*reasons[1:], "re-run `comfyops plan --out FILE` and review the new plan"]),
         )
+    app.out.note(f"Applying the saved plan {plan_file} ({plan.checksum()}): still current")
     return Planned(plan=plan, desired=desired, live=live, client=client)
 
 
@@ -104,18 +106,21 @@ def apply_plan(
     fails (whatever ``smoke`` and ``rollback_on_smoke_failure`` say), and every candidate is deleted.
     ``keep_outputs`` keeps the smoke tests' pictures for the HTML gallery (``apply --smoke --html``).
     """
+    client = planned.client
+    if client is None:
+        raise ReconcilerError("a plan made from a live snapshot is applied from its saved file (`apply PLANFILE`)")
     gate = candidates.prepare(
-        planned.plan, planned.desired, client=planned.client, secrets=secrets_of(planned.desired),
+        planned.plan, planned.desired, client=client, secrets=secrets_of(planned.desired),
         make_progress=smoke_progress, journal=journal(app, "smoke"),
     )
     try:
-        report, smoke_report = _execute_and_smoke(app, planned, gate, hooks=hooks, fail_fast=fail_fast,
+        report, smoke_report = _execute_and_smoke(app, planned, client, gate, hooks=hooks, fail_fast=fail_fast,
                                                   smoke=smoke, rollback_on_smoke_failure=rollback_on_smoke_failure,
                                                   smoke_progress=smoke_progress, keep_outputs=keep_outputs)
     except BaseException:
-        gate.clean_up(planned.client)
+        gate.clean_up(client)
         raise
-    report = gate.finish(report, planned.client)
+    report = gate.finish(report, client)
     report = report.model_copy(update={"environment": planned.plan.environment})
     return Applied(report=report, smoke=smoke_report, rolled_out=bool(gate.owners))
 
@@ -123,6 +128,7 @@ def apply_plan(
 def _execute_and_smoke(
     app: Session,
     planned: Planned,
+    client: RunComfyClient,
     gate: candidates.Gate,
     *,
     hooks: executor.ApplyHooks,
@@ -137,23 +143,23 @@ def _execute_and_smoke(
     if gate.interrupted:  # Ctrl-C while the candidates were made or tested: nothing else is applied
         return gate.with_blocked(ApplyReport(interrupted=True)), gate.with_candidate_results(None)
     report = executor.execute(
-        gate.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
+        gate.plan, client=client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
     )
     report = gate.with_blocked(report)
     smoke_report = None
     if (smoke or gate.owners) and not report.interrupted:
-        smoke_report = _smoke_changed(app, planned, report, smoke_progress, only=None if smoke else gate.owners,
+        smoke_report = _smoke_changed(app, planned, client, report, smoke_progress, only=None if smoke else gate.owners,
                                       keep_outputs=keep_outputs)
         failed = [r.name for r in smoke_report.results if r.status.is_problem]
         undo = failed if rollback_on_smoke_failure else [name for name in failed if name in gate.owners]
         if undo:
-            report = rollback.rollback(planned.plan, report, undo, client=planned.client)
+            report = rollback.rollback(planned.plan, report, undo, client=client)
     return report, gate.with_candidate_results(smoke_report)
 
 
 def _smoke_changed(
-    app: Session, planned: Planned, report: ApplyReport, make_progress: SmokeProgressFactory,
-    only: frozenset[str] | None = None, *, keep_outputs: bool = False,
+    app: Session, planned: Planned, client: RunComfyClient, report: ApplyReport,
+    make_progress: SmokeProgressFactory, only: frozenset[str] | None = None, *, keep_outputs: bool = False,
 ) -> SmokeReport:
     """Smoke-test the declared deployments this apply created, updated or replaced (those in ``only``)."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
@@ -162,7 +168,7 @@ def _smoke_changed(
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
     cancel = cancelling.cancel_command(app, planned.desired)
     smoke_report = runner.run_smoke(
-        planned.desired, chosen, client=planned.client, progress=make_progress([d.name for d in chosen]),
+        planned.desired, chosen, client=client, progress=make_progress([d.name for d in chosen]),
         journal=journal(app, "smoke"), cancel_command=cancel, keep_outputs=keep_outputs,
     )
     cancelling.report_still_running(app, smoke_report, cancel)
