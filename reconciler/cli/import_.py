@@ -9,17 +9,16 @@ the command names every file it would overwrite and writes nothing. The texts co
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from reconciler import safewrite
 from reconciler.cli.context import AppContext
 from reconciler.engine import importer, observe
 from reconciler.engine.importer import ImportedDeployment
@@ -126,7 +125,7 @@ def _object_info(deployment: LiveDeployment, client: RunComfyClient) -> dict[str
 def _atomic_write(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     try:
-        _replace_with(path, text)
+        safewrite.write_text(path, text)
     except OSError as exc:
         raise ReconcilerError(
             f"could not write {display_path(path)}: {exc.strerror or exc}",
@@ -134,21 +133,6 @@ def _atomic_write(path: Path, text: str) -> Path:
             "with --force",
         ) from exc
     return path
-
-
-def _replace_with(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def _schema_ref(out: Path) -> str:
