@@ -17,6 +17,7 @@ from reconciler import __version__
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.engine import diff, match, targets
 from reconciler.engine.live import LiveDeployment
+from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import (
     SENSITIVE,
     Action,
@@ -58,7 +59,7 @@ def build_plan(
     known = [*(d.name for d in desired.deployments), *(c.name for c in changes)]
     problems.extend(targets.unmatched(options.targets, known))
     changes = [c for c in changes if targets.selected(c.name, options.targets)]
-    changes.sort(key=lambda c: (c.name, c.id or ""))
+    changes.sort(key=lambda c: (natural_key(c.name), c.id or ""))
     changes = [secrets.scrub_text(c) for c in changes]
     _guard_empty(desired, changes, options, problems)
     warnings = []

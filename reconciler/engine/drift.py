@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler import __version__
 from reconciler.engine import build
 from reconciler.engine.live import LiveDeployment, is_error_status
+from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import Action, Plan, ResourceChange
 
 FORMAT_VERSION = 1
@@ -163,7 +164,7 @@ def build_drift(
         comfyops_version=__version__,
         checked_at=checked_at,
         deployments=found,
-        in_sync=sorted(in_sync),
+        in_sync=sorted(in_sync, key=natural_key),
         targets=list(plan.targets),
         smoke=smoke,
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.engine.natural import natural_key
 from reconciler.runcomfy import catalog
 
 API_DEFAULTS = catalog.API_DEFAULTS
@@ -88,7 +89,7 @@ def _text(value: Any) -> str | None:
 
 def from_api_list(objects: Iterable[Mapping[str, Any]]) -> list[LiveDeployment]:
     """LiveDeployments from a list response, sorted by name then id."""
-    return sorted((from_api(o) for o in objects), key=lambda d: (d.name, d.id))
+    return sorted((from_api(o) for o in objects), key=lambda d: (natural_key(d.name), d.id))
 
 
 ERROR_STATUS_WORDS: tuple[str, ...] = ("error", "fail", "unhealthy", "crash")

@@ -82,3 +82,16 @@ def test_a_target_beside_a_saved_plan_is_refused_not_ignored(
     assert result.code == 1, result
     assert "--target cannot be combined with a saved plan" in result.err
     assert live_deployments(emulator) == []
+
+
+def test_plan_status_and_drift_list_names_in_natural_order(run_cli: Any, manifests: Any, emulator: Any) -> None:
+    names = ["load-10", "load-2", "load-1"]
+    repo = manifests(*(deployment_yaml(n) for n in names))
+    planned = run_cli("--emulator", "plan", "-f", str(repo))
+    assert planned.code == 0, planned
+    positions = [planned.out.index(f"+ {n}") for n in ("load-1", "load-2", "load-10")]
+    assert positions == sorted(positions), planned.out
+    assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
+    status = run_cli("--emulator", "status", "-f", str(repo))
+    rows = [line.split()[0] for line in status.out.splitlines() if line.startswith("load-")]
+    assert rows == ["load-1", "load-2", "load-10"], status.out
