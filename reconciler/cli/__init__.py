@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     _tune_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    app = AppContext()
+    app = AppContext(argv=tuple(args))
     try:
         code = cli.main(args=args, prog_name="comfyops", standalone_mode=False, obj=app)
     except click.exceptions.Abort:
@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except ReconcilerError as exc:
-        print_error(app.mention_globals(exc.summary), app.mention_globals(exc.detail))
+        from reconciler.cli.followups import complete
+
+        print_error(complete(exc.summary, app), complete(exc.detail, app))
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: say so in one line, never a traceback unless asked
         if verbose:

@@ -13,6 +13,7 @@ import click
 
 from reconciler.cli import applylock
 from reconciler.cli.context import AppContext
+from reconciler.cli.followups import followup, invocation
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
@@ -20,7 +21,7 @@ from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, 
 from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import apply, build, observe, planfile, rollback
-from reconciler.engine.plan import Action, ResourceChange
+from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.render import render_apply, render_plan
@@ -192,9 +193,15 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
     if reasons:
         raise ReconcilerError(
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
-            "\n".join([*reasons[1:], "re-run `comfyops plan --out FILE` and review the new plan"]),
+            "\n".join([*reasons[1:], f"re-run `{_replan(app, plan, files)}` and review the new plan"]),
         )
     return Planned(plan=plan, desired=desired, live=live)
+
+
+def _replan(app: AppContext, plan: Plan, files: tuple[str, ...]) -> str:
+    """The plan command that remakes a stale saved ``plan`` (its manifests, its environment, this API)."""
+    base = invocation(app).with_manifests(files or tuple(plan.manifest_files), plan.environment)
+    return followup("plan", "--out", "FILE", base=base)
 
 
 PROMPT = "Apply these changes? Only 'yes' will be accepted"
@@ -207,8 +214,8 @@ def _confirm() -> None:
         if not line:
             raise ReconcilerError(
                 "refusing to apply without confirmation: there is no terminal to ask on",
-                "review the plan above and re-run with --auto-approve, pipe the answer (echo yes | comfyops apply), "
-                "or apply a saved plan file",
+                "review the plan above and re-run with --auto-approve, pipe the answer "
+                f"(echo yes | {followup('apply')}), or apply a saved plan file",
             )
         answer = line.strip()
         click.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +104,13 @@ class AppContext:
     emulator: bool = False
     no_color: bool = False
     verbose: int = 0
+    argv: tuple[str, ...] = ()
+    """The command line as typed after ``comfyops``, for hints that repeat it."""
+    invoked_files: tuple[str, ...] = ()
+    """The running command's ``-f`` paths as typed, for follow-up hints."""
+    invoked_environment: str | None = None
+    """The running command's ``--env`` (or ``COMFYOPS_ENV``), for follow-up hints."""
+
     def global_args(self) -> list[str]:
         """The global options a follow-up command needs to reach the same API: ``--emulator`` or ``--api-url``."""
         if self.emulator:
@@ -112,17 +118,6 @@ class AppContext:
         if self.api_url:
             return ["--api-url", _without_userinfo(self.api_url)]
         return []
-
-    def command_line(self, command: str) -> str:
-        """``comfyops <global options in use> <command>``, for hints that print a follow-up command."""
-        return " ".join(["comfyops", *self.global_args(), command])
-
-    def mention_globals(self, text: str) -> str:
-        """``text`` with every quoted follow-up command (`` `comfyops ...` ``) given the global options in use."""
-        extra = self.global_args()
-        if not extra:
-            return text
-        return re.sub(r"`comfyops (?!--emulator |--api-url )", lambda _: "`" + " ".join(["comfyops", *extra, ""]), text)
 
     registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)

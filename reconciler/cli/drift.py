@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import click
 
 from reconciler.cli.context import AppContext
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.observing import Observed, apply_command, observe_plan
 from reconciler.cli.output import scrub, use_color
@@ -53,7 +54,8 @@ def command(app: AppContext, files: tuple[str, ...], fmt: str, target_patterns: 
     smoke_data = _smoke(observed, target_patterns).to_dict() if smoke else None
     report = drift.build_drift(
         observed.plan, observed.live, checked_at=checked_at,
-        apply_command=apply_command(app, files, desired.environment_name), smoke=smoke_data,
+        apply_command=apply_command(app, files, desired.environment_name),
+        import_command=followup("import", app=app), smoke=smoke_data,
     )
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
     text = scrub(render_drift(report, fmt, color=color), desired.secret_values)

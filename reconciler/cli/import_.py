@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -145,6 +144,18 @@ def _schema_ref(out: Path) -> str:
     return Path(os.path.relpath(Path.cwd().resolve() / SCHEMA_FILE, folder)).as_posix()
 
 
+def _plan_command(app: AppContext, out: Path, manifests: list[Path]) -> str:
+    """The plan that should show no changes: over ``out`` when it holds only what import wrote, else over
+    the imported files one by one (other manifests beside them may need presets, Settings or an ``--env``
+    they do not have)."""
+    from reconciler.cli.followups import followup, invocation
+
+    wrote = {path.resolve() for path in manifests}
+    others = [p for pattern in ("*.yaml", "*.yml") for p in out.rglob(pattern) if p.resolve() not in wrote]
+    files = [display_path(out)] if not others else [display_path(path) for path in manifests]
+    return followup("plan", base=invocation(app).with_manifests(files, None))
+
+
 def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
             with_workflows: bool) -> None:
     for item in items:
@@ -161,8 +172,7 @@ def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written
                        "spec.workflow_file left out", err=True)
         for path in written[item.id][1:]:
             click.echo(f"Wrote {display_path(path)}")
-    emulator = " --emulator" if app.emulator else ""
-    plan = f"comfyops{emulator} plan -f {shlex.quote(display_path(out))}"
+    plan = _plan_command(app, out, [out / item.manifest_file for item in items])
     count = len(items)
     click.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
                + (" (except the renames above)." if any(i.renamed for i in items) else "."))

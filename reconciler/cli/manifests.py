@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.cli.context import AppContext
 from reconciler.cli.output import print_diagnostics
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import environments
@@ -27,6 +28,17 @@ _META_KEY = "comfyops.environment"
 
 def _remember_environment(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     ctx.meta[_META_KEY] = value or None
+    app = ctx.find_object(AppContext)
+    if app is not None:
+        app.invoked_environment = value or None
+    return value
+
+
+def remember_files(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Option callback: keep the ``-f`` paths as typed, for follow-up hints."""
+    app = ctx.find_object(AppContext)
+    if app is not None:
+        app.invoked_files = tuple(value)
     return value
 
 
@@ -53,6 +65,7 @@ def files_option(func: F) -> F:
         "files",
         multiple=True,
         type=click.Path(path_type=str),
+        callback=remember_files,
         help="Manifest file or folder (repeatable; folders are searched for *.yaml/*.yml). Default: .",
     )(func)
 
@@ -95,20 +108,20 @@ def load_desired(files: tuple[str, ...], environment: str | None = None) -> Desi
     chosen = environment if environment is not None else selected_environment()
     result = load_result(files, chosen)
     report_skipped(result)
-    state = checked(result, chosen, f"e.g. comfyops {_command_name()} --env {{first}} (or set {ENV_VAR})")
+    state = checked(result, chosen, lambda first: f"e.g. {_same_command_in(first)} (or set {ENV_VAR})")
     return state
 
 
-def checked(result: LoadResult, chosen: str | None, example: str) -> DesiredState:
+def checked(result: LoadResult, chosen: str | None, example: Callable[[str], str]) -> DesiredState:
     """``result``'s state for the ``chosen`` environment, with its problems printed; else the error that says why.
 
-    ``example`` is the hint when an environment must be chosen; ``{first}`` stands for the first one.
+    ``example(first)`` is the hint when an environment must be chosen (``first``: the first one declared).
     """
     if chosen is None and result.environments:
         print_diagnostics(result.warnings)
         raise ReconcilerError(
             f"the manifests declare environments ({', '.join(result.environments)}); choose one with --env",
-            example.format(first=result.environments[0]),
+            example(result.environments[0]),
         )
     if chosen is not None and chosen not in result.environments:
         raise ReconcilerError(environments.unknown_environment(chosen, result.environments))
@@ -119,6 +132,8 @@ def checked(result: LoadResult, chosen: str | None, example: str) -> DesiredStat
     return result.state
 
 
-def _command_name() -> str:
-    ctx = click.get_current_context(silent=True)
-    return ctx.info_name if ctx is not None and ctx.info_name else "plan"
+def _same_command_in(environment: str) -> str:
+    """The running command line as typed, with ``--env environment``."""
+    from reconciler.cli.followups import repeated_with
+
+    return repeated_with("--env", environment)

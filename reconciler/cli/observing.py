@@ -8,7 +8,6 @@ under one name, a pinned id that does not exist) still fail, as in plan.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 from reconciler.cli.context import AppContext
@@ -66,14 +65,6 @@ def observe_plan(
 
 def apply_command(app: AppContext, files: tuple[str, ...], environment: str | None = None) -> str:
     """The ``comfyops [global options] apply [-f PATH]... [--env NAME]`` line a fix suggests."""
-    words = ["comfyops"]
-    if app.emulator:
-        words.append("--emulator")
-    elif app.api_url and "@" not in app.api_url:  # never echo a URL that carries credentials
-        words += ["--api-url", app.api_url]
-    words.append("apply")
-    for path in files:
-        words += ["-f", path]
-    if environment is not None:
-        words += ["--env", environment]
-    return " ".join(shlex.quote(w) for w in words)
+    from reconciler.cli.followups import followup, invocation
+
+    return followup("apply", base=invocation(app).with_manifests(files, environment))

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.context import AppContext
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.planning import make_plan, with_policy
@@ -72,7 +73,8 @@ def command(
             desired.secret_values)
     if out is not None:
         planfile.save(planned.plan, out)
-        click.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)
+        apply_it = followup("apply", str(out), app=app, manifests=False)
+        click.echo(f"Saved the plan to {out}; apply it with: {apply_it}", err=True)
     if planned.plan.policy is not None and planned.plan.policy.denied:
         return 1
     return 2 if detailed_exitcode and not planned.plan.is_empty else 0

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli.context import AppContext
-from reconciler.cli.manifests import load_desired
+from reconciler.cli.manifests import env_option, load_desired, remember_files
 from reconciler.cli.planning import connect
 from reconciler.diagnostics import did_you_mean
 from reconciler.errors import ReconcilerError
@@ -25,13 +25,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def settings_option(func: F) -> F:
-    """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply."""
+    """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply, and
+    ``--env NAME`` to pick the environment those Settings (and the API URL and token) come from."""
+    func = env_option(func)
     return click.option(
         "-f",
         "--file",
         "files",
         multiple=True,
         type=click.Path(path_type=str),
+        callback=remember_files,
         help="Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.",
     )(func)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import (
     checked,
     files_option,
@@ -92,7 +93,7 @@ def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
 
 def _print(files: tuple[str, ...], chosen: str | None) -> None:
     result = load_result(files, chosen)
-    state = checked(result, chosen, "e.g. comfyops validate --env {first} --print")
+    state = checked(result, chosen, lambda first: "e.g. " + followup("validate", "--env", first, "--print"))
     header = f"comfyops validate --print: environment {chosen}" if chosen else "comfyops validate --print"
     text = printing.to_yaml(printing.resolved_documents(result.documents), header=header)
     click.echo(scrub(text, state.secret_values), nl=False)

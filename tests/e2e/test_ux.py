@@ -58,11 +58,11 @@ def test_follow_up_hints_include_the_global_options_in_use(
     assert f"apply it with: comfyops --emulator apply {out}" in planned.err
     not_deployed = run_cli("--emulator", "run", "alpha", "-f", str(repo))
     assert not_deployed.code == 1
-    assert "run `comfyops --emulator apply` first" in not_deployed.err
+    assert f"run `comfyops --emulator apply -f {repo}` first" in not_deployed.err
     assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
     stale = run_cli("--emulator", "apply", str(out))
     assert stale.code == 1
-    assert "re-run `comfyops --emulator plan --out FILE`" in stale.err
+    assert "re-run `comfyops --emulator plan --out FILE -f " in stale.err
 
 
 def test_follow_up_hints_name_the_api_url_in_use(run_cli: Any, tmp_path: Path) -> None:
