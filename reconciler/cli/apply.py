@@ -146,11 +146,12 @@ def command(
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=client)
     report = report.model_copy(update={"environment": planned.plan.environment})
+    shown = _named_once(report, smoke_report, plan_printed=plan_file is None and fmt == "text")
     if smoke_report is None:
-        _print_report(report, fmt, color, planned)
+        _print_report(shown[0], fmt, color, planned)
     else:
         combined = render_apply_smoke(
-            report, smoke_report, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
+            *shown, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
         )
         click.echo(scrub(combined, planned.desired.secret_values), nl=False)
     publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure),
@@ -158,6 +159,15 @@ def command(
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
+
+
+def _named_once(report: ApplyReport, smoke_report: SmokeReport | None,
+                *, plan_printed: bool) -> tuple[ApplyReport, SmokeReport]:
+    """The reports to print: without their environment when the plan printed above already named it."""
+    smoke = smoke_report if smoke_report is not None else SmokeReport(results=())
+    if not plan_printed:
+        return report, smoke
+    return report.model_copy(update={"environment": None}), dataclasses.replace(smoke, environment=None)
 
 
 _NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"

@@ -2,7 +2,9 @@
 
 Effectful shell: loads manifests, connects, calls :func:`reconciler.smoke.runner.run_smoke`, prints
 the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passed or was skipped,
-1 when anything failed or errored, 130 after Ctrl-C (every in-flight request is cancelled first).
+1 when anything failed or errored, or when every test was skipped (nothing was tested: a CI gate must
+not pass on that; ``--allow-skipped`` accepts it), 130 after Ctrl-C (every in-flight request is
+cancelled first).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from reconciler.cli.planning import connect
 from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import targets as target_patterns
-from reconciler.errors import DiagnosticsError
+from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import render as smoke_render
@@ -47,10 +49,12 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, runner.MAX_CONCURRENCY), default=None,
               help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
+@click.option("--allow-skipped", is_flag=True,
+              help="Exit 0 when every test was skipped (by default that is an error: nothing was tested).")
 @summary_option
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int | None, summary: bool) -> int:
+            concurrency: int | None, allow_skipped: bool, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
@@ -71,4 +75,10 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
         click.echo(f"Wrote JUnit XML to {junit}", err=True)
     if report.interrupted:
         raise KeyboardInterrupt
+    if report.ok and report.nothing_ran and not allow_skipped:
+        count = len(report.results)
+        raise ReconcilerError(
+            f"no smoke test ran: all {count} {'were' if count != 1 else 'was'} skipped (see the reasons above)",
+            "deploy first (`comfyops apply`), or pass --allow-skipped when a run that tests nothing is expected",
+        )
     return 0 if report.ok else 1

@@ -7,6 +7,7 @@ the ones whose test failed. The closing sentence counts all three
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from reconciler.engine.report import ApplyReport
@@ -34,9 +35,11 @@ def render_apply_smoke(
             parts.append("\n".join(["### Rollback", "", *(f"- `{name}`: {note}" for name, note in notes)]))
         parts.append(f"**{closing}**")
         return "\n\n".join(parts) + "\n"
+    environment = report.environment or smoke.environment
     parts = [
+        style.paint(f"Environment: {environment}", "bold", color=color) if environment else "",
         text.render_apply_text(applied, color=color, sentence=False).rstrip("\n"),
-        smoke_render.text(smoke).rstrip("\n"),
+        smoke_render.text(dataclasses.replace(smoke, environment=None)).rstrip("\n"),
     ]
     if notes:
         parts.append("\n".join(["Rollback:", *(f"  {name}: {note}" for name, note in notes)]))
