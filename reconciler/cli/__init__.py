@@ -118,8 +118,12 @@ def _configure_logging(verbose: int) -> None:
     for noisy in ("httpx", "httpcore", "uvicorn", "uvicorn.access", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if verbose == 0:
+        from reconciler.cli import quiet
+
+        quiet.install()
         return
     ours = logging.getLogger("reconciler")
+    ours.propagate = True
     ours.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
     if not any(getattr(h, "comfyops", False) for h in ours.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -172,6 +176,18 @@ def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
     app = AppContext(argv=tuple(args))
+    try:
+        _run(app, args, verbose)
+    finally:
+        from reconciler.cli import quiet
+
+        line = quiet.summary_line()
+        if line:
+            click.echo(line, err=True)
+
+
+def _run(app: AppContext, args: list[str], verbose: bool) -> None:
+    """Run the command line for ``main``; exits with the documented exit code."""
     try:
         code = cli.main(args=args, prog_name="comfyops", standalone_mode=False, obj=app)
     except click.exceptions.Abort:
