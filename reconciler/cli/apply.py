@@ -24,6 +24,8 @@ from reconciler.engine import apply, build, observe, planfile, rollback
 from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
+from reconciler.followup import Invocation
+from reconciler.manifest.desired import DesiredState
 from reconciler.render import render_apply, render_plan
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.runcomfy.client import RunComfyClient
@@ -198,6 +200,7 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
         plan = plan.model_copy(update={"allow_replace": True})
     refuse_denied(plan)
     desired = load_desired(files or tuple(plan.manifest_files), plan.environment)
+    _refuse_elsewhere(app, plan, plan_file, desired, files)
     live = observe.observe(connect(app, desired, register_workflows=True))
     reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
     if reasons:
@@ -206,6 +209,23 @@ def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_repla
             "\n".join([*reasons[1:], f"re-run `{_replan(app, plan, files)}` and review the new plan"]),
         )
     return Planned(plan=plan, desired=desired, live=live)
+
+
+def _refuse_elsewhere(app: AppContext, plan: Plan, plan_file: Path, desired: DesiredState,
+                      files: tuple[str, ...]) -> None:
+    """Refuse, before any call, a plan made against another API (the emulator, another URL)."""
+    environment = desired.environment
+    where = app.endpoint_for(api_url=environment.api_url if environment is not None else None,
+                             environment=desired.environment_name, manifests=desired.files)
+    reason = planfile.elsewhere(plan, where)
+    if reason:
+        emulated = plan.endpoint.startswith("emulator")
+        raise ReconcilerError(
+            f"plan is stale: {reason}; nothing was called",
+            "it was made against the emulator: "
+            + Invocation(global_args=("--emulator",)).command("apply", str(plan_file), options=()) if emulated
+            else f"re-run `{_replan(app, plan, files)}` against this API and review the new plan",
+        )
 
 
 def _replan(app: AppContext, plan: Plan, files: tuple[str, ...]) -> str:

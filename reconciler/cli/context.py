@@ -149,24 +149,21 @@ class AppContext:
             state = emulator_state_dir(manifests)
             if not os.environ.get(EMULATOR_STATE_ENV) and not (state / "state.json").exists():
                 click.echo(f"note: no emulator state in {state} yet; starting an empty emulator", err=True)
-            self.endpoint = f"emulator (state: {state})"
+            self.endpoint = self.endpoint_for(manifests=manifests)
             self._emulator = self._stack.enter_context(EmbeddedEmulator(state, read_only=read_only))
             for (workflow_id, version), graph in (workflows or {}).items():
                 if self._emulator.register_workflow(workflow_id, version, graph):
                     self.registered.append((workflow_id, version))
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
-            base_url, source = self.api_url, self.api_url_source
-            if not base_url and api_url:
-                base_url, source = api_url, f"from Environment {environment} spec.api_url"
-            base_url = base_url or DEFAULT_API_URL
+            base_url, source = self._api_base(api_url, environment)
             problem = url_problem(base_url)
             if problem:
                 raise ReconcilerError(
                     f"the API URL {base_url!r} ({source}) is not usable: {problem}; "
                     f"give the full base URL, e.g. {DEFAULT_API_URL}"
                 )
-            self.endpoint = f"RunComfy API at {display_api_url(base_url)}"
+            self.endpoint = self.endpoint_for(api_url=api_url, environment=environment)
             variable = token_env or TOKEN_ENV
             token = os.environ.get(variable, "")
             if not token:
@@ -187,6 +184,26 @@ class AppContext:
         )
         self._client = RunComfyClient(http, limiter=limiter, queue_api_version=queue_api_version)
         return self._client
+
+    def _api_base(self, api_url: str | None, environment: str | None) -> tuple[str, str]:
+        """The base URL the client uses, and where it came from (for errors)."""
+        if self.api_url:
+            return self.api_url, self.api_url_source
+        if api_url:
+            return api_url, f"from Environment {environment} spec.api_url"
+        return DEFAULT_API_URL, "the default"
+
+    def endpoint_for(self, *, api_url: str | None = None, environment: str | None = None,
+                     manifests: Sequence[str] = ()) -> str:
+        """What :meth:`client` would talk to, as headers and saved plans name it, without connecting:
+        ``RunComfy API at <url>`` or ``emulator (state: <dir>)``. Arguments as for :meth:`client`."""
+        if self.emulator:
+            return f"emulator (state: {emulator_state_dir(manifests)})"
+        base_url, _source = self._api_base(api_url, environment)
+        try:
+            return f"RunComfy API at {display_api_url(base_url)}"
+        except Exception:  # an unusable URL: client() refuses it with the reason
+            return f"RunComfy API at {_without_userinfo(base_url)}"
 
     def close(self) -> None:
         """Close the client and stop the embedded emulator."""
