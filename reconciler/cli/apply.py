@@ -96,6 +96,7 @@ def command(
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_empty: bool,
+    show_unmanaged: bool,
     auto_approve: bool,
     fail_fast: bool,
     fmt: str,
@@ -121,7 +122,8 @@ def command(
         desired = load_desired(files)
         options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
         planned = with_policy(make_plan(app, desired, options, read_only=False))
-        text = scrub(render_plan(planned.plan, "text", color=color), planned.desired.secret_values)
+        text = scrub(render_plan(planned.plan, "text", color=color, show_unmanaged=show_unmanaged),
+                     planned.desired.secret_values)
         click.echo(text, nl=False, err=fmt != "text")
         refuse_denied(planned.plan)
         if planned.plan.is_empty:

@@ -37,6 +37,10 @@ def plan_options(func: F) -> F:
         "--allow-replace", is_flag=True, help="Allow replacing deployments whose workflow_id changed (delete + create)."
     )(func)
     func = click.option(
+        "--show-unmanaged", is_flag=True,
+        help="List the unmanaged deployments left alone (by default text and Markdown count them; JSON lists them).",
+    )(func)
+    func = click.option(
         "--allow-empty",
         is_flag=True,
         help="Allow a plan that prunes everything when the manifests declare no deployment.",
@@ -58,6 +62,7 @@ def command(
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_empty: bool,
+    show_unmanaged: bool,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
@@ -67,10 +72,11 @@ def command(
     desired = load_desired(files)
     options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
     planned = with_policy(make_plan(app, desired, options))
-    text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
+    text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
+                       show_unmanaged=show_unmanaged)
     click.echo(scrub(text, desired.secret_values), nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2),
-            desired.secret_values)
+    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
+                                                           show_unmanaged=show_unmanaged), desired.secret_values)
     if out is not None:
         planfile.save(planned.plan, out)
         apply_it = followup("apply", str(out), app=app, manifests=False)

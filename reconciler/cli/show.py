@@ -18,13 +18,16 @@ from reconciler.render import markdown, render_plan
 @click.command("show")
 @click.argument("plan_file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--show-unmanaged", is_flag=True, help="List the unmanaged deployments left alone (else counted).")
 @env_option
 @summary_option
 @click.pass_obj
-def command(app: AppContext, plan_file: Path, fmt: str, summary: bool) -> None:
+def command(app: AppContext, plan_file: Path, fmt: str, show_unmanaged: bool, summary: bool) -> None:
     """Render a plan saved with `comfyops plan --out FILE`."""
     plan = planfile.load(plan_file)
     planfile.check_environment(plan, plan_file, selected_environment())
-    text = render_plan(plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
+    text = render_plan(plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
+                       show_unmanaged=show_unmanaged)
     click.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(plan, max_chars=STEP_SUMMARY_LIMIT // 2))
+    publish(summary, lambda: markdown.render_plan_markdown(plan, max_chars=STEP_SUMMARY_LIMIT // 2,
+                                                           show_unmanaged=show_unmanaged))

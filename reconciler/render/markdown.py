@@ -37,14 +37,16 @@ _SHOW_HINT = "run `comfyops show` on the plan artifact for the full plan"
 _ROWS = ((Action.CREATE, "create"), (Action.UPDATE, "update"), (Action.REPLACE, "replace"), (Action.DELETE, "delete"))
 
 
-def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
-    """The plan as a PR comment body of at most ``max_chars`` characters."""
+def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None,
+                         show_unmanaged: bool = False) -> str:
+    """The plan as a PR comment body of at most ``max_chars`` characters; unmanaged deployments are counted,
+    or listed with ``show_unmanaged``."""
     secrets = style.secrets_of(plan)
     heading = title or "ComfyOps plan" + (f": {plan.environment}" if plan.environment is not None else "")
     head = [PLAN_MARKER, f"## {_one_line(heading)}", *_summary(plan)]
     head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
     details = [_details(change, secrets) for change in plan.pending]
-    tail = [b for b in (_unmanaged(plan), style.noop_sentence(plan.summary.noop)) if b]
+    tail = [b for b in (_unmanaged(plan, show_unmanaged), style.noop_sentence(plan.summary.noop)) if b]
     return _fit(head, details, tail, max_chars=max_chars, notice=_plan_cut_notice)
 
 
@@ -113,9 +115,12 @@ def _details(change: ResourceChange, secrets: list[str]) -> str:
     return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
 
 
-def _unmanaged(plan: Plan) -> str:
+def _unmanaged(plan: Plan, show: bool) -> str:
     if not plan.unmanaged:
         return ""
+    if not show:
+        return style.unmanaged_count(len(plan.unmanaged)).replace(
+            "--show-unmanaged", "`--show-unmanaged`")
     lines = [f"**Unmanaged deployments** ({style.UNMANAGED_NOTE}):", ""]
     lines += [f"- {_code(u.name)} ({_code(u.id)})" for u in plan.unmanaged[:_LIST_LIMIT]]
     if len(plan.unmanaged) > _LIST_LIMIT:

@@ -95,3 +95,22 @@ def test_plan_status_and_drift_list_names_in_natural_order(run_cli: Any, manifes
     status = run_cli("--emulator", "status", "-f", str(repo))
     rows = [line.split()[0] for line in status.out.splitlines() if line.startswith("load-")]
     assert rows == ["load-1", "load-2", "load-10"], status.out
+
+
+def test_unmanaged_deployments_are_counted_unless_asked_and_json_keeps_them(
+    run_cli: Any, manifests: Any, emulator: Any
+) -> None:
+    other = manifests(deployment_yaml("team-b-1"), deployment_yaml("team-b-2"))
+    assert run_cli("--emulator", "apply", "-f", str(other), "--auto-approve").code == 0
+    repo = manifests(deployment_yaml("mine"))
+    planned = run_cli("--emulator", "plan", "-f", str(repo))
+    assert planned.code == 0, planned
+    assert "2 unmanaged deployments (not managed by these manifests; left alone); --show-unmanaged lists them." \
+        in planned.out
+    assert "team-b-1" not in planned.out
+    listed = run_cli("--emulator", "plan", "-f", str(repo), "--show-unmanaged")
+    assert "  ? team-b-1 (" in listed.out and "  ? team-b-2 (" in listed.out
+    as_json = run_cli("--emulator", "plan", "-f", str(repo), "--format", "json")
+    import json
+
+    assert [u["name"] for u in json.loads(as_json.out)["unmanaged"]] == ["team-b-1", "team-b-2"]
