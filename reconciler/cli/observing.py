@@ -21,7 +21,7 @@ from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
 
-_APPLY_ONLY_FIELDS = frozenset({"spec.protect"})
+_APPLY_ONLY_FIELDS = frozenset({"spec.protect", "spec.workflow_version"})
 """Plan rules that only guard apply; a read-only report ignores them."""
 
 

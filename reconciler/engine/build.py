@@ -217,6 +217,9 @@ def _change_for(
     if not field_changes:
         return ResourceChange(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
     reason = f"renamed from {m.renamed_from!r}" if m.renamed_from else "settings differ"
+    unsaved = _unsaved_version(want, have, changed)
+    if unsaved is not None:
+        problems.append(unsaved)
     return ResourceChange(
         **common, action=Action.UPDATE, reason=reason, warnings=_update_warnings(want, have, changed, prices)
     )
@@ -306,14 +309,28 @@ def _update_warnings(
         )
     if "is_enabled" in fields and want.fields.get("is_enabled") is False:
         warnings.append("is_enabled: false fails its queued and running requests at once")
-    version = want.fields.get("workflow_version")
-    if not replacing and have.known_versions is not None and version not in have.known_versions:
-        shown = SENSITIVE if "workflow_version" in want.sensitive_fields else repr(version)
-        warnings.append(
-            f"workflow_version {shown} is not among the workflow's saved versions "
-            f"({', '.join(have.known_versions)}); apply will fail"
-        )
     return warnings
+
+
+def _unsaved_version(want: DesiredDeployment, have: LiveDeployment, changed: list[diff.FieldDiff]) -> Diagnostic | None:
+    """The error for a ``workflow_version`` change to a version the workflow has not saved: the API refuses
+    the PATCH, so the plan is refused now, as ``terraform plan`` refuses a configuration it knows is invalid."""
+    version = want.fields.get("workflow_version")
+    if (
+        have.known_versions is None
+        or version in have.known_versions
+        or not any(d.field == "workflow_version" for d in changed)
+    ):
+        return None
+    shown = SENSITIVE if "workflow_version" in want.sensitive_fields else repr(version)
+    saved = ", ".join(have.known_versions)
+    return Diagnostic(
+        f"workflow_version {shown} is not among the workflow's saved versions ({saved}); the API would refuse "
+        "the change",
+        want.field_locations.get("workflow_version", want.source),
+        "spec.workflow_version",
+        f"save that version of the workflow in RunComfy first, or use one of: {saved}",
+    )
 
 
 def _standing_cost(want: DesiredDeployment, prices: Mapping[str, float]) -> str:
