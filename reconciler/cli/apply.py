@@ -18,6 +18,7 @@ from reconciler.cli.manifests import files_option, load_desired, selected_enviro
 from reconciler.cli.output import scrub, use_color
 from reconciler.cli.plan import FORMATS, plan_options
 from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secret_strings, secrets_of, with_policy
+from reconciler.cli.policycheck import refuse_broken_policies
 from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import apply, build, observe, planfile, rollback
@@ -120,6 +121,7 @@ def command(
         planned = _saved(app, plan_file, files, allow_replace)
     else:
         desired = load_desired(files)
+        refuse_broken_policies(desired)  # before the first side effect (the emulator's registrations)
         options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
         planned = with_policy(make_plan(app, desired, options, read_only=False))
         text = scrub(render_plan(planned.plan, "text", color=color, show_unmanaged=show_unmanaged),

@@ -5,7 +5,6 @@ Effectful shell around the pure planner.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,7 +17,7 @@ from reconciler.engine import build, match, observe
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError, ReconcilerError
-from reconciler.manifest import messages, printing
+from reconciler.manifest import messages
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.workflow import remote
@@ -145,11 +144,10 @@ def with_policy(planned: Planned) -> Planned:
     desired = planned.desired
     if not desired.policy_paths:
         return planned
-    manifests = printing.resolved_documents(list(desired.documents))
-    document = {**planned.plan.to_dict(), "environment": desired.environment_name, "manifests": manifests}
-    # exactly what `plan --format json` prints: secrets scrubbed on the way out, as for any output
-    policy_input = json.loads(scrub(json.dumps(document), desired.secret_values))
-    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, policy_input)
+    from reconciler.cli.policycheck import policy_input
+
+    document = policy_input(planned.plan, desired)
+    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, document)
     print_diagnostics(problems)
     errors = [p for p in problems if p.is_error]
     if errors:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
 from reconciler.cli.followups import followup
@@ -14,6 +16,7 @@ from reconciler.cli.manifests import (
     selected_environment,
 )
 from reconciler.cli.output import print_diagnostics, scrub
+from reconciler.cli.policycheck import policy_problems, refuse_broken_policies
 from reconciler.cli.summary import publish, summary_option
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import DiagnosticsError, ReconcilerError
@@ -57,33 +60,51 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
 
     if chosen is not None:
         state = load_desired(files, chosen)
+        refuse_broken_policies(state)
         verdict(f"{chosen}: {_counts(state)}: valid")
         return
     base = load_result(files, None)
     if not base.environments:
         state = load_desired(files, None)
+        refuse_broken_policies(state)
         verdict(f"{_counts(state)}: valid")
         return
     report_skipped(base)
     results = {name: load_result(files, name) for name in base.environments}
-    unique = _print_all(list(results.values()))
-    invalid = [name for name, result in results.items() if result.state is None]
+    policies = _policy_problems(results)
+    unique = _print_all([*(r.problems for r in results.values()), *policies.values()])
+    invalid = [name for name, result in results.items()
+               if result.state is None or any(p.is_error for p in policies.get(name, []))]
     for name, result in results.items():
-        if result.state is not None:
+        if result.state is not None and name not in invalid:
             verdict(f"{name}: {_counts(result.state)}: valid")
     if invalid:
-        count = len({p.format() for r in results.values() for p in r.errors})
+        count = len([p for p in unique if p.is_error])
         raise DiagnosticsError(
             unique, f"manifests are invalid in {', '.join(invalid)}: {count} problem{'s' if count != 1 else ''}"
         )
 
 
-def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
+def _policy_problems(results: dict[str, LoadResult]) -> dict[str, list[Diagnostic]]:
+    """Each loadable environment's policy problems; environments naming the same policies share one check."""
+    done: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Diagnostic]] = {}
+    found: dict[str, list[Diagnostic]] = {}
+    for name, result in results.items():
+        if result.state is None:
+            continue
+        key = (result.state.policy_paths, tuple(result.state.settings.policy.namespaces))
+        if key not in done:
+            done[key] = policy_problems(result.state)
+        found[name] = done[key]
+    return found
+
+
+def _print_all(problem_lists: Sequence[Sequence[Diagnostic]]) -> list[Diagnostic]:
     """Every environment's problems, each printed once even when several environments share it."""
     seen: set[str] = set()
     unique = []
-    for result in results:
-        for problem in result.problems:
+    for problems in problem_lists:
+        for problem in problems:
             if problem.format() not in seen:
                 seen.add(problem.format())
                 unique.append(problem)
