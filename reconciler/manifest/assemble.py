@@ -348,6 +348,29 @@ def _check_partial_limits(
                 continue
             counts[name] = getattr(alone, name)
         _check_limits(item.doc, counts, settings, problems)
+        _check_partial_order(item.doc, counts, settings, problems)
+
+
+def _check_partial_order(doc: Document, counts: dict[str, Any], settings: SettingsSpec,
+                         problems: list[Diagnostic]) -> None:
+    """``max_instances`` below ``min_instances`` in a deployment that failed other checks (the model checks
+    the order only once every field is valid), said as the model and :func:`_resolved_fields` say it."""
+    low = counts.get("min_instances")
+    if low is None:
+        return
+    high = counts.get("max_instances")
+    if high is not None:
+        problem = Diagnostic(f"max_instances ({high}) is below min_instances ({low})",
+                             doc.locate(("spec", "max_instances")), "spec.max_instances")
+    else:
+        high = settings.defaults.max_instances or catalog.API_DEFAULTS.get("max_instances")
+        if high is None:
+            return
+        problem = Diagnostic(f"max_instances ({high}, the default) is below min_instances ({low})",
+                             doc.locate(("spec", "min_instances")), "spec.max_instances",
+                             f"set max_instances to at least {low}")
+    if high < low and all(p.format() != problem.format() for p in problems):
+        problems.append(problem)
 
 
 def _resolved_fields(
