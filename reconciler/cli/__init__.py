@@ -31,6 +31,7 @@ from reconciler.errors import ReconcilerError
 
 COMMAND_MODULES = (
     "validate",
+    "fmt",
     "schema",
     "plan",
     "show",
