@@ -30,8 +30,10 @@ from reconciler.manifest.load import LoadResult
 @files_option
 @click.option("--print", "print_manifests", is_flag=True,
               help="Print the resolved manifests (of the --env environment) as YAML.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: every problem with file, line, column, field, message and hint, for editors and CI.")
 @summary_option
-def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> None:
+def command(files: tuple[str, ...], print_manifests: bool, fmt: str, summary: bool) -> int:
     """Check manifests offline: schema, references, limits, and overrides against workflow files.
 
     With Environment documents and no --env, every environment is checked.
@@ -39,7 +41,9 @@ def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> Non
     chosen = selected_environment()
     if print_manifests:
         _print(files, chosen)
-        return
+        return 0
+    if fmt == "json":
+        return _as_json(files, chosen)
     verdicts: list[str] = []
     try:
         _validate(files, chosen, verdicts)
@@ -49,6 +53,33 @@ def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> Non
         publish(summary, lambda: validation_markdown(verdicts, problems, failure=failure))
         raise
     publish(summary, lambda: validation_markdown(verdicts, []))
+    return 0
+
+
+def _as_json(files: tuple[str, ...], chosen: str | None) -> int:
+    """``validate --format json``: every environment's verdict and problems as one JSON document on stdout;
+    exit 1 when any environment is invalid."""
+    from reconciler.render.validation import EnvironmentVerdict, validation_json
+
+    base = load_result(files, chosen)
+    if chosen is not None and chosen not in base.environments:
+        checked(base, chosen, lambda first: first)  # raises: an unknown environment, listing them
+    names: list[str | None] = [chosen] if chosen is not None else list(base.environments) or [None]
+    results = {name: base if name == chosen or not base.environments else load_result(files, name)
+               for name in names}
+    verdicts = []
+    for name, result in results.items():
+        problems = list(result.problems)
+        state = result.state
+        if state is not None:
+            problems += policy_problems(state)
+        verdicts.append(EnvironmentVerdict(
+            name=name, problems=problems,
+            deployments=len(state.deployments) if state is not None else None,
+            presets=len(state.presets) if state is not None else None,
+        ))
+    click.echo(validation_json(verdicts), nl=False)
+    return 0 if all(v.valid for v in verdicts) else 1
 
 
 def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -> None:
