@@ -156,3 +156,17 @@ def test_min_above_the_default_max_is_reported_beside_other_field_errors(tmp_pat
     )
     problems = _problems(tmp_path, text, monkeypatch)
     assert any("max_instances (1, the default) is below min_instances (2)" in p for p in problems), problems
+
+
+def test_override_errors_are_reported_beside_a_deployments_field_errors(tmp_path: Path, monkeypatch: Any) -> None:
+    import shutil
+
+    shutil.copy(Path(__file__).parents[2] / "data" / "workflows" / "txt2img.json", tmp_path / "wf.json")
+    text = (
+        "apiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: a}\n"
+        "spec:\n  workflow_id: w\n  workflow_version: v1\n  workflow_file: wf.json\n  hardware: NOPE\n"
+        "  smoke:\n    overrides:\n      \"999\": {inputs: {seed: 1}}\n"
+    )
+    problems = _problems(tmp_path, text, monkeypatch)
+    assert any("spec.hardware: expected one of" in p for p in problems), problems
+    assert any('node "999" is not in the workflow wf.json' in p for p in problems), problems
