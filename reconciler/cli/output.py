@@ -35,9 +35,23 @@ def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     """Print located problems one per line to stderr; on GitHub Actions also as ``::error`` annotations."""
     annotate = workflow_commands.on_github_actions(os.environ)
     for diag in diagnostics:
-        click.echo(diag.format(), err=True)
+        click.echo(_with_context(diag.format()), err=True)
         if annotate:
             click.echo(workflow_commands.workflow_command(diag), err=True)
+
+
+def _with_context(line: str) -> str:
+    """``line`` with each quoted `` `comfyops ...` `` completed for the running command (see ``followups``)."""
+    if "`comfyops" not in line:
+        return line
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return line
+    from reconciler.cli.context import AppContext
+    from reconciler.cli.followups import complete
+
+    app = context.find_object(AppContext)
+    return complete(line, app) if app is not None else line
 
 
 def scrub(text: str, secrets: frozenset[str] | set[str]) -> str:
