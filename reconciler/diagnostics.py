@@ -7,7 +7,6 @@ file. The CLI prints them one per line as ``path:line:column: field.path: messag
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -69,14 +68,17 @@ class Diagnostic:
         return (loc.path, loc.line, loc.column, self.field_path, self.message)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_LINE = 2000
 """Longest problem line printed; a huge echoed value is cut."""
 
 
 def printable(text: str) -> str:
-    """``text`` as one safe terminal line: control characters escaped (``\\n``, ``\\x1b``), cut when huge."""
-    text = _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+    """``text`` as one safe terminal line (see ``reconciler.render.safe.terminal``), cut when huge."""
+    # The one terminal sanitiser lives beside the renderers; this module sits below them, so it is
+    # looked up when a problem is formatted rather than when this module is imported.
+    from reconciler.render import safe
+
+    text = safe.terminal(text)
     if len(text) > MAX_LINE:
         text = text[: MAX_LINE - 40] + f"... ({len(text) - MAX_LINE + 40} more characters)"
     return text

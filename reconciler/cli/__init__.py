@@ -28,6 +28,7 @@ from reconciler import __version__
 from reconciler.cli.context import AppContext
 from reconciler.cli.output import print_error
 from reconciler.errors import ReconcilerError
+from reconciler.render import safe
 
 COMMAND_MODULES = (
     "validate",
@@ -113,6 +114,13 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
     ctx.call_on_close(app.close)
 
 
+class _SafeFormatter(logging.Formatter):
+    """Log lines quote API messages and names: shown escaped (``render.safe``), never acted on by the terminal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return safe.terminal(super().formatMessage(record))
+
+
 def _configure_logging(verbose: int) -> None:
     """-v shows API calls and retries, -vv everything of ours; httpx's own log stays quiet (it prints
     full URLs, query strings included, and signed output URLs are credentials)."""
@@ -128,7 +136,7 @@ def _configure_logging(verbose: int) -> None:
     ours.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
     if not any(getattr(h, "comfyops", False) for h in ours.handlers):
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
         handler.comfyops = True  # type: ignore[attr-defined]
         ours.addHandler(handler)
 

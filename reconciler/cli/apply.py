@@ -27,7 +27,7 @@ from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
-from reconciler.render import render_apply, render_plan
+from reconciler.render import render_apply, render_plan, safe
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import progress as smoke_progress
@@ -42,11 +42,12 @@ class _ProgressHooks:
         self.secrets = secrets
 
     def before_change(self, change: ResourceChange) -> None:
-        click.echo(scrub(f"{change.action.symbol:>3} {change.name}: {change.action.value} ...", self.secrets), err=True)
+        name = safe.terminal(change.name)
+        click.echo(scrub(f"{change.action.symbol:>3} {name}: {change.action.value} ...", self.secrets), err=True)
 
     def after_change(self, outcome: ChangeOutcome) -> None:
-        detail = f": {outcome.message}" if outcome.message else ""
-        click.echo(scrub(f"    {outcome.name}: {outcome.outcome.value}{detail}", self.secrets), err=True)
+        detail = f": {safe.terminal(outcome.message)}" if outcome.message else ""
+        click.echo(scrub(f"    {safe.terminal(outcome.name)}: {outcome.outcome.value}{detail}", self.secrets), err=True)
 
 
 def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:

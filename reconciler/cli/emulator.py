@@ -100,6 +100,11 @@ def command() -> None:
     "--no-rate-limit", is_flag=True, help="Turn the 1 request/s limit off (persisted in the state)."
 )
 @click.option(
+    "--noise", type=click.FloatRange(0.0, 1.0), default=None, metavar="SIGMA",
+    help="Pixel noise of output pictures, as a fraction of full scale (e.g. 0.02; 0 = identical runs; "
+    "persisted in the state; COMFYOPS_EMULATOR_NOISE overrides it per process).",
+)
+@click.option(
     "--token",
     envvar=TOKEN_ENV,
     default=None,
@@ -113,6 +118,7 @@ def serve(
     registrations: tuple[str, ...],
     speed: float,
     no_rate_limit: bool,
+    noise: float | None,
     token: str | None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted.
@@ -138,8 +144,11 @@ def serve(
         click.echo(f"registered workflow {workflow_id} version {version}")
     if no_rate_limit:
         app.configure(rate_limit_enabled=False)
+    if noise is not None:
+        app.configure(noise=noise)
     url = f"http://{host}:{port}"
-    click.echo(f"RunComfy emulator listening on {url} (state: {directory}, speed x{speed:g})")
+    shown_noise = app.state.config().get("noise", 0.0)
+    click.echo(f"RunComfy emulator listening on {url} (state: {directory}, speed x{speed:g}, noise {shown_noise:g})")
     click.echo("Point comfyops at it:")
     click.echo(f"  export RUNCOMFY_API_URL={url}")
     if token:

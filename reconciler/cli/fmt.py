@@ -20,6 +20,7 @@ from reconciler.cli.manifests import remember_files
 from reconciler.cli.output import print_diagnostics, print_error
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import files, source
+from reconciler.render import safe
 
 
 @click.command("fmt")
@@ -37,7 +38,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> int:
     failed = len(collected.problems)
     changed: list[str] = []
     for file in collected.files:
-        shown = files.display_path(file)
+        shown = safe.terminal(files.display_path(file))
         text, problems = source.read_text(file, shown)
         if text is None:
             print_diagnostics(problems)

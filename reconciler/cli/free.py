@@ -20,6 +20,7 @@ from reconciler.cli.recording import api_label, refresh_entries, store
 from reconciler.cli.resolve import client_for, resolve, settings_option
 from reconciler.errors import ReconcilerError
 from reconciler.history.entry import Entry, for_deployment, warm_instance
+from reconciler.render import safe
 from reconciler.runcomfy import catalog, wire
 from reconciler.runcomfy.client import RunComfyClient
 
@@ -93,10 +94,10 @@ def command(app: AppContext, deployment: str, instance_id: str | None, unload_mo
     live = resolve(client, deployment)
     if instance_id is None:
         instance_id, note = pick_instance(_fresh_history(app, client, live), live, datetime.now(UTC))
-        click.echo(note, err=True)
+        click.echo(safe.terminal(note), err=True)
     chosen = instance_id
     on_instance(live, chosen, "api/free", lambda: client.free_instance(
         live.id, chosen, unload_models=unload_models, free_memory=free_memory))
     done = [what for what, on in (("models unloaded", unload_models), ("memory freed", free_memory)) if on]
-    click.echo(f"Freed instance {chosen} of {live.name}: {', '.join(done)}.")
+    click.echo(f"Freed instance {safe.terminal(chosen)} of {safe.terminal(live.name)}: {', '.join(done)}.")
     return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.github import comments, fit, issues
+from reconciler.github import comments, fit, identity, issues
 from reconciler.github.client import GitHubClient, GitHubSettings, build_http_client, settings_from_env
 from reconciler.github.errors import GitHubError, scrub
 
@@ -88,7 +88,8 @@ def comment(
                 return
             pull_request = found[0]
         result = comments.upsert(
-            client, repository=settings.repository, pull_request=pull_request, body=body, marker=marker
+            client, repository=settings.repository, pull_request=pull_request, body=body, marker=marker,
+            author=identity.token_login(client, os.environ),
         )
     verb = {"created": "Created", "updated": "Updated", "unchanged": "Unchanged:"}[result.action]
     click.echo(
@@ -134,6 +135,7 @@ def issue(title: str, body_file: Path, labels: tuple[str, ...], close_if_empty: 
             repository=settings.repository,
             title=title.strip(),
             body=body,
+            author=identity.token_login(client, os.environ),
             labels=labels,
             close_if_empty=close_if_empty,
             closing_note=note,

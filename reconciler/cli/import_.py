@@ -24,6 +24,7 @@ from reconciler.engine.importer import ImportedDeployment
 from reconciler.engine.live import LiveDeployment
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.files import display_path
+from reconciler.render import safe
 from reconciler.runcomfy import errors
 from reconciler.runcomfy.client import RunComfyClient
 
@@ -110,13 +111,14 @@ def _write_one(out: Path, item: ImportedDeployment, deployment: LiveDeployment, 
 def _object_info(deployment: LiveDeployment, client: RunComfyClient) -> dict[str, Any] | None:
     url = deployment.object_info_url
     if not url:
-        click.echo(f"warning: {deployment.name}: the API gives no object_info_url; object_info.json not written",
-                   err=True)
+        click.echo(f"warning: {safe.terminal(deployment.name)}: the API gives no object_info_url; "
+                   "object_info.json not written", err=True)
         return None
     try:
         return client.fetch_object_info(url)
     except errors.ApiError as exc:  # the URL is not shown: it may be signed
-        click.echo(f"warning: {deployment.name}: object_info is not reachable ({exc.summary}); "
+        click.echo(f"warning: {safe.terminal(deployment.name)}: object_info is not reachable "
+                   f"({safe.terminal(exc.summary)}); "
                    "object_info.json not written", err=True)
         return None
 
@@ -159,16 +161,18 @@ def _plan_command(app: AppContext, out: Path, manifests: list[Path]) -> str:
 def _report(app: AppContext, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
             with_workflows: bool) -> None:
     for item in items:
-        click.echo(f"Wrote {display_path(out / item.manifest_file)} ({item.live_name}, id {item.id})")
+        live = f"{safe.terminal(item.live_name)}, id {safe.terminal(item.id)}"
+        click.echo(f"Wrote {display_path(out / item.manifest_file)} ({live})")
         if item.renamed:
-            click.echo(f"  renamed: {item.live_name!r} is not a valid manifest name (or is taken); imported as "
-                       f"{item.name!r} with metadata.id pinned. The first plan shows the rename; apply renames "
-                       "the live deployment.")
+            click.echo(f"  renamed: {safe.terminal(repr(item.live_name))} is not a valid manifest name (or is taken); "
+                       f"imported as {safe.terminal(repr(item.name))} with metadata.id pinned. The first plan "
+                       "shows the rename; apply renames the live deployment.")
         for problem in item.problems:
-            click.echo(f"  warning: {display_path(out / item.manifest_file)}: {problem} (hint: the live value is "
+            click.echo(f"  warning: {display_path(out / item.manifest_file)}: {safe.terminal(problem)} "
+                       "(hint: the live value is "
                        "outside the manifest's range; edit the file before running plan)", err=True)
         if with_workflows and item.workflow_file is None:
-            click.echo(f"  warning: {item.live_name}: the API returned no workflow_api_json; "
+            click.echo(f"  warning: {safe.terminal(item.live_name)}: the API returned no workflow_api_json; "
                        "spec.workflow_file left out", err=True)
         for path in written[item.id][1:]:
             click.echo(f"Wrote {display_path(path)}")

@@ -12,6 +12,7 @@ import click
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.github import annotations as workflow_commands
+from reconciler.render import safe
 
 
 def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
@@ -24,11 +25,15 @@ def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
 
 
 def print_error(summary: str, detail: str = "") -> None:
-    """Print an expected failure as ``error: summary`` plus an optional indented detail."""
-    click.echo(f"error: {summary}", err=True)
+    """Print an expected failure as ``error: summary`` plus an optional indented detail, each line made safe.
+
+    The summary is one line; the detail's lines are those its author joined with ``\\n``. Whatever came from
+    outside inside them (API messages, names) is shown escaped, never acted on (``render.safe``).
+    """
+    click.echo(f"error: {safe.terminal(summary)}", err=True)
     if detail:
-        for line in detail.splitlines():
-            click.echo(f"  {line}", err=True)
+        for line in detail.split("\n"):
+            click.echo(f"  {safe.terminal(line)}", err=True)
 
 
 def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
@@ -37,7 +42,7 @@ def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     for diag in diagnostics:
         click.echo(_with_context(diag.format()), err=True)
         if annotate:
-            click.echo(workflow_commands.workflow_command(diag), err=True)
+            click.echo(safe.terminal(workflow_commands.workflow_command(diag)), err=True)
 
 
 def _with_context(line: str) -> str:

@@ -26,6 +26,7 @@ from reconciler.cli.resolve import client_for, resolve, settings_option
 from reconciler.cli.run import save_outputs
 from reconciler.errors import ReconcilerError
 from reconciler.history.store import HistoryStore
+from reconciler.render import safe
 from reconciler.runcomfy import errors, wire
 
 FORMAT_VERSION = 1
@@ -55,7 +56,7 @@ def _emit(fmt: str, text: str, document: dict[str, Any]) -> None:
     if fmt == "json":
         click.echo(json.dumps({"format_version": FORMAT_VERSION, **document}, indent=2, ensure_ascii=False))
     else:
-        click.echo(text)
+        click.echo("\n".join(safe.terminal(line) for line in text.split("\n")))
 
 
 def _not_found(error: errors.ApiError, live: wire.Deployment, request_id: str) -> ReconcilerError:
@@ -114,8 +115,8 @@ def _listed_outputs(result: wire.RequestResult) -> dict[str, dict[str, list[Any]
     for node, channels in result.outputs.items():
         for channel, items in channels.items():
             listed.setdefault(node, {})[channel] = [
-                item if isinstance(item, str)
-                else {k: v for k, v in item.items() if k in ("filename", "subfolder", "type", "format")}
+                {k: v for k, v in item.items() if k in ("filename", "subfolder", "type", "format")}
+                if isinstance(item, dict) else item
                 for item in items
             ]
     return listed
@@ -123,7 +124,7 @@ def _listed_outputs(result: wire.RequestResult) -> dict[str, dict[str, list[Any]
 
 def _result_text(live: wire.Deployment, request_id: str, result: wire.RequestResult,
                  files: list[Path]) -> str:
-    lines = [f"Request {request_id} of {live.name}: {result.status}"]
+    lines = [f"Request {request_id} of {live.name}: {safe.terminal(result.status)}"]
     if result.status in ("in_queue", "in_progress"):
         lines[0] += " (not finished yet: no result)"
     times = ", ".join(f"{k} {v}" for k, v in (("created", result.created_at), ("finished", result.finished_at)) if v)
@@ -132,12 +133,12 @@ def _result_text(live: wire.Deployment, request_id: str, result: wire.RequestRes
     if result.instance_id:
         lines.append(f"  instance: {result.instance_id}")
     for error in result.error:
-        lines.append(f"  error: {error.message or error.type or 'error'}")
+        lines.append(f"  error: {safe.terminal(error.message or error.type or 'error')}")
     for node, channels in _listed_outputs(result).items():
         for channel, items in channels.items():
             for item in items:
                 shown = item if isinstance(item, str) else item.get("filename", "(no file name)")
-                lines.append(f"  output {node} {channel}: {shown}")
+                lines.append(f"  output {safe.terminal(node)} {safe.terminal(channel)}: {safe.terminal(shown)}")
     lines += [f"  saved {path}" for path in files]
     return "\n".join(lines)
 

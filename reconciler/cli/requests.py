@@ -20,6 +20,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.history import render
 from reconciler.history.entry import Entry
 from reconciler.history.store import HistoryStore
+from reconciler.render import safe
 from reconciler.runcomfy.client import RunComfyClient
 
 
@@ -66,7 +67,7 @@ def command(app: AppContext, deployment: str | None, files: tuple[str, ...], ref
         where = f" of {deployment}" if deployment else ""
         click.echo(f"No requests{where} in the history ({history.path}).")
     for rid, message in problems.items():
-        click.echo(f"error: could not refresh request {rid}: {message}", err=True)
+        click.echo(f"error: could not refresh request {safe.terminal(rid)}: {safe.terminal(message)}", err=True)
     return 1 if problems else 0
 
 

@@ -28,6 +28,7 @@ from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import presets
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, ResolvedOverrides
+from reconciler.render import safe
 from reconciler.runcomfy import errors, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.smoke import polling
@@ -135,7 +136,7 @@ def command(app: AppContext, deployment: str, files: tuple[str, ...], preset: st
     summary: dict[str, Any] = {"deployment": live.name, "deployment_id": live.id, "request_id": rid,
                                "status": "submitted"}
     if fmt == "text":
-        click.echo(f"Submitted request {rid} to {live.name} ({live.id}).")
+        click.echo(safe.terminal(f"Submitted request {rid} to {live.name} ({live.id})."))
     if wait:
         summary.update(_wait(client, live.id, rid, timeout=timeout, out=out))
         ended = summary["status"] if summary["status"] in ("succeeded", "failed", "cancelled") else None
@@ -212,7 +213,7 @@ def _wait(client: RunComfyClient, deployment_id: str, rid: str, *, timeout: floa
         return {"status": "timeout", "errors": [f"no result after {timeout:g}s; request cancel: {outcome}"]}
     except KeyboardInterrupt:
         outcome = polling.cancel_quietly(client, deployment_id, rid)
-        click.echo(f"Interrupted: request {rid} cancel: {outcome}", err=True)
+        click.echo(safe.terminal(f"Interrupted: request {rid} cancel: {outcome}"), err=True)
         raise
     result = client.request_result(deployment_id, rid)
     folder = out or OUTPUTS_DIR / _safe(rid)
@@ -236,7 +237,7 @@ def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Pat
                 default = f"{node_id}_{channel}_{index + 1}"
                 if isinstance(item, str):
                     target, data = folder / f"{_safe(default)}.txt", item.encode()
-                elif isinstance(item.get("url"), str):
+                elif isinstance(item, dict) and isinstance(item.get("url"), str):
                     target, data = folder / _safe(str(item.get("filename") or default)), client.download(item["url"])
                 else:
                     continue
@@ -248,9 +249,9 @@ def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Pat
 
 
 def _describe(summary: dict[str, Any]) -> str:
-    lines = [f"Request {summary['request_id']}: {summary['status']}"]
-    lines += [f"  error: {e}" for e in summary.get("errors", [])]
-    lines += [f"  {f}" for f in summary.get("files", [])]
+    lines = [safe.terminal(f"Request {summary['request_id']}: {summary['status']}")]
+    lines += [f"  error: {safe.terminal(e)}" for e in summary.get("errors", [])]
+    lines += [f"  {safe.terminal(f)}" for f in summary.get("files", [])]
     if summary.get("output_dir"):
         lines.append(f"Outputs saved in {summary['output_dir']}/")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ cancelled first).
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import render as smoke_render
 from reconciler.smoke import runner
+from reconciler.smoke.report import SmokeReport
 
 
 def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeployment]:
@@ -41,6 +43,14 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
     return [d for d in desired.deployments if target_patterns.selected(d.name, targets)]
 
 
+def recorded_lines(report: SmokeReport) -> list[str]:
+    """``Wrote golden <path> (...)`` for every golden ``--update-goldens`` wrote, in report order."""
+    return [
+        f"Wrote golden {g.golden} ({r.name}: output {json.dumps(g.output)} {g.channel}, request {r.request_id})"
+        for r in report.results for g in r.goldens if g.recorded
+    ]
+
+
 @click.command("smoke")
 @files_option
 @click.option("--target", "targets", multiple=True, metavar="NAME",
@@ -49,22 +59,28 @@ def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeplo
 @click.option("--format", "fmt", type=click.Choice(smoke_render.FORMATS), default="text", show_default=True)
 @click.option("--concurrency", type=click.IntRange(1, runner.MAX_CONCURRENCY), default=None,
               help="Smoke tests run at once (default: all of them, up to 64; all share the client's rate limit).")
+@click.option("--update-goldens", "update_goldens", is_flag=True,
+              help="Record each output's golden (similar_to) from this run instead of comparing; only runs that pass "
+              "their other checks are recorded. Prints every file written.")
 @click.option("--allow-skipped", is_flag=True,
               help="Exit 0 when every test was skipped (by default that is an error: nothing was tested).")
 @summary_option
 @click.pass_obj
 def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int | None, allow_skipped: bool, summary: bool) -> int:
+            concurrency: int | None, update_goldens: bool, allow_skipped: bool, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = select(desired, targets)
     if not chosen:
         click.echo("No deployment declares spec.smoke; nothing to test.", err=True)
         return 0
+    if update_goldens and not any(d.goldens for d in chosen if d.smoke is not None):
+        click.echo("No selected deployment's spec.smoke.expect names a golden (similar_to); nothing to record.",
+                   err=True)
     client = connect(app, desired)
     progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
-                              journal=journal(app, "smoke"))
+                              journal=journal(app, "smoke"), update_goldens=update_goldens)
     report = dataclasses.replace(report, environment=desired.environment_name)
     text = scrub(smoke_render.render(report, fmt), desired.secret_values)
     click.echo(text, nl=not text.endswith("\n"))
@@ -73,6 +89,8 @@ def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], j
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")
         click.echo(f"Wrote JUnit XML to {junit}", err=True)
+    for line in recorded_lines(report):
+        click.echo(line)
     if report.interrupted:
         raise KeyboardInterrupt
     if report.ok and report.nothing_ran and not allow_skipped:

@@ -26,6 +26,7 @@ from reconciler.emulator import workflows
 from reconciler.emulator.clock import iso
 from reconciler.emulator.errors import ApiError
 from reconciler.runcomfy.catalog import ERROR_NOT_FOUND
+from reconciler.workflow import outputs as wf_outputs
 
 TERMINAL = ("completed", "cancelled")
 
@@ -167,30 +168,56 @@ def safe_name(node_id: str) -> str:
 
 
 def outputs(req: dict[str, Any], base: str) -> dict[str, Any]:
-    """The outputs a succeeded run produced, keyed by output node id, with hosted URLs."""
+    """The outputs a succeeded run produced, keyed by output node id, with hosted URLs.
+
+    Channels and files as ComfyUI 0.3.64 reports them (:mod:`reconciler.workflow.outputs`): stills one
+    PNG per batch item under ``images``; animated savers one file under ``images`` with
+    ``animated: [true]``; VHS_VideoCombine one file under ``gifs``; audio savers under ``audio``.
+    """
     graph = req["graph"]
     result: dict[str, Any] = {}
-    for node_id, kind in workflows.output_nodes(graph):
-        prefix = f"ComfyUI_{safe_name(node_id)}"
-        if kind == "text":
-            value = graph[node_id].get("inputs", {}).get("text")
+    for node_id, _kind in workflows.output_nodes(graph):
+        saver = output_saver(graph, node_id)
+        inputs = graph[node_id].get("inputs", {})
+        if saver.channel == "text":
+            value = inputs.get("text")
             result[node_id] = {"text": [value if isinstance(value, str) else f"emulated text from node {node_id}"]}
             continue
-        count, ext = (workflows.batch_size(graph), "png") if kind == "images" else (1, "mp4")
+        extension, extra = saver.extension, {}
+        if graph[node_id].get("class_type") == "VHS_VideoCombine":
+            fmt, extension = wf_outputs.vhs_format(inputs)
+            extra = {"format": fmt, "frame_rate": inputs.get("frame_rate", 8)}
+        count = workflows.batch_size(graph) if saver.per_item else 1
         files = []
         for index in range(count):
-            filename = f"{prefix}_{index + 1:05d}_.{ext}"
-            item = {
-                "url": f"{base}/_emulator/outputs/{req['id']}/{filename}",
-                "filename": filename,
-                "subfolder": "",
-                "type": "output",
-            }
-            if ext == "mp4":
-                item["format"] = "video/h264-mp4"
-            files.append(item)
-        result[node_id] = {kind: files}
+            filename = f"ComfyUI_{safe_name(node_id)}_{index + 1:05d}_.{extension}"
+            files.append({"url": f"{base}/_emulator/outputs/{req['id']}/{filename}", "filename": filename,
+                          "subfolder": "", "type": saver.folder, **extra})
+        node: dict[str, Any] = {saver.channel: files}
+        if saver.animated:
+            node["animated"] = [True]
+        result[node_id] = node
     return result
+
+
+def output_saver(graph: dict[str, Any], node_id: str) -> wf_outputs.Saver:
+    """The saver an output node of ``graph`` is (a node the emulator lists among its outputs)."""
+    found = wf_outputs.saver(str(graph[node_id].get("class_type", "")))
+    assert found is not None
+    return found
+
+
+def output_file(req: dict[str, Any], filename: str) -> tuple[str, int, str, bool] | None:
+    """Which output ``filename`` is: (node id, batch index, extension, holds every frame), or None."""
+    for node_id, channels in outputs(req, "").items():
+        saver = output_saver(req["graph"], node_id)
+        for channel, items in channels.items():
+            if channel == "text" or channel == "animated":
+                continue
+            for index, item in enumerate(items):
+                if isinstance(item, dict) and item.get("filename") == filename:
+                    return node_id, index, filename.rsplit(".", 1)[-1], not saver.per_item
+    return None
 
 
 def output_files(req: dict[str, Any]) -> list[str]:
@@ -200,8 +227,10 @@ def output_files(req: dict[str, Any]) -> list[str]:
     return [
         item["filename"]
         for node in outputs(req, "").values()
-        for key in ("images", "gifs")
-        for item in node.get(key, [])
+        for key, items in node.items()
+        if key not in ("text", "animated")
+        for item in items
+        if isinstance(item, dict)
     ]
 
 

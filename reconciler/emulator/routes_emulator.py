@@ -3,21 +3,25 @@
 - ``GET /_emulator/health``: ``{"ok": true}``.
 - ``GET|POST /_emulator/workflows``: list; register ``{"workflow_id", "version", "workflow_api_json"}``.
 - ``GET|POST /_emulator/config``: read; change ``queue_seconds``, ``run_seconds``, ``fail_next_runs``,
-  ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``.
+  ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``, ``noise``.
 - ``GET|POST|DELETE /_emulator/faults``: read; replace (see :class:`.faults.FaultConfig`); clear.
 - ``POST /_emulator/reset``: forget everything; answers what was cleared.
 - ``GET|DELETE /_emulator/traffic``: API request counts by status and method; DELETE zeroes them.
-- ``GET /_emulator/outputs/{request_id}/{filename}``: the bytes of a hosted output (PNG or MP4).
+- ``GET /_emulator/outputs/{request_id}/{filename}``: the bytes of a hosted output, drawn by
+  :mod:`.picture` from the run's inputs (PNG, APNG, WebP, GIF, MP4, WebM, FLAC, MP3, Opus).
 - ``GET /_emulator/object_info/{workflow_id}/{version}``: a small object_info for that workflow.
 """
 
 from __future__ import annotations
 
+import json
+
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from reconciler.emulator import media, requests, workflows
+from reconciler.emulator import requests, workflows
 from reconciler.emulator.errors import ApiError
 from reconciler.emulator.routes_api import ctx, json_body
 from reconciler.runcomfy.catalog import ERROR_NOT_FOUND, ERROR_VALIDATION
@@ -93,28 +97,34 @@ async def reset(request: Request) -> Response:
 
 async def output_file(request: Request) -> Response:
     """Serve a hosted output's bytes; 404 once the request was deleted or for unknown files."""
+    from reconciler.emulator import picture  # numpy, Pillow and PyAV: only when a file is downloaded
+
     c = ctx(request)
     request_id, filename = request.path_params["request_id"], request.path_params["filename"]
     with c.state.read() as data:
         req = data["requests"].get(request_id)
         now = c.clock.now()
-        if req is None or requests.phase(req, now) != "completed" or filename not in requests.output_files(req):
+        listed = req is not None and requests.phase(req, now) == "completed" and filename in requests.output_files(req)
+        found = requests.output_file(req, filename) if listed and req is not None else None
+        if req is None or found is None:
             raise ApiError(ERROR_NOT_FOUND, f"Output {filename} not found")
-        producer = next(
-            (
-                node_id
-                for node_id, channels in requests.outputs(req, "").items()
-                for files in channels.values()
-                for item in files
-                if isinstance(item, dict) and item.get("filename") == filename
-            ),
-            None,
-        )
-        width, height = workflows.image_size(req["graph"], producer)
-    if filename.endswith(".mp4"):
-        return Response(media.mp4_bytes(width, height), media_type="video/mp4")
-    seed = sum(request_id.encode()) + sum(filename.encode())
-    return Response(media.png_bytes(width, height, seed % 97), media_type="image/png")
+        graph_json = json.dumps(req["graph"], sort_keys=True)
+        configured = data["config"].get("noise", 0.0)
+    try:
+        noise = picture.noise_level(configured)
+    except ValueError as exc:
+        raise ApiError(ERROR_VALIDATION, str(exc)) from None
+    node_id, index, extension, animated = found
+    content = await run_in_threadpool(
+        picture.file_bytes, graph_json, node_id, index, extension, animated, noise, f"{request_id}/{filename}"
+    )
+    return Response(content, media_type=_MEDIA_TYPES.get(extension, "application/octet-stream"))
+
+
+_MEDIA_TYPES = {
+    "png": "image/png", "webp": "image/webp", "gif": "image/gif", "mp4": "video/mp4", "webm": "video/webm",
+    "mov": "video/quicktime", "flac": "audio/flac", "mp3": "audio/mpeg", "opus": "audio/ogg",
+}
 
 
 async def workflow_object_info(request: Request) -> Response:

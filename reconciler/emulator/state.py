@@ -33,6 +33,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "rate_limit_enabled": True,
     "rate_limit_per_second": DEFAULT_REQUESTS_PER_SECOND,
     "rate_limit_burst": DEFAULT_BURST,
+    "noise": 0.0,
 }
 """Emulator behaviour settings; change them with ``POST /_emulator/config`` or :meth:`configure`."""
 
@@ -62,6 +63,8 @@ def _check_config(key: str, value: Any) -> Any:
         return value
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ValueError(f"{key} must be a non-negative number")
+    if key == "noise" and value > 1:
+        raise ValueError("noise must be a number from 0 to 1 (the fraction of full scale of the pixel noise)")
     if key in ("fail_next_runs", "rate_limit_burst"):
         return int(value)
     return float(value)

@@ -4,21 +4,19 @@ Pure functions: check a submit's ``overrides`` against the stored graph (node id
 must exist; a link input ``[node_id, output_index]`` cannot be replaced by a scalar), apply them,
 and read what a run would produce: the image size (first node with scalar ``width`` and
 ``height``), the batch size, and the output nodes with the channel each one fills
-(``images``, ``gifs`` or ``text``). Also a tiny ``object_info`` inferred from the graph's values.
+(``images``, ``gifs``, ``audio`` or ``text``, per :mod:`reconciler.workflow.outputs`). Also a tiny
+``object_info`` inferred from the graph's values.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal
+from typing import Any
 
-OutputKind = Literal["images", "gifs", "text"]
+from reconciler.workflow import outputs
 
-IMAGE_OUTPUT_CLASSES = frozenset({"SaveImage", "PreviewImage", "Image Save", "SaveImageWebsocket"})
-VIDEO_OUTPUT_CLASSES = frozenset(
-    {"VHS_VideoCombine", "SaveVideo", "SaveWEBM", "SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveAnimatedGIF"}
-)
-TEXT_OUTPUT_CLASSES = frozenset({"ShowText|pysssss", "PreviewAny", "ShowText", "Display Any (rgthree)"})
+OutputKind = outputs.Channel
+
 DEFAULT_SIZE = (512, 512)
 
 
@@ -121,6 +119,11 @@ def image_size(graph: dict[str, Any], output_node: str | None = None) -> tuple[i
     return DEFAULT_SIZE
 
 
+def upstream(graph: dict[str, Any], start: str) -> list[str]:
+    """``start`` and every node id feeding it (through any input), breadth first."""
+    return _upstream(graph, start, None)
+
+
 def _upstream(graph: dict[str, Any], start: str, only: tuple[str, ...] | None) -> list[str]:
     """Node ids feeding ``start``, breadth first, through the inputs named in ``only`` (or any input)."""
     seen, order = {start}, [start]
@@ -148,13 +151,8 @@ def batch_size(graph: dict[str, Any]) -> int:
 
 def output_kind(class_type: str) -> OutputKind | None:
     """Which result channel a node class fills, or None if it is not an output node."""
-    if class_type in IMAGE_OUTPUT_CLASSES:
-        return "images"
-    if class_type in VIDEO_OUTPUT_CLASSES:
-        return "gifs"
-    if class_type in TEXT_OUTPUT_CLASSES or class_type.startswith("ShowText"):
-        return "text"
-    return None
+    found = outputs.saver(class_type)
+    return None if found is None else found.channel
 
 
 def output_nodes(graph: dict[str, Any]) -> list[tuple[str, OutputKind]]:
@@ -182,7 +180,7 @@ def _spec(value: Any) -> list[Any]:
 
 
 def object_info(graph: dict[str, Any]) -> dict[str, Any]:
-    """A small ``/object_info`` for the graph's node classes, inferred from the stored values."""
+    """A small ``/object_info`` for the graph's node classes, inferred from the stored values and links."""
     info: dict[str, Any] = {}
     for node in graph.values():
         class_type = str(node.get("class_type", ""))
@@ -199,4 +197,10 @@ def object_info(graph: dict[str, Any]) -> dict[str, Any]:
         )
         for key, value in node.get("inputs", {}).items():
             entry["input"]["required"].setdefault(key, _spec(value))
+    for node in graph.values():  # every output some link reads exists, of any type
+        for value in node.get("inputs", {}).values():
+            source = graph.get(value[0]) if is_link(value) else None
+            if isinstance(source, dict) and int(value[1]) >= 0:
+                outputs = info[str(source.get("class_type", ""))]["output"]
+                outputs.extend(["*"] * (int(value[1]) + 1 - len(outputs)))
     return info

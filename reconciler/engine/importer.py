@@ -32,6 +32,8 @@ WORKFLOWS_DIR = "workflows"
 _NAME = re.compile(NAME_PATTERN)
 _BAD_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9._/-]*$")
+_INVISIBLE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+"""What JSON leaves raw but a file must not hold raw (C0 controls JSON escapes itself)."""
 _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
 
 
@@ -181,7 +183,7 @@ def manifest_text(deployment: LiveDeployment, *, name: str, schema_ref: str, wor
 
 def workflow_text(graph: Mapping[str, Any]) -> str:
     """A workflow_api.json as written: indented, keys in the deployment's order."""
-    return json.dumps(graph, indent=2, ensure_ascii=False) + "\n"
+    return _json(graph, indent=2) + "\n"
 
 
 def provenance(deployment: LiveDeployment, *, fetched_at: str) -> dict[str, Any]:
@@ -197,7 +199,16 @@ def provenance(deployment: LiveDeployment, *, fetched_at: str) -> dict[str, Any]
 
 
 def _comment(text: str) -> str:
-    return " ".join(str(text).split())
+    """A live value in a comment line: as it is when it needs no escape, else JSON-quoted with escapes."""
+    quoted = _json(str(text))
+    return quoted[1:-1] if quoted[1:-1] == text and text.strip() == text and text else quoted
+
+
+def _json(value: Any, indent: int | None = None) -> str:
+    """JSON (also a YAML double-quoted scalar) in which every control character, bidi override and line
+    separator is a ``\\u`` escape: a hostile live value reads back exactly and is never raw in the file."""
+    text = json.dumps(value, indent=indent, ensure_ascii=False)
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _scalar(value: Any) -> str:
@@ -211,7 +222,7 @@ def _scalar(value: Any) -> str:
     text = str(value).replace("${", "$${")
     if _PLAIN.match(text) and text.lower() not in _YAML_WORDS and not _number_like(text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return _json(text)
 
 
 def _number_like(text: str) -> bool:

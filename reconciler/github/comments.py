@@ -2,12 +2,15 @@
 
 The marker is a hidden HTML comment, ``<!-- comfyops-comment: ID -->``, on the comment's first line.
 :func:`compose` and :func:`find` are pure; :func:`upsert` lists the pull request's comments page by
-page (a busy pull request has more than one page), then creates or updates ours. A comment of another
+page (a busy pull request has more than one page), then creates or updates ours. A comment is ours only
+when the token's own account wrote it *and* it starts with the marker: anyone can copy a marker into a
+comment of theirs, which is then ignored (logged, seen with ``-v``), never edited. A comment of another
 tool, or of ComfyOps under another marker (``plan-staging`` and ``plan-prod``), is never touched.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +19,9 @@ from typing import Any, Final
 from reconciler.github import fit
 from reconciler.github.client import GitHubClient, repo_path, seg
 from reconciler.github.errors import GitHubError
+from reconciler.github.identity import is_author
+
+logger = logging.getLogger(__name__)
 
 COMMENT_LIMIT: Final[int] = 65_536
 """GitHub refuses a comment body longer than this many characters."""
@@ -59,11 +65,17 @@ def compose(body: str, *, marker: str, where: str, limit: int = COMMENT_LIMIT) -
     return head + fit.fit(text, limit - len(head), notice)
 
 
-def find(comments: Iterable[dict[str, Any]], marker: str) -> dict[str, Any] | None:
-    """The most recent comment whose body starts with ``marker``'s line, or None."""
-    line = marker_line(marker)
-    ours = [c for c in comments if str(c.get("body") or "").lstrip().startswith(line)]
+def find(comments: Iterable[dict[str, Any]], marker: str, author: str) -> dict[str, Any] | None:
+    """The most recent comment by ``author`` whose body starts with ``marker``'s line, or None."""
+    marked = with_marker(comments, marker)
+    ours = [c for c in marked if is_author(c, author)]
     return max(ours, key=lambda c: int(c.get("id") or 0)) if ours else None
+
+
+def with_marker(comments: Iterable[dict[str, Any]], marker: str) -> list[dict[str, Any]]:
+    """Every comment whose body starts with ``marker``'s line, whoever wrote it."""
+    line = marker_line(marker)
+    return [c for c in comments if str(c.get("body") or "").lstrip().startswith(line)]
 
 
 def same_body(a: str, b: str) -> bool:
@@ -71,11 +83,20 @@ def same_body(a: str, b: str) -> bool:
     return a.replace("\r\n", "\n").strip() == b.replace("\r\n", "\n").strip()
 
 
-def upsert(client: GitHubClient, *, repository: str, pull_request: int, body: str, marker: str) -> CommentResult:
-    """Create the marker's comment on the pull request, or update it (nothing when it already says this)."""
+def upsert(
+    client: GitHubClient, *, repository: str, pull_request: int, body: str, marker: str, author: str
+) -> CommentResult:
+    """Create ``author``'s comment for the marker on the pull request, or update it (nothing when it already
+    says this). ``author`` is the login the token acts as (``identity.token_login``)."""
     base = repo_path(repository)
-    comments = client.paginate(f"{base}/issues/{seg(pull_request)}/comments", permission=PERMISSION)
-    existing = find(comments, marker)
+    comments = list(client.paginate(f"{base}/issues/{seg(pull_request)}/comments", permission=PERMISSION))
+    for other in with_marker(comments, marker):
+        if not is_author(other, author):
+            logger.info(
+                "ignoring comment %s on pull request #%s: it carries the %r marker but was written by %r, not %r",
+                other.get("id"), pull_request, marker, (other.get("user") or {}).get("login"), author,
+            )
+    existing = find(comments, marker, author)
     if existing is None:
         made = client.post(f"{base}/issues/{seg(pull_request)}/comments", {"body": body}, permission=PERMISSION)
         return CommentResult("created", int(made["id"]), str(made.get("html_url") or ""), pull_request)

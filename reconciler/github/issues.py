@@ -1,18 +1,23 @@
 """One issue per title, for drift: opened, updated, reopened, or closed once in sync again.
 
-:func:`find` and :func:`decide` are pure; :func:`sync` lists the repository's issues (filtered by the
-every page), then makes the one call the decision asks for. Pull requests,
-which the issues API lists too, never match.
+:func:`find` and :func:`decide` are pure; :func:`sync` lists the repository's issues (every page), then
+makes the one call the decision asks for. Pull requests, which the issues API lists too, never match, and
+neither does an issue someone else opened with the same title: only the token's own account's issues are
+ours (others are ignored, logged, seen with ``-v``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from reconciler.github.client import GitHubClient, repo_path, seg
 from reconciler.github.comments import same_body
+from reconciler.github.identity import is_author
+
+logger = logging.getLogger(__name__)
 
 PERMISSION: Final[str] = "issues: write"
 IN_SYNC_COMMENT: Final[str] = "In sync again: ComfyOps found no drift, so this issue is closed."
@@ -27,9 +32,13 @@ class IssueResult:
     url: str = ""
 
 
-def find(issues: Iterable[dict[str, Any]], title: str) -> dict[str, Any] | None:
-    """The issue titled exactly ``title``: an open one first, else the most recent closed one."""
-    matching = [i for i in issues if "pull_request" not in i and str(i.get("title") or "") == title]
+def find(issues: Iterable[dict[str, Any]], title: str, author: str) -> dict[str, Any] | None:
+    """``author``'s issue titled exactly ``title``: an open one first, else the most recent closed one."""
+    titled = [i for i in issues if "pull_request" not in i and str(i.get("title") or "") == title]
+    for other in (i for i in titled if not is_author(i, author)):
+        logger.info("ignoring issue #%s titled %r: it was opened by %r, not %r",
+                    other.get("number"), title, (other.get("user") or {}).get("login"), author)
+    matching = [i for i in titled if is_author(i, author)]
     if not matching:
         return None
     return max(matching, key=lambda i: (i.get("state") == "open", int(i.get("number") or 0)))
@@ -54,16 +63,18 @@ def sync(
     repository: str,
     title: str,
     body: str,
+    author: str,
     labels: Sequence[str] = (),
     close_if_empty: bool = False,
     closing_note: str = IN_SYNC_COMMENT,
 ) -> IssueResult:
-    """Make the issue titled ``title`` match ``body`` (see :func:`decide`)."""
+    """Make ``author``'s issue titled ``title`` match ``body`` (see :func:`decide`); ``author`` is the login
+    the token acts as (``identity.token_login``)."""
     base = repo_path(repository)
     # Every issue is searched, not only labelled ones: GitHub silently drops the labels of a new issue
     # when the token may not set them, and filtering on them would then open a duplicate every run.
     params: dict[str, str | int] = {"state": "all", "sort": "created", "direction": "desc"}
-    existing = find(client.paginate(f"{base}/issues", permission=PERMISSION, params=params), title)
+    existing = find(client.paginate(f"{base}/issues", permission=PERMISSION, params=params), title, author)
     action = decide(existing, body, close_if_empty=close_if_empty)
     if existing is None:
         if action == "nothing":

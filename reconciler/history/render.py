@@ -11,13 +11,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from reconciler.history.entry import Entry
+from reconciler.render import safe
 
 FORMAT_VERSION: Final[int] = 1
 _COLUMNS: Final[tuple[str, ...]] = ("SUBMITTED", "DEPLOYMENT", "REQUEST", "STATUS", "OUTCOME", "INSTANCE", "SOURCE")
 
 
 def _row(e: Entry) -> tuple[str, ...]:
-    return (e.submitted_at, e.deployment, e.request_id, e.status, e.outcome or "-", e.instance_id or "-", e.source)
+    cells = (e.submitted_at, e.deployment, e.request_id, e.status, e.outcome or "-", e.instance_id or "-", e.source)
+    return tuple(safe.terminal(cell) for cell in cells)
 
 
 def text(entries: Sequence[Entry]) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reconciler.diagnostics import Diagnostic, Location
-from reconciler.manifest import presets, workflows
+from reconciler.manifest import expectations, presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, Preset
 from reconciler.manifest.model import (
     API_VERSION,
@@ -294,6 +294,8 @@ def _deployment(
         smoke_overrides = workflows.smoke_overrides(item, preset_map, problems)
     if graph is not None:
         problems.extend(workflows.check_workflow(item, preset_map, graph, info, smoke_overrides))
+        problems.extend(expectations.check_outputs(item, graph, info))
+    golden_paths = expectations.goldens(item, problems)
     return DesiredDeployment(
         name=model.metadata.name,
         fields=fields,
@@ -306,6 +308,7 @@ def _deployment(
         smoke=spec.smoke,
         smoke_overrides=smoke_overrides,
         workflow_file=workflow_display,
+        goldens=golden_paths,
         workflow=graph,
         object_info=info,
         field_locations=field_locations,

@@ -66,6 +66,8 @@ class DesiredDeployment:
     smoke: SmokeSpec | None = None
     smoke_overrides: ResolvedOverrides | None = None
     workflow_file: str | None = None
+    goldens: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """(output node id, channel) -> the golden picture ``similar_to`` names, resolved against the manifest."""
     workflow: WorkflowGraph | None = None
     object_info: ObjectInfo | None = None
     field_locations: Mapping[str, Location] = field(default_factory=dict)

@@ -45,6 +45,10 @@ VariableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]
 OutputChannel = Literal["images", "gifs", "videos", "audio", "text", "files"]
 Price = Annotated[StrictNumber, Field(ge=0)]
 MediaFormat = Literal["png", "jpeg", "webp", "gif", "mp4", "webm"]
+DEFAULT_MAX_HASH_DISTANCE = 12
+"""``max_hash_distance`` when unset (bits of 64), chosen from the measurements in the README's "Golden outputs"."""
+DEFAULT_MIN_SSIM = 0.75
+"""``min_ssim`` when unset, chosen from the measurements in the README's "Golden outputs"."""
 
 
 class _Strict(BaseModel):
@@ -98,6 +102,20 @@ class ChannelExpectation(_Strict):
     min_height: StrictInt | None = Field(default=None, ge=1)
     max_height: StrictInt | None = Field(default=None, ge=1)
     non_empty: StrictBool | None = Field(default=None, description="For text: every item has non-blank text.")
+    similar_to: str | None = Field(
+        default=None, min_length=1,
+        description="A golden picture (PNG, relative to this manifest's folder) every item must look like: "
+        "perceptual hashes and SSIM within the tolerances below; record it with comfyops smoke --update-goldens.",
+    )
+    max_hash_distance: StrictInt | None = Field(
+        default=None, ge=0, le=64,
+        description="With similar_to: the largest pHash/dHash distance allowed (bits of 64; default "
+        f"{DEFAULT_MAX_HASH_DISTANCE}).",
+    )
+    min_ssim: StrictNumber | None = Field(
+        default=None, ge=-1, le=1, description="With similar_to: the lowest structural similarity allowed (default "
+        f"{DEFAULT_MIN_SSIM}).",
+    )
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> ChannelExpectation:
@@ -107,6 +125,8 @@ class ChannelExpectation(_Strict):
                 raise ValueError(f"{low} ({lo}) is greater than {high} ({hi})")
         if self.count is not None and (self.min_count is not None or self.max_count is not None):
             raise ValueError("use either count or min_count/max_count, not both")
+        if self.similar_to is None and (self.max_hash_distance is not None or self.min_ssim is not None):
+            raise ValueError("max_hash_distance and min_ssim are tolerances of similar_to; add similar_to")
         return self
 
 
@@ -120,7 +140,11 @@ class SmokeExpectation(_Strict):
         default=None, gt=0, description="Fail when the run (submit to result) took longer than this."
     )
     outputs: dict[NodeId, dict[OutputChannel, ChannelExpectation]] = Field(
-        default_factory=dict, description="Per output node id: per channel, what it must hold."
+        default_factory=dict,
+        description="Per output node id: per channel, what it must hold. Channels as ComfyUI reports them: "
+        "SaveImage, PreviewImage, SaveAnimatedWEBP, SaveAnimatedPNG, SaveWEBM and SaveVideo -> images (the animated "
+        "ones with animated: [true]); VHS_VideoCombine -> gifs; SaveAudio and the other audio savers -> audio; "
+        "PreviewAny and ShowText -> text.",
     )
 
 

@@ -117,7 +117,7 @@ def strict_number(value: Any) -> Any:
         elif isinstance(value, str) and value.strip().lower().lstrip("+-") in (".inf", ".nan", "inf", "nan"):
             hint = "JSON has no infinity or NaN; write a finite number"
         raise _refuse("a number", value, hint)
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):  # ints are finite (and may not fit a float)
         raise _refuse("a finite number", value)
     return value
 

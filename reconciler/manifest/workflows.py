@@ -19,7 +19,7 @@ from reconciler.manifest.parsed import ParsedDocument
 from reconciler.manifest.source import Document
 from reconciler.workflow import graph as workflow_graph
 from reconciler.workflow import object_info as workflow_object_info
-from reconciler.workflow import required as workflow_required
+from reconciler.workflow import prompt as workflow_prompt
 from reconciler.workflow import validate as workflow_validate
 
 
@@ -99,16 +99,16 @@ def check_workflow(
     info: workflow_object_info.ObjectInfo | None,
     smoke: ResolvedOverrides | None,
 ) -> list[Diagnostic]:
-    """A deployment's workflow with its smoke overrides: each layer's values, then required inputs.
+    """A deployment's workflow with its smoke overrides: each layer's values, then the workflow itself.
 
-    Required inputs are checked on the workflow as the merged smoke overrides leave it (as it is
-    when there are none); an input that only the smoke overrides supply is a warning.
+    The workflow is checked as ComfyUI checks a prompt (:func:`~reconciler.workflow.prompt.validate_workflow`),
+    as the merged smoke overrides leave it (as it is when there are none); a required input that only
+    the smoke overrides supply is a warning.
     """
     problems = check_smoke_layers(item, preset_map, graph, info) if smoke is not None else []
-    if info is not None:
-        problems += workflow_required.validate_required_inputs(
-            graph, info, smoke.values if smoke is not None else None, warn_supplied=True
-        )
+    problems += workflow_prompt.validate_workflow(
+        graph, info, smoke.values if smoke is not None else None, warn_supplied=True
+    )
     return problems
 
 

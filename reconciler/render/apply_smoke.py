@@ -11,7 +11,7 @@ import dataclasses
 import json
 
 from reconciler.engine.report import ApplyReport
-from reconciler.render import markdown, style, text
+from reconciler.render import markdown, safe, style, text
 from reconciler.smoke import render as smoke_render
 from reconciler.smoke.report import SmokeReport
 
@@ -32,7 +32,8 @@ def render_apply_smoke(
     if fmt == "markdown":
         parts = [markdown.render_apply_markdown(applied).rstrip("\n"), smoke_render.markdown(smoke).rstrip("\n")]
         if notes:
-            parts.append("\n".join(["### Rollback", "", *(f"- `{name}`: {note}" for name, note in notes)]))
+            rows = (f"- {safe.md_code(name)}: {safe.md_text(note)}" for name, note in notes)
+            parts.append("\n".join(["### Rollback", "", *rows]))
         parts.append(f"**{closing}**")
         return "\n\n".join(parts) + "\n"
     environment = report.environment or smoke.environment
@@ -42,7 +43,8 @@ def render_apply_smoke(
         smoke_render.text(dataclasses.replace(smoke, environment=None)).rstrip("\n"),
     ]
     if notes:
-        parts.append("\n".join(["Rollback:", *(f"  {name}: {note}" for name, note in notes)]))
+        rows = (f"  {safe.terminal(name)}: {safe.terminal(note)}" for name, note in notes)
+        parts.append("\n".join(["Rollback:", *rows]))
     failed = report.failed or not smoke.ok
     parts.append(style.paint(closing, "red" if failed else "green", color=color))
     return "\n\n".join(p for p in parts if p) + "\n"

@@ -12,7 +12,7 @@ from typing import Any
 
 from reconciler.engine.drift import DeploymentDrift, DriftKind, DriftReport
 from reconciler.engine.plan import SENSITIVE
-from reconciler.render import style
+from reconciler.render import safe, style
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 IN_SYNC = "No drift. Live deployments match the manifests."
@@ -96,18 +96,19 @@ def render_drift_text(report: DriftReport, *, color: bool = False) -> str:
     sections: list[list[str]] = []
     for d in report.deployments:
         mark = style.paint(_MARK[d.kind].rjust(3), _COLOR[d.kind], color=color)
-        head = f"{mark} {style.paint(_label(d), 'bold', color=color)} {_HEADLINE[d.kind]}"
+        head = f"{mark} {style.paint(safe.terminal(_label(d)), 'bold', color=color)} {_HEADLINE[d.kind]}"
         facts = _facts(d, report.checked_at)
-        lines = [head + (f" ({', '.join(facts)})" if facts else "")]
+        lines = [head + (f" ({safe.terminal(', '.join(facts))})" if facts else "")]
         where = f"{d.source}: {d.reason}" if d.source else d.reason
-        lines.append(f"      # {where}")
+        lines.append(f"      # {safe.terminal(where)}")
         for f in d.fields:
             desired, live = _value(f.desired, f.sensitive), _value(f.live, f.sensitive)
-            lines.append(f"      {f.field}: desired {desired}, live {live}")
+            field, desired, live = (safe.terminal(v) for v in (f.field, desired, live))
+            lines.append(f"      {field}: desired {desired}, live {live}")
         if d.fix:
-            lines.append(f"      fix: {d.fix}")
+            lines.append(f"      fix: {safe.terminal(d.fix)}")
         if d.hint:
-            lines.append(f"      {d.hint}")
+            lines.append(f"      {safe.terminal(d.hint)}")
         sections.append(lines)
     if report.smoke is not None:
         sections.append(_smoke_text(report.smoke))
@@ -122,8 +123,8 @@ def render_drift_text(report: DriftReport, *, color: bool = False) -> str:
 def _smoke_text(smoke: dict[str, Any]) -> list[str]:
     lines = ["Smoke tests (reported only; they do not change the exit code):"]
     for result in smoke.get("results", []):
-        reason = f": {result['reason']}" if result.get("reason") else ""
-        lines.append(f"  {result['status']:<7} {result['name']}{reason}")
+        reason = f": {safe.terminal(result['reason'])}" if result.get("reason") else ""
+        lines.append(f"  {safe.terminal(result['status']):<7} {safe.terminal(result['name'])}{reason}")
     counts = smoke.get("summary", {})
     lines.append(
         f"  {counts.get('pass', 0)} passed, {counts.get('fail', 0)} failed, {counts.get('error', 0)} errored, "
@@ -132,34 +133,37 @@ def _smoke_text(smoke: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_drift_markdown(report: DriftReport) -> str:
     """The drift issue's body: summary line, one section per deployment with its fix, smoke results."""
     lines = [f"**{summary_sentence(report)}**", "", f"Checked at {report.checked_at}."]
     if report.targets:
-        lines.append(f"Targets: {', '.join(f'`{t}`' for t in report.targets)}.")
+        lines.append(f"Targets: {', '.join(safe.md_code(t) for t in report.targets)}.")
     for d in report.deployments:
         facts = _facts(d, report.checked_at)
-        lines += ["", f"### {_MARK[d.kind]} `{_label(d)}` {_HEADLINE[d.kind]}", ""]
-        reason = _cell(d.reason)
-        lines.append(reason[:1].upper() + reason[1:] + (f" ({', '.join(facts)})" if facts else "") + ".")
+        lines += ["", f"### {_MARK[d.kind]} {safe.md_code(_label(d))} {_HEADLINE[d.kind]}", ""]
+        reason = safe.md_text(_capital(d.reason) + (f" ({', '.join(facts)})" if facts else ""))
+        lines.append(reason + ".")
         if d.source:
-            lines.append(f"{'Prune rule' if d.kind is DriftKind.UNMANAGED else 'Declared'} in `{d.source}`.")
+            where = "Prune rule" if d.kind is DriftKind.UNMANAGED else "Declared"
+            lines.append(f"{where} in {safe.md_code(d.source)}.")
         if d.fields:
             lines += ["", "| field | desired (git) | live |", "|---|---|---|"]
             for f in d.fields:
                 desired, live = _value(f.desired, f.sensitive), _value(f.live, f.sensitive)
-                lines.append(f"| `{f.field}` | `{_cell(desired)}` | `{_cell(live)}` |")
-        fix = f"Fix: `{d.fix}`" if d.fix else ""
-        hint = _cell(d.hint)
-        lines += ["", f"{fix}; {hint}." if fix and hint else f"{fix or hint[:1].upper() + hint[1:]}."]
+                lines.append("| " + " | ".join(safe.md_code(v, cell=True) for v in (f.field, desired, live)) + " |")
+        fix = f"Fix: {safe.md_code(d.fix)}" if d.fix else ""
+        hint = safe.md_text(d.hint if fix else _capital(d.hint))
+        lines += ["", f"{fix}; {hint}." if fix and hint else f"{fix or hint}."]
     if report.smoke is not None:
         lines += ["", "### Smoke tests", "", "Reported only; they do not change the exit code.", "",
                   "| deployment | result | reason |", "|---|---|---|"]
         for result in report.smoke.get("results", []):
-            lines.append(f"| `{result['name']}` | {result['status']} | {_cell(result.get('reason') or '')} |")
+            row = (safe.md_code(result["name"], cell=True), safe.md_cell(result["status"]),
+                   safe.md_cell(result.get("reason") or ""))
+            lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
 
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -13,19 +13,17 @@ unmanaged deployments and the count of unchanged ones.
 GitHub rejects comments over 65,536 characters, so the result never exceeds ``max_chars``:
 details blocks are dropped from the end first, with a line saying how many were cut and how to
 see the full plan. Secrets are always masked here; there is deliberately no ``show_sensitive``.
-Every piece of text that came from outside (names, ids, values, API messages) is escaped for
-the context it lands in (inline code, table cell, HTML, code fence).
+Every piece of text that came from outside (names, ids, values, API messages) is escaped by
+:mod:`reconciler.render.safe` for the context it lands in (inline code, table cell, prose, HTML, code fence).
 """
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Callable
 
 from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome
-from reconciler.render import style, text
+from reconciler.render import safe, style, text
 
 PLAN_MARKER = "<!-- comfyops:plan -->"
 APPLY_MARKER = "<!-- comfyops:apply -->"
@@ -42,12 +40,18 @@ def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, titl
     """The plan as a PR comment body of at most ``max_chars`` characters; unmanaged deployments are counted,
     or listed with ``show_unmanaged``."""
     secrets = style.secrets_of(plan)
-    heading = title or "ComfyOps plan" + (f": {plan.environment}" if plan.environment is not None else "")
-    head = [PLAN_MARKER, f"## {_one_line(heading)}", *_summary(plan)]
+    head = [PLAN_MARKER, _heading("ComfyOps plan", plan.environment, title), *_summary(plan)]
     head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
     details = [_details(change, secrets) for change in plan.pending]
     tail = [b for b in (_unmanaged(plan, show_unmanaged), style.noop_sentence(plan.summary.noop)) if b]
     return _fit(head, details, tail, max_chars=max_chars, notice=_plan_cut_notice)
+
+
+def _heading(what: str, environment: str | None, title: str | None) -> str:
+    """``## title``: the operator's own ``--title`` (its Markdown kept, on one line), else ``what: environment``."""
+    if title:
+        return f"## {safe.terminal(title)}"
+    return f"## {what}" + (f": {safe.md_text(environment)}" if environment is not None else "")
 
 
 def _summary(plan: Plan) -> list[str]:
@@ -69,10 +73,10 @@ def _policy(plan: Plan, secrets: list[str]) -> str:
     if report is None:
         return ""
     lines = ["> [!CAUTION]" if report.denied else ("> [!WARNING]" if report.warnings else "> [!NOTE]")]
-    lines.append(f"> **{_escape(report.summary())}**")
+    lines.append(f"> **{safe.md_text(report.summary())}**")
     for message in [*report.denials, *report.warnings][:_LIST_LIMIT]:
-        text = _escape(style.scrub(message.message, secrets))
-        lines.append(f"> - **{message.rule}** {text} ({_code(message.namespace)})")
+        text = safe.md_text(style.scrub(message.message, secrets))
+        lines.append(f"> - **{safe.md_text(message.rule)}** {text} ({safe.md_code(message.namespace)})")
     more = len(report.denials) + len(report.warnings) - _LIST_LIMIT
     if more > 0:
         lines.append(f"> - …and {more:,} more")
@@ -86,8 +90,8 @@ def _caution(plan: Plan) -> str:
     lines = ["> [!CAUTION]", "> This plan deletes or replaces deployments:"]
     for change in doomed[:_LIST_LIMIT]:
         how = f", {change.replace_strategy.value.replace('_', ' ')}" if change.replace_strategy else ""
-        ident = f" ({_code(change.id)})" if change.id else ""
-        lines.append(f"> - **{change.action.value}** {_code(change.name)}{ident}{how}")
+        ident = f" ({safe.md_code(change.id)})" if change.id else ""
+        lines.append(f"> - **{change.action.value}** {safe.md_code(change.name)}{ident}{how}")
     if len(doomed) > _LIST_LIMIT:
         lines.append(f"> - …and {len(doomed) - _LIST_LIMIT:,} more")
     return "\n".join(lines)
@@ -96,13 +100,13 @@ def _caution(plan: Plan) -> str:
 def _warnings(warnings: list[str], secrets: list[str]) -> str:
     if not warnings:
         return ""
-    return "\n".join(["> [!WARNING]", *(f"> - {_escape(style.scrub(w, secrets))}" for w in warnings)])
+    return "\n".join(["> [!WARNING]", *(f"> - {safe.md_text(style.scrub(w, secrets))}" for w in warnings)])
 
 
 def _details(change: ResourceChange, secrets: list[str]) -> str:
     symbol = style.change_symbol(change)
-    ident = f" (<code>{html.escape(change.id)}</code>)" if change.id else ""
-    summary = (f"<code>{html.escape(symbol)}</code> <b>{html.escape(change.name)}</b>{ident} "
+    ident = f" (<code>{safe.html_text(change.id)}</code>)" if change.id else ""
+    summary = (f"<code>{safe.html_text(symbol)}</code> <b>{safe.html_text(change.name)}</b>{ident} "
                f"{style.headline(change)}")
     reason = style.where(change, secrets)
     lines = [f"# {reason}"] if reason else []
@@ -110,9 +114,7 @@ def _details(change: ResourceChange, secrets: list[str]) -> str:
     lines += [f"! {style.scrub(w, secrets)}" for w in change.warnings]
     if change.monthly_cost_delta != 0:
         lines.append(f"# cost: {style.money(change.monthly_cost_delta)}/month")
-    body = "\n".join(_one_line(line) for line in lines)
-    fence = _fence(body)
-    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>"
+    return f"<details><summary>{summary}</summary>\n\n{safe.md_block(lines, 'diff')}\n\n</details>"
 
 
 def _unmanaged(plan: Plan, show: bool) -> str:
@@ -122,7 +124,7 @@ def _unmanaged(plan: Plan, show: bool) -> str:
         return style.unmanaged_count(len(plan.unmanaged)).replace(
             "--show-unmanaged", "`--show-unmanaged`")
     lines = [f"**Unmanaged deployments** ({style.UNMANAGED_NOTE}):", ""]
-    lines += [f"- {_code(u.name)} ({_code(u.id)})" for u in plan.unmanaged[:_LIST_LIMIT]]
+    lines += [f"- {safe.md_code(u.name)} ({safe.md_code(u.id)})" for u in plan.unmanaged[:_LIST_LIMIT]]
     if len(plan.unmanaged) > _LIST_LIMIT:
         lines.append(f"- …and {len(plan.unmanaged) - _LIST_LIMIT:,} more")
     return "\n".join(lines)
@@ -135,8 +137,7 @@ def _plan_cut_notice(cut: int, total: int) -> str:
 
 def render_apply_markdown(report: ApplyReport, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
     """The apply report as a PR comment body: verdict, problems, and a table of outcomes."""
-    heading = title or "ComfyOps apply" + (f": {report.environment}" if report.environment is not None else "")
-    head = [APPLY_MARKER, f"## {_one_line(heading)}", f"**{text.apply_sentence(report)}**"]
+    head = [APPLY_MARKER, _heading("ComfyOps apply", report.environment, title), f"**{text.apply_sentence(report)}**"]
     problems = _apply_problems(report)
     if problems:
         head.append(problems)
@@ -151,14 +152,15 @@ def _apply_problems(report: ApplyReport) -> str:
         lines.append("> Apply was interrupted; changes not listed below were not attempted.")
     if report.readback_problems:
         lines.append("> Read-back problems (live differs from the manifests after apply):")
-        lines += [f"> - {_escape(p)}" for p in report.readback_problems]
+        lines += [f"> - {safe.md_text(p)}" for p in report.readback_problems]
     return "\n".join(["> [!CAUTION]", *lines]) if lines else ""
 
 
 def _outcome_row(change: ChangeOutcome) -> str:
-    message = "\n".join(filter(None, [change.message, f"rollback: {change.rollback}" if change.rollback else ""]))
-    cells = [change.outcome.value, f"`{change.action.symbol}` {change.action.value}", _code(change.name, cell=True),
-             _code(change.id, cell=True) if change.id else "", _cell(message)]
+    parts = [change.message, f"rollback: {change.rollback}" if change.rollback else ""]
+    message = "<br>".join(safe.md_cell(part) for part in parts if part)
+    cells = [change.outcome.value, f"`{change.action.symbol}` {change.action.value}",
+             safe.md_code(change.name, cell=True), safe.md_code(change.id, cell=True) if change.id else "", message]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -196,33 +198,3 @@ def _hard_cut(body: str, max_chars: int) -> str:
     if max_chars <= len(suffix) * 2:
         return body[:max_chars]
     return body[: max_chars - len(suffix)] + suffix
-
-
-def _one_line(value: str) -> str:
-    return " ".join(value.splitlines())
-
-
-def _escape(value: str) -> str:
-    """Free text for a Markdown paragraph or list item: one line, no raw HTML."""
-    return html.escape(_one_line(value), quote=False)
-
-
-def _cell(value: str) -> str:
-    """Free text for a table cell: no raw HTML, pipes and backticks escaped, newlines as <br>."""
-    escaped = html.escape(value, quote=False).replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    return "<br>".join(escaped.splitlines())
-
-
-def _code(value: str, *, cell: bool = False) -> str:
-    """``value`` as inline code that survives backticks inside it (and pipes, in a table cell)."""
-    value = _one_line(value)
-    ticks = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
-    pad = " " if value.startswith("`") or value.endswith("`") else ""
-    code = f"{ticks}{pad}{value}{pad}{ticks}"
-    return code.replace("|", "\\|") if cell else code
-
-
-def _fence(body: str) -> str:
-    """A code fence longer than any backtick run in ``body``, so the body cannot close it."""
-    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
-    return "`" * max(3, longest + 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from reconciler.engine.live import is_error_status
 from reconciler.engine.status import StatusReport, StatusRow, SyncState
-from reconciler.render import style
+from reconciler.render import safe, style
 
 FORMATS: tuple[str, ...] = ("text", "json")
 COLUMNS: tuple[str, ...] = ("NAME", "ID", "HARDWARE", "MIN/MAX", "ENABLED", "STATUS", "MANIFEST", "COST/MONTH", "SYNC")
@@ -35,7 +35,7 @@ def _cells(row: StatusRow) -> list[str]:
     enabled = "-" if row.is_enabled is None else ("yes" if row.is_enabled else "no")
     sizes = f"{_num(row.min_instances)}/{_num(row.max_instances)}"
     sync = row.sync.value + (f" ({', '.join(row.drifted_fields)})" if row.drifted_fields else "")
-    return [
+    cells = [
         row.name,
         row.id[:SHORT_ID] if row.id else "-",
         row.hardware or "-",
@@ -46,6 +46,7 @@ def _cells(row: StatusRow) -> list[str]:
         _money(row.monthly_cost),
         sync,
     ]
+    return [safe.terminal(cell) for cell in cells]
 
 
 def _num(value: int | None) -> str:

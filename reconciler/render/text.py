@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from reconciler.engine.plan import Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
-from reconciler.render import style
+from reconciler.render import safe, style
 
 _INDENT = "      "
 _OUTCOME_COLOR = {Outcome.APPLIED: "green", Outcome.FAILED: "red", Outcome.SKIPPED: "yellow"}
@@ -25,8 +25,9 @@ def render_plan_text(plan: Plan, *, color: bool = False, show_unmanaged: bool = 
     ``show_unmanaged``), warnings, summary."""
     secrets = style.secrets_of(plan)
     sections: list[list[str]] = []
-    header = [style.paint(f"Environment: {plan.environment}", "bold", color=color)] if plan.environment else []
-    header += [f"Planned against {plan.endpoint}"] if plan.endpoint else []
+    environment = f"Environment: {safe.terminal(plan.environment)}"
+    header = [style.paint(environment, "bold", color=color)] if plan.environment else []
+    header += [f"Planned against {safe.terminal(plan.endpoint)}"] if plan.endpoint else []
     if header:
         sections.append(header)
     if plan.pending:
@@ -38,7 +39,7 @@ def render_plan_text(plan: Plan, *, color: bool = False, show_unmanaged: bool = 
     if plan.warnings:
         heading = style.paint("Warnings:", "bold", color=color)
         bang = style.paint("!", "yellow", color=color)
-        sections.append([heading, *(f"  {bang} {style.scrub(w, secrets)}" for w in plan.warnings)])
+        sections.append([heading, *(f"  {bang} {safe.terminal(style.scrub(w, secrets))}" for w in plan.warnings)])
     if plan.policy is not None:
         sections.append(_policy_block(plan, secrets, color=color))
     sections.append(_summary_block(plan, color=color))
@@ -49,15 +50,16 @@ def _change_block(change: ResourceChange, secrets: list[str], *, color: bool) ->
     tint = style.action_color(change.action)
     symbol = style.change_symbol(change)
     marker = style.paint(symbol.rjust(3), tint, color=color)
-    lines = [f"{marker} {style.paint(style.label(change), 'bold', color=color)} {style.headline(change)}"]
+    label = style.paint(safe.terminal(style.label(change)), "bold", color=color)
+    lines = [f"{marker} {label} {style.headline(change)}"]
     reason = style.where(change, secrets)
     if reason:
-        lines.append(f"{_INDENT}# {reason}")
+        lines.append(f"{_INDENT}# {safe.terminal(reason)}")
     for field_line in style.field_lines(change):
         sign = style.paint(field_line.symbol, style.symbol_color(field_line.symbol), color=color)
-        lines.append(f"{_INDENT}{sign} {field_line.text}")
+        lines.append(f"{_INDENT}{sign} {safe.terminal(field_line.text)}")
     bang = style.paint("!", "yellow", color=color)
-    lines.extend(f"{_INDENT}{bang} {style.scrub(w, secrets)}" for w in change.warnings)
+    lines.extend(f"{_INDENT}{bang} {safe.terminal(style.scrub(w, secrets))}" for w in change.warnings)
     if change.monthly_cost_delta != 0:
         lines.append(f"{_INDENT}cost: {style.money(change.monthly_cost_delta)}/month")
     return lines
@@ -65,7 +67,7 @@ def _change_block(change: ResourceChange, secrets: list[str], *, color: bool) ->
 
 def _unmanaged_block(plan: Plan, *, color: bool) -> list[str]:
     heading = style.paint(f"Unmanaged deployments ({style.UNMANAGED_NOTE}):", "bold", color=color)
-    return [heading, *(f"  ? {u.name} ({u.id})" for u in plan.unmanaged)]
+    return [heading, *(f"  ? {safe.terminal(u.name)} ({safe.terminal(u.id)})" for u in plan.unmanaged)]
 
 
 def _policy_block(plan: Plan, secrets: list[str], *, color: bool) -> list[str]:
@@ -74,12 +76,16 @@ def _policy_block(plan: Plan, secrets: list[str], *, color: bool) -> list[str]:
     lines = [style.paint("Policy:", "bold", color=color)]
     for message in report.denials:
         mark = style.paint("x", "red", color=color)
-        lines.append(f"  {mark} {message.rule}: {style.scrub(message.message, secrets)} ({message.namespace})")
+        lines.append(f"  {mark} {_policy_line(message.rule, style.scrub(message.message, secrets), message.namespace)}")
     for message in report.warnings:
         mark = style.paint("!", "yellow", color=color)
-        lines.append(f"  {mark} {message.rule}: {style.scrub(message.message, secrets)} ({message.namespace})")
-    lines.append("  " + style.paint(report.summary(), "red" if report.denied else "green", color=color))
+        lines.append(f"  {mark} {_policy_line(message.rule, style.scrub(message.message, secrets), message.namespace)}")
+    lines.append("  " + style.paint(safe.terminal(report.summary()), "red" if report.denied else "green", color=color))
     return lines
+
+
+def _policy_line(rule: str, message: str, namespace: str) -> str:
+    return f"{safe.terminal(rule)}: {safe.terminal(message)} ({safe.terminal(namespace)})"
 
 
 def _summary_block(plan: Plan, *, color: bool) -> list[str]:
@@ -102,7 +108,7 @@ def render_apply_text(report: ApplyReport, *, color: bool = False, sentence: boo
         lines.append(style.paint("Read-back problems (live differs from the manifests after apply):", "bold",
                                  color=color))
         bang = style.paint("!", "red", color=color)
-        lines.extend(f"  {bang} {problem}" for problem in report.readback_problems)
+        lines.extend(f"  {bang} {safe.terminal(problem)}" for problem in report.readback_problems)
     if report.interrupted:
         if lines:
             lines.append("")
@@ -114,7 +120,7 @@ def render_apply_text(report: ApplyReport, *, color: bool = False, sentence: boo
         lines.append("")
     lines.append(style.paint(apply_sentence(report), "red" if report.failed else "green", color=color))
     if report.environment is not None:
-        lines.insert(0, style.paint(f"Environment: {report.environment}", "bold", color=color))
+        lines.insert(0, style.paint(f"Environment: {safe.terminal(report.environment)}", "bold", color=color))
     return "\n".join(lines) + "\n"
 
 
@@ -128,11 +134,10 @@ def apply_sentence(report: ApplyReport) -> str:
 def _outcome_lines(change: ChangeOutcome, *, color: bool) -> list[str]:
     outcome = style.paint(f"{change.outcome.value:<8}", _OUTCOME_COLOR[change.outcome], color=color)
     symbol = style.paint(change.action.symbol, style.action_color(change.action), color=color)
-    name = f"{change.name} ({change.id})" if change.id else change.name
-    message, *more = change.message.splitlines() or [""]
-    line = f"{outcome} {symbol} {name}" + (f": {message}" if message else "")
-    lines = [line, *(f"{_INDENT}{extra}" for extra in more)]
+    name = safe.terminal(f"{change.name} ({change.id})" if change.id else change.name)
+    line = f"{outcome} {symbol} {name}" + (f": {safe.terminal(change.message)}" if change.message else "")
+    lines = [line]
     if change.rollback:
-        lines.append(f"{_INDENT}rollback: {change.rollback}")
+        lines.append(f"{_INDENT}rollback: {safe.terminal(change.rollback)}")
     return lines
 

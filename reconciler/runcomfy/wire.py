@@ -166,12 +166,13 @@ class RequestResult(_Wire):
     """A request's outcome: ``succeeded``, ``failed`` or ``cancelled``, its outputs and its errors.
 
     ``outputs`` maps node id (``"9"``, or ``"38:42"`` inside subgraphs) to channel (``images``,
-    ``gifs``, ``videos``, ``text``, ...) to items: dicts with ``url``/``filename``, or strings for text.
+    ``gifs``, ``videos``, ``text``, ...) to items: dicts with ``url``/``filename``, or strings for text;
+    ComfyUI's animated savers add ``animated: [true]`` beside ``images``.
     """
 
     request_id: str | None = None
     status: str
-    outputs: dict[str, dict[str, list[dict[str, Any] | str]]] = Field(default_factory=dict)
+    outputs: dict[str, dict[str, list[dict[str, Any] | str | bool]]] = Field(default_factory=dict)
     created_at: str | None = None
     finished_at: str | None = None
     instance_id: str | None = None

@@ -21,7 +21,9 @@ from reconciler.smoke.report import CheckResult, SmokeStatus
 
 ItemKey = tuple[str, str, int]
 """(node id, channel, item index) of one output item."""
-Outputs = Mapping[str, Mapping[str, Sequence[Mapping[str, Any] | str]]]
+Item = Mapping[str, Any] | str | bool
+"""One output item: a file's dict, a text string, or a flag (ComfyUI's ``animated: [true]``)."""
+Outputs = Mapping[str, Mapping[str, Sequence[Item]]]
 
 PASS, FAIL, ERROR = SmokeStatus.PASS, SmokeStatus.FAIL, SmokeStatus.ERROR
 
@@ -42,14 +44,14 @@ def needs_bytes(expectation: ChannelExpectation) -> bool:
     """Whether checking ``expectation`` means downloading the channel's files."""
     e = expectation
     bounds = (e.min_width, e.max_width, e.min_height, e.max_height)
-    return e.format is not None or any(b is not None for b in bounds) or bool(e.non_empty)
+    return e.format is not None or any(b is not None for b in bounds) or bool(e.non_empty) or e.similar_to is not None
 
 
 def describe_outputs(outputs: Outputs) -> str:
     """What a run produced, for messages: ``"9" (images: 2), "50" (text: 1)``, or ``nothing``."""
     parts = []
     for node_id, channels in outputs.items():
-        inner = ", ".join(f"{channel}: {len(items)}" for channel, items in channels.items())
+        inner = ", ".join(f"{channel}: {len(items)}" for channel, items in channels.items() if channel != "animated")
         parts.append(f"{json.dumps(node_id)} ({inner or 'no items'})")
     return ", ".join(parts) or "nothing"
 
@@ -154,13 +156,13 @@ def _size_rule(axis: str, low: int | None, high: int | None) -> Any:
     return rule
 
 
-def _label(index: int, item: Mapping[str, Any] | str) -> str:
+def _label(index: int, item: Item) -> str:
     name = item.get("filename") if isinstance(item, Mapping) else None
     return f"item {index + 1}" + (f" ({name})" if name else "")
 
 
 def _per_file(
-    name: str, items: list[Mapping[str, Any] | str], keys: list[ItemKey], outcome: RunOutcome, rule: Any
+    name: str, items: list[Item], keys: list[ItemKey], outcome: RunOutcome, rule: Any
 ) -> CheckResult:
     problems: list[str] = []
     seen: list[str] = []
@@ -180,9 +182,11 @@ def _per_file(
     return CheckResult(name, PASS, ", ".join(seen) or "no items")
 
 
-def _text_of(item: Mapping[str, Any] | str, data: bytes | None) -> str | None:
+def _text_of(item: Item, data: bytes | None) -> str | None:
     if isinstance(item, str):
         return item
+    if isinstance(item, bool):
+        return None
     for key in ("text", "content", "value"):
         if isinstance(item.get(key), str):
             return str(item[key])
@@ -192,7 +196,7 @@ def _text_of(item: Mapping[str, Any] | str, data: bytes | None) -> str | None:
 
 
 def _non_empty(
-    name: str, items: list[Mapping[str, Any] | str], keys: list[ItemKey], outcome: RunOutcome
+    name: str, items: list[Item], keys: list[ItemKey], outcome: RunOutcome
 ) -> CheckResult:
     if not items:
         return CheckResult(name, FAIL, "no items")

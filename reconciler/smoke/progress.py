@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol, TextIO
 
+from reconciler.render import safe
+
 PHASES = ("waiting", "submitting", "queued", "running", "checking", "done")
 
 
@@ -60,7 +62,7 @@ class _Rows:
     def line(self, name: str, width: int) -> str:
         phase, detail, started, ended = self.rows[name]
         elapsed = "" if started is None else f"{(ended or self.clock()) - started:6.1f}s"
-        return f"{name:<{width}}  {phase:<10} {elapsed:>7}  {detail}".rstrip()
+        return f"{safe.terminal(name):<{width}}  {phase:<10} {elapsed:>7}  {safe.terminal(detail)}".rstrip()
 
 
 class LineProgress:
@@ -76,9 +78,9 @@ class LineProgress:
         """Print the change if it is one."""
         if not self._rows.set(name, phase, detail):
             return
-        note = f" {detail}" if detail else ""
+        note = f" {safe.terminal(detail)}" if detail else ""
         with self._rows.lock:
-            self._stream.write(f"[{self._clock() - self._start:7.1f}s] {name}: {phase}{note}\n")
+            self._stream.write(f"[{self._clock() - self._start:7.1f}s] {safe.terminal(name)}: {phase}{note}\n")
             self._stream.flush()
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
+from reconciler.render import safe
 from reconciler.smoke.report import DeploymentResult, SmokeReport, SmokeStatus
 
 FORMATS = ("text", "json", "markdown")
@@ -39,22 +40,24 @@ def _duration(result: DeploymentResult) -> str:
 
 def text(report: SmokeReport) -> str:
     """Plain text: one line per deployment, its problem checks indented below, then the summary."""
-    width = max((len(r.name) for r in report.results), default=0)
+    t = safe.terminal
+    width = max((len(t(r.name)) for r in report.results), default=0)
     lines: list[str] = []
     for r in report.results:
-        meta = ", ".join(p for p in (_duration(r), f"request {r.request_id}" if r.request_id else "") if p)
-        lines.append(f"{_TEXT_LABEL[r.status]:<5} {r.name:<{width}}  {r.reason}" + (f"  ({meta})" if meta else ""))
+        meta = ", ".join(p for p in (_duration(r), f"request {t(r.request_id)}" if r.request_id else "") if p)
+        line = f"{_TEXT_LABEL[r.status]:<5} {t(r.name):<{width}}  {t(r.reason)}"
+        lines.append(line + (f"  ({meta})" if meta else ""))
         for check in r.failed_checks()[1:] if r.status.is_problem else ():
-            lines.append(f"      - {check.name}: {check.message}")
+            lines.append(f"      - {t(check.name)}: {t(check.message)}")
         if r.cleanup:
-            lines.append(f"      assets: {r.cleanup}")
+            lines.append(f"      assets: {t(r.cleanup)}")
         if r.free_memory:
-            lines.append(f"      instance: {r.free_memory}")
-        lines += [f"      warning: {w}" for w in r.warnings]
-    calls = f" ({report.calls_line()})" if report.calls_line() else ""
-    lines.append(f"Smoke tests: {report.summary()} in {report.duration_seconds:.1f}s{calls}.")
+            lines.append(f"      instance: {t(r.free_memory)}")
+        lines += [f"      warning: {t(w)}" for w in r.warnings]
+    calls = f" ({t(report.calls_line())})" if report.calls_line() else ""
+    lines.append(f"Smoke tests: {t(report.summary())} in {report.duration_seconds:.1f}s{calls}.")
     if report.environment is not None:
-        lines.insert(0, f"Environment: {report.environment}")
+        lines.insert(0, f"Environment: {t(report.environment)}")
     return "\n".join(lines) + "\n"
 
 
@@ -63,32 +66,35 @@ def as_json(report: SmokeReport) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def _cell(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("`", "'")
-
-
 def markdown(report: SmokeReport) -> str:
     """A Markdown table for a PR comment or a job summary, with failing checks listed below it."""
     lines = [
-        "### ComfyOps smoke tests" + (f": {_cell(report.environment)}" if report.environment is not None else ""),
+        "### ComfyOps smoke tests"
+        + (f": {safe.md_text(report.environment)}" if report.environment is not None else ""),
         "",
-        f"**{report.summary()}** in {report.duration_seconds:.1f}s"
-        + (f" ({report.calls_line()})" if report.calls_line() else ""),
+        f"**{safe.md_text(report.summary())}** in {report.duration_seconds:.1f}s"
+        + (f" ({safe.md_text(report.calls_line())})" if report.calls_line() else ""),
         "",
         "| Deployment | Result | Duration | Details |",
         "|---|---|---|---|",
     ]
     for r in report.results:
-        lines.append(f"| `{_cell(r.name)}` | {_MD_LABEL[r.status]} | {_duration(r)} | {_cell(r.reason)} |")
+        name, reason = safe.md_code(r.name, cell=True), safe.md_cell(r.reason)
+        lines.append(f"| {name} | {_MD_LABEL[r.status]} | {_duration(r)} | {reason} |")
     warned = [(r.name, w) for r in report.results for w in r.warnings]
     if warned:
-        lines += [""] + [f"- ⚠️ `{_cell(name)}`: {_cell(w)}" for name, w in warned]
+        lines += [""] + [f"- ⚠️ {safe.md_code(name)}: {safe.md_text(w)}" for name, w in warned]
+    compared = [(r.name, g) for r in report.results for g in r.goldens]
+    if compared:
+        lines += ["", "| Deployment | Output | Golden | Result |", "|---|---|---|---|"]
+        lines += [f"| {safe.md_code(name, cell=True)} | {safe.md_code(g.output, cell=True)} {g.channel} | "
+                  f"{safe.md_code(g.golden, cell=True)} | {safe.md_cell(g.message)} |" for name, g in compared]
     problems = [r for r in report.results if r.status.is_problem and r.failed_checks()]
     if problems:
         lines += ["", "<details><summary>Failed checks</summary>", ""]
         for r in problems:
             for check in r.failed_checks():
-                lines.append(f"- `{_cell(r.name)}` {_cell(check.name)}: {_cell(check.message)}")
+                lines.append(f"- {safe.md_code(r.name)} {safe.md_text(check.name)}: {safe.md_text(check.message)}")
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 

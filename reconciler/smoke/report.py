@@ -41,6 +41,47 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class GoldenCheck:
+    """One output compared with its golden (or recorded as one): plain fields for reports and galleries.
+
+    Paths are as written (relative to the working directory when the manifests were); figures are the
+    worst sampled frame's (largest hash distance, lowest SSIM); ``frames`` are the received file's frame
+    indices that were compared (``[0]`` for a still).
+    """
+
+    output: str
+    """The output node id."""
+    channel: str
+    item: int
+    status: SmokeStatus
+    golden: str
+    received: str | None = None
+    """The received file kept under ``.comfyops/outputs/<request id>/``."""
+    diff: str | None = None
+    """Golden | received | difference, side by side (only when the comparison failed)."""
+    hash_distance: int | None = None
+    phash: int | None = None
+    dhash: int | None = None
+    ssim: float | None = None
+    max_hash_distance: int = 0
+    min_ssim: float = 0.0
+    frames: tuple[int, ...] = ()
+    recorded: bool = False
+    """``smoke --update-goldens`` wrote the golden from this output."""
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "output": self.output, "channel": self.channel, "item": self.item, "status": self.status.value,
+            "golden": self.golden, "received": self.received, "diff": self.diff,
+            "hash_distance": self.hash_distance, "phash": self.phash, "dhash": self.dhash, "ssim": self.ssim,
+            "max_hash_distance": self.max_hash_distance, "min_ssim": self.min_ssim, "frames": list(self.frames),
+            "recorded": self.recorded, "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
 class DeploymentResult:
     """One deployment's smoke test."""
 
@@ -63,6 +104,8 @@ class DeploymentResult:
     """With ``free_memory_after``: which instance was freed (a failure is a warning instead)."""
     warnings: tuple[str, ...] = ()
     """Problems that do not change the verdict (e.g. a failed free_memory_after)."""
+    goldens: tuple[GoldenCheck, ...] = ()
+    """Each output compared with (or recorded as) its golden."""
 
     def failed_checks(self) -> tuple[CheckResult, ...]:
         """The checks that were false or could not be evaluated."""
@@ -83,6 +126,7 @@ class DeploymentResult:
             "free_memory": self.free_memory,
             "warnings": list(self.warnings),
             "checks": [{"name": c.name, "status": c.status.value, "message": c.message} for c in self.checks],
+            "goldens": [g.to_dict() for g in self.goldens],
         }
 
 

@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from reconciler import interrupts
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.smoke import checks, polling
+from reconciler.smoke import checks, goldens, polling
 from reconciler.smoke.freeing import free_after
 from reconciler.smoke.journal import Journal, NullJournal
 from reconciler.smoke.progress import NullProgress, Progress
@@ -57,6 +58,8 @@ class _Shared:
     in_flight: dict[str, tuple[str, str]] = field(default_factory=dict)
     interrupted: bool = False
     journal: Journal = field(default_factory=NullJournal)
+    artifacts: Path = goldens.ARTIFACTS_DIR
+    update_goldens: bool = False
 
     def floor(self) -> float:
         """This waiter's fair share of the rate limit: in-flight requests / requests per second."""
@@ -82,6 +85,8 @@ def run_smoke(
     sleep: Callable[[float], None] | None = None,
     live: Sequence[wire.Deployment] | None = None,
     journal: Journal | None = None,
+    artifacts: Path = goldens.ARTIFACTS_DIR,
+    update_goldens: bool = False,
 ) -> SmokeReport:
     """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
 
@@ -89,11 +94,14 @@ def run_smoke(
     apply). ``concurrency`` defaults to :func:`auto_concurrency`. ``clock``/``sleep`` are injectable
     for tests; without ``sleep`` pauses are interruptible waits. Deployments without ``spec.smoke``,
     with ``state: absent``, paused in the manifest, or not live are ``skipped`` with the reason.
-    ``journal`` hears of every request submitted and finished.
+    ``journal`` hears of every request submitted and finished. Golden comparisons keep received files
+    (and difference sheets) under ``artifacts/<request id>/``; ``update_goldens`` records goldens from
+    runs whose other checks passed instead of comparing.
     """
     sink = progress or NullProgress()
     shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.SMOKE_POLICY, sink,
-                     _secrets(desired, deployments), journal=journal or NullJournal())
+                     _secrets(desired, deployments), journal=journal or NullJournal(), artifacts=artifacts,
+                     update_goldens=update_goldens)
     start = clock()
     results: dict[str, DeploymentResult] = {}
     todo: list[tuple[DesiredDeployment, str]] = []
@@ -265,9 +273,12 @@ def _follow(
     outcome_ = _outcome(client, d, result, took)
     shared.estimate.record(outcome_.duration_seconds if outcome_.duration_seconds is not None else took)
     found = checks.check_all(d.smoke.expect, outcome_)
+    golden_checks, compared = goldens.check(d, outcome_, rid, found, artifacts=shared.artifacts,
+                                            update=shared.update_goldens)
+    found += golden_checks
     verdict, reason = checks.verdict(found)
     checked = replace(base, status=verdict, reason=reason, checks=tuple(found), duration_seconds=took,
-                      instance_id=result.instance_id, run_status=result.status)
+                      instance_id=result.instance_id, run_status=result.status, goldens=tuple(compared))
     if d.smoke.free_memory_after:  # after the outputs are checked, before the assets are deleted
         checked = free_after(client, checked)
     return _finish(shared, d, checked)
@@ -381,4 +392,5 @@ def _scrub(result: DeploymentResult, secrets: tuple[str, ...]) -> DeploymentResu
     return replace(
         result, reason=clean(result.reason), cleanup=clean(result.cleanup),
         checks=tuple(replace(c, message=clean(c.message)) for c in result.checks),
+        goldens=tuple(replace(g, message=clean(g.message)) for g in result.goldens),
     )

@@ -10,17 +10,17 @@ exist on the deployment's machine only, and the caller keeps its warning.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diagnostics import Severity
+from reconciler.workflow.choices import SHOWN, nearest
+from reconciler.workflow.graph import show_value
 from reconciler.workflow.object_info import ObjectInfo, looks_like_file
 
 _MIN_TOKEN = 4
 """A one-character slip counts only inside a run of at least this many letters and digits."""
-_SHOWN = 8
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def certain_mistake(
     if not isinstance(value, str):
         return FileListProblem(
             f"expected a file name (a string), got {show_value(value)}",
-            hint=f"this input lists: {_listing(names)}" if names else "quote the file name",
+            hint=f"this input lists: {_listing(names, value)}" if names else "quote the file name",
         )
     match = near_miss(value, names)
     if match is not None:
@@ -71,7 +71,7 @@ def missing_hint(value: str, names: list[str], elsewhere: Iterable[str] = ()) ->
         return f"did you mean {stems[close[0]]!r}?"
     if not names:
         return "the list is empty: that folder has no files on the machine"
-    return f"listed: {_listing(names)}"
+    return f"listed: {_listing(names, value)}"
 
 
 def lists_holding(info: ObjectInfo, value: str, *, besides: tuple[str, str]) -> list[str]:
@@ -158,15 +158,7 @@ def _stem(name: str) -> str:
     return (name.rsplit(".", 1)[0] if looks_like_file(name) else name).casefold()
 
 
-def _listing(names: list[str]) -> str:
-    shown = ", ".join(names[:_SHOWN])
-    return shown + (f", ... ({len(names)} files)" if len(names) > _SHOWN else "")
-
-
-def show_value(value: Any, limit: int = 60) -> str:
-    """A short JSON rendering of ``value`` for messages (data URIs and long prompts are cut)."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _listing(names: list[str], value: Any = None) -> str:
+    """The few listed names nearest ``value`` (the closest first), and how many there are."""
+    shown = ", ".join(nearest(value, names))
+    return shown + (f", ... ({len(names)} files)" if len(names) > SHOWN else "")

@@ -254,3 +254,12 @@ def json_kind(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "array"
     return "object" if isinstance(value, dict) else type(value).__name__
+
+
+def show_value(value: Any, limit: int = 60) -> str:
+    """A short JSON rendering of ``value`` for messages (data URIs and long prompts are cut)."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -46,6 +46,9 @@ _KNOWN_MEDIA_INPUTS: dict[tuple[str, str], MediaKind] = {
 }
 """Loaders whose upload input is known by name (FORMATS.md edge case 16), used without object_info."""
 
+ANNOTATED_FOLDERS = ("input", "output", "temp")
+"""The folders a ComfyUI file name may name with a trailing ``[folder]`` annotation."""
+
 _NAME_KINDS: dict[str, MediaKind] = {
     "image": MediaKind.IMAGE,
     "mask": MediaKind.IMAGE,
@@ -82,14 +85,16 @@ class MediaProblem:
 
 
 def check_media_value(
-    value: Any, kind: MediaKind, *, known_files: tuple[Any, ...] = ()
+    value: Any, kind: MediaKind, *, known_files: tuple[Any, ...] = (), authoritative: bool = False
 ) -> MediaProblem | None:
     """Check one override value for a media input of ``kind``; None when it is acceptable.
 
     Accepted: an ``https://host/...`` URL, or ``data:<kind>/<subtype>[;params];base64,<payload>``
     whose payload is strict, padded, non-empty standard base64. A plain file name listed in
     ``known_files`` (object_info's listing of the machine's input folder) is accepted; any other
-    plain name is a warning, because only the machine can tell whether the file exists.
+    plain name is a warning, because only the machine can tell whether the file exists. An annotated
+    name (``"x.png [output]"``) is judged against the folder it names (:func:`split_annotation`);
+    ``authoritative`` says ``known_files`` is the deployment's own listing of its input folder.
     """
     if not isinstance(value, str):
         return MediaProblem(
@@ -105,9 +110,53 @@ def check_media_value(
         return _check_url(text)
     if text in known_files:
         return None
+    name, folder = split_annotation(text)
+    if folder is not None:
+        return _annotated(name, folder, kind, known_files, authoritative=authoritative)
     return MediaProblem(
         f"{_quote(text)} is a file name; it works only if the machine's ComfyUI input folder has it",
         hint=f"give an https URL or a data:{kind.value}/...;base64, URI to upload it with the request",
+        severity=Severity.WARNING,
+    )
+
+
+def split_annotation(name: str) -> tuple[str, str | None]:
+    """``("x.png", "output")`` for ComfyUI's annotated name ``"x.png [output]"``; ``(name, None)`` otherwise.
+
+    ComfyUI's ``folder_paths.annotated_filepath`` reads a trailing ``[input]``, ``[output]`` or
+    ``[temp]`` as the folder to load from, instead of the input folder, and strips it with the space before it.
+    """
+    for folder in ANNOTATED_FOLDERS:
+        suffix = f"[{folder}]"
+        if name.endswith(suffix):
+            return name[: -len(suffix) - 1], folder
+    return name, None
+
+
+def _annotated(
+    name: str, folder: str, kind: MediaKind, known_files: tuple[Any, ...], *, authoritative: bool
+) -> MediaProblem | None:
+    upload = f"give an https URL or a data:{kind.value}/...;base64, URI to upload it with the request"
+    where = f"{_quote(name)} in ComfyUI's {folder} folder"
+    if folder != "input":
+        return MediaProblem(
+            f"{_quote(name + f' [{folder}]')} names {where}, which object_info does not list; ComfyUI "
+            f"refuses the prompt unless the machine's {folder} folder has that file",
+            hint=upload,
+            severity=Severity.WARNING,
+        )
+    if name in known_files:
+        return None
+    if authoritative:
+        return MediaProblem(
+            f"{_quote(name + ' [input]')} names {where}, and the deployment's input folder does not have it; "
+            "ComfyUI refuses the prompt",
+            hint=upload,
+        )
+    return MediaProblem(
+        f"{_quote(name + ' [input]')} names {where}, which this hand-placed object_info does not list; "
+        "a warning, as input folders differ per machine",
+        hint=upload,
         severity=Severity.WARNING,
     )
 

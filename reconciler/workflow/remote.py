@@ -25,8 +25,8 @@ from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.workflow import graph as workflow_graph
 from reconciler.workflow import object_info as workflow_object_info
+from reconciler.workflow.prompt import validate_workflow
 from reconciler.workflow.provenance import DEPLOYMENT_ORIGIN, ObjectInfoSource
-from reconciler.workflow.required import validate_required_inputs
 from reconciler.workflow.validate import validate_overrides
 
 CACHE_ENV = "COMFYOPS_CACHE_DIR"
@@ -64,8 +64,8 @@ def check_against_live(
     matched (the plan does the matching). Deployments to delete, without a payload graph, or whose live
     ``workflow_version`` (when the payload carries ``fields``) differs from the manifest's are not
     checked: the deployed graph is not the one that will run after apply. A deployed graph is
-    checked for required inputs (with the smoke overrides applied, if any) whenever its object_info
-    can be read. Problems name the preset's ``file:line``, the node id, its class_type and title.
+    checked as ComfyUI checks a prompt (with the smoke overrides applied, if any) whenever its
+    object_info can be read. Problems name the preset's ``file:line``, the node id, its class_type and title.
     """
     fetcher = _CachedFetcher(fetch_object_info, cache if cache is not None else cache_dir())
     diagnostics: list[Diagnostic] = []
@@ -119,7 +119,7 @@ def _check_one(d: DesiredDeployment, payload: LivePayload, fetcher: _CachedFetch
     if info is not None:
         values = overrides.values if overrides is not None else None
         at = d.field_locations.get("workflow_version") or d.source
-        problems += validate_required_inputs(graph, info, values, where=at, field_path="spec.workflow_version")
+        problems += validate_workflow(graph, info, values, where=at, field_path="spec.workflow_version")
     return problems
 
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.diagnostics import Diagnostic, Location, Severity
-from reconciler.workflow.file_lists import show_value
-from reconciler.workflow.graph import WorkflowGraph, WorkflowNode, output_nodes
+from reconciler.workflow.graph import WorkflowGraph, WorkflowNode, show_value
 from reconciler.workflow.object_info import InputKind, InputSpec, ObjectInfo
+from reconciler.workflow.reach import executed_nodes
 
 REEXPORT_HINT = "re-export the workflow from the deployment's ComfyUI (Export (API))"
 
@@ -31,7 +31,7 @@ def missing_required_inputs(
     """
     supplied = overrides or {}
     missing: list[tuple[WorkflowNode, InputSpec]] = []
-    for node in _executed_nodes(graph, object_info):
+    for node in executed_nodes(graph, object_info):
         node_class = object_info.get(node.class_type)
         if node_class is None:
             continue
@@ -102,23 +102,3 @@ def _problem(
     elif graph.source:
         text = f"{graph.source}: {text}"
     return Diagnostic(text, where, field_path, hint=REEXPORT_HINT, severity=severity)
-
-
-def _executed_nodes(graph: WorkflowGraph, object_info: ObjectInfo) -> list[WorkflowNode]:
-    """The nodes ComfyUI would run: every output node and what it depends on, in file order.
-
-    All nodes when some class is not in object_info (it may be an output node) or none is an output.
-    """
-    outputs = output_nodes(graph, object_info)
-    if not outputs or any(node.class_type not in object_info for node in graph.nodes.values()):
-        return list(graph.nodes.values())
-    needed: set[str] = set()
-    pending = [node.id for node in outputs]
-    while pending:
-        node_id = pending.pop()
-        node = graph.node(node_id)
-        if node is None or node_id in needed:
-            continue
-        needed.add(node_id)
-        pending.extend(link.node_id for name in node.inputs if (link := node.link(name)) is not None)
-    return [node for node in graph.nodes.values() if node.id in needed]

@@ -64,7 +64,7 @@ def own_object_info(monkeypatch: pytest.MonkeyPatch) -> Any:
     ("value", "text"),
     [
         ("SD_XL_base_1.0.safetensors", "did you mean 'sd_xl_base_1.0.safetensors'?"),
-        ("0", "expected a file name (a string), got 0"),
+        ("0", "0 is not one of the choices: choices are names, not positions"),
         ("sd_xl_turbo.safetensors", "is not among the files the deployment's ComfyUI lists for this input"),
     ],
 )
@@ -112,3 +112,22 @@ def test_a_workflow_missing_a_required_input_is_invalid_for_run(run_cli: Any, re
     invalid = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", "3.denoise=1.0")
     assert invalid.code == 1 and "manifests are invalid" in invalid.err
     assert 'wf.json: "3".inputs.denoise: node "3" (KSampler "KSampler"): required input "denoise"' in invalid.err
+
+
+def test_run_set_judges_a_link_as_comfyui_runs_it(
+    run_cli: Any, repo: Path, state: EmulatorState, own_object_info: Any
+) -> None:
+    own_object_info(repo, ["sd_xl_base_1.0.safetensors"])
+    bad = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", '3.positive=["4", 1]')
+    assert bad.code == 1, bad
+    assert (
+        '--set: overrides."3".inputs.positive: node "3" (KSampler "KSampler"): input "positive": output 1 of node "4" '
+        '(CheckpointLoaderSimple "Load Checkpoint (SDXL base)") is CLIP, but this input takes CONDITIONING'
+    ) in bad.err
+    assert _requests(state) == []
+    swapped = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--set", '3.positive=["7", 0]',
+                      "--set", '3.negative=["6", 0]')  # fmt: skip
+    assert swapped.code == 0, swapped
+    (request,) = _requests(state)
+    assert (request["graph"]["3"]["inputs"]["positive"], request["graph"]["3"]["inputs"]["negative"]) == (
+        ["7", 0], ["6", 0])

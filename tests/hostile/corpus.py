@@ -143,7 +143,10 @@ def sized_json(name: str, size: int) -> Builder:
 
 WF = "  workflow_file: wf.json\n"
 SETTINGS = "apiVersion: comfyops/v1\nkind: Settings\nspec:\n"
-VALID_WORKFLOW = '{"1": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "x"}}}'
+VALID_WORKFLOW = (  # its link leads to a node it has: a link to a missing node makes the workflow invalid
+    '{"1": {"class_type": "SaveImage", "inputs": {"images": ["2", 0], "filename_prefix": "x"}},'
+    ' "2": {"class_type": "LoadImage", "inputs": {"image": "x.png"}}}'
+)
 INVALID = "error: manifests are invalid"
 
 CASES: list[Case] = [
@@ -533,6 +536,14 @@ CASES: list[Case] = [
         ("validate", "-f", "d.yaml"),
         1,
         ("d.yaml:9:21: invalid YAML: '.nan' is not a finite number (JSON has no infinity or NaN)",),
+    ),
+    Case(
+        "float_field_integer_too_large_for_a_float",
+        deployment("  smoke:\n    expect: {max_duration_seconds: " + "9" * 400 + "}\n"),
+        ("validate", "-f", "d.yaml"),
+        1,
+        ("d.yaml:9:14: spec.smoke.expect.max_duration_seconds: input should be a valid number; got "
+         "999999999999999999999999999999999999999999999999999999999...",),
     ),
     Case(
         "float_field_inf",

@@ -3,7 +3,10 @@
 It keeps comments per issue/pull-request number, issues, and which pull requests a commit belongs
 to; it checks the bearer token, paginates lists with ``Link`` headers like GitHub (``per_page``,
 ``page``), and records every call as ``(method, path, json body)``. It is mounted under
-``/api/v3``, as GitHub Enterprise Server is, so the base-URL handling is exercised too.
+``/api/v3``, as GitHub Enterprise Server is, so the base-URL handling is exercised too. The token acts
+as ``actor`` (``github-actions[bot]``, like the Actions token): ``GET /user`` answers 403 as it does
+for that token, and the GraphQL ``viewer`` (``/api/graphql``) names the actor; what it creates is
+written by the actor.
 """
 
 from __future__ import annotations
@@ -38,11 +41,12 @@ class FakeGitHub:
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     base_url: str = ""
     per_page_cap: int = 100
+    actor: str = "github-actions[bot]"
     _next_id: int = 1000
 
     def mutations(self) -> list[tuple[str, str]]:
         """(method, path) of every call that changed something."""
-        return [(m, p) for m, p, _ in self.calls if m != "GET"]
+        return [(m, p) for m, p, _ in self.calls if m != "GET" and p != "/graphql"]
 
     def comment_bodies(self, number: int) -> list[str]:
         """The bodies of the comments on issue or pull request ``number``, oldest first."""
@@ -59,8 +63,10 @@ class FakeGitHub:
             Route(repo + "/issues", self._list_issues, methods=["GET"]),
             Route(repo + "/issues", self._create_issue, methods=["POST"]),
             Route(repo + "/issues/{number:int}", self._update_issue, methods=["PATCH"]),
+            Route("/user", self._user, methods=["GET"]),
         ]
-        return Starlette(routes=[Mount(PREFIX, routes=routes)])
+        graphql = Route("/api/graphql", self._graphql, methods=["POST"])
+        return Starlette(routes=[graphql, Mount(PREFIX, routes=routes)])
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -107,7 +113,7 @@ class FakeGitHub:
         comment = {
             "id": self._new_id(),
             "body": body["body"],
-            "user": {"login": "github-actions[bot]", "type": "Bot"},
+            "user": {"login": self.actor, "type": "Bot"},
             "html_url": f"https://github.example.test/{self.repository}/pull/{number}#issuecomment",
         }
         self.comments.setdefault(number, []).append(comment)
@@ -149,10 +155,23 @@ class FakeGitHub:
             "body": body.get("body", ""),
             "state": "open",
             "labels": [{"name": n} for n in body.get("labels", [])],
+            "user": {"login": self.actor, "type": "Bot"},
             "html_url": f"https://github.example.test/{self.repository}/issues/{number}",
         }
         self.issues.append(issue)
         return JSONResponse(issue, status_code=201)
+
+    async def _user(self, request: Request) -> Response:
+        self.calls.append(("GET", "/user", None))
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return JSONResponse({"message": "Bad credentials"}, status_code=401)
+        return JSONResponse({"message": "Resource not accessible by integration"}, status_code=403)
+
+    async def _graphql(self, request: Request) -> Response:
+        self.calls.append(("POST", "/graphql", json.loads(await request.body() or b"null")))
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return JSONResponse({"message": "Bad credentials"}, status_code=401)
+        return JSONResponse({"data": {"viewer": {"login": self.actor}}})
 
     async def _update_issue(self, request: Request) -> Response:
         body = await self._check(request)

@@ -45,6 +45,8 @@ def test_cli_serve_and_reset(tmp_path: Path) -> None:
         f"wf-1:v1:{workflow}",
         "--speed",
         "10",
+        "--noise",
+        "0.02",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -62,6 +64,7 @@ def test_cli_serve_and_reset(tmp_path: Path) -> None:
         output, _ = proc.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}" in output and "RUNCOMFY_API_TOKEN=anything" in output
     assert "registered workflow wf-1 version v1" in output
+    assert "noise 0.02)" in output and EmulatorState(state).config()["noise"] == 0.02
 
     from reconciler.cli.emulator import command
 
@@ -81,3 +84,10 @@ def test_cli_serve_rejects_bad_registrations(tmp_path: Path) -> None:
     for spec in ("no-colons", f"wf:v1:{tmp_path / 'missing.json'}", f"wf:v1:{tmp_path / 'ui.json'}"):
         result = runner.invoke(command, ["serve", "--register-workflow", spec])
         assert result.exit_code != 0 and "--register-workflow" in result.output
+
+
+def test_cli_serve_refuses_noise_out_of_range(tmp_path: Path) -> None:
+    from reconciler.cli.emulator import command
+
+    result = CliRunner().invoke(command, ["serve", "--state", str(tmp_path), "--noise", "2"])
+    assert result.exit_code == 2 and "--noise" in result.output and "0<=x<=1" in result.output

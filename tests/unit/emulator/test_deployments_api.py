@@ -148,6 +148,8 @@ def test_list_filters_and_includes(client: TestClient) -> None:
     info = client.get(both["payload"]["object_info_url"]).json()
     assert info["EmptyLatentImage"]["input"]["required"]["width"][0] == "INT"
     assert info["SaveImage"]["output_node"] is True
+    # every output a link reads exists (as "*"), so the workflow checks find its links sound
+    assert info["EmptyLatentImage"]["output"] == [] and info["SaveImage"]["output"] == []  # no link reads them
 
 
 def test_get_one(client: TestClient) -> None:
@@ -205,3 +207,10 @@ def test_delete_then_10003(client: TestClient) -> None:
 def test_unknown_route_and_method(client: TestClient) -> None:
     _error(client.get("/prod/v9/nothing"), 404, 404001)
     _error(client.put("/prod/v2/deployments"), 405, 405001)
+
+
+def test_the_inferred_object_info_declares_every_output_a_link_reads() -> None:
+    from reconciler.emulator.workflows import object_info
+
+    info = object_info({"1": {"class_type": "A", "inputs": {}}, "2": {"class_type": "B", "inputs": {"x": ["1", 2]}}})
+    assert info["A"]["output"] == ["*", "*", "*"] and info["B"]["output"] == []

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator import media
 from reconciler.emulator.app import EmulatorApp, create_app
 from reconciler.emulator.clock import FakeClock
+from reconciler.smoke import media
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette asks for httpx2; httpx works
@@ -87,10 +87,10 @@ def test_lifecycle_and_result(env: Env, version: str) -> None:
     images = result["outputs"]["9"]["images"]
     assert len(images) == 2 and images[0]["subfolder"] == "" and images[0]["type"] == "output"
     png = env.client.get(images[0]["url"])
-    assert png.headers["content-type"] == "image/png" and media.png_size(png.content) == (640, 384)
+    assert png.headers["content-type"] == "image/png" and media.inspect(png.content)[1:] == (640, 384)
     video = result["outputs"]["38:42"]["gifs"][0]
     assert video["filename"].endswith(".mp4")
-    assert media.mp4_size(env.client.get(video["url"]).content) == (640, 384)
+    assert media.inspect(env.client.get(video["url"]).content)[1:] == (640, 384)
     assert result["outputs"]["50"] == {"text": ["emulated text from node 50"]}
 
 
@@ -100,13 +100,13 @@ def test_overridden_size_and_defaults(env: Env) -> None:
     env.clock.advance(10)
     images = env.get(sub["result_url"])["outputs"]["9"]["images"]
     assert len(images) == 1
-    assert media.png_size(env.client.get(images[0]["url"]).content) == (256, 128)
+    assert media.inspect(env.client.get(images[0]["url"]).content)[1:] == (256, 128)
     inline = {"1": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}}}
     sub = env.submit(dep, {"workflow_api_json": inline})
     env.clock.advance(10)
     only = env.get(sub["result_url"])["outputs"]
     assert list(only) == ["1"]
-    assert media.png_size(env.client.get(only["1"]["images"][0]["url"]).content) == (512, 512)
+    assert media.inspect(env.client.get(only["1"]["images"][0]["url"]).content)[1:] == (512, 512)
 
 
 def test_queue_positions(env: Env) -> None:

@@ -11,6 +11,7 @@ import respx
 
 API = "https://api.github.com"
 TOKEN = "ghs_cli_token_do_not_print"
+BOT = "comfyops-ci"
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ def gh_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 def test_comment_creates_and_reports_outputs(run_cli: Any, gh_env: Path) -> None:
     with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/user").respond(200, json={"login": BOT})
         mock.get(f"{API}/repos/octo/deploys/issues/5/comments").respond(200, json=[])
         post = mock.post(f"{API}/repos/octo/deploys/issues/5/comments").respond(
             201, json={"id": 321, "html_url": "https://github.com/octo/deploys/pull/5#issuecomment-321"}
@@ -54,6 +56,7 @@ def test_comment_on_the_pull_request_of_a_commit(run_cli: Any, gh_env: Path) -> 
         mock.get(f"{API}/repos/octo/deploys/commits/{sha}/pulls").respond(
             200, json=[{"number": 12, "merged_at": "2026-11-27T00:00:00Z"}]
         )
+        mock.get(f"{API}/user").respond(200, json={"login": BOT})
         mock.get(f"{API}/repos/octo/deploys/issues/12/comments").respond(200, json=[])
         mock.post(f"{API}/repos/octo/deploys/issues/12/comments").respond(201, json={"id": 1})
         result = run_cli("github", "comment", "--commit", sha, "--body-file", "body.md", "--marker", "apply-prod")
@@ -72,6 +75,7 @@ def test_a_commit_without_pull_request_is_not_an_error(run_cli: Any, gh_env: Pat
 
 def test_403_is_one_line_with_the_permission_hint_and_no_token(run_cli: Any, gh_env: Path) -> None:
     with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/user").respond(200, json={"login": BOT})
         mock.get(f"{API}/repos/octo/deploys/issues/5/comments").respond(200, json=[])
         mock.post(f"{API}/repos/octo/deploys/issues/5/comments").respond(
             403, json={"message": "Resource not accessible by integration"}
@@ -85,9 +89,37 @@ def test_403_is_one_line_with_the_permission_hint_and_no_token(run_cli: Any, gh_
     assert TOKEN not in result.out + result.err
 
 
+def test_a_decoy_marker_comment_is_left_alone_and_reported_with_v(run_cli: Any, gh_env: Path) -> None:
+    decoy = {"id": 50, "body": "<!-- comfyops-comment: plan -->\nfake plan", "user": {"login": "mallory"}}
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/user").respond(403, json={"message": "Resource not accessible by integration"})
+        mock.post(f"{API}/graphql").respond(200, json={"data": {"viewer": {"login": "github-actions[bot]"}}})
+        mock.get(f"{API}/repos/octo/deploys/issues/5/comments").respond(200, json=[decoy])
+        post = mock.post(f"{API}/repos/octo/deploys/issues/5/comments").respond(201, json={"id": 51})
+        result = run_cli("-v", "github", "comment", "--pr", "5", "--body-file", "body.md")
+    assert result.code == 0, result
+    assert result.out.startswith("Created comment 51 (plan) on pull request #5")
+    assert post.call_count == 1
+    assert "ignoring comment 50 on pull request #5: it carries the 'plan' marker but was written by 'mallory'" in (
+        result.err
+    )
+
+
+def test_a_decoy_drift_issue_is_left_alone(run_cli: Any, gh_env: Path, tmp_path: Path) -> None:
+    (tmp_path / "drift.md").write_text("## drift\n", encoding="utf-8")
+    decoy = {"number": 3, "title": "drift: prod", "state": "open", "body": "x", "user": {"login": "mallory"}}
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/user").respond(200, json={"login": BOT})
+        mock.get(f"{API}/repos/octo/deploys/issues").respond(200, json=[decoy])
+        mock.post(f"{API}/repos/octo/deploys/issues").respond(201, json={"number": 4, "html_url": "https://i/4"})
+        result = run_cli("github", "issue", "--title", "drift: prod", "--body-file", "drift.md")
+    assert result.code == 0 and result.out == "Opened issue #4: https://i/4\n"
+
+
 def test_a_token_in_the_body_is_never_posted(run_cli: Any, gh_env: Path, tmp_path: Path) -> None:
     (tmp_path / "leak.md").write_text(f"oops {TOKEN}\n", encoding="utf-8")
     with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/user").respond(200, json={"login": BOT})
         mock.get(f"{API}/repos/octo/deploys/issues/5/comments").respond(200, json=[])
         post = mock.post(f"{API}/repos/octo/deploys/issues/5/comments").respond(201, json={"id": 2})
         assert run_cli("github", "comment", "--pr", "5", "--body-file", "leak.md").code == 0
@@ -120,6 +152,7 @@ def test_missing_token_says_how_to_pass_it(run_cli: Any, gh_env: Path, monkeypat
 def test_enterprise_api_url(run_cli: Any, gh_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_API_URL", "https://ghe.example.test/api/v3")
     with respx.mock(assert_all_called=True) as mock:
+        mock.get("https://ghe.example.test/api/v3/user").respond(200, json={"login": BOT})
         mock.get("https://ghe.example.test/api/v3/repos/octo/deploys/issues/5/comments").respond(200, json=[])
         mock.post("https://ghe.example.test/api/v3/repos/octo/deploys/issues/5/comments").respond(201, json={"id": 3})
         assert run_cli("github", "comment", "--pr", "5", "--body-file", "body.md").code == 0
@@ -129,13 +162,16 @@ def test_issue_opens_then_closes_when_empty(run_cli: Any, gh_env: Path, tmp_path
     (tmp_path / "drift.md").write_text("## drift\n", encoding="utf-8")
     (tmp_path / "empty.md").write_text("", encoding="utf-8")
     with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/user").respond(200, json={"login": BOT})
         mock.get(f"{API}/repos/octo/deploys/issues").respond(200, json=[])
         mock.post(f"{API}/repos/octo/deploys/issues").respond(201, json={"number": 8, "html_url": "https://i/8"})
         opened = run_cli("github", "issue", "--title", "drift: prod", "--body-file", "drift.md", "--label", "drift")
     assert opened.code == 0 and opened.out == "Opened issue #8: https://i/8\n"
     with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{API}/user").respond(200, json={"login": BOT})
         mock.get(f"{API}/repos/octo/deploys/issues").respond(
-            200, json=[{"number": 8, "title": "drift: prod", "state": "open", "body": "## drift"}]
+            200,
+            json=[{"number": 8, "title": "drift: prod", "state": "open", "body": "## drift", "user": {"login": BOT}}],
         )
         note = mock.post(f"{API}/repos/octo/deploys/issues/8/comments").respond(201, json={"id": 1})
         mock.patch(f"{API}/repos/octo/deploys/issues/8").respond(200, json={})

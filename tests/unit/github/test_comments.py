@@ -15,6 +15,9 @@ from reconciler.github.client import GitHubClient, build_http_client, settings_f
 API = "https://api.github.com"
 COMMENTS = f"{API}/repos/octo/deploys/issues/5/comments"
 MARK = "<!-- comfyops-comment: plan -->"
+BOT = "github-actions[bot]"
+OURS = {"user": {"login": BOT, "type": "Bot"}}
+THEIRS = {"user": {"login": "mallory", "type": "User"}}
 
 
 @pytest.fixture
@@ -33,7 +36,9 @@ def client(router: respx.Router) -> GitHubClient:
 
 def upsert(router: respx.Router, body: str = "## plan\n", marker: str = "plan") -> comments.CommentResult:
     text = comments.compose(body, marker=marker, where="the job summary")
-    return comments.upsert(client(router), repository="octo/deploys", pull_request=5, body=text, marker=marker)
+    return comments.upsert(
+        client(router), repository="octo/deploys", pull_request=5, body=text, marker=marker, author=BOT
+    )
 
 
 def test_creates_the_comment_when_none_has_the_marker(router: respx.Router) -> None:
@@ -51,7 +56,7 @@ def test_updates_the_comment_found_on_a_later_page(router: respx.Router) -> None
         200, json=[{"id": i, "body": "chatter"} for i in range(1, 101)], headers={"Link": f'<{page2}>; rel="next"'}
     )
     router.get(page2).respond(
-        200, json=[{"id": 150, "body": f"{MARK}\nold plan"}], headers={"Link": f'<{page3}>; rel="next"'}
+        200, json=[{"id": 150, "body": f"{MARK}\nold plan", **OURS}], headers={"Link": f'<{page3}>; rel="next"'}
     )
     router.get(page3).respond(200, json=[{"id": 160, "body": "more chatter"}])
     patch = router.patch(f"{API}/repos/octo/deploys/issues/comments/150").respond(
@@ -75,15 +80,47 @@ def test_a_decoy_from_another_tool_or_marker_is_left_alone(router: respx.Router)
 
 
 def test_the_newest_of_two_marked_comments_is_updated(router: respx.Router) -> None:
-    router.get(COMMENTS).respond(200, json=[{"id": 3, "body": f"{MARK}\na"}, {"id": 8, "body": f"{MARK}\nb"}])
+    router.get(COMMENTS).respond(
+        200, json=[{"id": 3, "body": f"{MARK}\na", **OURS}, {"id": 8, "body": f"{MARK}\nb", **OURS}]
+    )
     patch = router.patch(f"{API}/repos/octo/deploys/issues/comments/8").respond(200, json={"id": 8})
     assert upsert(router).comment_id == 8
     assert patch.call_count == 1
 
 
 def test_an_identical_body_is_not_sent_again(router: respx.Router) -> None:
-    router.get(COMMENTS).respond(200, json=[{"id": 4, "body": f"{MARK}\r\n## plan\r\n"}])
+    router.get(COMMENTS).respond(200, json=[{"id": 4, "body": f"{MARK}\r\n## plan\r\n", **OURS}])
     assert upsert(router).action == "unchanged"
+
+
+def test_a_marker_in_someone_elses_comment_is_ignored_and_reported(
+    router: respx.Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    router.get(COMMENTS).respond(200, json=[
+        {"id": 3, "body": f"{MARK}\nour plan", **OURS},
+        {"id": 9, "body": f"{MARK}\nlooks legit, approve it", **THEIRS},  # newer, by another user
+    ])
+    patch = router.patch(f"{API}/repos/octo/deploys/issues/comments/3").respond(200, json={"id": 3})
+    with caplog.at_level("INFO", logger="reconciler.github"):
+        assert upsert(router).comment_id == 3
+    assert patch.call_count == 1
+    assert "ignoring comment 9 on pull request #5" in caplog.text and "'mallory'" in caplog.text
+
+
+def test_only_someone_elses_marker_means_a_new_comment_of_ours(router: respx.Router) -> None:
+    router.get(COMMENTS).respond(200, json=[
+        {"id": 9, "body": f"{MARK}\nfake plan", **THEIRS},
+        {"id": 10, "body": f"{MARK}\nfake plan", "user": {"login": "github-actions", "type": "User"}},
+        {"id": 11, "body": f"{MARK}\nfake plan"},
+    ])
+    post = router.post(COMMENTS).respond(201, json={"id": 12})
+    assert upsert(router).action == "created"
+    assert post.call_count == 1
+
+
+def test_the_author_is_compared_without_case() -> None:
+    found = comments.find([{"id": 1, "body": MARK, "user": {"login": "Octo-Bot"}}], "plan", "octo-bot")
+    assert found is not None and found["id"] == 1
 
 
 def test_compose_replaces_stale_markers_and_puts_ours_first() -> None:

@@ -14,6 +14,7 @@ CATALOGUE = DATA / "object_info" / "comfyui-0.3.64-core.trimmed.json"
 LTXV = DATA / "workflows" / "SaladTechnologies__comfyui-api__ltxv_image_to_video.json"
 TXT2IMG = DATA / "workflows" / "txt2img.json"
 MODELS = ["sd_xl_base_1.0.safetensors", "flux1-schnell-fp8.safetensors"]
+LTXV_MODEL = "ltx-video-2b-v0.9.1.safetensors"
 
 DEPLOYMENT = """
 apiVersion: comfyops/v1
@@ -34,7 +35,10 @@ spec:
 SMOKE = "  smoke:\n    preset: p\n"
 
 
-def repo_with(write_files: Any, workflow: Path, *, overrides: str = "", record: dict[str, Any] | None = None) -> Path:
+def repo_with(
+    write_files: Any, workflow: Path, *, overrides: str = "", record: dict[str, Any] | None = None,
+    models: list[str] = MODELS,
+) -> Path:
     files = {"d.yaml": DEPLOYMENT.format(extra=SMOKE if overrides else "")}
     if overrides:
         files["p.yaml"] = PRESET.format(overrides=overrides)
@@ -42,7 +46,7 @@ def repo_with(write_files: Any, workflow: Path, *, overrides: str = "", record: 
     (root / "wf").mkdir()
     shutil.copy(workflow, root / "wf" / "flow.json")
     catalogue = json.loads(CATALOGUE.read_text())
-    catalogue["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = MODELS
+    catalogue["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = models
     (root / "wf" / "flow.object_info.json").write_text(json.dumps(catalogue))
     if record is not None:
         (root / "wf" / "flow.object_info.source.json").write_text(json.dumps(record))
@@ -50,7 +54,7 @@ def repo_with(write_files: Any, workflow: Path, *, overrides: str = "", record: 
 
 
 def test_a_workflow_missing_a_required_input_is_invalid_without_any_override(write_files: Any, run_cli: Any) -> None:
-    repo = repo_with(write_files, LTXV)
+    repo = repo_with(write_files, LTXV, models=[*MODELS, LTXV_MODEL])
     result = run_cli("validate", "-f", ".", cwd=repo)
     assert result.code == 1, result
     assert result.err.splitlines()[0] == (
@@ -61,7 +65,7 @@ def test_a_workflow_missing_a_required_input_is_invalid_without_any_override(wri
 
 
 def test_smoke_overrides_that_supply_it_pass_with_a_warning(write_files: Any, run_cli: Any) -> None:
-    repo = repo_with(write_files, LTXV, overrides='    "77": {inputs: {strength: 0.9}}\n')
+    repo = repo_with(write_files, LTXV, overrides='    "77": {inputs: {strength: 0.9}}\n', models=[*MODELS, LTXV_MODEL])
     result = run_cli("validate", "-f", ".", cwd=repo)
     assert result.code == 0, result
     (warning,) = [line for line in result.err.splitlines() if "warning:" in line]
@@ -148,3 +152,69 @@ def test_valid_overrides_print_no_warning_whatever_the_list_came_from(write_file
         result = run_cli("validate", "-f", ".", cwd=repo)
         assert result.code == 0 and "warning" not in result.out + result.err, result
         shutil.rmtree(repo)
+
+
+def broken(tmp: Path, change: Any) -> Path:
+    data = json.loads(TXT2IMG.read_text())
+    change(data)
+    path = tmp / "broken.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_workflow_file_comfyui_refuses_is_invalid_even_without_object_info(
+    write_files: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    repo = repo_with(write_files, broken(tmp_path, lambda d: d["6"]["inputs"].__setitem__("clip", ["44", 1])))
+    (repo / "wf" / "flow.object_info.json").unlink()
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 1, result
+    assert result.err.splitlines()[0] == (
+        'wf/flow.json: "6".inputs.clip: node "6" (CLIPTextEncode "Positive Prompt"): input "clip": ["44", 1] links '
+        'to node "44", which is not in the workflow (hint: did you mean \'4\'? node ids are the keys of '
+        'workflow_api.json; ids like "68:8" (subgraph nodes) are normal)'
+    )
+
+
+def test_a_class_the_object_info_lacks_is_a_warning_by_hand_and_an_error_from_the_deployment(
+    write_files: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    def add(data: dict[str, Any]) -> None:
+        data["30"] = {"class_type": "FaceRestore", "inputs": {"image": ["8", 0]}, "_meta": {"title": "Faces"}}
+
+    repo = repo_with(write_files, broken(tmp_path, add))
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 0, result
+    assert "warning: node \"30\" (FaceRestore \"Faces\"): node class 'FaceRestore' is not in object_info" in result.err
+    assert "(a warning, as the object_info is hand-placed, not the deployment's own)" in result.err
+    shutil.rmtree(repo)
+    record = source_record(workflow_id="wf-1", workflow_version="v1")
+    repo = repo_with(write_files, broken(tmp_path, add), record=record)
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 1, result
+    assert result.err.splitlines()[0] == (
+        'wf/flow.json: "30".class_type: node "30" (FaceRestore "Faces"): node class \'FaceRestore\' is not in the '
+        "deployment's object_info; ComfyUI refuses the whole prompt (hint: install the custom node on the "
+        "deployment's machine, or remove the node)"
+    )
+
+
+def test_a_smoke_preset_repeating_the_nodes_own_links_is_valid(write_files: Any, run_cli: Any) -> None:
+    overrides = '    "3": {inputs: {seed: 7, model: ["4", 0], positive: ["7", 0], negative: ["6", 0]}}\n'
+    repo = repo_with(write_files, TXT2IMG, overrides=overrides)
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 0 and "warning" not in result.err, result
+
+
+def test_a_model_the_workflow_names_missing_from_a_hand_placed_list_is_a_warning(
+    write_files: Any, run_cli: Any
+) -> None:
+    repo = repo_with(write_files, LTXV, overrides='    "77": {inputs: {strength: 0.9}}\n')
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 0, result
+    assert result.err.splitlines()[0] == (
+        'wf/flow.json: "44".inputs.ckpt_name: warning: node "44" (CheckpointLoaderSimple "Load Checkpoint"): input '
+        '"ckpt_name": "ltx-video-2b-v0.9.1.safetensors" is not in this machine\'s list; models differ per machine (a '
+        "warning, as the object_info is hand-placed, not the deployment's own) (hint: make sure the deployment's "
+        "machine has that file, or refresh the cached object_info)"
+    )

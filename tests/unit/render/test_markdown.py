@@ -84,7 +84,7 @@ def test_untrusted_text_cannot_break_out_of_its_context() -> None:
     out = render_plan_markdown(Plan(changes=[nasty], warnings=["</details> & <img src=x>"]))
     assert "<b>&lt;b&gt;x&lt;/b&gt;</b>" in out
     assert '````diff\n~ workflow_id: "a```b" -> "c"\n! <!-- comfyops:plan -->\n````\n' in out
-    assert "> - &lt;/details&gt; &amp; &lt;img src=x&gt;" in out
+    assert "> - \\</details\\> \\& \\<img src=x\\>" in out
     assert out.count("<!-- comfyops:plan -->") == 2 and out.startswith("<!-- comfyops:plan -->\n")
 
 
@@ -92,7 +92,7 @@ def test_table_cells_escape_pipes_and_backticks() -> None:
     report = ApplyReport(changes=[ChangeOutcome(name="we|rd`name", action=Action.CREATE, outcome=Outcome.FAILED,
                                                 message="bad | value `x`\nsecond line")])
     row = next(line for line in render_apply_markdown(report).splitlines() if line.startswith("| failed"))
-    assert row == "| failed | `+` create | ``we\\|rd`name`` |  | bad \\| value \\`x\\`<br>second line |"
+    assert row == "| failed | `+` create | ``we\\|rd`name`` |  | bad \\| value \\`x\\`\\\\nsecond line |"
     assert len(re.findall(r"(?<!\\)\|", row)) == 6
 
 
@@ -147,8 +147,8 @@ def test_apply_markdown_table_and_caution() -> None:
     out = render_apply_markdown(report)
     assert "**Apply failed: 1 applied, 0 failed, 0 skipped.**" in out
     assert "> [!CAUTION]\n> Apply was interrupted" in out
-    assert "> - a: min_instances is 0 live, 1 desired" in out
-    assert "| applied | `~` update | `a` | `dep-1` | rollback: restored min_instances |" in out
+    assert "> - a: min\\_instances is 0 live, 1 desired" in out
+    assert "| applied | `~` update | `a` | `dep-1` | rollback: restored min\\_instances |" in out
 
 
 def test_apply_markdown_drops_rows_to_fit() -> None:

@@ -142,3 +142,11 @@ def test_submit_response() -> None:
     parsed = wire.SubmitResponse.model_validate({"request_id": "r", "status_url": "u", "result_url": "v",
                                                  "cancel_url": "w"})
     assert (parsed.request_id, parsed.status_url, parsed.result_url, parsed.cancel_url) == ("r", "u", "v", "w")
+
+
+def test_result_outputs_keep_comfyui_animated_flag() -> None:
+    """ComfyUI's animated savers report ``animated: [true]`` beside ``images`` (issue 25): the result parses."""
+    body = {"status": "succeeded", "outputs": {"9": {"images": [{"filename": "a_00001_.webp"}], "animated": [True]}}}
+    result = wire.RequestResult.model_validate(body)
+    assert result.outputs["9"]["images"] == [{"filename": "a_00001_.webp"}]
+    assert result.outputs["9"]["animated"] == [True]

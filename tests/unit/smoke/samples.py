@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import struct
 
-from reconciler.emulator import media as emulator_media
+from support import media_bytes
 
 
 def png(width: int, height: int) -> bytes:
-    return emulator_media.png_bytes(width, height)
+    return media_bytes.png_bytes(width, height)
 
 
 def jpeg(width: int, height: int) -> bytes:
@@ -40,7 +40,7 @@ def webp_vp8x(width: int, height: int) -> bytes:
 
 
 def mp4(width: int, height: int) -> bytes:
-    return emulator_media.mp4_bytes(width, height)
+    return media_bytes.mp4_bytes(width, height)
 
 
 def webm() -> bytes:

@@ -195,3 +195,10 @@ def test_verdict_prefers_errors_then_failures_and_counts_the_rest() -> None:
     results = checks.check_all(expect(count=2, format="jpeg"), outcome([samples.png(1, 1)]))
     assert checks.verdict(results) == (FAIL, 'outputs."9".images.count: 1 item (expected exactly 2) (and 1 more)')
     assert checks.verdict(checks.check_all(SmokeExpectation(), outcome())) == (PASS, "1 check passed")
+
+
+def test_an_animated_saver_expected_on_gifs_names_its_images_channel_without_the_flag() -> None:
+    """ComfyUI reports SaveAnimatedWEBP under ``images`` with ``animated: [true]``; the flag is not an output."""
+    o = checks.RunOutcome(status="succeeded", outputs={"12": {"images": [_item("a.webp")], "animated": [True]}})
+    result = run(expect(node="12", channel="gifs"), o, 'outputs."12".gifs')
+    assert (result.status, result.message) == (FAIL, 'node "12" produced no gifs; it produced "12" (images: 1)')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.render import safe
 from reconciler.smoke import render
 from reconciler.smoke.report import SmokeStatus
 from reconciler.smoke.runner import run_smoke
@@ -68,4 +69,4 @@ def test_a_failed_free_is_a_warning_and_the_verdict_stands(env: Env) -> None:
     [warning] = result.warnings
     assert warning.startswith(f"free_memory_after: could not free instance {result.instance_id}: POST ")
     assert f"      warning: {warning}\n" in render.text(report)
-    assert warning in render.markdown(report) and warning in render.junit(report)
+    assert safe.md_text(warning) in render.markdown(report) and warning in render.junit(report)

@@ -46,7 +46,7 @@ def test_markdown_escapes_table_cells_and_lists_failed_checks() -> None:
     out = render.render(REPORT, "markdown")
     assert "| `bad\\|name` | ❌ fail | 4.0s |" in out
     assert "**1 passed, 1 failed, 1 errored, 1 skipped** in 5.5s" in out
-    assert '- `bad\\|name` outputs."9".images.width: too narrow' in out
+    assert '- `bad|name` outputs."9".images.width: too narrow' in out
 
 
 def test_junit_has_one_testcase_per_deployment_with_failure_error_and_skipped() -> None:

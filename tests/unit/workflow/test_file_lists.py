@@ -64,7 +64,7 @@ def test_both_combo_forms_are_file_lists_with_the_same_options() -> None:
 
 def check(form: str, value: Any, info: ObjectInfo) -> list[Diagnostic]:
     node, name = FORMS[form]
-    return validate_overrides({node: {name: value}}, GRAPH, object_info=info)
+    return validate_overrides({node: {name: value}}, GRAPH, object_info=info, whole_workflow=False)
 
 
 E, W, OK = Severity.ERROR, Severity.WARNING, None
@@ -79,7 +79,7 @@ NEAR_MISSES: list[tuple[str, Any, Severity | None, Severity | None, str]] = [
     ("separator", "4x_UltraSharp.pth", E, E, "did you mean '4x-UltraSharp.pth'?"),
     ("no extension", "sd_xl_base_1.0", E, E, "did you mean 'sd_xl_base_1.0.safetensors'?"),
     ("spaces", " clip_l.safetensors", E, E, "did you mean 'clip_l.safetensors'?"),
-    ("integer", 0, E, E, "expected a file name (a string), got 0"),
+    ("integer", 0, E, E, "0 is not one of the choices: choices are names, not positions"),
     ("float", 1.5, E, E, "expected a file name (a string), got 1.5"),
     ("name from another list", "ae.safetensors", W, E, "is listed for VAELoader.vae_name"),
     ("another file, one letter token", "clip_g.safetensors", W, E, ""),
@@ -130,10 +130,10 @@ def test_an_empty_deployment_list_refuses_every_name() -> None:
     from dataclasses import replace
 
     empty = replace(parse_object_info(data), provenance=ObjectInfoSource("deployment"))
-    (diag,) = validate_overrides({"1": {"ckpt_name": "x.safetensors"}}, GRAPH, object_info=empty)
+    (diag,) = validate_overrides({"1": {"ckpt_name": "x.safetensors"}}, GRAPH, object_info=empty, whole_workflow=False)
     assert diag.is_error and "the list is empty" in diag.hint
     hand = parse_object_info(data)
-    (diag,) = validate_overrides({"1": {"ckpt_name": "x.safetensors"}}, GRAPH, object_info=hand)
+    (diag,) = validate_overrides({"1": {"ckpt_name": "x.safetensors"}}, GRAPH, object_info=hand, whole_workflow=False)
     assert diag.severity is Severity.WARNING
 
 
@@ -151,7 +151,7 @@ def test_an_empty_deployment_list_refuses_every_name() -> None:
 )
 def test_load_image(value: Any, hand: Severity | None, own: Severity | None, text: str) -> None:
     for info, expected in ((HAND, hand), (OWN, own)):
-        found = validate_overrides({"4": {"image": value}}, GRAPH, object_info=info)
+        found = validate_overrides({"4": {"image": value}}, GRAPH, object_info=info, whole_workflow=False)
         if expected is None:
             assert found == []
             continue
@@ -170,9 +170,9 @@ def test_multiselect_file_list_checks_each_name() -> None:
     )
     graph = parse_workflow({"1": {"class_type": "Multi", "inputs": {"lora_name": []}}}, source="w")
     good = {"__value__": MODELS[:2]}
-    assert validate_overrides({"1": {"lora_name": good}}, graph, object_info=info) == []
+    assert validate_overrides({"1": {"lora_name": good}}, graph, object_info=info, whole_workflow=False) == []
     (diag,) = validate_overrides({"1": {"lora_name": {"__value__": [MODELS[0], "CLIP_L.safetensors"]}}}, graph,
-                                 object_info=info)  # fmt: skip
+                                 object_info=info, whole_workflow=False)  # fmt: skip
     assert diag.is_error and "did you mean 'clip_l.safetensors'?" in diag.hint
 
 

@@ -21,7 +21,7 @@ FIXTURES = sorted(p for p in DATA.glob("*__*.json"))
 
 
 def test_fixture_set_is_present() -> None:
-    assert len(FIXTURES) == 15
+    assert len(FIXTURES) == 18
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)

@@ -16,7 +16,11 @@ from reconciler.workflow.remote import check_against_live
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CATALOGUE = json.loads((DATA / "object_info" / "comfyui-0.3.64-core.trimmed.json").read_text())
-CATALOGUE["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = ["sd_xl_base_1.0.safetensors"]
+# the deployment's machine has the models its workflows name (an empty list would refuse them: test_prompt.py)
+CATALOGUE["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"][0] = [
+    "sd_xl_base_1.0.safetensors", "ltx-video-2b-v0.9.1.safetensors"]
+CATALOGUE["CLIPLoader"]["input"]["required"]["clip_name"][0] = ["t5xxl_fp16.safetensors"]
+CATALOGUE["LoadImage"]["input"]["required"]["image"][0] = ["example.png", "island.jpg"]
 TXT2IMG = json.loads((DATA / "workflows" / "txt2img.json").read_text())
 LTXV = json.loads((DATA / "workflows" / "SaladTechnologies__comfyui-api__ltxv_image_to_video.json").read_text())
 URL = "https://objects.example.com/object_info.json?X-Amz-Signature=secret"
@@ -110,3 +114,14 @@ def test_an_unknown_node_in_the_deployed_workflow_reads_as_english(tmp_path: Pat
     (diag,) = [p for p in problems if "999" in p.message]
     assert 'node "999" is not in the deployed workflow of \'live\'' in diag.message
     assert "workflow deployed workflow" not in diag.message
+
+
+def test_a_deployed_graph_comfyui_refuses_is_an_error_by_the_same_rules(tmp_path: Path) -> None:
+    broken = json.loads(json.dumps(TXT2IMG))
+    broken["6"]["inputs"]["clip"] = ["4", 2]  # the VAE output into a CLIP input
+    (diag,) = check_against_live(desired(tmp_path), {"live": Payload(broken)}, fetch_object_info=fetch, cache=tmp_path)
+    assert diag.format() == (
+        "m.yaml:6:3: spec.workflow_version: deployed workflow of 'live': node \"6\" (CLIPTextEncode \"Positive "
+        'Prompt"): input "clip": output 2 of node "4" (CheckpointLoaderSimple "Load Checkpoint (SDXL base)") is VAE, '
+        "but this input takes CLIP (hint: output 1 of that node is CLIP: did you mean index 1?)"
+    )

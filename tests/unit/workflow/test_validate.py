@@ -99,21 +99,21 @@ def test_each_seeded_problem_is_reported_exactly_once(seeded: WorkflowGraph, cor
             'node "10" (LoadImage "Reference"): input "image"',
         ),
         'spec.overrides."11".inputs.image': (Severity.ERROR, "not valid base64"),
-        'spec.overrides."12"': (Severity.WARNING, "node class 'ExpressionEditor' is not in object_info"),
+        '"12".class_type': (Severity.WARNING, "node class 'ExpressionEditor' is not in object_info (also node \"13\")"),
     }
     assert set(found) == set(expected)
     for path, (severity, text) in expected.items():
         diag = found[path]
         assert diag.severity is severity, diag.format()
         assert text in diag.message, diag.format()
-        assert diag.location is not None and diag.location.path == "presets.yaml"
+        expected_file = seeded.source if path.startswith('"') else "presets.yaml"
+        assert diag.location is not None and diag.location.path == expected_file
     assert found['spec.overrides."3".inputs.cfg'].location == Location("presets.yaml", 14, 5)
     assert found['spec.overrides."3".inputs.seeed'].hint.startswith("did you mean 'seed'?")
     assert found['spec.overrides."3".inputs.sampler_name'].hint == "did you mean 'euler'?"
     assert found['spec.overrides."5".inputs.width'].hint == 'override an input of node "68:8" instead'
     assert "https" in found['spec.overrides."10".inputs.image'].hint
-    assert found['spec.overrides."12"'].location == Location("presets.yaml", 26, 5)
-    assert 'ExpressionEditor "Expression A"' in found['spec.overrides."12"'].message
+    assert 'ExpressionEditor "Expression A"' in found['"12".class_type'].message
 
 
 def test_without_object_info_only_graph_rules_apply(seeded: WorkflowGraph) -> None:
@@ -176,11 +176,11 @@ VALID: list[tuple[str, dict[str, dict[str, Any]]]] = [
 def test_valid_overrides_on_real_workflows_report_nothing(
     name: str, overrides: dict[str, dict[str, Any]], core: ObjectInfo
 ) -> None:
-    assert validate_overrides(overrides, workflow(name), object_info=core) == []
+    assert validate_overrides(overrides, workflow(name), object_info=core, whole_workflow=False) == []
 
 
 def one(overrides: dict[str, dict[str, Any]], graph: WorkflowGraph, info: ObjectInfo | None) -> Diagnostic:
-    found = validate_overrides(overrides, graph, object_info=info)
+    found = validate_overrides(overrides, graph, object_info=info, whole_workflow=False)
     assert len(found) == 1, [d.format() for d in found]
     return found[0]
 
@@ -198,7 +198,7 @@ def one(overrides: dict[str, dict[str, Any]], graph: WorkflowGraph, info: Object
         ("3", "denoise", 1.5, "above the maximum 1.0"),
         ("6", "text", 5, "expected a string, got 5"),
         ("3", "seed", None, "null is not a value"),
-        ("3", "seed", ["27", 0], "looks like a link"),
+        ("3", "seed", ["27", 0], '["27", 0] links to node "27", which is not in the workflow'),
         ("3", "seed", [1, 2, 3], "is a bare list"),
         ("3", "sampler_name", {"__value__": "nope"}, '"nope" is not one of'),
         ("3", "model", "sdxl.safetensors", "is connected to output 0 of"),
@@ -231,7 +231,7 @@ def test_string_boolean_is_rejected_for_boolean(core: ObjectInfo) -> None:
 def test_optional_input_absent_from_workflow_is_allowed(core: ObjectInfo) -> None:
     graph = workflow("replicate__cog-comfyui__comfyui_api_node_api.json")
     assert "resolution" in graph.nodes["1"].inputs and "image" not in graph.nodes["1"].inputs
-    assert validate_overrides({"1": {"resolution": "1024x1024"}}, graph, object_info=core) == []
+    assert validate_overrides({"1": {"resolution": "1024x1024"}}, graph, object_info=core, whole_workflow=False) == []
     diag = one({"1": {"image": "https://example.com/x.png"}}, graph, core)
     assert "takes only a connection of type IMAGE" in diag.message
 
@@ -243,7 +243,7 @@ def test_undeclared_workflow_input_is_a_warning(seeded: WorkflowGraph, core: Obj
 
 def test_plain_file_name_for_media_is_a_warning(seeded: WorkflowGraph, core: ObjectInfo) -> None:
     assert one({"10": {"image": "other.png"}}, seeded, core).severity is Severity.WARNING
-    assert validate_overrides({"10": {"image": "example.png"}}, seeded, object_info=core) == []
+    assert validate_overrides({"10": {"image": "example.png"}}, seeded, object_info=core, whole_workflow=False) == []
 
 
 def test_numeric_combo_compares_json_types() -> None:
@@ -257,16 +257,16 @@ def test_numeric_combo_compares_json_types() -> None:
     }}}})  # fmt: skip
     graph = parse_workflow({"1": {"class_type": "N", "inputs": {}}}, source="x")
     ok = {"duration": 6.0, "flag": True, "tags": {"__value__": ["a", "b"]}, "any": 2.5}
-    assert validate_overrides({"1": ok}, graph, object_info=info) == []
+    assert validate_overrides({"1": ok}, graph, object_info=info, whole_workflow=False) == []
     bad = {"duration": "6", "flag": 1, "tags": {"__value__": ["a", "c"]}, "any": -1}
-    assert len(validate_overrides({"1": bad}, graph, object_info=info)) == 4
+    assert len(validate_overrides({"1": bad}, graph, object_info=info, whole_workflow=False)) == 4
 
 
 def test_non_mapping_inputs_and_odd_keys(seeded: WorkflowGraph, core: ObjectInfo) -> None:
     bad: Any = {"3": 5, 3: {"steps": 10}}
-    found = validate_overrides(bad, seeded, object_info=core)
+    found = validate_overrides(bad, seeded, object_info=core, whole_workflow=False)
     assert [d.field_path for d in found] == ['spec.overrides."3".inputs']
-    (diag,) = validate_overrides({"3": {"time embed.": 1}}, seeded, object_info=core)
+    (diag,) = validate_overrides({"3": {"time embed.": 1}}, seeded, object_info=core, whole_workflow=False)
     assert diag.field_path == 'spec.overrides."3".inputs."time embed."'
 
 
@@ -280,4 +280,85 @@ def test_valid_overrides_stay_valid_against_the_deployments_own_catalogue(
 
     own = replace(core, provenance=ObjectInfoSource("deployment"))
     assert own.from_deployment
-    assert validate_overrides(overrides, workflow(name), object_info=own) == []
+    assert validate_overrides(overrides, workflow(name), object_info=own, whole_workflow=False) == []
+
+
+TXT2IMG = "txt2img.json"
+KSAMPLER = 'node "3" (KSampler "KSampler")'
+LINK_OVERRIDES: list[tuple[str, dict[str, Any], str | None]] = [
+    # a preset that repeats the node's own link (a copied inputs block) changes nothing
+    ("the same link", {"3": {"positive": ["6", 0], "model": ["4", 0]}}, None),
+    # rewiring to another existing output of the same type is what ComfyUI runs
+    ("another output of the same type", {"3": {"positive": ["7", 0], "negative": ["6", 0]}}, None),
+    ("a mismatched link into a widget input", {"5": {"width": ["4", 0]}}, (
+        'node "5" (EmptyLatentImage "Empty Latent Image"): input "width": output 0 of node "4" (CheckpointLoaderSimple '
+        '"Load Checkpoint (SDXL base)") is MODEL, but this input takes INT (hint: link an output of type INT; '
+        'ComfyUI reads a list as a link; to pass a list as a value, wrap it: {"__value__": [...]})')),
+    ("a mismatched type names both types", {"3": {"positive": ["4", 1]}}, (
+        f'{KSAMPLER}: input "positive": output 1 of node "4" (CheckpointLoaderSimple "Load Checkpoint (SDXL base)") '
+        "is CLIP, but this input takes CONDITIONING (hint: link an output of type CONDITIONING)")),
+    ("a missing node", {"3": {"positive": ["61", 0]}}, (
+        f'{KSAMPLER}: input "positive": ["61", 0] links to node "61", which is not in the workflow (hint: did you '
+        "mean '6'? node ids are the keys of workflow_api.json; ids like \"68:8\" (subgraph nodes) are normal)")),
+    ("an index out of range", {"3": {"positive": ["6", 1]}}, (
+        f'{KSAMPLER}: input "positive": ["6", 1] links to output 1 of node "6" (CLIPTextEncode "Positive Prompt"), '
+        "which has only 1 output (0 CONDITIONING)")),
+    ("a float index", {"3": {"positive": ["6", 0.0]}}, (
+        f'{KSAMPLER}: input "positive": the output index 0.0 of ["6", 0.0] is not an integer (hint: write 0 '
+        "without a decimal point)")),
+    ("a value over a link still cuts it", {"3": {"positive": "a cat"}}, (
+        f'{KSAMPLER}: input "positive" is connected to output 0 of node "6" (CLIPTextEncode "Positive Prompt"); '
+        'a value would cut that connection (hint: override an input of node "6" instead)')),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "overrides", "message"), LINK_OVERRIDES, ids=[c[0] for c in LINK_OVERRIDES])
+def test_link_overrides_are_judged_as_comfyui_runs_them(
+    core: ObjectInfo, case: str, overrides: dict[str, dict[str, Any]], message: str | None
+) -> None:
+    found = validate_overrides(overrides, workflow(TXT2IMG), object_info=core)
+    assert [d.format() for d in found] == ([] if message is None else [f'{next(iter(found)).field_path}: {message}'])
+
+
+CHOICES: list[tuple[str, dict[str, dict[str, Any]], str]] = [
+    ("a one-item list on a choice", {"3": {"sampler_name": ["euler"]}}, (
+        f'{KSAMPLER}: input "sampler_name": ["euler"] is a list (hint: a choice takes one name, not a list: '
+        'write "euler" without brackets)')),
+    ("a one-item list of a name not listed", {"3": {"scheduler": ["karas"]}}, (
+        f'{KSAMPLER}: input "scheduler": ["karas"] is a list (hint: a choice takes one name, not a list: write '
+        '"karas" without brackets (choices: "karras", "simple", "sgm_uniform", "exponential", "ddim_uniform", ... '
+        "(9 choices)))")),
+    ("a position for a model name", {"4": {"ckpt_name": "1"}}, (
+        'node "4" (CheckpointLoaderSimple "Load Checkpoint (SDXL base)"): input "ckpt_name": "1" is not one of the '
+        'choices: choices are names, not positions (hint: write the name itself: position 1 is '
+        '"flux1-schnell-fp8.safetensors" (counting from 0) or "sd_xl_base_1.0.safetensors" (counting from 1))')),
+    ("a long list cut to the nearest few", {"3": {"sampler_name": "dpmpp_2m_sdee"}}, (
+        f'{KSAMPLER}: input "sampler_name": "dpmpp_2m_sdee" is not one of "dpmpp_2m_sde", "dpmpp_3m_sde", '
+        '"dpmpp_2m_sde_heun", "dpmpp_2m_sde_gpu", "dpmpp_sde", ... (42 choices) (hint: did you mean '
+        "'dpmpp_2m_sde'?)")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "overrides", "message"), CHOICES, ids=[c[0] for c in CHOICES])
+def test_choice_messages(core: ObjectInfo, case: str, overrides: dict[str, dict[str, Any]], message: str) -> None:
+    models = replace_options(core, "CheckpointLoaderSimple", "ckpt_name",
+                             ("sd_xl_base_1.0.safetensors", "flux1-schnell-fp8.safetensors"))  # fmt: skip
+    (diag,) = validate_overrides(overrides, workflow(TXT2IMG), object_info=models)
+    assert diag.format().split(": ", 1)[1] == message
+    assert len(diag.format()) < 400
+
+
+def replace_options(info: ObjectInfo, class_type: str, name: str, options: tuple[str, ...]) -> ObjectInfo:
+    from dataclasses import replace
+
+    node_class = info.classes[class_type]
+    spec = replace(node_class.inputs[name], options=options)
+    changed = replace(node_class, inputs={**node_class.inputs, name: spec})
+    return replace(info, classes={**info.classes, class_type: changed})
+
+
+def test_a_one_item_list_hint_works_when_followed(core: ObjectInfo) -> None:
+    graph = workflow(TXT2IMG)
+    (diag,) = validate_overrides({"3": {"sampler_name": ["euler"]}}, graph, object_info=core)
+    assert "write \"euler\" without brackets" in diag.hint
+    assert validate_overrides({"3": {"sampler_name": "euler"}}, graph, object_info=core) == []

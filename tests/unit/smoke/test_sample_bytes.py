@@ -1,4 +1,4 @@
-"""Output bytes: PNGs decode with the right IHDR size; MP4s carry ftyp and tkhd width/height."""
+"""The test sample bytes: PNGs decode with the right IHDR size; MP4s carry ftyp and tkhd width/height."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from reconciler.emulator import media
+from support import media_bytes as media
 
 
 def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:

@@ -1,4 +1,7 @@
-"""Real output bytes for emulated results: a minimal valid PNG and a minimal MP4 header.
+"""Minimal real file bytes for tests, written byte by byte: a valid PNG and a minimal MP4 header.
+
+(The emulator used these before it drew its pictures with Pillow and PyAV; the smoke tests still use
+them as samples that need no image library.)
 
 The PNG is an 8-bit RGB image of the requested size with a vertical colour gradient, written
 with ``zlib`` (signature, IHDR, one IDAT, IEND, each with its CRC), so any decoder opens it and
