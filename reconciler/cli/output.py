@@ -56,7 +56,7 @@ def _with_context(line: str) -> str:
     from reconciler.cli.followups import complete
 
     app = context.find_object(AppContext)
-    return complete(line, app) if app is not None else line
+    return safe.terminal(complete(line, app)) if app is not None else line
 
 
 def scrub(text: str, secrets: frozenset[str] | set[str]) -> str:

@@ -31,14 +31,19 @@ class RetryTally(logging.Handler):
             self.retried += 1
             self.last = str(failure)
         elif not getattr(record, FINAL_TAG, False):
-            sys.stderr.write(record.getMessage() + "\n")
+            from reconciler.render import safe
+
+            sys.stderr.write(safe.terminal(record.getMessage()) + "\n")
 
     def summary(self) -> str:
         """``note: 2 failed API attempts were retried (last: ...); -v shows each attempt``, or ``""``."""
         if not self.retried:
             return ""
         attempts = "attempt was" if self.retried == 1 else "attempts were"
-        return f"note: {self.retried} failed API {attempts} retried (last: {self.last}); -v shows each attempt"
+        from reconciler.render import safe
+
+        last = safe.terminal(self.last)  # the API's own words: shown, never acted on
+        return f"note: {self.retried} failed API {attempts} retried (last: {last}); -v shows each attempt"
 
 
 _tally: RetryTally | None = None

@@ -38,7 +38,7 @@ def render_apply_smoke(
         return "\n\n".join(parts) + "\n"
     environment = report.environment or smoke.environment
     parts = [
-        style.paint(f"Environment: {environment}", "bold", color=color) if environment else "",
+        style.paint(f"Environment: {safe.terminal(environment)}", "bold", color=color) if environment else "",
         text.render_apply_text(applied, color=color, sentence=False).rstrip("\n"),
         smoke_render.text(dataclasses.replace(smoke, environment=None)).rstrip("\n"),
     ]
