@@ -39,6 +39,8 @@ PURE_MODULES: tuple[str, ...] = (
     "reconciler.engine.status",
     "reconciler.engine.importer",
     "reconciler.engine.targets",
+    "reconciler.engine.heal",
+    "reconciler.engine.reconcile",
     "reconciler.workflow.graph",
     "reconciler.workflow.validate",
     "reconciler.workflow.object_info",

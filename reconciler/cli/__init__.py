@@ -41,7 +41,7 @@ COMMAND_MODULES = (
     "smoke",
     "emulator",
     "policy",
-    "drift", "import_", "status",
+    "drift", "reconcile", "import_", "status",
     "requests", "request", "proxy", "free",
     "github",
 )

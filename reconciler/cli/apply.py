@@ -163,6 +163,7 @@ def command(
         click.echo(scrub(combined, planned.desired.secret_values), nl=False)
     publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure),
             planned.desired.secret_values)
+    _notify(planned, report, smoke_report, files)
     if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
         return 130
     return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
@@ -175,6 +176,18 @@ def _named_once(report: ApplyReport, smoke_report: SmokeReport | None,
     if not plan_printed:
         return report, smoke
     return report.model_copy(update={"environment": None}), dataclasses.replace(smoke, environment=None)
+
+
+def _notify(planned: Planned, report: ApplyReport, smoke_report: SmokeReport | None, files: tuple[str, ...]) -> None:
+    """Send apply_failed / smoke_failed / rolled_back messages (Settings.notify); a failed send only warns."""
+    from reconciler.session import notify, pause
+
+    desired = planned.desired
+    for warning in notify.notify_apply(
+        desired.settings.notify, secret_strings(desired), pause.manifest_folder(files or tuple(desired.files)),
+        environment=planned.plan.environment, report=report, smoke=smoke_report,
+    ):
+        click.echo(f"warning: {warning}", err=True)
 
 
 _NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,6 +123,8 @@ class AppContext:
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _emulator: Any = None
+    api_observer: Callable[[str, str, int], None] | None = None
+    """Told of every API response (method, path, code) by the client built here: reconcile's metrics."""
     endpoint: str = ""
     """What the client talks to, for headers: ``RunComfy API at <url>`` or ``emulator (state: <dir>)``."""
 
@@ -178,7 +180,8 @@ class AppContext:
                     "a RunComfy API token is one line of ASCII letters, digits and punctuation; set it again "
                     f"without the extra characters (e.g. export {variable}=\"$(tr -d '\\n' < token.txt)\")",
                 )
-        http = self._stack.enter_context(build_http_client(base_url=base_url, token=token, verbose=self.verbose))
+        http = self._stack.enter_context(build_http_client(
+            base_url=base_url, token=token, verbose=self.verbose, observer=self.api_observer))
         limiter = ratelimit.account_bucket(
             requests_per_second or ratelimit.DEFAULT_RATE, burst or ratelimit.DEFAULT_BURST
         )

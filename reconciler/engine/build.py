@@ -53,7 +53,7 @@ def build_plan(
     prices = prices_of(desired)
     matches, unclaimed, problems = match.match_all(desired.deployments, live)
     secrets = Secrets.of(desired)
-    changes = [_change_for(m, prices, problems, secrets) for m in matches]
+    changes = [_with_expired_rules(m.desired, _change_for(m, prices, problems, secrets)) for m in matches]
     prune_changes, unmanaged = _prune(desired, unclaimed, prices, secrets)
     changes.extend(prune_changes)
     known = [*(d.name for d in desired.deployments), *(c.name for c in changes)]
@@ -223,6 +223,13 @@ def _change_for(
     return ResourceChange(
         **common, action=Action.UPDATE, reason=reason, warnings=_update_warnings(want, have, changed, prices)
     )
+
+
+def _with_expired_rules(want: DesiredDeployment, change: ResourceChange) -> ResourceChange:
+    """``change`` warning about each ``ignore_changes`` rule of ``want`` whose ``until`` has passed."""
+    if not want.expired_ignores:
+        return change
+    return change.model_copy(update={"warnings": [*change.warnings, *(e.describe() for e in want.expired_ignores)]})
 
 
 def _effective(want: DesiredDeployment, have: LiveDeployment) -> dict[str, Any]:

@@ -8,20 +8,24 @@ Pure except for reading the workflow files deployments name (``manifest.workflow
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.manifest import expectations, presets, workflows
-from reconciler.manifest.desired import DesiredDeployment, DesiredState, Preset
+from reconciler.manifest.desired import DesiredDeployment, DesiredState, ExpiredIgnore, Preset
 from reconciler.manifest.model import (
     API_VERSION,
     DeploymentDocument,
     DeploymentSpec,
+    IgnoreRule,
     OverridePresetDocument,
     SettingsDocument,
     SettingsSpec,
+    expiry_instant,
 )
 from reconciler.manifest.parsed import ParsedDocument, PartialDocument
 from reconciler.manifest.source import Document
@@ -34,8 +38,11 @@ def assemble(
     secrets: frozenset[str],
     *,
     partial: Sequence[PartialDocument] = (),
+    now: datetime | None = None,
 ) -> tuple[DesiredState, list[Diagnostic]]:
     """The desired state the parsed documents declare, and every problem that spans documents.
+
+    ``now`` decides which ``ignore_changes`` rules with an ``until`` have expired (None: none has).
 
     ``partial`` are the documents that failed their own checks: their names and references take part
     in the cross-document checks, so every problem is reported in one run.
@@ -47,7 +54,7 @@ def assemble(
     }
     preset_map = _presets(parsed, invalid_presets, problems)
     _check_partial_references(partial, preset_map, invalid_presets, problems)
-    deployments = _deployments(parsed, partial, settings, preset_map, invalid_presets, problems)
+    deployments = _deployments(parsed, partial, settings, preset_map, invalid_presets, problems, now)
     _check_partial_limits(partial, settings, problems)
     _check_partial_workflows(partial, preset_map, problems)
     state = DesiredState(
@@ -259,14 +266,34 @@ def _deployments(
     preset_map: dict[str, Preset],
     invalid_presets: dict[str, Location],
     problems: list[Diagnostic],
+    now: datetime | None,
 ) -> list[DesiredDeployment]:
     duplicates = _check_identities(_identities(parsed, partial), problems)
     result: dict[str, DesiredDeployment] = {}
     for item in parsed:
         if not isinstance(item.model, DeploymentDocument) or id(item.doc) in duplicates:
             continue
-        result[item.model.metadata.name] = _deployment(item, settings, preset_map, invalid_presets, problems)
+        deployment = _deployment(item, settings, preset_map, invalid_presets, problems)
+        active, expired = ignore_rules(item.model.spec.ignore_changes, now)
+        result[item.model.metadata.name] = replace(deployment, ignore_changes=active, expired_ignores=expired)
     return list(result.values())
+
+
+def ignore_rules(
+    entries: Sequence[str | IgnoreRule], now: datetime | None
+) -> tuple[frozenset[str], tuple[ExpiredIgnore, ...]]:
+    """The fields ``entries`` leave alone at ``now``, and the rules whose ``until`` has passed by then."""
+    active: set[str] = set()
+    expired: list[ExpiredIgnore] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            active.add(entry)
+        elif entry.until is None or now is None or now < expiry_instant(entry.until):
+            active.add(entry.field)
+        else:
+            expired.append(ExpiredIgnore(field=entry.field, until=entry.until, reason=entry.reason))
+    expired = [e for e in expired if e.field not in active]  # a later rule for the same field still holds
+    return frozenset(active), tuple(expired)
 
 
 def _deployment(
@@ -304,7 +331,6 @@ def _deployment(
         previous_names=tuple(model.metadata.previous_names),
         state=spec.state,
         protect=spec.protect,
-        ignore_changes=frozenset(spec.ignore_changes),
         smoke=spec.smoke,
         smoke_overrides=smoke_overrides,
         workflow_file=workflow_display,

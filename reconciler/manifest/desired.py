@@ -51,6 +51,20 @@ class ResolvedOverrides:
 
 
 @dataclass(frozen=True)
+class ExpiredIgnore:
+    """An ``ignore_changes`` rule whose ``until`` has passed: its field counts again, and reports say so."""
+
+    field: str
+    until: str
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """One line for reports, e.g. ``ignore_changes rule for min_instances expired 2026-12-01 (reason)``."""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"ignore_changes rule for {self.field} expired {self.until}{why}: the field counts again"
+
+
+@dataclass(frozen=True)
 class DesiredDeployment:
     """One deployment as the manifests want it, with API defaults applied."""
 
@@ -63,6 +77,9 @@ class DesiredDeployment:
     state: str = "present"
     protect: bool = False
     ignore_changes: frozenset[str] = frozenset()
+    """The fields left alone now: plain entries, and entries whose ``until`` has not passed."""
+    expired_ignores: tuple[ExpiredIgnore, ...] = ()
+    """Entries whose ``until`` has passed when the manifests were loaded."""
     smoke: SmokeSpec | None = None
     smoke_overrides: ResolvedOverrides | None = None
     workflow_file: str | None = None
@@ -147,7 +164,7 @@ class DesiredState:
 def _settings_essence(settings: SettingsSpec) -> dict[str, Any]:
     """Settings as the fingerprint sees them; newer fields left at their defaults are omitted so that
     plans saved before those fields existed keep their fingerprint."""
-    data: dict[str, Any] = settings.model_dump(mode="json")
+    data: dict[str, Any] = settings.model_dump(mode="json", exclude={"drift", "notify"})  # no bearing on a plan
     if "policy" not in settings.model_fields_set:
         data.pop("policy", None)
     if not settings.prune.exclude:

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -51,10 +52,15 @@ class LoadResult:
 
 
 def load_manifests(
-    paths: Iterable[str | Path], *, env: Mapping[str, str], environment: str | None = None
+    paths: Iterable[str | Path],
+    *,
+    env: Mapping[str, str],
+    environment: str | None = None,
+    now: datetime | None = None,
 ) -> LoadResult:
     """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values, resolved
-    for the Environment named ``environment`` (the base manifests when None)."""
+    for the Environment named ``environment`` (the base manifests when None); ``ignore_changes`` rules whose
+    ``until`` is before ``now`` (default: the clock) have expired."""
     collected = files.collect_all(paths)
     problems = collected.problems
     found: list[Path] = []
@@ -93,7 +99,8 @@ def load_manifests(
     resolution = environments.resolve(parsed, environment)
     problems.extend(resolution.problems)
     state, assembly_problems = assemble.assemble(
-        resolution.documents, [files.display_path(f) for f in found], frozenset(secrets), partial=partial
+        resolution.documents, [files.display_path(f) for f in found], frozenset(secrets), partial=partial,
+        now=now if now is not None else datetime.now(UTC),
     )
     state = replace(
         state,
@@ -152,8 +159,21 @@ def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str
 
 
 def _source_fingerprint(documents: list[Document]) -> str:
-    text = json.dumps([[d.path, d.index, d.data] for d in documents], sort_keys=True, default=str)
+    text = json.dumps([[d.path, d.index, _sortable(d.data)] for d in documents], sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sortable(value: object) -> object:
+    """The value with every non-string mapping key made a string that cannot equal a string key, so that
+    `sort_keys` never compares an int with a str (YAML allows `7:` beside `"6":`)."""
+    if isinstance(value, dict):
+        return {
+            (key if isinstance(key, str) else f"\x00{type(key).__name__}:{key}"): _sortable(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_sortable(item) for item in value]
+    return value
 
 
 def _parse_document(

@@ -8,9 +8,21 @@ inside ``spec`` are the RunComfy API's own. Every model is frozen.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
+from croniter import croniter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    JsonValue,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from reconciler.manifest.scalars import StrictBool, StrictInt, StrictNumber
 from reconciler.runcomfy import catalog
@@ -169,6 +181,54 @@ class SmokeSpec(_Strict):
     expect: SmokeExpectation = Field(default_factory=SmokeExpectation)
 
 
+def expiry_instant(until: str) -> datetime:
+    """The instant an ``until`` stops holding, in UTC: a date holds through that whole day (UTC), a date
+    and time (``2026-12-31T18:00Z``; no zone means UTC) until that moment."""
+    text = until.strip()
+    if "T" not in text and " " not in text:
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC) + timedelta(days=1)
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _valid_instant(value: str) -> str:
+    try:
+        expiry_instant(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date (2026-12-31) or a date and time (2026-12-31T18:00Z)"
+        ) from None
+    return value
+
+
+_INSTANT_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+Instant = Annotated[str, AfterValidator(_valid_instant), Field(json_schema_extra={"pattern": _INSTANT_PATTERN})]
+
+
+class IgnoreRule(_Strict):
+    """One ``ignore_changes`` entry with an expiry: the field is left alone until then, and counts again after."""
+
+    field: ManagedField = Field(description="The managed field whose live value is left alone.")
+    until: Instant | None = Field(
+        default=None,
+        description="Date (holds through that day, UTC) or date and time (2026-12-31T18:00Z) after which the "
+        "field counts again and reports say the rule expired.",
+    )
+    reason: str | None = Field(default=None, description="Why the field is ignored (shown when the rule expires).")
+
+
+def _ignore_entry_kind(value: Any) -> str:
+    return "rule[mapping]" if isinstance(value, dict | IgnoreRule) else "field[string]"
+
+
+IgnoreEntry = Annotated[
+    Annotated[ManagedField, Tag("field[string]")] | Annotated[IgnoreRule, Tag("rule[mapping]")],
+    Discriminator(_ignore_entry_kind),
+]
+"""A field name, or a rule with ``until``/``reason``; only the branch its shape picks is checked, so a bad rule
+gets one message (bracketed tags are dropped from error paths)."""
+
+
 class DeploymentSpec(_Strict):
     """Desired settings of one RunComfy deployment; omitted fields take Settings.defaults, then the API's."""
 
@@ -190,8 +250,10 @@ class DeploymentSpec(_Strict):
     is_enabled: StrictBool | None = Field(default=None, description="false pauses the deployment (default true).")
     state: Literal["present", "absent"] = Field(default="present", description="absent: delete it if it exists.")
     protect: StrictBool = Field(default=False, description="Refuse any plan that deletes or replaces this deployment.")
-    ignore_changes: list[ManagedField] = Field(
-        default_factory=list, description="Fields whose live values are left alone (never diffed)."
+    ignore_changes: list[IgnoreEntry] = Field(
+        default_factory=list,
+        description="Fields whose live values are left alone (never diffed): a field name, or "
+        "{field, until, reason} to ignore it only until a date.",
     )
     smoke: SmokeSpec | None = Field(default=None, description="Smoke test run after apply and by comfyops smoke.")
 
@@ -266,6 +328,53 @@ class PolicySettings(_Strict):
     )
 
 
+def _valid_cron(value: str) -> str:
+    if not croniter.is_valid(value):
+        raise ValueError(f"{value!r} is not a cron expression (minute hour day-of-month month day-of-week)")
+    return value
+
+
+CronExpression = Annotated[str, StringConstraints(min_length=1), AfterValidator(_valid_cron)]
+
+
+class DriftSettings(_Strict):
+    """What ``comfyops reconcile`` does about drift in this environment."""
+
+    mode: Literal["report", "heal"] = Field(
+        default="report", description="report: say what drifted; heal: also apply what returns live to git."
+    )
+    heal_creates: StrictBool = Field(
+        default=False,
+        description="Let heal create a declared deployment that this working copy has never seen live (by default "
+        "heal only re-creates one it saw live before, and reports a never-applied manifest).",
+    )
+    windows: list[CronExpression] = Field(
+        default_factory=list,
+        description="Cron expressions (UTC) of the minutes in which heal may act, e.g. '* 9-16 * * 1-5'; "
+        "outside them heal reports only. Empty: always.",
+    )
+
+
+NotifyEvent = Literal["drift_detected", "healed", "heal_failed", "apply_failed", "smoke_failed", "rolled_back"]
+NOTIFY_EVENTS: tuple[NotifyEvent, ...] = NotifyEvent.__args__  # type: ignore[attr-defined]
+
+
+class NotifySettings(_Strict):
+    """Where to send messages (Apprise URLs) and for which events."""
+
+    urls: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list,
+        description="Apprise URLs (slack://, msteams://, discord://, mailto://, json://, ...); put tokens in "
+        "${secret:VAR}.",
+    )
+    events: list[NotifyEvent] = Field(
+        default_factory=lambda: list(NOTIFY_EVENTS), description="The events that send a message (default: all).",
+    )
+    timeout_seconds: StrictNumber = Field(
+        default=10, gt=0, le=120, description="Give up on a send after this long (a warning, never a failure)."
+    )
+
+
 class SettingsSpec(_Strict):
     """Repository-wide settings; at most one Settings document."""
 
@@ -283,6 +392,8 @@ class SettingsSpec(_Strict):
         description="Environment variables whose values are secrets, besides credential-like names "
         "(SECRET, TOKEN, KEY, PASSWORD, ...) and ${secret:VAR}: masked in plans, comments and messages.",
     )
+    drift: DriftSettings = Field(default_factory=DriftSettings, description="What `comfyops reconcile` does.")
+    notify: NotifySettings = Field(default_factory=NotifySettings, description="Messages on drift, heal and failures.")
 
 
 Glob = Annotated[str, StringConstraints(min_length=1)]

@@ -31,6 +31,9 @@ USER_AGENT: Final[str] = f"comfyops/{reconciler.__version__}"
 
 _START: Final[str] = "comfyops.start"
 
+ResponseObserver = Callable[[str, str, int], None]
+"""Told (method, path, status code) of each response, e.g. to count API requests for metrics."""
+
 # httpx failures after which the server cannot have seen the request: nothing was sent.
 _NEVER_SENT: Final[tuple[type[Exception], ...]] = (
     httpx.ConnectError,
@@ -56,11 +59,19 @@ def build_http_client(
     verbose: int = 0,
     timeout: httpx.Timeout | None = None,
     transport: httpx.BaseTransport | None = None,
+    observer: ResponseObserver | None = None,
 ) -> httpx.Client:
-    """An ``httpx.Client`` for ``base_url``: bearer auth, our User-Agent, timeouts, optional logging."""
+    """An ``httpx.Client`` for ``base_url``: bearer auth, our User-Agent, timeouts, optional logging.
+
+    ``observer`` is called with (method, path, status code) for every response (metrics); never the query.
+    """
     hooks: dict[str, list[Callable[..., Any]]] = {"request": [], "response": []}
     if verbose > 0:
         hooks = {"request": [_mark_start], "response": [_log_response]}
+    if observer is not None:
+        hooks["response"].append(
+            lambda response: observer(response.request.method, response.request.url.path, response.status_code)
+        )
     headers = {"User-Agent": USER_AGENT}
     if token.strip():  # an empty "Bearer " header is refused by httpx itself; let the API answer 401 instead
         headers["Authorization"] = f"Bearer {token.strip()}"
