@@ -58,11 +58,6 @@ def still_running() -> list[str]:
         return list(_running.values())
 
 
-def interrupted_before() -> bool:
-    """Whether Ctrl-C was already pressed once in this process."""
-    return _count[0] > 0
-
-
 def _handler(signum: int, frame: FrameType | None) -> None:
     _count[0] += 1
     if _count[0] == 1:

@@ -108,6 +108,23 @@ def read_bytes(path: Path, *, limit: int) -> bytes:
         os.close(fd)
 
 
+def repository_root(start: Path) -> Path | None:
+    """The nearest folder from ``start`` upwards that holds a ``.git`` (a folder, or a worktree's file): the
+    repository the files a manifest names must stay inside, and where ``.comfyops/`` lives."""
+    here = start.resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / ".git").exists()), None)
+
+
+def is_present(path: Path) -> bool:
+    """Whether anything (a file, a folder, a link even to nothing) is at ``path``: the reader says what."""
+    return path.exists() or path.is_symlink()
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` is a regular file (following links)."""
+    return path.is_file()
+
+
 def read_text(path: Path, *, limit: int, encoding: str = "utf-8") -> str:
     """The text of the regular file at ``path`` (UTF-8, at most ``limit`` bytes), or :class:`FileProblem`."""
     data = read_bytes(path, limit=limit)

@@ -3,17 +3,34 @@
 - No test reaches the internet: any socket connection to a non-loopback address fails loudly.
 - No test writes emulator state or caches into the working tree: each test gets its own
   ``COMFYOPS_EMULATOR_STATE`` and ``COMFYOPS_CACHE_DIR`` under ``tmp_path``, and no real token.
+- The whole suite (``python -m pytest``, no paths: the README's command) runs on every core with
+  pytest-xdist, one test file per worker; naming files or folders runs them in this one process.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Run the whole suite in parallel (``-n auto --dist loadfile``) when no path was named and ``-n`` was not
+    given: most of its time is spent waiting (emulator clocks, child processes), so workers overlap it."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or hasattr(config, "workerinput"):
+        return  # a worker of such a run: it runs its share, it never starts workers of its own
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS or not config.pluginmanager.hasplugin("xdist"):
+        return
+    if config.getoption("numprocesses", None) is not None or config.getoption("collectonly"):
+        return
+    config.option.numprocesses = "auto"
+    config.option.dist = "loadfile"
 
 
 class YouTriedToReachTheNetwork(RuntimeError):
@@ -117,3 +134,17 @@ def write_files(tmp_path: Path) -> Any:
         return base
 
     return write
+
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A copy of the repository's ``examples/`` under ``tmp_path`` (tests never read the working tree's
+    copy, which the README's walk-through edits)."""
+    import shutil
+
+    copy = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, copy)
+    return copy

@@ -11,31 +11,21 @@ failure is stated by ``expected/error.txt`` (never guessed from the folder name)
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from reconciler.engine import build, live
+from reconciler.engine import live, planner
 from reconciler.engine.plan import Plan
 from reconciler.manifest.load import load_manifests
 from reconciler.render import render_plan
+from support.golden import assert_golden
 
 CASES = Path(__file__).parent / "cases"
-UPDATE = os.environ.get("UPDATE_GOLDENS") == "1"
 
 
 def _scenarios() -> list[str]:
     return sorted(p.name for p in CASES.iterdir() if (p / "manifests").is_dir())
-
-
-def _check(path: Path, actual: str) -> None:
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.is_file(), f"missing golden {path}; run with UPDATE_GOLDENS=1"
-    assert actual == path.read_text(encoding="utf-8"), f"{path} differs; run with UPDATE_GOLDENS=1 and review"
 
 
 def _plan_for(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan | None, str]:
@@ -46,10 +36,10 @@ def _plan_for(case: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Plan | None,
     if result.state is None:
         return None, "\n".join(d.format() for d in result.problems) + "\n"
     observed = live.from_api_list(json.loads((case / "live.json").read_text()))
-    plan, problems = build.build_plan(
+    plan, problems = planner.build_plan(
         result.state,
         observed,
-        build.PlanOptions(
+        planner.PlanOptions(
             targets=tuple(options.get("targets", ())),
             allow_replace=options.get("allow_replace", False),
             allow_empty=options.get("allow_empty", False),
@@ -66,14 +56,14 @@ def test_scenario_matches_goldens(scenario: str, monkeypatch: pytest.MonkeyPatch
     expected = case / "expected"
     plan, error = _plan_for(case, monkeypatch)
     if plan is None:
-        _check(expected / "error.txt", error)
+        assert_golden(expected / "error.txt", error)
         return
     assert not (expected / "error.txt").exists(), f"{scenario} expected an error but planned fine"
-    _check(expected / "plan.json", render_plan(plan, "json"))
+    assert_golden(expected / "plan.json", render_plan(plan, "json"))
     options = json.loads((case / "options.json").read_text()) if (case / "options.json").is_file() else {}
     shown = options.get("show_unmanaged", False)
-    _check(expected / "plan.txt", render_plan(plan, "text", show_unmanaged=shown))
-    _check(expected / "plan.md", render_plan(plan, "markdown", show_unmanaged=shown))
+    assert_golden(expected / "plan.txt", render_plan(plan, "text", show_unmanaged=shown))
+    assert_golden(expected / "plan.md", render_plan(plan, "markdown", show_unmanaged=shown))
     assert Plan.from_dict(json.loads(render_plan(plan, "json"))) == plan
 
 

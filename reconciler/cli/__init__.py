@@ -1,8 +1,9 @@
 """The ``comfyops`` command line: global options, the command group, and the exit-code contract.
 
 Effectful shell. Each command lives in its own module under ``reconciler.cli`` and is a few lines:
-parse options, call the core, render, set the exit code. The mapping from outcomes to exit codes
-lives here, in :func:`main`, and nowhere else:
+parse options, build one Session, call one use case (:mod:`reconciler.session`), render through
+the command's one output object (:mod:`reconciler.cli.output`), set the exit code. The mapping from
+outcomes to exit codes lives here, in :func:`main`, and nowhere else:
 
 =====  ===========================================================
 0      success, or no changes
@@ -25,10 +26,10 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.cli.context import AppContext
-from reconciler.cli.output import print_error
+from reconciler.cli.output import Output, output_of
 from reconciler.errors import ReconcilerError
 from reconciler.render import safe
+from reconciler.session.session import Session
 
 COMMAND_MODULES = (
     "validate",
@@ -42,19 +43,23 @@ COMMAND_MODULES = (
     "emulator",
     "policy",
     "drift", "reconcile", "import_", "status",
-    "requests", "request", "proxy", "free",
+    "history", "queue", "proxy", "free",
     "github",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
 
-A module's command is named after it (``import_`` -> ``import``, ``foo_bar`` -> ``foo-bar``) and is
-imported only when that command runs or ``--help`` lists them, so ``comfyops validate`` never pays for
-httpx, deepdiff or the emulator."""
+A module's command is named after it (``import_`` -> ``import``, ``foo_bar`` -> ``foo-bar``), except the
+two whose command names differ by one letter (:data:`NAMED_OTHERWISE`), and is imported only when that
+command runs or ``--help`` lists them, so ``comfyops validate`` never pays for httpx, deepdiff or the
+emulator."""
+
+NAMED_OTHERWISE = {"history": "requests", "queue": "request"}
+"""``requests`` lists the local request history; ``request`` calls one request's queue endpoints."""
 
 
 def command_name(module: str) -> str:
     """The command a module under ``reconciler.cli`` defines (see :data:`COMMAND_MODULES`)."""
-    return module.rstrip("_").replace("_", "-")
+    return NAMED_OTHERWISE.get(module) or module.rstrip("_").replace("_", "-")
 
 
 class LazyGroup(click.Group):
@@ -107,7 +112,9 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
       comfyops --emulator apply -f examples --env staging --auto-approve
     """
     _configure_logging(verbose)
-    app = ctx.ensure_object(AppContext)
+    if ctx.obj is None:
+        ctx.obj = Session(out=Output())
+    app: Session = ctx.obj
     app.api_url, app.emulator, app.no_color, app.verbose = api_url, emulator, no_color, verbose
     from_env = ctx.get_parameter_source("api_url") is click.core.ParameterSource.ENVIRONMENT
     app.api_url_source = "from RUNCOMFY_API_URL" if from_env else "from --api-url"
@@ -184,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     _tune_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    app = AppContext(argv=tuple(args))
+    app = Session(out=Output(), argv=tuple(args))
     try:
         _run(app, args, verbose)
     finally:
@@ -195,15 +202,16 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(line, err=True)
 
 
-def _run(app: AppContext, args: list[str], verbose: bool) -> None:
+def _run(app: Session, args: list[str], verbose: bool) -> None:
     """Run the command line for ``main``; exits with the documented exit code."""
+    out = output_of(app)
     try:
         code = cli.main(args=args, prog_name="comfyops", standalone_mode=False, obj=app)
     except click.exceptions.Abort:
-        print_error("interrupted")
+        out.error("interrupted")
         sys.exit(130)
     except KeyboardInterrupt:
-        print_error("interrupted")
+        out.error("interrupted")
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -217,16 +225,16 @@ def _run(app: AppContext, args: list[str], verbose: bool) -> None:
     except ReconcilerError as exc:
         from reconciler.cli.followups import complete
 
-        print_error(complete(exc.summary, app), complete(exc.detail, app))
+        out.error(complete(exc.summary, app), complete(exc.detail, app))
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug: say so in one line, never a traceback unless asked
         if verbose:
             traceback.print_exc()
-        print_error(
+        out.error(
             f"unexpected error: {type(exc).__name__}: {exc}",
             "this is a bug in comfyops; re-run with -v for the traceback and report it",
         )
         sys.exit(3)
     if code == 130:  # a command that stopped on Ctrl-C and reported what it did
-        print_error("interrupted")
+        out.error("interrupted")
     sys.exit(code if isinstance(code, int) else 0)

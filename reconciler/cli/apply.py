@@ -11,58 +11,54 @@ from typing import Any, TextIO
 
 import click
 
-from reconciler.cli import applylock
-from reconciler.cli.context import AppContext
-from reconciler.cli.followups import followup, invocation
+from reconciler import workspace
+from reconciler.cli import output
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
-from reconciler.cli.output import scrub, use_color
+from reconciler.cli.output import use_color
 from reconciler.cli.plan import FORMATS, plan_options
-from reconciler.cli.planning import Planned, connect, make_plan, refuse_denied, secret_strings, secrets_of, with_policy
-from reconciler.cli.policycheck import refuse_broken_policies
-from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import apply, build, observe, planfile, rollback
-from reconciler.engine.plan import Action, Plan, ResourceChange
-from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
+from reconciler.engine import planner
+from reconciler.engine.plan import ResourceChange
+from reconciler.engine.report import ApplyReport, ChangeOutcome
 from reconciler.errors import ReconcilerError
-from reconciler.followup import Invocation
-from reconciler.manifest.desired import DesiredState
+from reconciler.manifest.desired import secret_strings
 from reconciler.render import render_apply, render_plan, safe
 from reconciler.render.apply_smoke import render_apply_smoke
-from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session import apply as applying
+from reconciler.session import applylock
+from reconciler.session.planning import Planned, make_plan, refuse_denied, with_policy
+from reconciler.session.policycheck import refuse_broken_policies
+from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
 
 
 class _ProgressHooks:
-    """Prints one line per change to stderr as apply goes, secrets scrubbed."""
-
-    def __init__(self, secrets: frozenset[str]) -> None:
-        self.secrets = secrets
+    """Prints one line per change to stderr as apply goes (masked by the command's output)."""
 
     def before_change(self, change: ResourceChange) -> None:
         name = safe.terminal(change.name)
-        click.echo(scrub(f"{change.action.symbol:>3} {name}: {change.action.value} ...", self.secrets), err=True)
+        output.echo(f"{change.action.symbol:>3} {name}: {change.action.value} ...", err=True)
 
     def after_change(self, outcome: ChangeOutcome) -> None:
         detail = f": {safe.terminal(outcome.message)}" if outcome.message else ""
-        click.echo(scrub(f"    {safe.terminal(outcome.name)}: {outcome.outcome.value}{detail}", self.secrets), err=True)
+        output.echo(f"    {safe.terminal(outcome.name)}: {outcome.outcome.value}{detail}", err=True)
 
 
 def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
     """Hold ``.comfyops/apply.lock`` of the working copy (see "Concurrent runs") while ``func`` runs."""
 
     @functools.wraps(func)
-    def locked(app: AppContext, *, lock_timeout: str, **options: Any) -> int:
+    def locked(app: Session, *, lock_timeout: str, **options: Any) -> int:
         try:
             timeout = applylock.parse_duration(lock_timeout)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--lock-timeout") from None
         files, plan_file = options["files"], options["plan_file"]
         start = Path(files[0]) if files else plan_file if plan_file is not None else Path.cwd()
-        root = applylock.working_copy_root(start if start.is_dir() else start.parent)
-        with applylock.apply_lock(root, timeout=timeout, note=functools.partial(click.echo, err=True)):
+        lock = workspace.apply_lock(start if start.is_dir() else start.parent)
+        with applylock.apply_lock(lock, timeout=timeout, note=output.current().note):
             return func(app, **options)
 
     return locked
@@ -92,7 +88,7 @@ def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
 @click.pass_obj
 @_one_apply_at_a_time
 def command(
-    app: AppContext,
+    app: Session,
     plan_file: Path | None,
     files: tuple[str, ...],
     targets: tuple[str, ...],
@@ -119,15 +115,17 @@ def command(
         )
     color = use_color(no_color_flag=app.no_color)
     if plan_file is not None:
-        planned = _saved(app, plan_file, files, allow_replace)
+        planned = applying.saved_plan(
+            app, plan_file, lambda recorded, environment: load_desired(files or recorded, environment),
+            allow_replace, selected_environment(),
+        )
     else:
         desired = load_desired(files)
-        refuse_broken_policies(desired)  # before the first side effect (the emulator's registrations)
-        options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
-        planned = with_policy(make_plan(app, desired, options, read_only=False))
-        text = scrub(render_plan(planned.plan, "text", color=color, show_unmanaged=show_unmanaged),
-                     planned.desired.secret_values)
-        click.echo(text, nl=False, err=fmt != "text")
+        refuse_broken_policies(app.out.diagnostics, desired)  # before the first side effect (registrations)
+        options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+        planned = with_policy(app, make_plan(app, desired, options, read_only=False))
+        output.echo(render_plan(planned.plan, "text", color=color, show_unmanaged=show_unmanaged), nl=False,
+                    err=fmt != "text")
         refuse_denied(planned.plan)
         if planned.plan.is_empty:
             publish(summary, _NO_CHANGES)
@@ -135,38 +133,29 @@ def command(
         if not auto_approve:
             _confirm()
     if planned.plan.is_empty:
-        click.echo("No changes to apply.", err=fmt != "text")
+        output.echo("No changes to apply.", err=fmt != "text")
         publish(summary, _NO_CHANGES)
         return 0
-    client = connect(app, planned.desired)
-    report = apply.execute(
-        planned.plan,
-        client=client,
-        secrets=secrets_of(planned.desired),
-        hooks=_ProgressHooks(secret_strings(planned.desired)),
-        fail_fast=fail_fast,
+    applied = applying.apply_plan(
+        app, planned, hooks=_ProgressHooks(), fail_fast=fail_fast, smoke=smoke,
+        rollback_on_smoke_failure=rollback_on_smoke_failure,
+        smoke_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
     )
-    smoke_report = None
-    if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(planned, report, client, app)
-        if rollback_on_smoke_failure and not smoke_report.ok:
-            failed = [r.name for r in smoke_report.results if r.status.is_problem]
-            report = rollback.rollback(planned.plan, report, failed, client=client)
-    report = report.model_copy(update={"environment": planned.plan.environment})
+    report, smoke_report = applied.report, applied.smoke
     shown = _named_once(report, smoke_report, plan_printed=plan_file is None and fmt == "text")
     if smoke_report is None:
-        _print_report(shown[0], fmt, color, planned)
+        text = render_apply(shown[0], fmt, color=color and fmt == "text")
+        output.echo(text, nl=not text.endswith("\n"))
     else:
         combined = render_apply_smoke(
             *shown, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
         )
-        click.echo(scrub(combined, planned.desired.secret_values), nl=False)
-    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure),
-            planned.desired.secret_values)
+        output.echo(combined, nl=False)
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure))
     _notify(planned, report, smoke_report, files)
-    if report.interrupted or (smoke_report is not None and smoke_report.interrupted):
+    if applied.interrupted:
         return 130
-    return 1 if report.failed or (smoke_report is not None and not smoke_report.ok) else 0
+    return 1 if applied.failed else 0
 
 
 def _named_once(report: ApplyReport, smoke_report: SmokeReport | None,
@@ -187,7 +176,7 @@ def _notify(planned: Planned, report: ApplyReport, smoke_report: SmokeReport | N
         desired.settings.notify, secret_strings(desired), pause.manifest_folder(files or tuple(desired.files)),
         environment=planned.plan.environment, report=report, smoke=smoke_report,
     ):
-        click.echo(f"warning: {warning}", err=True)
+        output.echo(f"warning: {warning}", err=True)
 
 
 _NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"
@@ -198,58 +187,6 @@ def _summary_markdown(report: ApplyReport, smoke_report: SmokeReport | None, rol
     if smoke_report is None:
         return render_apply(report, "markdown")
     return render_apply_smoke(report, smoke_report, "markdown", rollback_asked=rollback_asked)
-
-
-def _smoke_changed(planned: Planned, report: ApplyReport, client: RunComfyClient, app: AppContext) -> SmokeReport:
-    """Smoke-test the declared deployments this apply created, updated or replaced."""
-    touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
-    chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
-    progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    smoke_report = runner.run_smoke(
-        planned.desired, chosen, client=client, progress=progress, journal=journal(app, "smoke")
-    )
-    return dataclasses.replace(smoke_report, environment=planned.plan.environment)
-
-
-def _saved(app: AppContext, plan_file: Path, files: tuple[str, ...], allow_replace: bool) -> Planned:
-    plan = planfile.load(plan_file)
-    planfile.check_environment(plan, plan_file, selected_environment())
-    if allow_replace and not plan.allow_replace:
-        plan = plan.model_copy(update={"allow_replace": True})
-    refuse_denied(plan)
-    desired = load_desired(files or tuple(plan.manifest_files), plan.environment)
-    _refuse_elsewhere(app, plan, plan_file, desired, files)
-    live = observe.observe(connect(app, desired, register_workflows=True))
-    reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
-    if reasons:
-        raise ReconcilerError(
-            f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
-            "\n".join([*reasons[1:], f"re-run `{_replan(app, plan, files)}` and review the new plan"]),
-        )
-    return Planned(plan=plan, desired=desired, live=live)
-
-
-def _refuse_elsewhere(app: AppContext, plan: Plan, plan_file: Path, desired: DesiredState,
-                      files: tuple[str, ...]) -> None:
-    """Refuse, before any call, a plan made against another API (the emulator, another URL)."""
-    environment = desired.environment
-    where = app.endpoint_for(api_url=environment.api_url if environment is not None else None,
-                             environment=desired.environment_name, manifests=desired.files)
-    reason = planfile.elsewhere(plan, where)
-    if reason:
-        emulated = plan.endpoint.startswith("emulator")
-        raise ReconcilerError(
-            f"plan is stale: {reason}; nothing was called",
-            "it was made against the emulator: "
-            + Invocation(global_args=("--emulator",)).command("apply", str(plan_file), options=()) if emulated
-            else f"re-run `{_replan(app, plan, files)}` against this API and review the new plan",
-        )
-
-
-def _replan(app: AppContext, plan: Plan, files: tuple[str, ...]) -> str:
-    """The plan command that remakes a stale saved ``plan`` (its manifests, its environment, this API)."""
-    base = invocation(app).with_manifests(files or tuple(plan.manifest_files), plan.environment)
-    return followup("plan", "--out", "FILE", base=base)
 
 
 PROMPT = "Apply these changes? Only 'yes' will be accepted"
@@ -266,7 +203,7 @@ def _confirm() -> None:
                 f"(echo yes | {followup('apply')}), or apply a saved plan file",
             )
         answer = line.strip()
-        click.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)
+        output.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)
     else:
         answer = click.prompt(PROMPT, default="", show_default=False, err=True)
     if answer.strip() != "yes":
@@ -292,7 +229,3 @@ def _piped_line(stream: TextIO | None) -> str:
         ready = [fileno]
     return stream.readline() if ready else ""
 
-
-def _print_report(report: ApplyReport, fmt: str, color: bool, planned: Planned) -> None:
-    text = scrub(render_apply(report, fmt, color=color and fmt == "text"), planned.desired.secret_values)
-    click.echo(text, nl=not text.endswith("\n"))

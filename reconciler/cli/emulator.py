@@ -17,14 +17,15 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from reconciler.cli.context import emulator_state_dir
+from reconciler import workspace
+from reconciler.cli import output
 from reconciler.errors import ReconcilerError
 
 TOKEN_ENV = "COMFYOPS_EMULATOR_TOKEN"
 
 
 def _state_dir(value: Path | None) -> Path:
-    return value if value is not None else emulator_state_dir()
+    return value if value is not None else workspace.emulator_state()
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -141,22 +142,22 @@ def serve(
     app = create_app(directory, clock=ScaledClock(speed), required_token=token or None)
     for workflow_id, version, graph in parsed:
         app.register_workflow(workflow_id, version, graph)
-        click.echo(f"registered workflow {workflow_id} version {version}")
+        output.echo(f"registered workflow {workflow_id} version {version}")
     if no_rate_limit:
         app.configure(rate_limit_enabled=False)
     if noise is not None:
         app.configure(noise=noise)
     url = f"http://{host}:{port}"
     shown_noise = app.state.config().get("noise", 0.0)
-    click.echo(f"RunComfy emulator listening on {url} (state: {directory}, speed x{speed:g}, noise {shown_noise:g})")
-    click.echo("Point comfyops at it:")
-    click.echo(f"  export RUNCOMFY_API_URL={url}")
+    output.echo(f"RunComfy emulator listening on {url} (state: {directory}, speed x{speed:g}, noise {shown_noise:g})")
+    output.echo("Point comfyops at it:")
+    output.echo(f"  export RUNCOMFY_API_URL={url}")
     if token:
         source = "--token" if click.get_current_context().get_parameter_source("token") is ParameterSource.COMMANDLINE \
             else TOKEN_ENV
-        click.echo(f"  export RUNCOMFY_API_TOKEN=...   # it requires the Bearer token given with {source}")
+        output.echo(f"  export RUNCOMFY_API_TOKEN=...   # it requires the Bearer token given with {source}")
     else:
-        click.echo("  export RUNCOMFY_API_TOKEN=anything   # it accepts any Bearer token")
+        output.echo("  export RUNCOMFY_API_TOKEN=anything   # it accepts any Bearer token")
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     try:
         server.run(sockets=[listener])
@@ -178,10 +179,10 @@ def reset(state_dir: Path | None) -> None:
 
     directory = _state_dir(state_dir)
     if not (directory / "state.json").exists():
-        click.echo(f"nothing to clear in {directory}")
+        output.echo(f"nothing to clear in {directory}")
         return
     cleared = EmulatorState(directory).reset()
-    click.echo(
+    output.echo(
         f"cleared {cleared['deployments']} deployment(s), {cleared['workflow_versions']} workflow version(s) "
         f"and {cleared['requests']} request(s) from {directory}"
     )

@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 
 from reconciler import safewrite
+from reconciler.cli import output
 from reconciler.cli.manifests import remember_files
-from reconciler.cli.output import print_diagnostics, print_error
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import files, source
 from reconciler.render import safe
@@ -34,14 +34,14 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> int:
     from reconciler.manifest.fmt import FormatRefused, format_text, is_manifest
 
     collected = files.collect_all(paths or (".",))
-    print_diagnostics(collected.problems)
+    output.diagnostics(collected.problems)
     failed = len(collected.problems)
     changed: list[str] = []
     for file in collected.files:
         shown = safe.terminal(files.display_path(file))
         text, problems = source.read_text(file, shown)
         if text is None:
-            print_diagnostics(problems)
+            output.diagnostics(problems)
             failed += 1
             continue
         if file not in collected.explicit and not is_manifest(text):
@@ -49,20 +49,21 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> int:
         try:
             formatted = format_text(text, shown)
         except FormatRefused as refused:
-            print_error(str(refused))
+            output.current().error(str(refused))
             failed += 1
             continue
         if formatted == text:
             continue
         changed.append(shown)
         if show_diff:
-            click.echo("".join(difflib.unified_diff(text.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                                                    f"{shown} (as written)", f"{shown} (formatted)")), nl=False)
+            diff = difflib.unified_diff(text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                                        f"{shown} (as written)", f"{shown} (formatted)")
+            output.echo("".join(diff), nl=False)
         if check:
-            click.echo(shown if not show_diff else f"would reformat {shown}", err=show_diff)
+            output.echo(shown if not show_diff else f"would reformat {shown}", err=show_diff)
             continue
         if _write(file, shown, formatted):
-            click.echo(shown)
+            output.echo(shown)
         else:
             failed += 1
     if failed:
@@ -80,9 +81,9 @@ def _write(file: Path, shown: str, text: str) -> bool:
     try:
         safewrite.write_text(file, text)
     except safewrite.UnsafeWriteTarget as exc:
-        print_error(f"{shown}: not formatted: {exc}", "format the file the link points to, by its own path")
+        output.current().error(f"{shown}: not formatted: {exc}", "format the file the link points to, by its own path")
         return False
     except OSError as exc:
-        print_error(f"could not write {shown}: {exc.strerror or exc}")
+        output.current().error(f"could not write {shown}: {exc.strerror or exc}")
         return False
     return True

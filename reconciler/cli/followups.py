@@ -11,16 +11,17 @@ from collections.abc import Collection, Sequence
 
 import click
 
-from reconciler.cli.context import AppContext
 from reconciler.followup import MANIFEST_OPTIONS, Invocation, complete_mentions, split_globals
+from reconciler.session.session import Session
 
 
-def invocation(app: AppContext | None = None) -> Invocation:
+def invocation(app: Session | None = None) -> Invocation:
     """What the running command was invoked with: its global options, ``-f`` paths and ``--env``."""
     if app is None:
         ctx = click.get_current_context(silent=True)
-        found = ctx.find_object(AppContext) if ctx is not None else None
-        app = found if found is not None else AppContext()
+        app = ctx.find_object(Session) if ctx is not None else None
+        if app is None:
+            return Invocation()
     return Invocation(global_args=tuple(app.global_args()), files=app.invoked_files,
                       environment=app.invoked_environment)
 
@@ -44,7 +45,7 @@ def options_of(words: Sequence[str]) -> Collection[str]:
     return MANIFEST_OPTIONS & taken
 
 
-def followup(*words: str, app: AppContext | None = None, base: Invocation | None = None,
+def followup(*words: str, app: Session | None = None, base: Invocation | None = None,
              manifests: bool = True) -> str:
     """``comfyops <global options> WORDS [-f ...] [--env ...]`` for the running command, ready to paste.
 
@@ -54,19 +55,19 @@ def followup(*words: str, app: AppContext | None = None, base: Invocation | None
     return (base or invocation(app)).command(*words, options=options_of(words) if manifests else ())
 
 
-def complete(text: str, app: AppContext) -> str:
+def complete(text: str, app: Session) -> str:
     """``text`` with every `` `comfyops ...` `` it quotes completed for the command that failed."""
     return complete_mentions(text, invocation(app), options_of)
 
 
-def repeated_with(*extra: str, app: AppContext | None = None) -> str:
+def repeated_with(*extra: str, app: Session | None = None) -> str:
     """The running command line as typed, plus ``extra`` (``--env staging``), ready to paste.
 
     The global options are the ones in use (an ``--api-url`` never with credentials).
     """
     if app is None:
         ctx = click.get_current_context(silent=True)
-        app = ctx.find_object(AppContext) if ctx is not None else None
+        app = ctx.find_object(Session) if ctx is not None else None
     if app is None or not app.argv:
         return followup(*extra, app=app)
     _given, rest = split_globals(list(app.argv))

@@ -14,15 +14,18 @@ from datetime import UTC, datetime
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler import catalog
+from reconciler.cli import output
 from reconciler.cli.instances import fresh_instance_hint, on_instance
-from reconciler.cli.recording import api_label, refresh_entries, store
-from reconciler.cli.resolve import client_for, resolve, settings_option
+from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.errors import ReconcilerError
 from reconciler.history.entry import Entry, for_deployment, warm_instance
 from reconciler.render import safe
-from reconciler.runcomfy import catalog, wire
+from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session.lookup import client_for, find_live
+from reconciler.session.recording import api_label, refresh_entries, store
+from reconciler.session.session import Session
 
 REFRESH_LIMIT = 5
 """Unfinished requests of the deployment re-read before choosing an instance (newest first)."""
@@ -59,7 +62,7 @@ def pick_instance(entries: list[Entry], deployment: wire.Deployment, now: dateti
     )
 
 
-def _fresh_history(app: AppContext, client: RunComfyClient, live: wire.Deployment) -> list[Entry]:
+def _fresh_history(app: Session, client: RunComfyClient, live: wire.Deployment) -> list[Entry]:
     """This API's history, with the deployment's newest unfinished requests re-read (their instance
     and end are known only by asking: a ``run`` without ``--wait`` never learnt them)."""
     history = store()
@@ -79,7 +82,7 @@ def _fresh_history(app: AppContext, client: RunComfyClient, live: wire.Deploymen
 @click.option("--free-memory", is_flag=True, help="Clear the execution cache and free VRAM (free_memory: true).")
 @settings_option
 @click.pass_obj
-def command(app: AppContext, deployment: str, instance_id: str | None, unload_models: bool, free_memory: bool,
+def command(app: Session, deployment: str, instance_id: str | None, unload_models: bool, free_memory: bool,
             files: tuple[str, ...]) -> int:
     """Free GPU memory on an instance of DEPLOYMENT (default: the newest one that may still be warm).
 
@@ -90,14 +93,14 @@ def command(app: AppContext, deployment: str, instance_id: str | None, unload_mo
     """
     if not unload_models and not free_memory:
         unload_models = free_memory = True
-    client = client_for(app, files)
-    live = resolve(client, deployment)
+    client = client_for(app, settings_of(files))
+    live = find_live(client, deployment)
     if instance_id is None:
         instance_id, note = pick_instance(_fresh_history(app, client, live), live, datetime.now(UTC))
-        click.echo(safe.terminal(note), err=True)
+        output.echo(safe.terminal(note), err=True)
     chosen = instance_id
     on_instance(live, chosen, "api/free", lambda: client.free_instance(
         live.id, chosen, unload_models=unload_models, free_memory=free_memory))
     done = [what for what, on in (("models unloaded", unload_models), ("memory freed", free_memory)) if on]
-    click.echo(f"Freed instance {safe.terminal(chosen)} of {safe.terminal(live.name)}: {', '.join(done)}.")
+    output.echo(f"Freed instance {safe.terminal(chosen)} of {safe.terminal(live.name)}: {', '.join(done)}.")
     return 0

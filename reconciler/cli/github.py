@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli import output
 from reconciler.github import comments, fit, identity, issues
 from reconciler.github.client import GitHubClient, GitHubSettings, build_http_client, settings_from_env
 from reconciler.github.errors import GitHubError, scrub
@@ -83,7 +84,7 @@ def comment(
             assert commit is not None
             found = comments.pull_requests_of_commit(client, repository=settings.repository, sha=commit)
             if not found:
-                click.echo(f"No pull request contains commit {commit[:12]}; nothing to comment on.", err=True)
+                output.echo(f"No pull request contains commit {commit[:12]}; nothing to comment on.", err=True)
                 _outputs(action="none")
                 return
             pull_request = found[0]
@@ -92,7 +93,7 @@ def comment(
             author=identity.token_login(client, os.environ),
         )
     verb = {"created": "Created", "updated": "Updated", "unchanged": "Unchanged:"}[result.action]
-    click.echo(
+    output.echo(
         f"{verb} comment {result.comment_id} ({marker}) on pull request #{result.pull_request}"
         + (f": {result.url}" if result.url else "")
     )
@@ -148,10 +149,10 @@ def issue(title: str, body_file: Path, labels: tuple[str, ...], close_if_empty: 
         "unchanged": "Issue #{n} is up to date",
     }
     if result.action == "none":
-        click.echo(f"No open issue titled {title.strip()!r} and nothing to report.")
+        output.echo(f"No open issue titled {title.strip()!r} and nothing to report.")
     else:
         line = messages[result.action].format(n=result.number)
-        click.echo(line + (f": {result.url}" if result.url and result.action != "closed" else ""))
+        output.echo(line + (f": {result.url}" if result.url and result.action != "closed" else ""))
     _outputs(action=result.action, issue_number=str(result.number or ""), issue_url=result.url)
 
 

@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.context import AppContext
-from reconciler.cli.output import print_diagnostics
+from reconciler.cli import output
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import environments
-from reconciler.manifest.desired import DesiredState
+from reconciler.manifest.desired import DesiredState, secret_strings
 from reconciler.manifest.load import LoadResult, load_manifests
+from reconciler.session.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV_VAR = "COMFYOPS_ENV"
@@ -28,7 +28,7 @@ _META_KEY = "comfyops.environment"
 
 def _remember_environment(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     ctx.meta[_META_KEY] = value or None
-    app = ctx.find_object(AppContext)
+    app = ctx.find_object(Session)
     if app is not None:
         app.invoked_environment = value or None
     return value
@@ -36,7 +36,7 @@ def _remember_environment(ctx: click.Context, _param: click.Parameter, value: st
 
 def remember_files(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     """Option callback: keep the ``-f`` paths as typed, for follow-up hints."""
-    app = ctx.find_object(AppContext)
+    app = ctx.find_object(Session)
     if app is not None:
         app.invoked_files = tuple(value)
     return value
@@ -56,18 +56,30 @@ def env_option(func: F) -> F:
     )(func)
 
 
+def _file_option(func: F, help_text: str) -> F:
+    """Add the repeatable ``-f/--file PATH`` (a file or a folder), read back as ``files``."""
+    option = click.option("-f", "--file", "files", multiple=True, type=click.Path(path_type=str),
+                          callback=remember_files, help=help_text)
+    return option(func)
+
+
 def files_option(func: F) -> F:
     """Add ``-f/--file PATH`` (repeatable; a file or a folder; default ``.``) and ``--env NAME`` to a command."""
-    func = env_option(func)
-    return click.option(
-        "-f",
-        "--file",
-        "files",
-        multiple=True,
-        type=click.Path(path_type=str),
-        callback=remember_files,
-        help="Manifest file or folder (repeatable; folders are searched for *.yaml/*.yml). Default: .",
-    )(func)
+    return _file_option(
+        env_option(func), "Manifest file or folder (repeatable; folders are searched for *.yaml/*.yml). Default: ."
+    )
+
+
+def settings_option(func: F) -> F:
+    """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply, and
+    ``--env NAME`` to pick the environment those Settings (and the API URL and token) come from."""
+    return _file_option(env_option(func),
+                        "Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.")
+
+
+def settings_of(files: tuple[str, ...]) -> DesiredState | None:
+    """The manifests a ``settings_option`` named (None without ``-f``: the API defaults apply)."""
+    return load_desired(files) if files else None
 
 
 def selected_environment() -> str | None:
@@ -92,7 +104,7 @@ def report_skipped(result: LoadResult) -> None:
     verbose = getattr(context.obj if context is not None else None, "verbose", 0)
     if result.skipped and verbose:
         count = len(result.skipped)
-        click.echo(
+        output.current().echo(
             f"skipped {count} YAML file{'s' if count != 1 else ''} with no apiVersion: comfyops/... document: "
             + ", ".join(result.skipped[:5])
             + (f" and {count - 5} more" if count > 5 else ""),
@@ -118,17 +130,18 @@ def checked(result: LoadResult, chosen: str | None, example: Callable[[str], str
     ``example(first)`` is the hint when an environment must be chosen (``first``: the first one declared).
     """
     if chosen is None and result.environments:
-        print_diagnostics(result.warnings)
+        output.current().diagnostics(result.warnings)
         raise ReconcilerError(
             f"the manifests declare environments ({', '.join(result.environments)}); choose one with --env",
             example(result.environments[0]),
         )
     if chosen is not None and chosen not in result.environments:
         raise ReconcilerError(environments.unknown_environment(chosen, result.environments))
-    print_diagnostics(result.problems)
+    output.current().diagnostics(result.problems)
     if result.state is None:
         count = len(result.errors)
         raise DiagnosticsError(result.problems, f"manifests are invalid: {count} problem{'s' if count != 1 else ''}")
+    output.current().learn(secret_strings(result.state) | result.state.secret_values)
     return result.state
 
 

@@ -1,18 +1,24 @@
-"""Writing to the terminal: errors to stderr, colour decided once, secrets masked on the way out.
+"""A command's output object (OpenTofu's views): it owns every line the command prints, and masks it.
 
-Effectful (stdout/stderr only). Renderers return strings; this module is where they are printed.
+Effectful (stdout/stderr only). Renderers return strings; a command prints them through its one
+:class:`Output`, which replaces every secret it has learnt (:class:`reconciler.secrets.Masker`; the
+manifests' secrets are learnt as they are loaded) on the way out, so a new command cannot forget to
+mask. The session's notes and located problems come here too (it is the session's ``Reporter``).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable, Sequence
 
 import click
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.github import annotations as workflow_commands
 from reconciler.render import safe
+from reconciler.secrets import SENSITIVE, Masker, longest_first
+from reconciler.session.session import Session
 
 
 def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
@@ -24,25 +30,78 @@ def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
     return bool(isatty and isatty())
 
 
-def print_error(summary: str, detail: str = "") -> None:
-    """Print an expected failure as ``error: summary`` plus an optional indented detail, each line made safe.
+class Output:
+    """Everything one command prints: its report on stdout, notes and problems on stderr, all masked."""
 
-    The summary is one line; the detail's lines are those its author joined with ``\\n``. Whatever came from
-    outside inside them (API messages, names) is shown escaped, never acted on (``render.safe``).
-    """
-    click.echo(f"error: {safe.terminal(summary)}", err=True)
-    if detail:
-        for line in detail.split("\n"):
-            click.echo(f"  {safe.terminal(line)}", err=True)
+    def __init__(self) -> None:
+        self.masker = Masker()
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Mask ``secrets`` in everything printed from now on."""
+        self.masker.learn(secrets)
+
+    def mask(self, text: str) -> str:
+        """``text`` as this command may show it (or write it to a file it reports into)."""
+        return self.masker.mask(text)
+
+    def echo(self, text: str | bytes = "", *, nl: bool = True, err: bool = False) -> None:
+        """Print ``text`` (stdout, or stderr with ``err``), masked; bytes (a proxied body) are masked as UTF-8."""
+        if isinstance(text, bytes):
+            for secret in longest_first(self.masker.secrets):
+                text = text.replace(secret.encode("utf-8"), SENSITIVE.encode("utf-8"))
+            click.echo(text, nl=nl, err=err)
+            return
+        click.echo(self.mask(text), nl=nl, err=err)
+
+    def report(self, text: str, *, err: bool = False) -> None:
+        """Print a rendered report, adding a final newline only when it has none."""
+        self.echo(text, nl=not text.endswith("\n"), err=err)
+
+    def note(self, text: str) -> None:
+        """Print one line of progress or advice to stderr."""
+        self.echo(text, err=True)
+
+    def error(self, summary: str, detail: str = "") -> None:
+        """Print an expected failure as ``error: summary`` plus an optional indented detail, each line made safe.
+
+        The summary is one line; the detail's lines are those its author joined with ``\\n``. Whatever came
+        from outside inside them (API messages, names) is shown escaped, never acted on (``render.safe``).
+        """
+        self.note(f"error: {safe.terminal(summary)}")
+        if detail:
+            for line in detail.split("\n"):
+                self.note(f"  {safe.terminal(line)}")
+
+    def diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
+        """Print located problems one per line to stderr; on GitHub Actions also as ``::error`` annotations."""
+        annotate = workflow_commands.on_github_actions(os.environ)
+        for diag in diagnostics:
+            self.note(_with_context(diag.format()))
+            if annotate:
+                self.note(safe.terminal(workflow_commands.workflow_command(diag)))
 
 
-def print_diagnostics(diagnostics: list[Diagnostic]) -> None:
-    """Print located problems one per line to stderr; on GitHub Actions also as ``::error`` annotations."""
-    annotate = workflow_commands.on_github_actions(os.environ)
-    for diag in diagnostics:
-        click.echo(_with_context(diag.format()), err=True)
-        if annotate:
-            click.echo(safe.terminal(workflow_commands.workflow_command(diag)), err=True)
+def output_of(app: Session) -> Output:
+    """The command's output object (the one the session reports to)."""
+    assert isinstance(app.out, Output), app.out
+    return app.out
+
+
+def current() -> Output:
+    """The running command's output object, for helpers shared by commands (loading manifests, summaries)."""
+    ctx = click.get_current_context(silent=True)
+    app = ctx.find_object(Session) if ctx is not None else None
+    return output_of(app) if app is not None else Output()
+
+
+def echo(text: str | bytes = "", *, nl: bool = True, err: bool = False) -> None:
+    """Print ``text`` through the running command's output object (masked)."""
+    current().echo(text, nl=nl, err=err)
+
+
+def diagnostics(found: Sequence[Diagnostic]) -> None:
+    """Print located problems through the running command's output object (masked)."""
+    current().diagnostics(found)
 
 
 def _with_context(line: str) -> str:
@@ -50,18 +109,9 @@ def _with_context(line: str) -> str:
     if "`comfyops" not in line:
         return line
     context = click.get_current_context(silent=True)
-    if context is None:
+    app = context.find_object(Session) if context is not None else None
+    if app is None:
         return line
-    from reconciler.cli.context import AppContext
     from reconciler.cli.followups import complete
 
-    app = context.find_object(AppContext)
-    return safe.terminal(complete(line, app)) if app is not None else line
-
-
-def scrub(text: str, secrets: frozenset[str] | set[str]) -> str:
-    """``text`` with every secret value (from ``${VAR}`` interpolation) replaced by ``(sensitive value)``."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "(sensitive value)")
-    return text
+    return safe.terminal(complete(line, app))

@@ -8,15 +8,17 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.output import scrub, use_color
-from reconciler.cli.planning import make_plan, with_policy
+from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import build, planfile
+from reconciler.engine import planner
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
 from reconciler.render import markdown, render_plan
+from reconciler.session import planfiles
+from reconciler.session.planning import make_plan, with_policy
+from reconciler.session.session import Session
 
 FORMATS = click.Choice(["text", "json", "markdown"])
 
@@ -57,7 +59,7 @@ def plan_options(func: F) -> F:
 @summary_option
 @click.pass_obj
 def command(
-    app: AppContext,
+    app: Session,
     files: tuple[str, ...],
     targets: tuple[str, ...],
     allow_replace: bool,
@@ -70,17 +72,17 @@ def command(
 ) -> int:
     """Compare the manifests with live RunComfy deployments and show what apply would change."""
     desired = load_desired(files)
-    options = build.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
-    planned = with_policy(make_plan(app, desired, options))
+    options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty)
+    planned = with_policy(app, make_plan(app, desired, options))
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
                        show_unmanaged=show_unmanaged)
-    click.echo(scrub(text, desired.secret_values), nl=not text.endswith("\n"))
+    output.echo(text, nl=not text.endswith("\n"))
     publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
-                                                           show_unmanaged=show_unmanaged), desired.secret_values)
+                                                           show_unmanaged=show_unmanaged))
     if out is not None:
-        planfile.save(planned.plan, out)
+        planfiles.save(planned.plan, out)
         apply_it = followup("apply", str(out), app=app, manifests=False)
-        click.echo(f"Saved the plan to {out}; apply it with: {apply_it}", err=True)
+        output.echo(f"Saved the plan to {out}; apply it with: {apply_it}", err=True)
     if planned.plan.policy is not None and planned.plan.policy.denied:
         return 1
     return 2 if detailed_exitcode and not planned.plan.is_empty else 0

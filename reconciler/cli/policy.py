@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired, load_result, selected_environment
-from reconciler.cli.output import print_diagnostics
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.policy import testing
 
@@ -29,13 +29,13 @@ def test_command(paths: tuple[str, ...], files: tuple[str, ...]) -> int:
     chosen = list(paths) or _paths_from_manifests(files)
     results, problems = testing.run_tests(chosen)
     if problems:
-        print_diagnostics(problems)
+        output.diagnostics(problems)
         raise DiagnosticsError(problems, f"policy tests could not run: {len(problems)} problem"
                                          f"{'s' if len(problems) != 1 else ''}")
     if not results:
-        click.echo(f"no test_* rules found in {', '.join(chosen)}", err=True)
+        output.echo(f"no test_* rules found in {', '.join(chosen)}", err=True)
         return 1
-    click.echo(testing.render(results), nl=False)
+    output.echo(testing.render(results), nl=False)
     return 0 if all(r.outcome is testing.Outcome.PASS for r in results) else 1
 
 

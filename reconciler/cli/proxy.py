@@ -15,10 +15,12 @@ from typing import Any
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.instances import on_instance
-from reconciler.cli.resolve import client_for, resolve, settings_option
+from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.runcomfy import wire
+from reconciler.session.lookup import client_for, find_live
+from reconciler.session.session import Session
 
 
 def parse_data(text: str | None) -> Any:
@@ -34,19 +36,19 @@ def parse_data(text: str | None) -> Any:
 def show(answer: wire.ProxyAnswer) -> None:
     """Print an answer's body on stdout (JSON indented, binary as is); for an empty body, its status on stderr."""
     if not answer.content.strip():
-        click.echo(f"HTTP {answer.status_code} (no body)", err=True)
+        output.echo(f"HTTP {answer.status_code} (no body)", err=True)
         return
     if answer.is_json:
         try:
-            click.echo(json.dumps(answer.json(), indent=2, ensure_ascii=False))
+            output.echo(json.dumps(answer.json(), indent=2, ensure_ascii=False))
             return
         except ValueError:
             pass
     kind = answer.content_type.lower()
     if kind and not kind.startswith("text/") and "json" not in kind:
-        click.echo(answer.content, nl=False)  # bytes as they came (e.g. an image: redirect to a file)
+        output.echo(answer.content, nl=False)  # bytes as they came (e.g. an image: redirect to a file)
         return
-    click.echo(answer.text, nl=not answer.text.endswith("\n"))
+    output.echo(answer.text, nl=not answer.text.endswith("\n"))
 
 
 @click.command("proxy")
@@ -58,7 +60,7 @@ def show(answer: wire.ProxyAnswer) -> None:
               show_default=True, help="HTTP method (the proxy is documented as POST).")
 @settings_option
 @click.pass_obj
-def command(app: AppContext, deployment: str, instance_id: str, path: str, data: str | None, method: str,
+def command(app: Session, deployment: str, instance_id: str, path: str, data: str | None, method: str,
             files: tuple[str, ...]) -> int:
     """Call ComfyUI's PATH (e.g. object_info, system_stats, api/free) on a live instance of DEPLOYMENT.
 
@@ -72,8 +74,8 @@ def command(app: AppContext, deployment: str, instance_id: str, path: str, data:
         raise click.BadParameter("a GET sends no body; drop --data or use --method POST", param_hint="--data")
     if method.upper() == "POST" and body is None:
         body = {}  # the documented calls always carry a JSON body; ComfyUI reads {} as "no options"
-    client = client_for(app, files)
-    live = resolve(client, deployment)
+    client = client_for(app, settings_of(files))
+    live = find_live(client, deployment)
     answer = on_instance(live, instance_id, path,
                          lambda: client.proxy(live.id, instance_id, path, json=body, method=method.upper(),
                                               idempotent=method.upper() == "GET"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import sys
 import threading
@@ -21,29 +20,27 @@ from types import FrameType
 
 import click
 
-from reconciler.cli import applylock
+from reconciler import workspace
+from reconciler.cli import output
 from reconciler.cli.apply import _ProgressHooks
-from reconciler.cli.context import AppContext
 from reconciler.cli.manifests import files_option, load_desired, load_result, selected_environment
-from reconciler.cli.observing import apply_command
-from reconciler.cli.output import print_diagnostics, print_error, scrub, use_color
-from reconciler.cli.planning import Planned, connect, secret_strings, secrets_of, with_policy
+from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine.plan import Plan
 from reconciler.engine.reconcile import PassResult, ReconcileReport
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import environments
-from reconciler.manifest.desired import DesiredState
+from reconciler.manifest.desired import DesiredState, secret_strings
 from reconciler.render.reconcile import FORMATS, headline, message, render_reconcile
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session import applylock, notify, pause, reconcile, watch
 from reconciler.session import metrics as metrics_mod
-from reconciler.session import notify, pause, reconcile, watch
+from reconciler.session.observing import apply_command
+from reconciler.session.planning import Planned, connect, secrets_of, with_policy
+from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
-
-STATE_ENV = "COMFYOPS_RECONCILE_STATE"
-"""The folder of reconcile's record of deployments seen live (default ``.comfyops/reconcile/`` of the working copy)."""
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -102,7 +99,7 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, watch: bool, i
             verb = "apply" if len(given) > 1 else "applies"
             raise click.UsageError(f"{' and '.join(given)} only {verb} with --watch (for one pass's metrics use "
                                    "--metrics-file or --pushgateway)")
-    app: AppContext = ctx.obj
+    app: Session = ctx.obj
     metrics = metrics_mod.Metrics()
     app.api_observer = metrics.observer()
     runner = _Runner(app, files, fmt, metrics, metrics_file, pushgateway, smoke, summary)
@@ -118,19 +115,19 @@ def _watch(runner: _Runner, interval: float, metrics: metrics_mod.Metrics, addre
     except OSError as exc:
         raise ReconcilerError(f"cannot serve metrics at {address}: {exc.strerror or exc}",
                               "choose another --metrics-addr (port 0 lets the OS pick one)") from None
-    click.echo(f"serving metrics at {server.url}", err=True)
+    output.echo(f"serving metrics at {server.url}", err=True)
     try:
         with _stop_on_sigterm(stop):
             done = watch.watch(
                 lambda number: runner.one(number) != 1, interval=interval, stop=stop,
-                on_wait=lambda seconds: click.echo(f"next pass in {seconds:.1f}s", err=True),
+                on_wait=lambda seconds: output.echo(f"next pass in {seconds:.1f}s", err=True),
             )
     except KeyboardInterrupt:
-        click.echo("stopped (Ctrl-C)", err=True)
+        output.echo("stopped (Ctrl-C)", err=True)
         return 130
     finally:
         server.stop()
-    click.echo(f"stopped after {done.passes} pass{'es' if done.passes != 1 else ''}", err=True)
+    output.echo(f"stopped after {done.passes} pass{'es' if done.passes != 1 else ''}", err=True)
     return 0
 
 
@@ -138,7 +135,7 @@ def _watch(runner: _Runner, interval: float, metrics: metrics_mod.Metrics, addre
 def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
     """SIGTERM sets ``stop``: the running pass finishes, then the loop ends (exit 0; Ctrl-C exits 130)."""
     def handler(_signum: int, _frame: FrameType | None) -> None:
-        click.echo("SIGTERM: stopping after this pass", err=True)
+        output.echo("SIGTERM: stopping after this pass", err=True)
         stop.set()
 
     previous = signal.signal(signal.SIGTERM, handler)
@@ -151,7 +148,7 @@ def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
 class _Runner:
     """One pass at a time: load, reconcile, render, metrics, notifications; the pass's exit code."""
 
-    def __init__(self, app: AppContext, files: tuple[str, ...], fmt: str, metrics: metrics_mod.Metrics,
+    def __init__(self, app: Session, files: tuple[str, ...], fmt: str, metrics: metrics_mod.Metrics,
                  metrics_file: Path | None, pushgateway: str | None, smoke: bool, summary: bool) -> None:
         self.app, self.files, self.fmt, self.metrics = app, files, fmt, metrics
         self.metrics_file, self.pushgateway, self.smoke, self.summary = metrics_file, pushgateway, smoke, summary
@@ -170,7 +167,7 @@ class _Runner:
             self._export(label)
             if number == 1 and not self._watching():
                 raise
-            print_error(f"pass {number}: {exc.summary}", exc.detail)
+            output.current().error(f"pass {number}: {exc.summary}", exc.detail)
             return 1
         self.metrics.record_pass(label, report.result.value, time.monotonic() - started)
         for heal in report.heals:
@@ -178,10 +175,11 @@ class _Runner:
                 self.metrics.record_heal(label, heal.name, heal.result == "healed")
         secrets = secret_strings(desired)
         color = self.fmt == "text" and use_color(no_color_flag=self.app.no_color)
-        text = scrub(render_reconcile(report, self.fmt, color=color), secrets)
-        click.echo(text, nl=not text.endswith("\n"))
-        click.echo(scrub(f"pass {number}: {headline(report)}", secrets), err=True)
-        publish(self.summary, lambda: render_reconcile(report, "markdown"), secrets)
+        output.current().learn(secrets)
+        text = render_reconcile(report, self.fmt, color=color)
+        output.echo(text, nl=not text.endswith("\n"))
+        output.echo(f"pass {number}: {headline(report)}", err=True)
+        publish(self.summary, lambda: render_reconcile(report, "markdown"))
         self._notify(desired, report)
         self._export(label)
         return report.exit_code
@@ -191,23 +189,30 @@ class _Runner:
         return bool(ctx is not None and ctx.params.get("watch"))
 
     def _pass(self, desired: DesiredState) -> ReconcileReport:
+        """One pass, on a session of its own: a watch re-reads the manifests, whose settings may change."""
+        session = self.app.fresh()
+        try:
+            return self._pass_with(session, desired)
+        finally:
+            session.close()
+
+    def _pass_with(self, session: Session, desired: DesiredState) -> ReconcileReport:
         heal_mode = desired.settings.drift.mode == "heal"
-        client = connect(self.app, desired, register_workflows=heal_mode, read_only=not heal_mode)
-        state = os.environ.get(STATE_ENV) or applylock.working_copy_root(self.folder) / ".comfyops" / "reconcile"
-        seen = Path(state) / f"seen-{desired.environment_name or 'default'}.json"
+        client = connect(session, desired, register_workflows=heal_mode, read_only=not heal_mode)
+        seen = workspace.reconcile_state(self.folder) / f"seen-{desired.environment_name or 'default'}.json"
         inputs = reconcile.PassInputs(
             now=datetime.now(UTC),
             pause=pause.effective(pause.read(pause.pause_file(self.folder)), desired.environment_name),
             seen_file=seen,
             commit=notify.commit_of(self.folder),
             apply_command=apply_command(self.app, self.files, desired.environment_name),
-            check_policy=lambda plan: _with_policy(plan, desired),
+            check_policy=lambda plan: _with_policy(session, plan, desired, client),
             secrets=secrets_of(desired),
-            hooks=_ProgressHooks(secret_strings(desired)),
+            hooks=_ProgressHooks(),
             smoke=(lambda names: self._smoke(desired, client, names)) if self.smoke else None,
         )
         outcome = reconcile.run_pass(desired, client, inputs)
-        print_diagnostics(outcome.warnings)
+        output.diagnostics(outcome.warnings)
         hardware = {d.name: str(d.fields.get("hardware", "")) for d in desired.deployments}
         hardware.update({d.name: str(d.fields.get("hardware", "")) for d in outcome.live})
         self.metrics.record_drift(_label(desired.environment_name), outcome.report.drift, hardware,
@@ -239,19 +244,19 @@ class _Runner:
         self.last_sent = {event: key}
         title, body = message(report, event)
         for warning in notifier.send(event, title, body):
-            click.echo(f"warning: {warning}", err=True)
+            output.echo(f"warning: {warning}", err=True)
 
     def _export(self, environment: str) -> None:
         if self.metrics_file is not None:
             try:
                 metrics_mod.write_textfile(self.metrics, self.metrics_file)
             except OSError as exc:
-                click.echo(f"warning: cannot write --metrics-file {self.metrics_file}: {exc}", err=True)
+                output.echo(f"warning: cannot write --metrics-file {self.metrics_file}: {exc}", err=True)
         if self.pushgateway:
             try:
                 metrics_mod.push(self.metrics, self.pushgateway, environment)
             except (OSError, ValueError) as exc:
-                click.echo(f"warning: cannot push metrics to the Pushgateway: {type(exc).__name__}: {exc}",
+                output.echo(f"warning: cannot push metrics to the Pushgateway: {type(exc).__name__}: {exc}",
                            err=True)
 
 
@@ -260,9 +265,9 @@ def _label(environment: str | None) -> str:
     return environment or "default"
 
 
-def _with_policy(plan: Plan, desired: DesiredState) -> Plan:
+def _with_policy(session: Session, plan: Plan, desired: DesiredState, client: RunComfyClient) -> Plan:
     """The heal plan with its Rego results, exactly as plan and apply evaluate them."""
-    return with_policy(Planned(plan=plan, desired=desired, live=[])).plan
+    return with_policy(session, Planned(plan=plan, desired=desired, live=[], client=client)).plan
 
 
 @command.command("pause")
@@ -276,7 +281,7 @@ def pause_command(files: tuple[str, ...], until: str | None, reason: str) -> int
     environment = _checked_environment(files)
     path = pause.pause_file(pause.manifest_folder(files))
     entry = pause.add(path, environment, until, reason, datetime.now(UTC))
-    click.echo(f"{entry.describe(datetime.now(UTC))}\nwrote {path}: commit it so CI and watching processes see it")
+    output.echo(f"{entry.describe(datetime.now(UTC))}\nwrote {path}: commit it so CI and watching processes see it")
     return 0
 
 
@@ -289,9 +294,9 @@ def resume_command(files: tuple[str, ...]) -> int:
     gone = pause.remove(path, environment)
     scope = environment or "every environment"
     if gone is None:
-        click.echo(f"no pause of {scope} in {path}; nothing to resume")
+        output.echo(f"no pause of {scope} in {path}; nothing to resume")
     else:
-        click.echo(f"resumed {scope}: removed its pause from {path}; commit the change")
+        output.echo(f"resumed {scope}: removed its pause from {path}; commit the change")
     return 0
 
 

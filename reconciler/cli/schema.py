@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli import output
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.schema import schema_files
 
@@ -25,9 +26,9 @@ def command(out_dir: Path, check: bool) -> None:
                 f"schemas in {out_dir}/ are stale: {', '.join(stale)}",
                 f"run `comfyops schema --out {out_dir}` and commit the result",
             )
-        click.echo(f"{len(wanted)} schemas in {out_dir}/ are up to date")
+        output.echo(f"{len(wanted)} schemas in {out_dir}/ are up to date")
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, text in sorted(wanted.items()):
         (out_dir / name).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out_dir / name}")
+        output.echo(f"wrote {out_dir / name}")

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import env_option, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planfile
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
 from reconciler.render import markdown, render_plan
+from reconciler.session import planfiles
+from reconciler.session.session import Session
 
 
 @click.command("show")
@@ -22,12 +24,12 @@ from reconciler.render import markdown, render_plan
 @env_option
 @summary_option
 @click.pass_obj
-def command(app: AppContext, plan_file: Path, fmt: str, show_unmanaged: bool, summary: bool) -> None:
+def command(app: Session, plan_file: Path, fmt: str, show_unmanaged: bool, summary: bool) -> None:
     """Render a plan saved with `comfyops plan --out FILE`."""
-    plan = planfile.load(plan_file)
+    plan = planfiles.load(plan_file)
     planfile.check_environment(plan, plan_file, selected_environment())
     text = render_plan(plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
                        show_unmanaged=show_unmanaged)
-    click.echo(text, nl=not text.endswith("\n"))
+    output.echo(text, nl=not text.endswith("\n"))
     publish(summary, lambda: markdown.render_plan_markdown(plan, max_chars=STEP_SUMMARY_LIMIT // 2,
                                                            show_unmanaged=show_unmanaged))

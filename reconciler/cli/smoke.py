@@ -9,38 +9,22 @@ cancelled first).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.output import print_diagnostics, scrub
-from reconciler.cli.planning import connect
-from reconciler.cli.recording import journal
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import targets as target_patterns
-from reconciler.errors import DiagnosticsError, ReconcilerError
-from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.errors import ReconcilerError
+from reconciler.render import smoke as smoke_render
+from reconciler.session import smoking
+from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import render as smoke_render
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
-
-
-def select(desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeployment]:
-    """Deployments with ``spec.smoke`` (all, or those matching a ``--target`` glob, smoke or not)."""
-    if not targets:
-        return [d for d in desired.deployments if d.smoke is not None]
-    problems = target_patterns.unmatched(targets, [d.name for d in desired.deployments])
-    if problems:
-        print_diagnostics(problems)
-        count = len(problems)
-        raise DiagnosticsError(problems, f"cannot smoke-test: {count} problem{'s' if count != 1 else ''}")
-    return [d for d in desired.deployments if target_patterns.selected(d.name, targets)]
 
 
 def recorded_lines(report: SmokeReport) -> list[str]:
@@ -66,31 +50,28 @@ def recorded_lines(report: SmokeReport) -> list[str]:
               help="Exit 0 when every test was skipped (by default that is an error: nothing was tested).")
 @summary_option
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
+def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
             concurrency: int | None, update_goldens: bool, allow_skipped: bool, summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
-    chosen = select(desired, targets)
+    chosen = smoking.select(app, desired, targets)
     if not chosen:
-        click.echo("No deployment declares spec.smoke; nothing to test.", err=True)
+        output.echo("No deployment declares spec.smoke; nothing to test.", err=True)
         return 0
     if update_goldens and not any(d.goldens for d in chosen if d.smoke is not None):
-        click.echo("No selected deployment's spec.smoke.expect names a golden (similar_to); nothing to record.",
-                   err=True)
-    client = connect(app, desired)
-    progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-    report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency, progress=progress,
-                              journal=journal(app, "smoke"), update_goldens=update_goldens)
-    report = dataclasses.replace(report, environment=desired.environment_name)
-    text = scrub(smoke_render.render(report, fmt), desired.secret_values)
-    click.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: smoke_render.render(report, "markdown"), desired.secret_values)
+        output.echo("No selected deployment's spec.smoke.expect names a golden (similar_to); nothing to record.",
+                    err=True)
+    report = smoking.smoke_test(app, desired, chosen, concurrency=concurrency, update_goldens=update_goldens,
+                                make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names))
+    text = smoke_render.render(report, fmt)
+    output.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: smoke_render.render(report, "markdown"))
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(scrub(smoke_render.junit(report), desired.secret_values), encoding="utf-8")
-        click.echo(f"Wrote JUnit XML to {junit}", err=True)
+        junit.write_text(output.current().mask(smoke_render.junit(report)), encoding="utf-8")
+        output.echo(f"Wrote JUnit XML to {junit}", err=True)
     for line in recorded_lines(report):
-        click.echo(line)
+        output.echo(line)
     if report.interrupted:
         raise KeyboardInterrupt
     if report.ok and report.nothing_ran and not allow_skipped:

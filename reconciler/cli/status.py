@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
-from reconciler.cli.observing import observe_plan
-from reconciler.cli.output import scrub, use_color
+from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine import build, status
-from reconciler.github.markdown import text_block
-from reconciler.render.status import FORMATS, render_status
+from reconciler.render.status import FORMATS, render_status, text_block
+from reconciler.session import observing
+from reconciler.session.session import Session
 
 
 @click.command("status")
@@ -23,17 +22,16 @@ from reconciler.render.status import FORMATS, render_status
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @summary_option
 @click.pass_obj
-def command(app: AppContext, files: tuple[str, ...], fmt: str, summary: bool) -> int:
+def command(app: Session, files: tuple[str, ...], fmt: str, summary: bool) -> int:
     """Show live deployments with hardware, instances, API status, manifest, cost and sync state.
 
     Sync states: Synced, OutOfSync (with the drifted fields), Unmanaged (no manifest, outside
     prune.match), Missing (declared, not live), PendingDelete (state: absent, or in prune scope).
     """
     desired = load_desired(files)
-    observed = observe_plan(app, desired)
-    report = status.build_status(observed.plan, observed.live, build.prices_of(desired))
+    report = observing.status_report(app, desired)
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
-    text = scrub(render_status(report, fmt, color=color), desired.secret_values)
-    click.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: text_block("ComfyOps status", render_status(report, "text")), desired.secret_values)
+    text = render_status(report, fmt, color=color)
+    output.echo(text, nl=not text.endswith("\n"))
+    publish(summary, lambda: text_block("ComfyOps status", render_status(report, "text")))
     return 0

@@ -7,12 +7,12 @@ outside GitHub Actions; the Markdown is scrubbed of secrets on the way out like 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.output import scrub
+from reconciler.cli import output
 from reconciler.github import summary as step_summary
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,16 +29,17 @@ def summary_option(func: F) -> F:
     )(func)
 
 
-def publish(enabled: bool, markdown: str | Callable[[], str], secrets: Iterable[str] = ()) -> None:
-    """Append ``markdown`` (or what the callable renders, only when needed) to the step summary."""
+def publish(enabled: bool, markdown: str | Callable[[], str]) -> None:
+    """Append ``markdown`` (or what the callable renders, only when needed) to the step summary, masked as
+    everything the command prints."""
     path = step_summary.summary_path(os.environ)
     if not enabled or path is None:
         return
     text = markdown() if callable(markdown) else markdown
     try:
-        written = step_summary.append(path, scrub(text, set(secrets)))
+        written = step_summary.append(path, output.current().mask(text))
     except OSError as exc:
-        click.echo(f"warning: cannot write the step summary {path}: {exc.strerror or exc}", err=True)
+        output.echo(f"warning: cannot write the step summary {path}: {exc.strerror or exc}", err=True)
         return
     if not written:
-        click.echo("warning: the step summary is full (GitHub's 1 MiB limit); this report was not added", err=True)
+        output.echo("warning: the step summary is full (GitHub's 1 MiB limit); this report was not added", err=True)

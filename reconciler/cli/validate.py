@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import click
 
+from reconciler.cli import output
 from reconciler.cli.followups import followup
 from reconciler.cli.manifests import (
     checked,
@@ -15,15 +16,14 @@ from reconciler.cli.manifests import (
     report_skipped,
     selected_environment,
 )
-from reconciler.cli.output import print_diagnostics, scrub
-from reconciler.cli.policycheck import policy_problems, refuse_broken_policies
 from reconciler.cli.summary import publish, summary_option
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import DiagnosticsError, ReconcilerError
-from reconciler.github.markdown import validation_markdown
-from reconciler.manifest import printing
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import LoadResult
+from reconciler.render import manifests as printing
+from reconciler.render.validation import validation_markdown
+from reconciler.session.policycheck import policy_problems, refuse_broken_policies
 
 
 @click.command("validate")
@@ -86,18 +86,18 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
     """Validate (one environment, the only set, or every environment), echoing each verdict line."""
 
     def verdict(line: str) -> None:
-        click.echo(line)
+        output.echo(line)
         verdicts.append(line)
 
     if chosen is not None:
         state = load_desired(files, chosen)
-        refuse_broken_policies(state)
+        refuse_broken_policies(output.diagnostics, state)
         verdict(f"{chosen}: {_counts(state)}: valid")
         return
     base = load_result(files, None)
     if not base.environments:
         state = load_desired(files, None)
-        refuse_broken_policies(state)
+        refuse_broken_policies(output.diagnostics, state)
         verdict(f"{_counts(state)}: valid")
         return
     report_skipped(base)
@@ -139,16 +139,16 @@ def _print_all(problem_lists: Sequence[Sequence[Diagnostic]]) -> list[Diagnostic
             if problem.format() not in seen:
                 seen.add(problem.format())
                 unique.append(problem)
-    print_diagnostics(unique)
+    output.diagnostics(unique)
     return unique
 
 
 def _print(files: tuple[str, ...], chosen: str | None) -> None:
     result = load_result(files, chosen)
-    state = checked(result, chosen, lambda first: "e.g. " + followup("validate", "--env", first, "--print"))
+    checked(result, chosen, lambda first: "e.g. " + followup("validate", "--env", first, "--print"))
     header = f"comfyops validate --print: environment {chosen}" if chosen else "comfyops validate --print"
     text = printing.to_yaml(printing.resolved_documents(result.documents), header=header)
-    click.echo(scrub(text, state.secret_values), nl=False)
+    output.echo(text, nl=False)
 
 
 def _counts(state: DesiredState) -> str:

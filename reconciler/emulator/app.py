@@ -40,13 +40,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from reconciler.catalog import ERROR_INTERNAL, ERROR_RATE_LIMITED, ERROR_UNAUTHORIZED
 from reconciler.emulator import routes_api, routes_emulator
 from reconciler.emulator.clock import Clock, SystemClock
 from reconciler.emulator.errors import ApiError, error_response
 from reconciler.emulator.faults import FaultInjector, TokenBucket
 from reconciler.emulator.state import EmulatorState
 from reconciler.emulator.traffic import Traffic
-from reconciler.runcomfy.catalog import ERROR_INTERNAL, ERROR_RATE_LIMITED, ERROR_UNAUTHORIZED
 
 EMULATOR_PREFIX = "/_emulator"
 

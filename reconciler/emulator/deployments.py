@@ -1,7 +1,7 @@
 """Deployment records: validation of create and PATCH bodies, and the JSON the API returns.
 
 Pure functions over the state's data dict. Facts (SKUs, ranges, defaults, codes) come from
-:mod:`reconciler.runcomfy.catalog`. Stricter readings where the docs are silent:
+:mod:`reconciler.catalog`. Stricter readings where the docs are silent:
 
 - ``hardware`` is accepted as a string or a one-element list and stored as a one-element list;
   an empty or longer list, or an unknown SKU, is 422001.
@@ -20,9 +20,9 @@ import copy
 import uuid
 from typing import Any
 
+from reconciler import catalog
+from reconciler.catalog import ERROR_DEPLOYMENT_DELETED, ERROR_NOT_FOUND, ERROR_VALIDATION
 from reconciler.emulator.errors import ApiError
-from reconciler.runcomfy import catalog
-from reconciler.runcomfy.catalog import ERROR_DEPLOYMENT_DELETED, ERROR_NOT_FOUND, ERROR_VALIDATION
 
 INT_RULES: dict[str, tuple[int, int | None]] = {
     "min_instances": catalog.MIN_INSTANCES_RANGE,

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from reconciler.runcomfy.catalog import (
+from reconciler.catalog import (
     ERROR_DEPLOYMENT_DELETED,
     ERROR_DEPLOYMENT_DISABLED,
     ERROR_INSUFFICIENT_FUNDS,

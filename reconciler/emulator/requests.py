@@ -22,10 +22,10 @@ import re
 import uuid
 from typing import Any
 
+from reconciler.catalog import ERROR_NOT_FOUND
 from reconciler.emulator import workflows
 from reconciler.emulator.clock import iso
 from reconciler.emulator.errors import ApiError
-from reconciler.runcomfy.catalog import ERROR_NOT_FOUND
 from reconciler.workflow import outputs as wf_outputs
 
 TERMINAL = ("completed", "cancelled")

@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler.catalog import ERROR_DEPLOYMENT_DISABLED, ERROR_NOT_FOUND, ERROR_VALIDATION
 from reconciler.emulator import comfyui, deployments, requests
 from reconciler.emulator.clock import Clock, iso
 from reconciler.emulator.errors import ApiError, error_response
 from reconciler.emulator.faults import FaultInjector
 from reconciler.emulator.state import EmulatorState
 from reconciler.emulator.traffic import Traffic
-from reconciler.runcomfy.catalog import ERROR_DEPLOYMENT_DISABLED, ERROR_NOT_FOUND, ERROR_VALIDATION
 
 DROP_KEY = "comfyops.emulator.drop"
 """Scope key a handler sets to make the app drop the connection instead of answering."""

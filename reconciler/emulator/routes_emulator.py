@@ -21,10 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler.catalog import ERROR_NOT_FOUND, ERROR_VALIDATION
 from reconciler.emulator import requests, workflows
 from reconciler.emulator.errors import ApiError
 from reconciler.emulator.routes_api import ctx, json_body
-from reconciler.runcomfy.catalog import ERROR_NOT_FOUND, ERROR_VALIDATION
 
 
 async def health(request: Request) -> Response:

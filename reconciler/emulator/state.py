@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reconciler.runcomfy.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+from reconciler import workspace
+from reconciler.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
 
-STATE_ENV = "COMFYOPS_EMULATOR_STATE"
 STATE_FILE = "state.json"
 FORMAT_VERSION = 1
 
@@ -39,8 +39,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 def default_state_dir() -> Path:
-    """``COMFYOPS_EMULATOR_STATE`` if set, else ``.comfyops/emulator`` under the working directory."""
-    return Path(os.environ.get(STATE_ENV) or Path(".comfyops") / "emulator")
+    """The working copy's emulator state folder (:func:`reconciler.workspace.emulator_state`)."""
+    return workspace.emulator_state()
 
 
 def _empty() -> dict[str, Any]:

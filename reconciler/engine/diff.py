@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple
 
-from reconciler.runcomfy import catalog
+from reconciler import catalog
 
 
 class FieldDiff(NamedTuple):

@@ -1,6 +1,6 @@
 """The DriftReport: what differs between git and live RunComfy, read off a Plan.
 
-Pure. ``build_drift`` takes the Plan that ``engine.build.build_plan`` made (so matching,
+Pure. ``build_drift`` takes the Plan that ``engine.planner.build_plan`` made (so matching,
 normalisation, ``ignore_changes`` and the diff are plan's own, not a second copy) and the live
 deployments it was made from, and says per deployment what drifted:
 
@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from reconciler import __version__
-from reconciler.engine import build
+from reconciler.engine import planner
 from reconciler.engine.live import LiveDeployment, is_error_status
 from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import Action, Plan, ResourceChange
@@ -82,11 +82,6 @@ class DriftSummary(_Frozen):
     error: int = 0
     in_sync: int = 0
 
-    @property
-    def findings(self) -> int:
-        """Deployments in the report (anything but in sync)."""
-        return self.drifted + self.missing + self.unmanaged + self.error
-
 
 class DriftReport(_Frozen):
     """Every deployment that drifted, when it was checked, and (with ``--smoke``) the smoke results."""
@@ -109,14 +104,6 @@ class DriftReport(_Frozen):
     def has_drift(self) -> bool:
         """Whether anything is not as git says (exit code 2)."""
         return bool(self.deployments)
-
-    @property
-    def smoke_problems(self) -> int:
-        """How many smoke tests failed or errored (reported, never part of the exit code)."""
-        if not self.smoke:
-            return 0
-        counts = self.smoke.get("summary", {})
-        return int(counts.get("fail", 0)) + int(counts.get("error", 0))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: the report, ``summary``, and ``fields``, one row per drifted field
@@ -184,7 +171,7 @@ def _entry(change: ResourceChange, have: LiveDeployment | None, apply_command: s
         source=change.source,
     )
     target = f"{apply_command} --target {shlex.quote(change.name)}"
-    if build.is_prune(change):
+    if planner.is_prune(change):
         if change.action is Action.NOOP:
             return None if not common["status_is_error"] else _error_entry(common)
         verb = "deletes" if change.action is Action.DELETE else "pauses"
@@ -201,7 +188,7 @@ def _entry(change: ResourceChange, have: LiveDeployment | None, apply_command: s
             **common, kind=DriftKind.MISSING, reason="declared, but not live in RunComfy: apply creates it",
             fix=target, hint="or remove its manifest",
         )
-    if build.is_absent_delete(change):
+    if planner.is_absent_delete(change):
         return DeploymentDrift(
             **common,
             kind=DriftKind.DRIFTED,

@@ -22,10 +22,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler import catalog
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.natural import natural_key
 from reconciler.manifest.model import API_VERSION, NAME_PATTERN, DeploymentDocument
-from reconciler.runcomfy import catalog
 from reconciler.workflow import provenance as provenance_record
 
 WORKFLOWS_DIR = "workflows"

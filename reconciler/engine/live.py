@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler import catalog
 from reconciler.engine.natural import natural_key
-from reconciler.runcomfy import catalog
 
 API_DEFAULTS = catalog.API_DEFAULTS
 

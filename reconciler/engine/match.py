@@ -9,7 +9,9 @@ can be claimed by only one manifest.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from reconciler.diagnostics import Diagnostic
 from reconciler.engine.live import LiveDeployment
@@ -25,9 +27,28 @@ class Match:
     renamed_from: str | None = None
 
 
-def match_all(
-    desired: tuple[DesiredDeployment, ...], live: list[LiveDeployment]
-) -> tuple[list[Match], list[LiveDeployment], list[Diagnostic]]:
+class Matching(NamedTuple):
+    """What :func:`match_all` found: the pairs, the live deployments nobody claimed, and the problems."""
+
+    matches: list[Match]
+    unclaimed: list[LiveDeployment]
+    problems: list[Diagnostic]
+
+
+def with_details(matching: Matching, detailed: Mapping[str, LiveDeployment]) -> Matching:
+    """``matching`` with the live deployments in ``detailed`` (by id) swapped for their re-read form.
+
+    Re-reading a deployment (e.g. with its saved workflow versions) never changes which manifest it
+    belongs to, so the pairs are kept and matching is not run again.
+    """
+    if not detailed:
+        return matching
+    matches = [m if m.live is None else replace(m, live=detailed.get(m.live.id, m.live)) for m in matching.matches]
+    unclaimed = [detailed.get(d.id, d) for d in matching.unclaimed]
+    return Matching(matches, unclaimed, list(matching.problems))
+
+
+def match_all(desired: tuple[DesiredDeployment, ...], live: list[LiveDeployment]) -> Matching:
     """Pair every manifest with its live deployment; also return the live ones nobody claimed."""
     by_id = {d.id: d for d in live}
     by_name: dict[str, list[LiveDeployment]] = defaultdict(list)
@@ -57,7 +78,7 @@ def match_all(
             claimed[found.id] = want
         matches.append(Match(want, found, renamed_from))
     unclaimed = [d for d in live if d.id not in claimed]
-    return matches, unclaimed, problems
+    return Matching(matches, unclaimed, problems)
 
 
 def _find(

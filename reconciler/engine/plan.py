@@ -1,7 +1,7 @@
 """The Plan: a plain, versioned, serialisable value saying what apply will do and why.
 
-Pure. Built by ``engine.build.build_plan``, rendered by ``reconciler.render``, saved by
-``engine.planfile`` and executed by ``engine.apply``. Fields are either *behavioural* (apply reads
+Pure. Built by ``engine.planner.build_plan``, rendered by ``reconciler.render``, saved by
+``engine.planfile`` and executed by ``session.executor``. Fields are either *behavioural* (apply reads
 them) or *display-only* (only renderers read them; apply must work with them removed, and a test
 checks that). The JSON form is the stable contract (``format_version``); text and Markdown
 wording may change.
@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler.policy.report import PolicyReport
 
 FORMAT_VERSION = 1
-SENSITIVE = "(sensitive value)"
 COMPUTED_KEYS = ("summary", "monthly_cost_delta", "checksum")
 """Keys of the JSON form computed from the rest (``Plan.to_dict``); reading a plan ignores them."""
 

@@ -1,8 +1,8 @@
 """Saved plans: the on-disk form of a Plan, and the checks that refuse a stale or foreign one.
 
-Pure except for :func:`save` and :func:`load`, which write and read one file. A saved plan is the
+Pure: the file itself is read and written by :mod:`reconciler.session.planfiles`. A saved plan is the
 Plan's JSON (secrets are never in a Plan, so never in the file) with a checksum of its content:
-:func:`load` refuses a file edited after it was written, and one whose parts disagree (a change's
+:func:`parse` refuses a file edited after it was written, and one whose parts disagree (a change's
 ``after`` that is not what its ``diff``, the part ``show`` displays, makes it), so what is applied is
 what was reviewed. Before a saved plan is applied, :func:`stale_reasons` compares it with the
 manifests and the live deployments as they are now.
@@ -21,19 +21,12 @@ from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
 
 
-def save(plan: Plan, path: Path) -> None:
-    """Write ``plan`` to ``path`` as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(plan.to_json(), encoding="utf-8")
-
-
-def load(path: Path) -> Plan:
-    """Read a saved plan, refusing files that are not plans or come from another format or major version."""
+def parse(text: str, path: Path) -> Plan:
+    """The plan a saved plan file's ``text`` holds (``path`` names it in errors), refusing files that are not
+    plans, come from another format or major version, or were modified after they were written."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ReconcilerError(f"{path}: no such plan file") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise ReconcilerError(
             f"{path}: not a comfyops plan file ({exc})", "create one with `comfyops plan --out FILE`"
         ) from exc

@@ -1,6 +1,6 @@
 """The ApplyReport: what apply did to each change, as a plain value every renderer can show.
 
-Pure. ``engine.apply`` fills it in; ``reconciler.render`` turns it into text, JSON or Markdown.
+Pure. ``session.executor`` fills it in; ``reconciler.render`` turns it into text, JSON or Markdown.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The StatusReport: one row per deployment, live settings beside their sync state with git.
 
-Pure. Read off the Plan that ``engine.build.build_plan`` made and the live deployments it was made
+Pure. Read off the Plan that ``engine.planner.build_plan`` made and the live deployments it was made
 from, so the sync state is exactly what plan would do:
 
 =================  =======================================================================
@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reconciler.engine import build
+from reconciler.engine import planner
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import Action, Plan, ResourceChange
@@ -97,7 +97,7 @@ def build_status(plan: Plan, live: Sequence[LiveDeployment], prices: Mapping[str
         if state is None:
             continue
         rows.append(_row(change.name, have, change.after if have is None else None, state, prices,
-                         source=file_line(change.source) if not build.is_prune(change) else None,
+                         source=file_line(change.source) if not planner.is_prune(change) else None,
                          drifted=[fc.field for fc in change.diff] if state is SyncState.OUT_OF_SYNC else []))
     for unmanaged in plan.unmanaged:
         rows.append(_row(unmanaged.name, by_id.get(unmanaged.id), None, SyncState.UNMANAGED, prices))
@@ -106,7 +106,7 @@ def build_status(plan: Plan, live: Sequence[LiveDeployment], prices: Mapping[str
 
 
 def _state(change: ResourceChange) -> SyncState | None:
-    if build.is_prune(change) or build.is_absent_delete(change):
+    if planner.is_prune(change) or planner.is_absent_delete(change):
         return SyncState.PENDING_DELETE
     if change.action is Action.CREATE:
         return SyncState.MISSING
@@ -129,7 +129,7 @@ def _row(name: str, have: LiveDeployment | None, declared: Mapping[str, Any] | N
         is_enabled=fields.get("is_enabled"),
         status=have.status if have is not None else None,
         source=source,
-        monthly_cost=build.warm_cost(have.fields, prices) if have is not None else 0.0,
+        monthly_cost=planner.warm_cost(have.fields, prices) if have is not None else 0.0,
         sync=state,
         drifted_fields=drifted or [],
     )

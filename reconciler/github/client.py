@@ -24,7 +24,7 @@ import httpx
 
 import reconciler
 from reconciler.github import errors
-from reconciler.runcomfy.retry import RetryPolicy, http_date
+from reconciler.retry import RetryPolicy, http_date
 
 logger = logging.getLogger("reconciler.github")
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from reconciler.errors import ReconcilerError
+from reconciler.secrets import REDACTED, mask
 
 MESSAGE_LIMIT: Final[int] = 200
 SECONDARY_LIMIT_WAIT: Final[float] = 60.0
@@ -162,8 +163,5 @@ def _number(value: str | None) -> float | None:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every non-empty secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """``text`` with every secret replaced by ``***`` (:func:`reconciler.secrets.mask`)."""
+    return mask(text, secrets, token=REDACTED)

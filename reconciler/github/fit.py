@@ -1,10 +1,14 @@
-"""Cutting Markdown to a size limit so that its head (the summary) survives and the cut is announced.
+"""The one Markdown fitter: cutting Markdown to GitHub's size limits so that its head survives and the cut
+is announced.
 
 Pure. GitHub refuses a comment over 65,536 characters and stops reading a step summary at 1 MiB.
-:func:`fit` keeps the longest head of whole lines that fits together with a notice saying where the
-full report is, preferring to cut at a block boundary (after a blank line or a ``</details>``), and
-closes any code fence or ``<details>`` left open by the cut so the rest of the page still renders.
-``measure`` says how size is counted: characters for comments, UTF-8 bytes for summaries.
+Two entry points, for the two shapes of report: :func:`fit_items` builds a report from a head that is
+never cut and items (one per change or row) dropped from the end, with a notice counting them;
+:func:`fit` cuts any finished Markdown (a body given to ``github comment``, a step summary): it keeps
+the longest head of whole lines that fits together with a notice saying where the full report is,
+preferring to cut at a block boundary (after a blank line or a ``</details>``), and closes any code
+fence or ``<details>`` left open by the cut so the rest of the page still renders. ``measure`` says how
+size is counted: characters for comments, UTF-8 bytes for summaries.
 """
 
 from __future__ import annotations
@@ -92,3 +96,36 @@ def _hard_cut(text: str, limit: int, tail: str, measure: Callable[[str], int]) -
     if low == 0:
         return tail.strip()[: max(0, limit)]
     return text[:low] + "\n" + tail
+
+
+def fit_items(head: list[str], items: list[str], tail: list[str], *, limit: int,
+              notice: Callable[[int, int], str], hint: str, glue: str = "\n\n", lead: str = "") -> str:
+    """Head + as many items as fit + a cut notice (``notice(cut, total)``) + tail, never longer than ``limit``
+    characters; when even the head does not fit, the text itself is cut, with ``hint`` saying where to look."""
+
+    def join(kept: int) -> str:
+        block = [lead + glue.join(items[:kept])] if kept else []
+        cut = [notice(len(items) - kept, len(items))] if kept < len(items) else []
+        return "\n\n".join([*head, *block, *cut, *tail]) + "\n"
+
+    full = join(len(items))
+    if len(full) <= limit:
+        return full
+    budget = limit - len(join(0)) - len(lead) - 2
+    kept = 0
+    while kept < len(items) and budget >= len(items[kept]) + len(glue):
+        budget -= len(items[kept]) + len(glue)
+        kept += 1
+    result = join(kept)
+    while len(result) > limit and kept > 0:
+        kept -= 1
+        result = join(kept)
+    return result if len(result) <= limit else _cut_text(result, limit, hint)
+
+
+def _cut_text(body: str, limit: int, hint: str) -> str:
+    """Last resort when even the never-truncated head does not fit: cut the text itself."""
+    suffix = f"\n\n_Output cut to {limit:,} characters; {hint}._\n"
+    if limit <= len(suffix) * 2:
+        return body[:limit]
+    return body[: limit - len(suffix)] + suffix

@@ -2,6 +2,7 @@
 
 - :mod:`.entry`: one request's record and the pure decisions over records (latest per request,
   the newest instance that may still be warm).
+- :mod:`reconciler.render.history`: the ``requests`` listing (text, JSON).
 - :mod:`.store`: the bounded ``.comfyops/history.jsonl`` file (effectful).
 - :mod:`.journal`: what ``smoke``, ``apply --smoke`` and ``run`` call as requests start and end.
 

@@ -21,20 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from reconciler import workspace
 from reconciler.errors import ReconcilerError
 from reconciler.history.entry import Entry, from_json, latest
 
-HISTORY_ENV: Final[str] = "COMFYOPS_HISTORY"
-DEFAULT_PATH: Final[Path] = Path(".comfyops") / "history.jsonl"
 KEEP_REQUESTS: Final[int] = 1000
 """Requests kept when the file is compacted (the newest by submission)."""
 MAX_LINES: Final[int] = 2 * KEEP_REQUESTS
 """Lines the file may hold before it is compacted."""
-
-
-def default_path() -> Path:
-    """``COMFYOPS_HISTORY`` if set, else ``.comfyops/history.jsonl`` under the working directory."""
-    return Path(os.environ.get(HISTORY_ENV) or DEFAULT_PATH)
 
 
 def _utcnow() -> datetime:
@@ -53,8 +47,9 @@ class HistoryStore:
     """The request history of one working directory; safe to share between threads."""
 
     def __init__(self, path: Path | None = None, *, clock: Callable[[], datetime] = _utcnow) -> None:
-        """Use the history at ``path`` (default :func:`default_path`); ``clock`` is injectable for tests."""
-        self.path = path if path is not None else default_path()
+        """Use the history at ``path`` (default :func:`reconciler.workspace.history_file`); ``clock`` is
+        injectable for tests."""
+        self.path = path if path is not None else workspace.history_file()
         self.clock = clock
         self._lock = threading.Lock()
 
@@ -89,7 +84,7 @@ class HistoryStore:
             except OSError as exc:
                 raise ReconcilerError(
                     f"cannot write the request history {self.path}: {exc.strerror or exc}",
-                    f"Fix the folder's permissions, or set {HISTORY_ENV} to a writable file.",
+                    f"Fix the folder's permissions, or set {workspace.HISTORY_ENV} to a writable file.",
                 ) from exc
 
     def find(self, request_id: str) -> Entry | None:

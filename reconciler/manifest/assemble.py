@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reconciler import catalog
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.manifest import expectations, presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, ExpiredIgnore, Preset
@@ -29,7 +30,6 @@ from reconciler.manifest.model import (
 )
 from reconciler.manifest.parsed import ParsedDocument, PartialDocument
 from reconciler.manifest.source import Document
-from reconciler.runcomfy import catalog
 
 
 def assemble(

@@ -170,3 +170,9 @@ def _settings_essence(settings: SettingsSpec) -> dict[str, Any]:
     if not settings.prune.exclude:
         data["prune"].pop("exclude", None)
     return data
+
+
+def secret_strings(desired: DesiredState) -> frozenset[str]:
+    """Every secret text the manifests hold: interpolated secrets and sensitive fields' values."""
+    values = {str(v) for d in desired.deployments for f in d.sensitive_fields if (v := d.fields.get(f)) is not None}
+    return frozenset(s for s in (*desired.secret_values, *values) if len(s) >= 4)

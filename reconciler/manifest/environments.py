@@ -73,7 +73,7 @@ def unknown_environment(name: str, names: tuple[str, ...]) -> str:
     return f"--env {name}: no such environment (declared: {', '.join(names)})" + (f"; {hint}" if hint else "")
 
 
-def resolve(parsed: list[ParsedDocument], environment: str | None) -> Resolution:
+def documents_for(parsed: list[ParsedDocument], environment: str | None) -> Resolution:
     """The documents ``environment`` gets (or the base documents when it is None), with problems."""
     problems: list[Diagnostic] = []
     envs = _environments(parsed, problems)

@@ -22,6 +22,7 @@ import json
 import os
 from pathlib import Path
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.manifest import files
 from reconciler.manifest.model import DeploymentDocument
@@ -83,9 +84,8 @@ def goldens(item: ParsedDocument, problems: list[Diagnostic]) -> dict[GoldenKey,
 
 
 def repository_root(folder: Path) -> Path:
-    """The nearest folder from ``folder`` up that holds ``.git``; else the working directory."""
-    start = folder.resolve()
-    return next((f for f in (start, *start.parents) if (f / ".git").exists()), Path.cwd().resolve())
+    """The repository of ``folder`` (:func:`reconciler.readfile.repository_root`); else the working directory."""
+    return readfile.repository_root(folder) or Path.cwd().resolve()
 
 
 def _outside_repository(path: Path, folder: Path) -> str | None:

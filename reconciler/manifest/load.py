@@ -96,7 +96,7 @@ def load_manifests(
         if skipped:
             what += f"; skipped {len(skipped)} YAML file{'s' if len(skipped) != 1 else ''} without one"
         problems.append(Diagnostic(what, Location(", ".join(map(str, paths)))))
-    resolution = environments.resolve(parsed, environment)
+    resolution = environments.documents_for(parsed, environment)
     problems.extend(resolution.problems)
     state, assembly_problems = assemble.assemble(
         resolution.documents, [files.display_path(f) for f in found], frozenset(secrets), partial=partial,

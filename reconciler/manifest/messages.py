@@ -21,8 +21,8 @@ from reconciler.diagnostics import Diagnostic, did_you_mean
 from reconciler.manifest.model import NAME_RULE
 from reconciler.manifest.scalars import shown
 from reconciler.manifest.source import Document, PathKey, dotted
+from reconciler.secrets import SENSITIVE, mask_cut
 
-SENSITIVE = "(sensitive value)"
 _MIN_CUT_PREFIX = 8
 
 
@@ -53,17 +53,11 @@ def diagnostics_from(
 
 def without_secrets(diagnostic: Diagnostic, secrets: Collection[str]) -> Diagnostic:
     """``diagnostic`` with every secret value in its text replaced by ``(sensitive value)``."""
-    ordered = sorted((s for s in secrets if s), key=len, reverse=True)
-    if not ordered:
+    if not any(secrets):
         return diagnostic
 
-    def clean(text: str) -> str:
-        for secret in ordered:
-            text = text.replace(secret, SENSITIVE)
-            if "…" in text:  # messages cut long values short: mask a secret's cut-off start too
-                for end in range(len(secret) - 1, _MIN_CUT_PREFIX - 1, -1):
-                    text = text.replace(secret[:end] + "…", SENSITIVE)
-        return text
+    def clean(text: str) -> str:  # messages cut long values short: mask a secret's cut-off start too
+        return mask_cut(text, secrets, min_prefix=_MIN_CUT_PREFIX)
 
     texts = (diagnostic.message, diagnostic.hint, *diagnostic.extra)
     if all(clean(text) == text for text in texts):

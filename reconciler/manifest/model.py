@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from reconciler import catalog
 from reconciler.manifest.scalars import StrictBool, StrictInt, StrictNumber
-from reconciler.runcomfy import catalog
 
 API_VERSION = "comfyops/v1"
 KINDS = ("Deployment", "OverridePreset", "Settings", "Environment")

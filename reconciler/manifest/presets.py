@@ -82,6 +82,6 @@ def as_layer(preset: Preset) -> ResolvedOverrides:
     )
 
 
-def resolve(name: str, presets: Mapping[str, Preset]) -> ResolvedOverrides:
+def effective_overrides(name: str, presets: Mapping[str, Preset]) -> ResolvedOverrides:
     """The effective overrides of preset ``name`` (raises PresetError on unknown names or cycles)."""
     return merge([as_layer(presets[item]) for item in linearize(name, presets)])

@@ -1,6 +1,7 @@
 """YAML documents with the source position of every value.
 
-Effectful only in that :func:`read_documents` reads one file. PyYAML composes each document into
+Pure but for :func:`read_text`, which reads one manifest file through :mod:`reconciler.readfile` (the
+loader's input). :func:`documents_of` parses a file's text: PyYAML composes each document into
 nodes; we construct plain Python values from them (safe types only) and, alongside, an index from
 each value's path (``("spec", "min_instances")``) to its line and column, so that every later
 problem can name ``file:line:column``. YAML errors (syntax, tabs, duplicate keys) become
@@ -390,14 +391,6 @@ def read_text(file: Path, display_path: str) -> tuple[str | None, list[Diagnosti
     except readfile.FileProblem as problem:
         where = Location(display_path, problem.line, problem.column)
         return None, [Diagnostic(problem.message, where, "", problem.hint)]
-
-
-def read_documents(file: Path, display_path: str) -> tuple[list[Document], list[Diagnostic]]:
-    """Read and parse one manifest file; an empty file is a problem, not an empty result."""
-    text, problems = read_text(file, display_path)
-    if text is None:
-        return [], problems
-    return documents_of(text, display_path)
 
 
 def documents_of(text: str, display_path: str) -> tuple[list[Document], list[Diagnostic]]:

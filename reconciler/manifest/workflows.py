@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.manifest import files, presets
 from reconciler.manifest.desired import Preset, ResolvedOverrides
@@ -39,7 +40,7 @@ def load_workflow(
     where = doc.locate(("spec", "workflow_file"))
     path = Path(os.path.normpath(Path(doc.path).parent / workflow_file))  # shown the same way everywhere
     display = files.display_path(path)
-    if not path.exists() and not path.is_symlink():  # a FIFO or a device is reported by the reader, as what it is
+    if not readfile.is_present(path):  # a FIFO or a device is reported by the reader, as what it is
         problems.append(
             Diagnostic(
                 f"workflow file {workflow_file!r} does not exist (looked for {display})",
@@ -60,7 +61,7 @@ def load_workflow(
         graph = dataclasses.replace(graph, source=display)
     info = None
     for candidate in (path.with_name(f"{path.stem}.object_info.json"), path.with_name("object_info.json")):
-        if candidate.exists():
+        if readfile.is_present(candidate):
             info, info_problems = workflow_object_info.load_object_info_file(candidate)
             problems.extend(info_problems)
             if info is not None:
@@ -127,7 +128,7 @@ def check_smoke_layers(
     problems: list[Diagnostic] = []
     smoke = model.spec.smoke
     if smoke.preset is not None:
-        resolved = presets.resolve(smoke.preset, preset_map)
+        resolved = presets.effective_overrides(smoke.preset, preset_map)
         problems.extend(
             workflow_validate.validate_overrides(
                 resolved.values,
@@ -183,7 +184,7 @@ def smoke_overrides(
             problems.append(presets.unknown_preset(smoke.preset, preset_map, where, "spec.smoke.preset"))
             return None
         try:
-            layers.append(presets.resolve(smoke.preset, preset_map))
+            layers.append(presets.effective_overrides(smoke.preset, preset_map))
         except presets.PresetError:
             return None  # the cycle or unknown base is reported once, at the preset
     inline = _inline_layer(item)

@@ -12,7 +12,7 @@ import json
 
 from reconciler.engine.report import ApplyReport
 from reconciler.render import markdown, safe, style, text
-from reconciler.smoke import render as smoke_render
+from reconciler.render import smoke as smoke_render
 from reconciler.smoke.report import SmokeReport
 
 

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.engine.drift import DeploymentDrift, DriftKind, DriftReport
-from reconciler.engine.plan import SENSITIVE
 from reconciler.render import safe, style
+from reconciler.secrets import SENSITIVE
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 IN_SYNC = "No drift. Live deployments match the manifests."

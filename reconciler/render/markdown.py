@@ -12,17 +12,17 @@ unmanaged deployments and the count of unchanged ones.
 
 GitHub rejects comments over 65,536 characters, so the result never exceeds ``max_chars``:
 details blocks are dropped from the end first, with a line saying how many were cut and how to
-see the full plan. Secrets are always masked here; there is deliberately no ``show_sensitive``.
-Every piece of text that came from outside (names, ids, values, API messages) is escaped by
-:mod:`reconciler.render.safe` for the context it lands in (inline code, table cell, prose, HTML, code fence).
+see the full plan (:func:`reconciler.github.fit.fit_items`, the one Markdown fitter). Secrets are
+always masked here; there is deliberately no ``show_sensitive``. Every piece of text that came from
+outside (names, ids, values, API messages) is escaped by :mod:`reconciler.render.safe` for the context
+it lands in (inline code, table cell, prose, HTML, code fence).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome
+from reconciler.github import fit
 from reconciler.render import safe, style, text
 
 PLAN_MARKER = "<!-- comfyops:plan -->"
@@ -44,7 +44,7 @@ def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, titl
     head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
     details = [_details(change, secrets) for change in plan.pending]
     tail = [b for b in (_unmanaged(plan, show_unmanaged), style.noop_sentence(plan.summary.noop)) if b]
-    return _fit(head, details, tail, max_chars=max_chars, notice=_plan_cut_notice)
+    return fit.fit_items(head, details, tail, limit=max_chars, notice=_plan_cut_notice, hint=_SHOW_HINT)
 
 
 def _heading(what: str, environment: str | None, title: str | None) -> str:
@@ -143,7 +143,8 @@ def render_apply_markdown(report: ApplyReport, *, max_chars: int = DEFAULT_MAX_C
         head.append(problems)
     rows = [_outcome_row(change) for change in report.changes]
     lead = "| Outcome | Action | Deployment | ID | Message |\n|:--|:--|:--|:--|:--|\n"
-    return _fit(head, rows, [], max_chars=max_chars, notice=_apply_cut_notice, glue="\n", lead=lead)
+    return fit.fit_items(head, rows, [], limit=max_chars, notice=_apply_cut_notice, hint=_SHOW_HINT, glue="\n",
+                        lead=lead)
 
 
 def _apply_problems(report: ApplyReport) -> str:
@@ -168,33 +169,3 @@ def _apply_cut_notice(cut: int, total: int) -> str:
     return f"_{cut:,} of {total:,} rows were cut to fit the comment size limit; see the job log for all of them._"
 
 
-def _fit(head: list[str], items: list[str], tail: list[str], *, max_chars: int,
-         notice: Callable[[int, int], str], glue: str = "\n\n", lead: str = "") -> str:
-    """Head + as many items as fit + a cut notice + tail, never longer than ``max_chars``."""
-
-    def join(kept: int) -> str:
-        block = [lead + glue.join(items[:kept])] if kept else []
-        cut = [notice(len(items) - kept, len(items))] if kept < len(items) else []
-        return "\n\n".join([*head, *block, *cut, *tail]) + "\n"
-
-    full = join(len(items))
-    if len(full) <= max_chars:
-        return full
-    budget = max_chars - len(join(0)) - len(lead) - 2
-    kept = 0
-    while kept < len(items) and budget >= len(items[kept]) + len(glue):
-        budget -= len(items[kept]) + len(glue)
-        kept += 1
-    result = join(kept)
-    while len(result) > max_chars and kept > 0:
-        kept -= 1
-        result = join(kept)
-    return result if len(result) <= max_chars else _hard_cut(result, max_chars)
-
-
-def _hard_cut(body: str, max_chars: int) -> str:
-    """Last resort when even the never-truncated head does not fit: cut the text itself."""
-    suffix = f"\n\n_Output cut to {max_chars:,} characters; {_SHOW_HINT}._\n"
-    if max_chars <= len(suffix) * 2:
-        return body[:max_chars]
-    return body[: max_chars - len(suffix)] + suffix

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.engine.drift import DriftKind
-from reconciler.engine.plan import SENSITIVE
 from reconciler.engine.reconcile import PassResult, ReconcileReport
 from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.render import safe, style
 from reconciler.render.drift import render_drift_markdown, render_drift_text
+from reconciler.secrets import SENSITIVE
 from reconciler.smoke.report import SmokeReport
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")

@@ -84,3 +84,8 @@ def totals_sentence(report: StatusReport) -> str:
     total = len(report.rows)
     states = ", ".join(f"{n} {state}" for state, n in counts.items())
     return f"{total} deployment{'s' if total != 1 else ''}: {states}. Monthly warm cost: {_money(report.monthly_cost)}."
+
+
+def text_block(title: str, text: str) -> str:
+    """A plain-text report (e.g. the status table) under a heading, in a fence it cannot close."""
+    return f"### {safe.md_text(title)}\n\n{safe.md_block(text.rstrip().splitlines())}\n"

@@ -18,7 +18,8 @@ import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from reconciler.engine.plan import SENSITIVE, Action, Plan, ReplaceStrategy, ResourceChange, Summary
+from reconciler.engine.plan import Action, Plan, ReplaceStrategy, ResourceChange, Summary
+from reconciler.secrets import SENSITIVE, mask
 
 NO_CHANGES = "No changes. Live deployments match the manifests."
 UNMANAGED_NOTE = "not managed by these manifests; left alone"
@@ -181,9 +182,7 @@ def _strings(values: Iterable[Any]) -> Iterable[str]:
 
 def scrub(text: str, secrets: list[str]) -> str:
     """``text`` with every secret in ``secrets`` replaced by ``(sensitive value)``."""
-    for secret in secrets:
-        text = text.replace(secret, SENSITIVE)
-    return text
+    return mask(text, secrets)
 
 
 def where(change: ResourceChange, secrets: list[str]) -> str:

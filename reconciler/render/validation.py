@@ -1,6 +1,7 @@
-"""``validate --format json``: every problem as data, for editors and CI.
+"""The ``validate`` report: Markdown for the job summary, and ``validate --format json`` for editors and CI.
 
-Pure. One document, ``format_version`` 1 (a stable contract like ``plan --format json``)::
+Pure: values in, a string out. Text from outside is escaped by :mod:`reconciler.render.safe` (Markdown).
+The JSON is one document, ``format_version`` 1 (a stable contract like ``plan --format json``)::
 
     {"format_version": 1, "valid": false,
      "environments": [{"name": "staging", "valid": true, "deployments": 3, "presets": 3}, ...],
@@ -8,8 +9,8 @@ Pure. One document, ``format_version`` 1 (a stable contract like ``plan --format
                    "severity": "error", "message": "...", "hint": "...", "environments": ["prod"]}]}
 
 ``name`` is null when the manifests declare no environments; ``line`` and ``column`` are null when
-unknown, ``file`` when the problem has no place (e.g. an unusable ``--env``). A problem found in several
-environments is listed once, with each environment that has it.
+unknown, ``file`` when the problem has no place. A problem found in several environments is listed
+once, with each environment that has it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diagnostics import Diagnostic
+from reconciler.render import safe
+
+_LIST_LIMIT = 200
 
 FORMAT_VERSION = 1
 
@@ -71,3 +75,16 @@ def validation_json(verdicts: Sequence[EnvironmentVerdict]) -> str:
         "problems": list(problems.values()),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def validation_markdown(valid: list[str], problems: list[Diagnostic], *, failure: str = "") -> str:
+    """The ``validate`` result: the valid verdicts, the failure, then every problem as ``file:line:col: message``."""
+    marked = [f"✅ **{safe.md_text(v)}**" for v in valid]
+    marked += [f"❌ **{safe.md_text(failure)}**"] if failure else []
+    lines = ["### ComfyOps validate", "", "  \n".join(marked)]
+    if problems:
+        lines += ["", safe.md_block(p.format() for p in problems[:_LIST_LIMIT])]
+        if len(problems) > _LIST_LIMIT:
+            lines.append(f"…and {len(problems) - _LIST_LIMIT:,} more (see the job log)")
+    return "\n".join(lines) + "\n"
+

@@ -25,10 +25,11 @@ from urllib.parse import quote
 import httpx
 import pydantic
 
+from reconciler.retry import RetryPolicy, http_date, retry_after_seconds
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy import http as http_mod
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import Action, CallKind, RetryPolicy
+from reconciler.runcomfy.retry import Action, CallKind
 
 logger = logging.getLogger("reconciler.client")
 
@@ -57,7 +58,7 @@ class CallCount:
 
 
 class RunComfyClient:
-    """The RunComfy API, one typed method per endpoint. Build one per process (``cli.context``)."""
+    """The RunComfy API, one typed method per endpoint. Build one per process (``session.session.Session.client``)."""
 
     def __init__(
         self,
@@ -330,8 +331,8 @@ class RunComfyClient:
         if not check_body and response.is_success:
             return response
         # An HTTP-date Retry-After is read against the server's own Date, immune to local clock skew.
-        now = retry.http_date(response.headers.get("Date")) or self._wall_clock()
-        retry_after = retry.retry_after_seconds(response.headers.get("Retry-After"), now)
+        now = http_date(response.headers.get("Date")) or self._wall_clock()
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
         found = errors.error_from_response(
             method=method, path=display, status=response.status_code, content=response.content,
             retry_after=retry_after, secrets=secrets,

@@ -37,8 +37,9 @@ import json
 from collections.abc import Iterable
 from typing import Any, ClassVar, Final
 
+from reconciler import catalog
 from reconciler.errors import ReconcilerError
-from reconciler.runcomfy import catalog
+from reconciler.secrets import REDACTED, mask
 
 BODY_LIMIT: Final[int] = 256
 """Non-JSON bodies are cut to this many characters (kopf's limit) before they reach a message."""
@@ -46,7 +47,6 @@ BODY_LIMIT: Final[int] = 256
 MAX_DETAIL_LINES: Final[int] = 20
 SUMMARY_DETAIL_ITEMS: Final[int] = 3
 """How many of the API's ``detail[]`` items the one-line summary carries; the rest go to ``detail``."""
-REDACTED: Final[str] = "***"
 
 ErrorCode = int | str
 
@@ -263,11 +263,8 @@ def error_from_response(
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each non-empty secret replaced by ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
-    return text
+    """``text`` with every secret replaced by ``***`` (:func:`reconciler.secrets.mask`)."""
+    return mask(text, secrets, token=REDACTED)
 
 
 def truncate(text: str, limit: int = BODY_LIMIT) -> str:

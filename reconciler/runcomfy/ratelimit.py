@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Final
 
-from reconciler.runcomfy import catalog
+from reconciler import catalog
 
 DEFAULT_RATE: Final[float] = catalog.DEFAULT_REQUESTS_PER_SECOND
 """Requests per second: the documented account limit (1.0)."""

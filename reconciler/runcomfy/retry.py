@@ -1,8 +1,8 @@
-"""When to retry a failed API call, and how long to wait: the retry policy as data plus pure decisions.
+"""When to retry a failed RunComfy call: retry, reconcile or escalate, decided from the error.
 
 Pure: no httpx, no clock, no sleeping. The client runs the loop; this module only answers "retry,
-reconcile or escalate, and after how long" from the error, the kind of call and the attempt number.
-Randomness (full jitter) and "now" (for an HTTP-date ``Retry-After``) are passed in.
+reconcile or escalate, and after how long" from the error, the kind of call and the attempt number,
+with the shared backoff of :class:`reconciler.retry.RetryPolicy`. Randomness (full jitter) is passed in.
 
 Rules (STYLE.md C.10): 429 is retried for every call, honouring ``Retry-After``, because a rate-limited
 request was not applied. A connection that never opened is retried for every call, because nothing was
@@ -13,14 +13,11 @@ other POST that may have landed (inference, proxy) escalates. Other 4xx never re
 
 from __future__ import annotations
 
-import email.utils
 import enum
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import NamedTuple
 
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy import errors
 
 RETRY_TAG = "comfyops_retry"
@@ -54,32 +51,6 @@ class Decision(NamedTuple):
     action: Action
     delay: float
     note: str
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: attempt n waits uniform(0, min(cap, base * factor**(n-1)))."""
-
-    base: float = 0.5
-    factor: float = 2.0
-    cap: float = 30.0
-    max_attempts: int = 5
-    max_retry_after: float = 120.0
-    """A ``Retry-After`` longer than this escalates instead of blocking the command."""
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1 or self.base < 0 or self.factor < 1 or self.cap < 0:
-            raise ValueError(f"invalid retry policy: {self!r}")
-
-    @property
-    def backoffs(self) -> tuple[float, ...]:
-        """The backoff ceilings before each retry, as data; its length is the number of retries."""
-        return tuple(min(self.cap, self.base * self.factor**n) for n in range(self.max_attempts - 1))
-
-    def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
-        """Full-jitter delay after failed attempt ``attempt`` (1-based): ``rng() * ceiling``."""
-        ceiling = min(self.cap, self.base * self.factor ** (attempt - 1))
-        return rng() * ceiling
 
 
 def may_have_landed(error: errors.ApiError) -> bool:
@@ -117,37 +88,3 @@ def decide(
             return Decision(Action.ESCALATE, 0.0, note)
         return Decision(Action.RETRY, max(0.0, error.retry_after), "Retry-After")
     return Decision(Action.RETRY, policy.backoff(attempt, rng), "backoff")
-
-
-def retry_after_seconds(header_value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date); None if absent or bad.
-
-    ``now`` is the reference for an HTTP-date (best: the response's own ``Date``, immune to clock skew).
-    A date in the past gives 0.
-    """
-    if header_value is None or not header_value.strip():
-        return None
-    value = header_value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    when = http_date(value)
-    if when is None:
-        return None
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def http_date(value: str | None) -> datetime | None:
-    """Parse an HTTP-date header (e.g. ``Date``) to an aware datetime; None if absent or malformed."""
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -16,7 +16,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from reconciler.runcomfy import catalog, errors
+from reconciler import catalog
+from reconciler.runcomfy import errors
 
 TERMINAL_REQUEST_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
 """Queue statuses after which a request's status no longer changes (``completed`` is not success)."""

@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from reconciler import workspace
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.model import expiry_instant
-from reconciler.session import atomic
 
 FILE_NAME = "comfyops-pause.json"
 ALL = "*"
@@ -122,7 +122,7 @@ def remove(path: Path, environment: str | None) -> Pause | None:
     if pauses:
         _write(path, pauses)
     else:
-        atomic.remove(path)
+        workspace.remove(path)
     return gone
 
 
@@ -135,7 +135,7 @@ def _write(path: Path, pauses: dict[str, Pause]) -> None:
             for p in sorted(pauses.values(), key=lambda p: p.environment)
         },
     }
-    atomic.write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    workspace.write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _pause(name: str, entry: dict[str, Any]) -> Pause:

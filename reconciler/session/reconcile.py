@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from reconciler import workspace
 from reconciler.diagnostics import Diagnostic
-from reconciler.engine import apply, build, drift, heal, observe
-from reconciler.engine.apply import ApplyHooks
+from reconciler.engine import drift, heal, planner
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Action, Plan
 from reconciler.engine.reconcile import HealOutcome, ReconcileReport
@@ -31,7 +31,8 @@ from reconciler.engine.report import Outcome
 from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.session import atomic, pause, windows
+from reconciler.session import executor, observe, pause, windows
+from reconciler.session.executor import ApplyHooks
 from reconciler.smoke.report import SmokeReport
 
 _APPLY_ONLY_FIELDS = frozenset({"spec.protect"})
@@ -68,8 +69,8 @@ class PassOutcome:
 def run_pass(desired: DesiredState, client: RunComfyClient, inputs: PassInputs) -> PassOutcome:
     """Observe, compare and act once; the report says what was found, done and left."""
     live = observe.observe(client)
-    options = build.PlanOptions(allow_replace=True, allow_empty=True)
-    plan, problems = build.build_plan(desired, live, options)
+    options = planner.PlanOptions(allow_replace=True, allow_empty=True)
+    plan, problems = planner.build_plan(desired, live, options)
     problems = [p for p in problems if p.field_path not in _APPLY_ONLY_FIELDS]
     errors = [p for p in problems if p.is_error]
     if errors:
@@ -134,7 +135,7 @@ def _heal(
     if checked.policy is not None and checked.policy.denied:
         denials = "; ".join(f"{m.rule}: {m.message}" for m in checked.policy.denials)
         return report.model_copy(update={"heals": left, "heal_blocked": f"denied by policy ({denials})"}), set()
-    applied = apply.execute(checked, client=client, secrets=inputs.secrets, hooks=inputs.hooks)
+    applied = executor.execute(checked, client=client, secrets=inputs.secrets, hooks=inputs.hooks)
     if applied.interrupted:  # Ctrl-C mid-heal: the hooks said what happened; stop here, as apply does
         raise KeyboardInterrupt
     outcomes = [
@@ -169,4 +170,4 @@ def _read_seen(path: Path | None) -> set[str]:
 def _write_seen(path: Path | None, seen: set[str]) -> None:
     if path is None or seen == _read_seen(path):
         return
-    atomic.write_text(path, json.dumps({"format_version": 1, "seen": sorted(seen)}, indent=2) + "\n")
+    workspace.write_text(path, json.dumps({"format_version": 1, "seen": sorted(seen)}, indent=2) + "\n")

@@ -3,7 +3,6 @@
 - :mod:`.media`: file format and pixel size sniffed from bytes (pure).
 - :mod:`.checks`: a run's result against ``spec.smoke.expect`` (pure).
 - :mod:`.report`: the :class:`~reconciler.smoke.report.SmokeReport` value (pure).
-- :mod:`.render`: text, JSON, Markdown and JUnit XML renderings of a report (pure).
 - :mod:`.polling`: waiting for one request with backoff, deadline and cancellation (effectful).
 - :mod:`.runner`: :func:`~reconciler.smoke.runner.run_smoke`, many deployments at once (effectful).
 - :mod:`.progress`: live per-deployment progress on a terminal, plain lines elsewhere (effectful).

@@ -13,15 +13,13 @@ them) and a :class:`~reconciler.smoke.report.GoldenCheck` (plain fields, JSON re
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from reconciler import workspace
 from reconciler.manifest.desired import DesiredDeployment
 from reconciler.manifest.model import DEFAULT_MAX_HASH_DISTANCE, DEFAULT_MIN_SSIM, ChannelExpectation
 from reconciler.smoke import media
@@ -147,18 +145,7 @@ def write_file(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` through a temporary file in its folder and a rename; refuse a symlink."""
     if path.is_symlink():
         raise OSError(f"{path} is a symbolic link; not written through (replace the link with a file)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    workspace.write_bytes(path, data)
 
 
 def _keep(artifacts: Path, request_id: str, filename: str, data: bytes) -> str | None:

@@ -16,8 +16,6 @@ from typing import Protocol, TextIO
 
 from reconciler.render import safe
 
-PHASES = ("waiting", "submitting", "queued", "running", "checking", "done")
-
 
 class Progress(Protocol):
     """Receives phase changes from the runner (from several threads)."""

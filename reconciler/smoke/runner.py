@@ -25,6 +25,7 @@ from reconciler import interrupts
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.secrets import mask
 from reconciler.smoke import checks, goldens, polling
 from reconciler.smoke.freeing import free_after
 from reconciler.smoke.journal import Journal, NullJournal
@@ -385,9 +386,7 @@ def _strings(value: Any) -> list[str]:
 
 def _scrub(result: DeploymentResult, secrets: tuple[str, ...]) -> DeploymentResult:
     def clean(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, "(sensitive value)")
-        return text
+        return mask(text, secrets)
 
     return replace(
         result, reason=clean(result.reason), cleanup=clean(result.cleanup),

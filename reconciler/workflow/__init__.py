@@ -1,7 +1,9 @@
 """ComfyUI workflows, node schemas and override checks: the offline half of deploying a workflow.
 
 Pure: every function takes parsed JSON and returns values or diagnostics; only the small
-``load_*_file`` helpers read a file. Nothing here touches the network, the environment or the clock.
+``load_*_file`` helpers (and the provenance record beside an object_info) read a file, through
+:mod:`reconciler.readfile`. Nothing here touches the network, the environment or the clock; checking
+presets against a deployed graph, which fetches and caches object_info, is :mod:`reconciler.smoke.remote`.
 
 - :mod:`.graph`: ``workflow_api.json`` as a :class:`WorkflowGraph` (links, titles, output nodes).
 - :mod:`.object_info`: ``/object_info`` as an :class:`ObjectInfo` of normalised input specs.

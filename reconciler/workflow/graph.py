@@ -1,8 +1,9 @@
 """ComfyUI API-format workflows (``workflow_api.json``) as an immutable graph of nodes.
 
-Pure, except :func:`load_workflow_file`, which reads one file. The format is
+Pure; :func:`load_workflow_file` reads its one file through :mod:`reconciler.readfile`. The format is
 ``{"<node id>": {"class_type": str, "inputs": {name: value | [source_id, output_index]},
-"_meta": {"title": str}}}``; see ``/work/shared/fixtures/FORMATS.md`` sections 1-2. Node ids are
+"_meta": {"title": str}}}``, as ComfyUI's "Save (API)" writes it and its ``/prompt`` endpoint takes it
+(the sample graphs in ``tests/data/workflows/`` are real ones). Node ids are
 opaque strings (``"68:8"`` is a flattened subgraph node) and are never parsed as numbers.
 
 Envelopes: a ``/prompt`` body ``{"prompt": <graph>, "client_id": ...}`` and a RunPod body

@@ -17,11 +17,11 @@ after it with ``.source.json`` in place of ``.json`` (``object_info.json`` ->
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, Severity
 
 DEPLOYMENT_ORIGIN = "deployment"
@@ -90,11 +90,13 @@ def read_source_record(object_info_path: str | Path) -> tuple[ObjectInfoSource |
     A record that cannot be read is a warning, and the catalogue is then treated as hand-placed.
     """
     path = source_path(object_info_path)
-    if not path.is_file():
+    if not readfile.is_regular_file(path):
         return None, []
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        data = readfile.parse_json(readfile.read_text(path, limit=readfile.WORKFLOW_LIMIT, encoding="utf-8-sig"))
+    except readfile.FileProblem as exc:
+        return None, [_ignored(path, f"cannot be read ({exc.message})")]
+    except ValueError as exc:
         return None, [_ignored(path, f"cannot be read ({exc})")]
     record = parse_source_record(data)
     if record is None:

@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from reconciler.engine import build, live
+from reconciler import catalog
+from reconciler.engine import live, planner
 from reconciler.engine.plan import Action
 from reconciler.manifest.load import load_manifests
 from reconciler.render import render_plan
-from reconciler.runcomfy import catalog
 from reconciler.runcomfy.client import DEPLOYMENTS, RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
@@ -127,7 +127,7 @@ def test_plan_core_path_over_1000_deployments(tmp_path: Path) -> None:
     current = measured(figures, "normalise live state",
                        lambda: live.from_api_list(d.model_dump(mode="json") for d in deployments))
     plan, problems = measured(figures, "build_plan",
-                              lambda: build.build_plan(desired, current, build.PlanOptions(allow_replace=True)))
+                              lambda: planner.build_plan(desired, current, planner.PlanOptions(allow_replace=True)))
     rendered = {
         fmt: measured(figures, f"render {fmt}", lambda fmt=fmt: render_plan(plan, fmt))  # type: ignore[misc]
         for fmt in ("text", "json", "markdown")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reconciler.runcomfy import catalog
+from reconciler import catalog
 
 WORKFLOW = "wf-bench"
 GRAPH: dict[str, Any] = {

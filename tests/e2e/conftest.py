@@ -23,6 +23,12 @@ def state_dir() -> Path:
 
 
 @pytest.fixture
+def state(state_dir: Path) -> EmulatorState:
+    """The same emulator state, for tests that arrange or inspect it directly (workflows, requests)."""
+    return EmulatorState(state_dir)
+
+
+@pytest.fixture
 def emulator(state_dir: Path) -> Iterator[EmbeddedEmulator]:
     """A second view of the same emulator state, for arranging and inspecting live deployments."""
     with EmbeddedEmulator(state_dir) as emu:

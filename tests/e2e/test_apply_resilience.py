@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine import apply, build, observe
+from reconciler.engine import planner
 from reconciler.engine.plan import Action
 from reconciler.engine.report import Outcome
 from reconciler.manifest.load import load_manifests
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.errors import ApiError
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
+from reconciler.session import executor, observe
 from support.emulated import deployment_yaml, live_deployments
 
 NAMES = [f"svc-{i:02d}" for i in range(8)]
@@ -32,7 +33,7 @@ def _client(emulator: Any) -> RunComfyClient:
 def _plan(repo: Path, client: RunComfyClient) -> Any:
     result = load_manifests([str(repo)], env=dict(os.environ))
     assert result.state is not None, result.problems
-    plan, problems = build.build_plan(result.state, observe.observe(client), build.PlanOptions())
+    plan, problems = planner.build_plan(result.state, observe.observe(client), planner.PlanOptions())
     assert not problems
     return plan
 
@@ -58,14 +59,14 @@ def test_interrupted_apply_then_rerun_converges_without_duplicates(manifests, em
         return real_create(body)
 
     client.create_deployment = create_then_interrupt  # type: ignore[method-assign]
-    report = apply.execute(_plan(repo, client), client=client)
+    report = executor.execute(_plan(repo, client), client=client)
     assert report.interrupted and report.failed
     outcomes = Counter(c.outcome for c in report.changes)
     assert outcomes == {Outcome.APPLIED: 3, Outcome.FAILED: 1, Outcome.SKIPPED: 4}
     client = _client(emulator)
     rerun = _plan(repo, client)
     assert rerun.summary.create == 4  # the interrupted create landed: it is adopted by name, not re-created
-    report = apply.execute(rerun, client=client)
+    report = executor.execute(rerun, client=client)
     assert not report.failed, report
     names = [d["name"] for d in live_deployments(emulator)]
     assert sorted(names) == NAMES and len(set(names)) == len(names)
@@ -85,7 +86,7 @@ def test_apply_under_injected_faults_converges_without_duplicates(manifests, emu
             continue
         if plan.is_empty:
             break
-        apply.execute(plan, client=client)
+        executor.execute(plan, client=client)
     emulator.set_faults()
     names = [d["name"] for d in live_deployments(emulator)]
     assert sorted(names) == NAMES, "every deployment exists exactly once"

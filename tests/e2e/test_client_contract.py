@@ -30,11 +30,11 @@ import httpx
 import pytest
 
 from reconciler.emulator.embedded import EmbeddedEmulator
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy import errors, wire
 from reconciler.runcomfy.client import CREATE_MAY_HAVE_LANDED, RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
 from support.fake_time import FakeTime
 
 DATA = Path(__file__).parents[1] / "data"

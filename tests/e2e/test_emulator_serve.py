@@ -23,11 +23,11 @@ from pathlib import Path
 import httpx
 
 from reconciler.emulator.state import EmulatorState
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
 
 WORKFLOW = Path(__file__).parents[1] / "data" / "workflows" / "txt2img.json"
 WF = "wf-txt2img"

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler import catalog
 from reconciler.emulator.embedded import EmbeddedEmulator
-from reconciler.runcomfy import catalog
 from reconciler.workflow.provenance import read_source_record
 from support.emulated import DATA, live_deployments
 

@@ -15,15 +15,14 @@ import pytest
 
 from e2e.test_emulator_serve import comfyops
 
-EXAMPLES = Path(__file__).parents[2] / "examples"
 DELAYS = (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.45, 0.7, 1.0)
 
 
 @pytest.mark.parametrize("delay", DELAYS)
-def test_ctrl_c_at_any_moment_prints_interrupted_and_exits_130(delay: float, tmp_path: Path) -> None:
+def test_ctrl_c_at_any_moment_prints_interrupted_and_exits_130(delay: float, tmp_path: Path, examples: Path) -> None:
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [*comfyops(), "--emulator", "plan", "-f", str(EXAMPLES), "--env", "staging"],
+        [*comfyops(), "--emulator", "plan", "-f", str(examples), "--env", "staging"],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -65,20 +64,16 @@ def test_a_second_ctrl_c_exits_at_once_naming_what_may_still_run() -> None:
     assert proc.stdout.readline().strip() == "ready"
     proc.send_signal(signal.SIGINT)
     assert proc.stdout.readline().strip() == "cleaning up"
-    start = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=10)
-    assert time.monotonic() - start < 5.0  # the clean-up would take 30 s
+    _, err = proc.communicate(timeout=25)  # the clean-up would take 30 s: ending at all shows it did not wait
     assert proc.returncode == 130
     assert err == "error: interrupted again: exiting now; may still be running: t2i request 4f1c\n"
 
 
-def test_ctrl_c_during_apply_reports_then_says_interrupted(run_cli, tmp_path: Path, monkeypatch) -> None:
-    import shutil
-
+def test_ctrl_c_during_apply_reports_then_says_interrupted(run_cli, examples: Path, monkeypatch) -> None:
+    tmp_path = examples.parent
     from reconciler.runcomfy.client import RunComfyClient
 
-    shutil.copytree(EXAMPLES, tmp_path / "examples")
     real_create = RunComfyClient.create_deployment
     made = [0]
 

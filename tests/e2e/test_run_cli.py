@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import struct
 from pathlib import Path
@@ -45,13 +44,6 @@ spec:
   workflow_version: v1
   workflow_file: wf.json
 """
-
-
-@pytest.fixture
-def state() -> EmulatorState:
-    emulator = EmulatorState(Path(os.environ["COMFYOPS_EMULATOR_STATE"]))
-    emulator.configure(rate_limit_enabled=False, queue_seconds=0, run_seconds=0.2)
-    return emulator
 
 
 @pytest.fixture

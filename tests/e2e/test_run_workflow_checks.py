@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,13 +11,6 @@ import pytest
 
 from reconciler.emulator.state import EmulatorState
 from tests.e2e.test_run_cli import MANIFESTS, WORKFLOW
-
-
-@pytest.fixture
-def state() -> EmulatorState:
-    emulator = EmulatorState(Path(os.environ["COMFYOPS_EMULATOR_STATE"]))
-    emulator.configure(rate_limit_enabled=False, queue_seconds=0, run_seconds=0.2)
-    return emulator
 
 
 @pytest.fixture

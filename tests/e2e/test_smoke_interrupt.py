@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from pathlib import Path
 
 from e2e.test_emulator_serve import WF, WORKFLOW, _env, _free_port, serve, start_against
@@ -73,11 +72,9 @@ def test_ctrl_c_during_smoke_cancels_and_exits_130(tmp_path: Path) -> None:
         reader.start()
         assert running.wait(60), lines
         smoke.send_signal(signal.SIGINT)
-        pressed = time.monotonic()
         out = smoke.stdout.read() if smoke.stdout is not None else ""
         code = smoke.wait(timeout=60)
         reader.join(timeout=10)
-        assert time.monotonic() - pressed < 10
         assert code == 130, (out, lines)
         assert "Interrupt received: cancelling 1 request... (Ctrl-C again to exit now)" in lines
         assert lines[-1] == "error: interrupted"

@@ -48,11 +48,6 @@ def checkout(tmp_path: Path) -> Path:
     return work
 
 
-@pytest.fixture
-def emulator_state(state_dir: Path) -> EmulatorState:
-    return EmulatorState(state_dir)
-
-
 def run(
     template: str,
     github: FakeGitHub,
@@ -212,10 +207,10 @@ def test_apply_applies_staging_then_prod_with_smoke_tests(
 
 
 def test_a_failed_apply_comments_on_the_merged_pull_request(
-    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path, emulator_state: EmulatorState
+    github: FakeGitHub, checkout: Path, state_dir: Path, tmp_path: Path, state: EmulatorState
 ) -> None:
     github.commit_pulls[SHA] = [31]
-    emulator_state.configure(fail_next_runs=1)
+    state.configure(fail_next_runs=1)
     result = run(
         "comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event={"ref": "refs/heads/main"}
     )
@@ -242,7 +237,7 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert all(j.outcome == "success" for j in in_sync.jobs.values()), in_sync
     assert github.issues == [] and github.mutations() == []
 
-    _edit_live(state_dir, "media-sdxl-txt2img", max_instances=9)
+    before = _edit_live(state_dir, "media-sdxl-txt2img", max_instances=9)
     drifted = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="schedule", event={})
     assert all(j.outcome == "success" for j in drifted.jobs.values())
     assert sorted(i["title"] for i in github.issues) == ["ComfyOps drift: prod", "ComfyOps drift: staging"]
@@ -253,7 +248,7 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert all(j.outcome == "success" for j in again.jobs.values())
     assert len(github.issues) == 2
 
-    run("comfyops-apply.yml", github, checkout, state_dir, tmp_path, event_name="push", event={})
+    _restore_live(state_dir, before)
     github.calls.clear()
     fixed = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="schedule", event={})
     assert all(j.outcome == "success" for j in fixed.jobs.values())
@@ -266,19 +261,29 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert [(i["number"], i["state"]) for i in github.issues] == [(1, "open"), (2, "open")]  # reopened, not new
 
 
-def _edit_live(state_dir: Path, name: str, **fields: Any) -> None:
-    """Someone changes a deployment in the RunComfy UI: a PATCH straight to the emulator."""
+def _edit_live(state_dir: Path, name: str, **fields: Any) -> dict[str, dict[str, Any]]:
+    """Someone changes a deployment in the RunComfy UI: a PATCH straight to the emulator. Returns what the
+    changed fields were, by live name, for :func:`_restore_live`."""
     import httpx
 
     from reconciler.emulator.embedded import EmbeddedEmulator
 
+    before: dict[str, dict[str, Any]] = {}
     with EmbeddedEmulator(state_dir) as emu:
         headers = {"Authorization": "Bearer t"}
         listed = httpx.get(f"{emu.base_url}/prod/v2/deployments", headers=headers).json()
         for dep in listed:
             if dep["name"].startswith(name):
+                before[dep["name"]] = {k: dep[k] for k in fields}
                 httpx.patch(
                     f"{emu.base_url}/prod/v2/deployments/{dep['id']}",
                     json={"name": dep["name"], **fields},
                     headers=headers,
                 ).raise_for_status()
+    return before
+
+
+def _restore_live(state_dir: Path, before: dict[str, dict[str, Any]]) -> None:
+    """Put back what :func:`_edit_live` changed (as an apply would), without running a whole apply workflow."""
+    for live_name, fields in before.items():
+        _edit_live(state_dir, live_name, **fields)

@@ -1,7 +1,10 @@
 """The hostile-input corpus (``corpus.py``): every case ends in time, within memory, with its exact lines.
 
 All cases run in one child process (``runner.py``) under an address-space limit of
-:data:`MEMORY_LIMIT`; each asserts its exit code, a wall-time bound and the problem lines on stderr.
+:data:`MEMORY_LIMIT`; each asserts its exit code and the problem lines on stderr. Time is not asserted
+with a wall clock (a loaded machine made the old 5 s and 20 s bounds fail for reasons outside the
+product): the runner's alarm turns a hang into the outcome ``hung``, which fails the exit-code check,
+and speed targets live in ``tests/bench`` as ratios to a floor measured in the same run.
 """
 
 from __future__ import annotations
@@ -45,11 +48,10 @@ def _problem_lines(err: str) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_case_ends_in_time_with_its_exact_lines(case: Case, outcomes: dict[str, dict[str, Any]]) -> None:
+def test_case_ends_with_its_exact_lines(case: Case, outcomes: dict[str, dict[str, Any]]) -> None:
     got = outcomes.get(case.name)
     assert got is not None, f"{case.name} did not report (the runner died before it)"
     assert got["code"] == case.code, got
-    assert got["seconds"] < case.seconds, f"{case.name} took {got['seconds']:.1f}s (bound {case.seconds}s)"
     assert "Traceback" not in got["err"]
     lines = _problem_lines(got["err"])
     if case.contains:

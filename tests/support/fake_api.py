@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from reconciler.runcomfy import catalog
+from reconciler import catalog
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket

@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator.embedded import EmbeddedEmulator
-from reconciler.engine import apply, build, observe
+from reconciler.engine import planner
 from reconciler.engine.plan import Plan
 from reconciler.manifest.load import load_manifests
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.errors import ApiError
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
+from reconciler.session import executor, observe
 from support.emulated import DATA, FAST_SETTINGS, deployment_yaml
 
 FAULTS: dict[str, Any] = {"error_rate": 0.2, "rate_limit_rate": 0.1, "drop_rate": 0.05,
@@ -122,7 +123,7 @@ def _client(emulator: EmbeddedEmulator) -> RunComfyClient:
 def _plan(root: Path, client: RunComfyClient) -> Plan:
     loaded = load_manifests([str(root)], env={})
     assert loaded.state is not None, [p.format() for p in loaded.problems]
-    plan, problems = build.build_plan(loaded.state, observe.observe(client), build.PlanOptions())
+    plan, problems = planner.build_plan(loaded.state, observe.observe(client), planner.PlanOptions())
     assert not problems, problems
     return plan
 
@@ -131,7 +132,7 @@ def _apply_once(root: Path, emulator: EmbeddedEmulator) -> bool:
     """One ``comfyops apply``: plan, then execute; True if anything failed (the list included)."""
     client = _client(emulator)
     try:
-        return apply.execute(_plan(root, client), client=client).failed
+        return executor.execute(_plan(root, client), client=client).failed
     except ApiError:
         return True
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.cli import moved_globals_hint
+from reconciler.cli.output import Output
+from reconciler.session.session import Session
 
 
 @pytest.mark.parametrize(
@@ -26,25 +28,23 @@ def test_an_unknown_option_that_is_not_global_gets_no_hint() -> None:
 
 
 def test_follow_up_commands_get_the_global_options_once_and_never_a_url_password() -> None:
-    from reconciler.cli.context import AppContext
     from reconciler.cli.followups import complete, followup
 
-    emulated = AppContext(emulator=True)
+    emulated = Session(out=Output(), emulator=True)
     assert complete("run `comfyops apply` first, or `comfyops --emulator plan`", emulated) == (
         "run `comfyops --emulator apply` first, or `comfyops --emulator plan`"
     )
-    remote = AppContext(api_url="https://user:pw@api.example")
+    remote = Session(out=Output(), api_url="https://user:pw@api.example")
     assert followup("apply", "p.json", app=remote, manifests=False) == (
         "comfyops --api-url https://api.example apply p.json"
     )
-    assert complete("`comfyops plan`", AppContext()) == "`comfyops plan`"
+    assert complete("`comfyops plan`", Session(out=Output())) == "`comfyops plan`"
 
 
 def test_follow_ups_carry_the_manifests_and_environment_where_the_command_takes_them() -> None:
-    from reconciler.cli.context import AppContext
     from reconciler.cli.followups import complete, followup
 
-    app = AppContext(emulator=True, invoked_files=("my repo", "b.yaml"), invoked_environment="staging")
+    app = Session(out=Output(), emulator=True, invoked_files=("my repo", "b.yaml"), invoked_environment="staging")
     assert followup("plan", "--out", "FILE", app=app) == (
         "comfyops --emulator plan --out FILE -f 'my repo' -f b.yaml --env staging"
     )

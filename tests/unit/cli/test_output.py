@@ -1,10 +1,11 @@
-"""Colour only on a terminal, never with --no-color or NO_COLOR; secrets scrubbed from any text."""
+"""Colour only on a terminal, never with --no-color or NO_COLOR; every line a command prints is masked."""
 
 from __future__ import annotations
 
 import pytest
 
-from reconciler.cli.output import scrub, use_color
+from reconciler.cli.output import Output, use_color
+from reconciler.secrets import REDACTED, mask
 
 
 class Stream:
@@ -26,6 +27,20 @@ def test_colour_rules(monkeypatch, tty, flag, env, expected):
     assert use_color(no_color_flag=flag, stream=Stream(tty)) is expected
 
 
-def test_scrub_replaces_longest_secrets_first():
+def test_mask_replaces_longest_secrets_first():
     text = "token sk-abc and sk-abcdef here"
-    assert scrub(text, {"sk-abc", "sk-abcdef"}) == "token (sensitive value) and (sensitive value) here"
+    assert mask(text, {"sk-abc", "sk-abcdef"}) == "token (sensitive value) and (sensitive value) here"
+    assert mask(text, ["sk-abc", "sk-abcdef"], token=REDACTED) == "token *** and *** here"
+
+
+def test_a_commands_output_masks_every_line_it_prints(capsys):
+    out = Output()
+    out.echo("before sk-abcdef")
+    out.learn(["sk-abcdef", ""])
+    out.echo("value sk-abcdef")
+    out.note("note sk-abcdef")
+    out.error("failed with sk-abcdef", "detail sk-abcdef")
+    captured = capsys.readouterr()
+    assert captured.out == "before sk-abcdef\nvalue (sensitive value)\n"
+    assert "sk-abcdef" not in captured.err
+    assert captured.err.count("(sensitive value)") == 3

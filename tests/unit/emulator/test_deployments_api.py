@@ -13,9 +13,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette asks for httpx2; httpx works
     from starlette.testclient import TestClient
 
+from reconciler import catalog
 from reconciler.emulator.app import create_app
 from reconciler.emulator.clock import FakeClock
-from reconciler.runcomfy import catalog
 
 AUTH = {"Authorization": "Bearer test-token"}
 GRAPH: dict[str, Any] = {

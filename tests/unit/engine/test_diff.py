@@ -11,19 +11,11 @@ from typing import Any
 
 import pytest
 
+from reconciler import catalog
 from reconciler.engine import diff, live
-from reconciler.runcomfy import catalog
+from support.specs import SPEC
 
-FULL = {
-    "workflow_id": "wf-1",
-    "workflow_version": "v1",
-    "hardware": "AMPERE_48",
-    "min_instances": 0,
-    "max_instances": 1,
-    "queue_size": 1,
-    "keep_warm_duration_in_seconds": 60,
-    "is_enabled": True,
-}
+FULL = SPEC
 
 DEFAULTS_ESSENCE = (
     ("workflow_id", None),
@@ -243,7 +235,7 @@ def test_field_diff_is_a_plain_named_tuple() -> None:
 
 def test_plan_against_live_that_omits_a_default_hardware_is_empty() -> None:
     from reconciler.diagnostics import Location
-    from reconciler.engine import build
+    from reconciler.engine import planner
     from reconciler.manifest.desired import DesiredDeployment, DesiredState
     from reconciler.manifest.model import SettingsSpec
     from reconciler.runcomfy import wire
@@ -254,6 +246,6 @@ def test_plan_against_live_that_omits_a_default_hardware_is_empty() -> None:
         deployments=(DesiredDeployment(name="t2i", fields=dict(FULL), source=Location("t2i.yaml", 1, 1)),),
         presets={}, settings=SettingsSpec(), files=("t2i.yaml",),
     )
-    plan, problems = build.build_plan(desired, current)
+    plan, problems = planner.build_plan(desired, current)
     assert problems == []
     assert [(c.name, [tuple(f.model_dump().values()) for f in c.diff]) for c in plan.pending] == []

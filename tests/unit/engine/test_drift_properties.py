@@ -14,18 +14,18 @@ from typing import Any
 
 from hypothesis import given
 
-from reconciler.engine import build, importer, live
+from reconciler import catalog
+from reconciler.engine import importer, live, planner
 from reconciler.engine.drift import DriftKind, build_drift
 from reconciler.engine.status import SyncState, build_status
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import load_manifests
-from reconciler.runcomfy import catalog
 from unit.engine.test_properties import FAST, desired_states, live_lists
 
 
 def _plan(desired: DesiredState, raw: list[dict[str, Any]]) -> tuple[Any, list[live.LiveDeployment]]:
     observed = live.from_api_list(raw)
-    plan, _ = build.build_plan(desired, observed, build.PlanOptions(allow_replace=True, allow_empty=True))
+    plan, _ = planner.build_plan(desired, observed, planner.PlanOptions(allow_replace=True, allow_empty=True))
     return plan, observed
 
 
@@ -39,7 +39,7 @@ def test_drift_is_exactly_what_plan_would_change(desired: DesiredState, raw: lis
     assert report.has_drift == (not plan.is_empty)  # the generated live states report no error status
     assert len(report.deployments) + len(report.in_sync) == len(plan.changes)
     for entry, change in zip([d for d in report.deployments if d.kind is DriftKind.DRIFTED],
-                             [c for c in plan.pending if not build.is_prune(c) and c.id is not None], strict=True):
+                             [c for c in plan.pending if not planner.is_prune(c) and c.id is not None], strict=True):
         if change.diff:
             assert [f.field for f in entry.fields] == [fc.field for fc in change.diff]
 
@@ -52,7 +52,7 @@ def test_status_has_one_row_per_live_deployment(desired: DesiredState, raw: list
     live_ids = sorted(d.id for d in observed)
     assert sorted(r.id for r in report.rows if r.id is not None) == live_ids
     synced = sorted(c.id or "" for c in plan.changes
-                    if c.action.value == "noop" and c.id is not None and not build.is_prune(c))
+                    if c.action.value == "noop" and c.id is not None and not planner.is_prune(c))
     assert sorted(r.id or "" for r in report.rows if r.sync is SyncState.SYNCED) == synced
     assert sum(report.counts().values()) == len(report.rows)
 
@@ -69,6 +69,6 @@ def test_imported_manifests_plan_no_changes(raw: list[dict[str, Any]]) -> None:
     if result is None:
         return
     assert result.state is not None, [p.format() for p in result.problems]
-    plan, problems = build.build_plan(result.state, observed)
+    plan, problems = planner.build_plan(result.state, observed)
     assert problems == []
     assert plan.is_empty, [(c.name, c.diff) for c in plan.pending]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.engine import build, heal
+from reconciler.engine import heal, planner
 from reconciler.manifest.model import SettingsSpec
 from unit.engine.test_plan_rules import have, state, want
 
@@ -14,7 +14,7 @@ def _plan(*wanted, live, prune: bool = False):
     if prune:
         desired = replace(desired, settings=SettingsSpec.model_validate(
             {"prune": {"enabled": True, "match": ["old-*"]}}))
-    plan, _ = build.build_plan(desired, live, build.PlanOptions(allow_replace=True, allow_empty=True))
+    plan, _ = planner.build_plan(desired, live, planner.PlanOptions(allow_replace=True, allow_empty=True))
     return plan
 
 

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler import catalog
 from reconciler.engine import importer
 from reconciler.engine.live import LiveDeployment
 from reconciler.manifest.load import load_manifests
 from reconciler.manifest.model import NAME_PATTERN
-from reconciler.runcomfy import catalog
 
 
 def live(name: str = "media-a", dep_id: str = "dep-1", **fields: Any) -> LiveDeployment:

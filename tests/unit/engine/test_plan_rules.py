@@ -5,20 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.diagnostics import Location
-from reconciler.engine import build, live, targets
+from reconciler.engine import live, planner, targets
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import SettingsSpec
-
-SPEC = {
-    "workflow_id": "wf-1",
-    "workflow_version": "v1",
-    "hardware": "AMPERE_48",
-    "min_instances": 0,
-    "max_instances": 1,
-    "queue_size": 1,
-    "keep_warm_duration_in_seconds": 60,
-    "is_enabled": True,
-}
+from support.specs import SPEC
 
 
 def want(name: str, **fields: Any) -> DesiredDeployment:
@@ -35,7 +25,7 @@ def state(*deployments: DesiredDeployment) -> DesiredState:
 
 def test_a_replace_does_not_also_warn_about_a_rolling_restart() -> None:
     desired = state(want("img", workflow_id="wf-2", workflow_version="v2", hardware="AMPERE_80"))
-    plan, problems = build.build_plan(desired, [have("id-1", "img")], build.PlanOptions(allow_replace=True))
+    plan, problems = planner.build_plan(desired, [have("id-1", "img")], planner.PlanOptions(allow_replace=True))
     assert problems == []
     (change,) = plan.changes
     assert change.action.value == "replace"
@@ -43,7 +33,7 @@ def test_a_replace_does_not_also_warn_about_a_rolling_restart() -> None:
 
 
 def test_an_update_of_the_version_still_warns_about_the_rolling_restart() -> None:
-    plan, _ = build.build_plan(state(want("img", workflow_version="v2")), [have("id-1", "img")])
+    plan, _ = planner.build_plan(state(want("img", workflow_version="v2")), [have("id-1", "img")])
     assert any("rolling restart" in w for w in plan.changes[0].warnings)
 
 
@@ -57,7 +47,7 @@ def test_target_patterns_that_match_no_declared_deployment_are_errors_with_a_did
 
 def test_plan_refuses_a_target_that_matches_nothing() -> None:
     desired = state(want("img"), want("vid"))
-    _, problems = build.build_plan(desired, [], build.PlanOptions(targets=("imgg",)))
+    _, problems = planner.build_plan(desired, [], planner.PlanOptions(targets=("imgg",)))
     assert [p.message for p in problems] == ["'imgg' matches no declared deployment"]
 
 
@@ -68,7 +58,7 @@ def test_plan_accepts_a_target_naming_a_live_deployment_it_would_prune() -> None
         deployments=(want("img"),), presets={},
         settings=SettingsSpec(prune=PruneSettings(enabled=True, match=["*"])), files=("m",),
     )
-    plan, problems = build.build_plan(desired, [have("id-9", "old")], build.PlanOptions(targets=("old",)))
+    plan, problems = planner.build_plan(desired, [have("id-9", "old")], planner.PlanOptions(targets=("old",)))
     assert problems == []
     assert [c.name for c in plan.changes] == ["old"]
 

@@ -11,14 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.diagnostics import Location
-from reconciler.engine import build, live, planfile
+from reconciler.engine import live, planfile, planner
 from reconciler.engine.plan import Plan
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import SettingsSpec
-
-SPEC = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": "AMPERE_48", "min_instances": 0,
-        "max_instances": 1, "queue_size": 1, "keep_warm_duration_in_seconds": 60, "is_enabled": True}
+from reconciler.session import planfiles
+from support.specs import SPEC
 
 
 def _plan() -> Plan:
@@ -28,7 +27,7 @@ def _plan() -> Plan:
     ]
     state = DesiredState(deployments=tuple(wanted), presets={}, settings=SettingsSpec(), files=("a.yaml",))
     current = live.from_api_list([{"id": "d1", "name": "a", **SPEC, "max_instances": 4, "hardware": ["AMPERE_48"]}])
-    plan, problems = build.build_plan(state, current)
+    plan, problems = planner.build_plan(state, current)
     assert problems == []
     return plan
 
@@ -65,13 +64,13 @@ def test_any_edit_of_a_saved_plan_is_refused(tmp_path: Path, path: tuple[Any, ..
     file = tmp_path / "plan.json"
     file.write_text(json.dumps(data))
     with pytest.raises(ReconcilerError):
-        planfile.load(file)
+        planfiles.load(file)
 
 
 def test_an_untouched_plan_loads_back_equal(tmp_path: Path) -> None:
     plan = _plan()
-    planfile.save(plan, tmp_path / "plan.json")
-    assert planfile.load(tmp_path / "plan.json") == plan
+    planfiles.save(plan, tmp_path / "plan.json")
+    assert planfiles.load(tmp_path / "plan.json") == plan
     assert planfile.disagreements(plan) == []
 
 

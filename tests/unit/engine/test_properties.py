@@ -22,12 +22,13 @@ from typing import Any
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from reconciler import catalog
 from reconciler.diagnostics import Location
-from reconciler.engine import apply, build, live, observe
+from reconciler.engine import live, planner
 from reconciler.engine.plan import Action, Plan
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import PruneSettings, SettingsSpec
-from reconciler.runcomfy import catalog
+from reconciler.session import executor, observe
 from support.fake_api import FakeDeploymentsApi, client_for
 
 MUTATING = ("POST", "PATCH", "DELETE")
@@ -119,7 +120,7 @@ def secrets_of(desired: DesiredState) -> dict[str, dict[str, Any]]:
 
 
 def plan_of(desired: DesiredState, raw: list[dict[str, Any]]) -> tuple[Plan, list[Any]]:
-    return build.build_plan(desired, live.from_api_list(raw), build.PlanOptions(allow_replace=True))
+    return planner.build_plan(desired, live.from_api_list(raw), planner.PlanOptions(allow_replace=True))
 
 
 # -- properties --------------------------------------------------------------------------------
@@ -154,21 +155,21 @@ def test_apply_then_plan_is_empty_and_a_second_apply_makes_no_mutating_call(
 ) -> None:
     fake = FakeDeploymentsApi(raw)
     client = client_for(fake)
-    plan, problems = build.build_plan(desired, observe.observe(client), build.PlanOptions(allow_replace=True))
+    plan, problems = planner.build_plan(desired, observe.observe(client), planner.PlanOptions(allow_replace=True))
     assume(not problems)
     for action in sorted({c.action.value for c in plan.pending}):
         event(f"plan has a {action}")  # --hypothesis-show-statistics shows the mix
 
-    report = apply.execute(plan, client=client, secrets=secrets_of(desired))
+    report = executor.execute(plan, client=client, secrets=secrets_of(desired))
     assert not report.failed, report.to_json()
-    assert [o.name for o in report.changes] == [c.name for c in apply.execution_order(plan)]
+    assert [o.name for o in report.changes] == [c.name for c in executor.execution_order(plan)]
 
-    again, problems = build.build_plan(desired, observe.observe(client), build.PlanOptions(allow_replace=True))
+    again, problems = planner.build_plan(desired, observe.observe(client), planner.PlanOptions(allow_replace=True))
     assert problems == []
     assert again.is_empty, [(c.name, c.action.value, c.diff) for c in again.pending]
 
     fake.calls.clear()
-    second = apply.execute(again, client=client, secrets=secrets_of(desired))
+    second = executor.execute(again, client=client, secrets=secrets_of(desired))
     assert fake.mutating_calls == []
     assert fake.calls == []  # nothing applied, so not even the read-back list
     assert second.changes == [] and not second.failed
@@ -181,7 +182,7 @@ def test_a_plan_of_only_noops_makes_no_call(desired: DesiredState, raw: list[dic
     noops = plan.model_copy(update={"changes": [c for c in plan.changes if c.action is Action.NOOP]})
     assert noops.is_empty
     fake = FakeDeploymentsApi(raw)
-    report = apply.execute(noops, client=client_for(fake), secrets={})
+    report = executor.execute(noops, client=client_for(fake), secrets={})
     assert fake.calls == []
     assert report.changes == [] and not report.failed
 
@@ -202,7 +203,7 @@ def test_manifests_mirroring_live_plan_nothing(raw: list[dict[str, Any]]) -> Non
         ),
         presets={}, settings=SettingsSpec(), files=("m.yaml",),
     )
-    plan, problems = build.build_plan(desired, current)
+    plan, problems = planner.build_plan(desired, current)
     assert problems == []
     assert plan.is_empty, [(c.name, c.diff) for c in plan.pending]
 
@@ -219,7 +220,7 @@ def test_absent_with_both_its_name_and_a_previous_name_live_is_a_plan_error() ->
         ),
         presets={}, settings=SettingsSpec(), files=("a.yaml",),
     )
-    _plan, problems = build.build_plan(desired, observe.observe(client))
+    _plan, problems = planner.build_plan(desired, observe.observe(client))
     assert [p.format() for p in problems] == [
         "a.yaml:1:1: metadata.previous_names: both 'a' and its previous name 'b' are live; state: absent is "
         "ambiguous (hint: pin the one to delete with metadata.id, or remove 'b' from previous_names)"

@@ -11,7 +11,7 @@ import respx
 
 from reconciler.github import errors
 from reconciler.github.client import GitHubClient, build_http_client, settings_from_env
-from reconciler.runcomfy.retry import RetryPolicy
+from reconciler.retry import RetryPolicy
 
 TOKEN = "ghs_secret_token_value_123"
 API = "https://api.github.com"

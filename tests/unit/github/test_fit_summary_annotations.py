@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.github import annotations, fit, summary
-from reconciler.github.markdown import text_block, validation_markdown
+from reconciler.render.status import text_block
+from reconciler.render.validation import validation_markdown
 
 NOTICE = "> cut"
 

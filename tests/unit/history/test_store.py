@@ -23,13 +23,6 @@ def entry(rid: str, seconds: int = 0) -> Entry:
                  submitted_at=at, updated_at=at)
 
 
-def test_default_path_and_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("COMFYOPS_HISTORY")
-    assert store_mod.default_path() == Path(".comfyops") / "history.jsonl"
-    monkeypatch.setenv("COMFYOPS_HISTORY", str(tmp_path / "h.jsonl"))
-    assert store_mod.default_path() == tmp_path / "h.jsonl"
-
-
 def test_writes_append_and_the_last_line_wins(tmp_path: Path) -> None:
     history = HistoryStore(tmp_path / "sub" / "h.jsonl")
     assert history.read().entries == ()

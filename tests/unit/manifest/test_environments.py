@@ -5,10 +5,11 @@ Regenerate the goldens with ``UPDATE_GOLDENS=1 .venv/bin/python -m pytest tests/
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from support import golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -85,12 +86,7 @@ BASE = {
 
 
 def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.write_text(actual, encoding="utf-8")
-        return
-    assert path.is_file(), f"missing golden {path}; run with UPDATE_GOLDENS=1"
-    assert actual == path.read_text(encoding="utf-8"), f"{path} differs; run with UPDATE_GOLDENS=1 and review"
+    golden.assert_golden(GOLDEN / name, actual)
 
 
 @pytest.mark.parametrize("environment", ["staging", "prod"])

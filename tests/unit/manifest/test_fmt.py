@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.manifest import printing
 from reconciler.manifest.fmt import FormatRefused, format_text
 from reconciler.manifest.load import load_manifests
+from reconciler.render import manifests as printing
 
 ROOT = Path(__file__).parents[3]
 

@@ -9,45 +9,35 @@ Regenerate with ``UPDATE_GOLDENS=1`` and review the diff.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from pathlib import Path
 
 import pytest
 
-from reconciler.engine import build
+from reconciler import catalog
+from reconciler.engine import planner
 from reconciler.engine.drift import DriftKind, DriftReport, build_drift
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Action, FieldChange, Plan, ResourceChange, UnmanagedDeployment
 from reconciler.engine.status import SyncState, build_status, file_line
 from reconciler.render.drift import ago, render_drift
 from reconciler.render.status import render_status
-from reconciler.runcomfy import catalog
+from support import golden
+from support.specs import SPEC
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "sk-live-TOPSECRET-4242"
 
 
 def assert_golden(name: str, actual: str) -> None:
-    """Compare ``actual`` with ``golden/<name>``; rewrite the file instead when UPDATE_GOLDENS=1."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.write_text(actual, encoding="utf-8", newline="")
-        return
-    assert path.exists(), f"missing golden {path}; run with UPDATE_GOLDENS=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True), f"golden/{name}", "actual"
-        )
-        pytest.fail(f"{name} differs from its golden file (UPDATE_GOLDENS=1 rewrites it):\n{''.join(diff)}")
+    """Compare ``actual`` with ``golden/<name>`` (:func:`support.golden.assert_golden`)."""
+    golden.assert_golden(GOLDEN / name, actual)
+
 
 CHECKED_AT = "2026-03-02T12:00:00+00:00"
 APPLY = "comfyops apply -f deploy"
-BASE = {"workflow_id": "wf-1", "workflow_version": "v1", "hardware": "AMPERE_48", "min_instances": 0,
-        "max_instances": 1, "queue_size": 1, "keep_warm_duration_in_seconds": 60, "is_enabled": True}
-PRUNE = f"{build.PRUNE_REASON} 'media-*'"
+BASE = SPEC
+PRUNE = f"{planner.PRUNE_REASON} 'media-*'"
 
 
 def _live(dep_id: str, name: str, updated_at: str, status: str = "standby", **fields: object) -> LiveDeployment:
@@ -75,7 +65,7 @@ def sample_plan() -> Plan:
         changes=[
             ResourceChange(name="media-broken", id="dep-bad", action=Action.NOOP, reason="in sync",
                            source="deploy/broken.yaml:3:3"),
-            ResourceChange(name="media-gone", id="dep-abs", action=Action.DELETE, reason=build.ABSENT_REASON,
+            ResourceChange(name="media-gone", id="dep-abs", action=Action.DELETE, reason=planner.ABSENT_REASON,
                            source="deploy/gone.yaml:3:3", before={"name": "media-gone", **BASE}),
             ResourceChange(name="media-missing", action=Action.CREATE, reason="not in RunComfy",
                            source="deploy/missing.yaml:3:3",

@@ -7,9 +7,7 @@ JSON round trip, and that a known secret never reaches text or Markdown.
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,24 +24,15 @@ from reconciler.engine.plan import (
     UnmanagedDeployment,
 )
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
+from support import golden
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRET = "sk-live-TOPSECRET-4242"
 
 
 def assert_golden(name: str, actual: str) -> None:
-    """Compare ``actual`` with ``golden/<name>``; rewrite the file instead when UPDATE_GOLDENS=1."""
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        path.write_text(actual, encoding="utf-8", newline="")
-        return
-    assert path.exists(), f"missing golden {path}; run with UPDATE_GOLDENS=1 to create it"
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = difflib.unified_diff(
-            expected.splitlines(keepends=True), actual.splitlines(keepends=True), f"golden/{name}", "actual"
-        )
-        pytest.fail(f"{name} differs from its golden file (UPDATE_GOLDENS=1 rewrites it):\n{''.join(diff)}")
+    """Compare ``actual`` with ``golden/<name>`` (:func:`support.golden.assert_golden`)."""
+    golden.assert_golden(GOLDEN / name, actual)
 
 
 def mixed_plan() -> Plan:

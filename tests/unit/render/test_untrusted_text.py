@@ -22,15 +22,15 @@ from reconciler.engine.drift import DeploymentDrift, DriftedField, DriftKind, Dr
 from reconciler.engine.plan import Action, FieldChange, Plan, ReplaceStrategy, ResourceChange, UnmanagedDeployment
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.engine.status import StatusReport, StatusRow, SyncState
-from reconciler.github import markdown as github_markdown
-from reconciler.history import render as history_render
 from reconciler.history.entry import Entry
 from reconciler.policy.report import PolicyMessage, PolicyReport
 from reconciler.render import drift as drift_render
+from reconciler.render import history as history_render
 from reconciler.render import render_apply, render_plan, safe
+from reconciler.render import smoke as smoke_render
 from reconciler.render import status as status_render
+from reconciler.render import validation as validation_render
 from reconciler.render.apply_smoke import render_apply_smoke
-from reconciler.smoke import render as smoke_render
 from reconciler.smoke.progress import LineProgress, LiveProgress
 from reconciler.smoke.report import CheckResult, DeploymentResult, SmokeReport, SmokeStatus
 from support.hostile_text import (
@@ -161,10 +161,10 @@ MARKDOWN = {
     "smoke": lambda s: smoke_render.markdown(smoke_of(s)),
     "apply-smoke": lambda s: render_apply_smoke(apply_of(s), smoke_of(s), "markdown"),
     "drift": lambda s: drift_render.render_drift(drift_of(s), "markdown"),
-    "status-summary": lambda s: github_markdown.text_block(
+    "status-summary": lambda s: status_render.text_block(
         "ComfyOps status", status_render.render_status(status_of(s), "text")
     ),
-    "validate-summary": lambda s: github_markdown.validation_markdown(
+    "validate-summary": lambda s: validation_render.validation_markdown(
         [f"{s}: valid"], [Diagnostic(s, Location(f"{s}.yaml", 1, 1), s, hint=s)], failure=s
     ),
 }
@@ -182,8 +182,9 @@ def test_errors_and_annotations_on_stderr_never_act_on_hostile_text(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
 
     def printed(s: str) -> str:
-        output.print_diagnostics([Diagnostic(s, Location(f"{s}.yaml", 1, 1), s, hint=s)])
-        output.print_error(f"POST /prod/v2/deployments: 422001 validation error: {s}")
+        out = output.Output()
+        out.diagnostics([Diagnostic(s, Location(f"{s}.yaml", 1, 1), s, hint=s)])
+        out.error(f"POST /prod/v2/deployments: 422001 validation error: {s}")
         return capsys.readouterr().err
 
     each_hostile(printed, assert_terminal_safe)
@@ -193,7 +194,7 @@ def test_an_error_detail_never_acts_on_hostile_text(capsys: pytest.CaptureFixtur
     """A detail's lines are the ones its author joined; a newline the data holds can only add an indented
     line (never a column-0 ``Plan:`` line), and nothing in it acts on the terminal."""
     for s in HOSTILE.values():
-        output.print_error("a summary", f"{s}\nsecond line")
+        output.Output().error("a summary", f"{s}\nsecond line")
         err = capsys.readouterr().err
         assert_no_controls(err)
         assert all(line.startswith(("error: ", "  ")) for line in err.splitlines())

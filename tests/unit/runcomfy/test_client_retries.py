@@ -14,11 +14,11 @@ import httpx
 import pytest
 import respx
 
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy import errors, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
 
 BASE = "https://api.example.test"
 LIST = "/prod/v2/deployments"

@@ -7,8 +7,9 @@ from email.utils import format_datetime
 
 import pytest
 
+from reconciler.retry import RetryPolicy, retry_after_seconds
 from reconciler.runcomfy import errors, retry
-from reconciler.runcomfy.retry import Action, CallKind, RetryPolicy
+from reconciler.runcomfy.retry import Action, CallKind
 
 
 def _server() -> errors.ApiError:
@@ -108,11 +109,11 @@ NOW = datetime(2025, 7, 22, 13, 0, 0, tzinfo=UTC)
     ],
 )
 def test_retry_after_seconds_parses_delta_and_http_date(value: str | None, expected: float | None) -> None:
-    assert retry.retry_after_seconds(value, NOW) == expected
+    assert retry_after_seconds(value, NOW) == expected
 
 
 def test_retry_after_http_date_with_naive_now() -> None:
-    assert retry.retry_after_seconds("Tue, 22 Jul 2025 13:00:10 GMT", NOW.replace(tzinfo=None)) == 10.0
+    assert retry_after_seconds("Tue, 22 Jul 2025 13:00:10 GMT", NOW.replace(tzinfo=None)) == 10.0
 
 
 def test_may_have_landed() -> None:

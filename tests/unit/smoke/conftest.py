@@ -13,11 +13,11 @@ import pytest
 from reconciler.emulator.embedded import EmbeddedEmulator
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import load_manifests
+from reconciler.retry import RetryPolicy
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.runcomfy.http import build_http_client
 from reconciler.runcomfy.ratelimit import TokenBucket
-from reconciler.runcomfy.retry import RetryPolicy
 from reconciler.smoke.polling import PollPolicy
 
 GRAPH: dict[str, Any] = {

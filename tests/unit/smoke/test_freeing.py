@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.render import safe
-from reconciler.smoke import render
+from reconciler.render import smoke as render
 from reconciler.smoke.report import SmokeStatus
 from reconciler.smoke.runner import run_smoke
 from tests.unit.smoke.conftest import FAST_POLL, Env, smoke_doc

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.engine import live as live_mod
-from reconciler.workflow.remote import check_against_live
+from reconciler.smoke.remote import check_against_live
 from tests.unit.smoke.conftest import Env, smoke_doc
 
 PRESET = """

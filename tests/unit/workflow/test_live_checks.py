@@ -12,7 +12,7 @@ import pytest
 
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import load_manifests
-from reconciler.workflow.remote import check_against_live
+from reconciler.smoke.remote import check_against_live
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 CATALOGUE = json.loads((DATA / "object_info" / "comfyui-0.3.64-core.trimmed.json").read_text())

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from reconciler.smoke import render
+from reconciler.render import smoke as render
 from reconciler.smoke.report import CheckResult, DeploymentResult, SmokeReport, SmokeStatus
 
 S = SmokeStatus

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import click
 import httpx
 
-from reconciler.cli.context import AppContext
+from reconciler.catalog import DEFAULT_API_URL
 from reconciler.history.entry import Entry
 from reconciler.history.journal import HistoryJournal
 from reconciler.history.store import HistoryStore
 from reconciler.runcomfy import errors
-from reconciler.runcomfy.catalog import DEFAULT_API_URL
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session.session import Session
 
 EMULATOR_LABEL = "emulator"
 
 
-def api_label(app: AppContext) -> str:
+def api_label(app: Session) -> str:
     """The label of the API this command talks to: ``emulator``, or ``host`` / ``host:port``."""
     if app.emulator:
         return EMULATOR_LABEL
@@ -40,13 +39,12 @@ def store() -> HistoryStore:
     return HistoryStore()
 
 
-def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
-def journal(app: AppContext, source: str) -> HistoryJournal:
+def journal(app: Session, source: str) -> HistoryJournal:
     """A journal recording this command's requests (``source``: smoke or run); write failures warn once."""
-    return HistoryJournal(store(), api=api_label(app), source=source, warn=_warn)
+    def warn(message: str) -> None:
+        app.out.note(f"warning: {message}")
+
+    return HistoryJournal(store(), api=api_label(app), source=source, warn=warn)
 
 
 def refresh_entries(client: RunComfyClient, history: HistoryStore, entries: list[Entry],

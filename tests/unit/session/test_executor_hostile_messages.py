@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from reconciler.cli.apply import _ProgressHooks
-from reconciler.engine import apply
 from reconciler.engine.plan import Action, FieldChange, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.render import render_apply
+from reconciler.session import executor
 from support.fake_api import FakeDeploymentsApi, client_for
 from support.hostile_text import HOSTILE, PLAIN, assert_markdown_safe, assert_terminal_safe
 
@@ -44,7 +44,7 @@ PLAN = Plan(changes=[ResourceChange(name="media-a", id="dep-1", action=Action.UP
 def applied(message: str, capsys: pytest.CaptureFixture[str]) -> tuple[ApplyReport, str]:
     """Apply ``PLAN`` against an API that refuses it with ``message``; the report and the progress lines."""
     capsys.readouterr()
-    report = apply.execute(PLAN, client=client_for(HostileApi(message)), hooks=_ProgressHooks(frozenset()))
+    report = executor.execute(PLAN, client=client_for(HostileApi(message)), hooks=_ProgressHooks())
     assert [o.outcome for o in report.changes] == [Outcome.FAILED]
     return report, capsys.readouterr().err
 

@@ -15,8 +15,8 @@ import yaml
 
 from reconciler.manifest.parsed import ParsedDocument
 from reconciler.manifest.source import PathKey
+from reconciler.secrets import SENSITIVE
 
-SENSITIVE = "(sensitive value)"
 _KIND_ORDER = {"Settings": 0, "Deployment": 1, "OverridePreset": 2}
 
 

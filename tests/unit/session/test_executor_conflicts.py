@@ -12,7 +12,7 @@ import httpx
 
 from reconciler.runcomfy.client import DEPLOYMENTS
 from support.fake_api import FakeDeploymentsApi
-from unit.engine.test_apply_calls import LIST, SPEC, create_body, plan_for, run, want
+from unit.session.test_executor_calls import LIST, SPEC, create_body, plan_for, run, want
 
 
 class RacingApi(FakeDeploymentsApi):

@@ -1,6 +1,7 @@
-"""What plan, apply and drift share: load manifests, connect, read live state, build the plan.
+"""The plan use case, and what apply, drift and the live-operation commands share with it: connect with
+the manifests' settings, read live state, build the plan, attach policy results.
 
-Effectful shell around the pure planner.
+Effectful shell around the pure planner; no printing: notes and problems go to the session's output.
 """
 
 from __future__ import annotations
@@ -8,29 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-import click
-
-from reconciler.cli.context import AppContext
-from reconciler.cli.output import print_diagnostics, scrub
 from reconciler.diagnostics import Diagnostic
-from reconciler.engine import build, match, observe
+from reconciler.engine import match, planner
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import messages
-from reconciler.manifest.desired import DesiredState
+from reconciler.manifest.desired import DesiredState, secret_strings
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.workflow import remote
+from reconciler.session import observe
+from reconciler.session.session import ClientConfig, Session
+from reconciler.smoke import remote
 from reconciler.workflow.graph import WorkflowGraph
 
 
 @dataclass
 class Planned:
-    """A plan and what it was made from."""
+    """A plan, what it was made from, and the client that read it (apply carries on with the same one)."""
 
     plan: Plan
     desired: DesiredState
     live: list[LiveDeployment]
+    client: RunComfyClient
 
 
 def workflows_for_emulator(desired: DesiredState) -> dict[tuple[str, str], dict[str, Any]]:
@@ -54,7 +54,7 @@ def _api_json(graph: WorkflowGraph) -> dict[str, Any]:
 
 
 def connect(
-    app: AppContext, desired: DesiredState, *, register_workflows: bool = False, read_only: bool = False
+    app: Session, desired: DesiredState, *, register_workflows: bool = False, read_only: bool = False
 ) -> RunComfyClient:
     """The process's client, configured from Settings (rate limit, queue API version) and the Environment
     (its API URL and the variable that holds its token).
@@ -66,17 +66,17 @@ def connect(
     """
     settings = desired.settings
     environment = desired.environment
-    client = app.client(
+    client = app.client(ClientConfig(
         requests_per_second=settings.rate_limit.requests_per_second,
         burst=settings.rate_limit.burst,
         queue_api_version=settings.queue_api_version,
-        workflows=workflows_for_emulator(desired) if register_workflows else None,
+        workflows=workflows_for_emulator(desired) if register_workflows else {},
         read_only=read_only,
-        manifests=desired.files,
+        manifests=tuple(desired.files),
         api_url=environment.api_url if environment is not None else None,
         token_env=environment.token_env if environment is not None else None,
         environment=desired.environment_name,
-    )
+    ))
     client.mask(secret_strings(desired))
     if not read_only:
         _say_registered(app, desired)
@@ -89,22 +89,16 @@ REGISTERED_NOTE = (
 )
 
 
-def _say_registered(app: AppContext, desired: DesiredState) -> None:
+def _say_registered(app: Session, desired: DesiredState) -> None:
     files = {(str(d.fields["workflow_id"]), str(d.fields["workflow_version"])): d.workflow_file
              for d in desired.deployments if d.workflow is not None}
     for workflow_id, version in app.registered:
         where = files.get((workflow_id, version))
         line = f"emulator: registered {where} as workflow {workflow_id!r} version {version!r}"
-        click.echo(scrub(line, desired.secret_values), err=True)
+        app.out.note(line)
     if app.registered:
-        click.echo(REGISTERED_NOTE, err=True)
+        app.out.note(REGISTERED_NOTE)
     app.registered.clear()
-
-
-def secret_strings(desired: DesiredState) -> frozenset[str]:
-    """Every secret text the manifests hold: interpolated secrets and sensitive fields' values."""
-    values = {str(v) for d in desired.deployments for f in d.sensitive_fields if (v := d.fields.get(f)) is not None}
-    return frozenset(s for s in (*desired.secret_values, *values) if len(s) >= 4)
 
 
 def needs_payload(desired: DesiredState) -> bool:
@@ -116,7 +110,7 @@ def needs_payload(desired: DesiredState) -> bool:
 
 
 def make_plan(
-    app: AppContext, desired: DesiredState, options: build.PlanOptions, *, read_only: bool = True
+    app: Session, desired: DesiredState, options: planner.PlanOptions, *, read_only: bool = True
 ) -> Planned:
     """Read live state once and build the plan; plan-rule violations fail with every problem printed.
 
@@ -124,35 +118,35 @@ def make_plan(
     """
     client = connect(app, desired, register_workflows=True, read_only=read_only)
     live = observe.observe(client, include_payload=needs_payload(desired))
-    live = _with_saved_versions(client, desired, live)
-    plan, problems = build.build_plan(desired, live, replace(options, endpoint=app.endpoint))
+    live, matching = _with_saved_versions(client, desired, live)
+    plan, problems = planner.build_plan(desired, live, replace(options, endpoint=app.endpoint), matching)
     if not problems and needs_payload(desired):
         problems = _check_live_graphs(desired, plan, live, client)
     secrets = secret_strings(desired)
     problems = [messages.without_secrets(p, secrets) for p in problems]
     errors = [p for p in problems if p.is_error]
-    print_diagnostics(problems)
+    app.out.diagnostics(problems)
     if errors:
         raise DiagnosticsError(errors, f"cannot plan: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
-    return Planned(plan=plan, desired=desired, live=live)
+    return Planned(plan=plan, desired=desired, live=live, client=client)
 
 
-def with_policy(planned: Planned) -> Planned:
+def with_policy(app: Session, planned: Planned) -> Planned:
     """The plan with its policy results attached (``Settings.policy``); a Rego error fails with its file:line."""
     from reconciler.policy.evaluate import evaluate
 
     desired = planned.desired
     if not desired.policy_paths:
         return planned
-    from reconciler.cli.policycheck import policy_input
+    from reconciler.session.policycheck import policy_input
 
-    document = policy_input(planned.plan, desired)
-    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, document)
-    print_diagnostics(problems)
+    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces,
+                                policy_input(planned.plan, desired))
+    app.out.diagnostics(problems)
     errors = [p for p in problems if p.is_error]
     if errors:
         raise DiagnosticsError(errors, f"policy check failed: {len(errors)} error{'s' if len(errors) != 1 else ''}")
-    return Planned(plan=planned.plan.model_copy(update={"policy": report}), desired=desired, live=planned.live)
+    return replace(planned, plan=planned.plan.model_copy(update={"policy": report}))
 
 
 def refuse_denied(plan: Plan) -> None:
@@ -168,22 +162,23 @@ def refuse_denied(plan: Plan) -> None:
 
 def _with_saved_versions(
     client: RunComfyClient, desired: DesiredState, live: list[LiveDeployment]
-) -> list[LiveDeployment]:
+) -> tuple[list[LiveDeployment], match.Matching]:
     """``live`` with the workflow's saved versions read (one more list call, with payload) for the deployments
-    whose workflow_version would change, so plan can warn about a version that is not saved."""
-    matches, _, _ = match.match_all(desired.deployments, live)
+    whose workflow_version would change, so plan can warn about a version that is not saved; and the
+    manifests matched to it (matching runs once per plan)."""
+    matching = match.match_all(desired.deployments, live)
     ids = tuple(
         m.live.id
-        for m in matches
+        for m in matching.matches
         if m.live is not None
         and m.live.known_versions is None
         and m.live.fields.get("workflow_version") != m.desired.fields.get("workflow_version")
         and m.live.fields.get("workflow_id") == m.desired.fields.get("workflow_id")
     )
     if not ids:
-        return live
+        return live, matching
     detailed = {d.id: d for d in observe.observe(client, include_payload=True, ids=ids)}
-    return [detailed.get(d.id, d) for d in live]
+    return [detailed.get(d.id, d) for d in live], match.with_details(matching, detailed)
 
 
 def _check_live_graphs(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.cli.context import AppContext
-from reconciler.cli.recording import api_label
-from reconciler.cli.resolve import find_deployment
+from reconciler.cli.output import Output
 from reconciler.errors import ReconcilerError
 from reconciler.runcomfy.wire import Deployment
+from reconciler.session.lookup import find_deployment
+from reconciler.session.recording import api_label
+from reconciler.session.session import Session
 
 LIVE = [Deployment(id="id-1", name="t2i"), Deployment(id="id-2", name="video"), Deployment(id="id-3", name="video")]
 
@@ -36,10 +37,10 @@ def test_no_match_suggests_and_lists() -> None:
 
 
 @pytest.mark.parametrize(("app", "label"), [
-    (AppContext(emulator=True), "emulator"),
-    (AppContext(), "api.runcomfy.net"),
-    (AppContext(api_url="http://127.0.0.1:8189"), "127.0.0.1:8189"),
-    (AppContext(api_url="https://beta-api.runcomfy.net/"), "beta-api.runcomfy.net"),
+    (Session(out=Output(), emulator=True), "emulator"),
+    (Session(out=Output()), "api.runcomfy.net"),
+    (Session(out=Output(), api_url="http://127.0.0.1:8189"), "127.0.0.1:8189"),
+    (Session(out=Output(), api_url="https://beta-api.runcomfy.net/"), "beta-api.runcomfy.net"),
 ])
-def test_api_label(app: AppContext, label: str) -> None:
+def test_api_label(app: Session, label: str) -> None:
     assert api_label(app) == label

@@ -19,15 +19,17 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler.cli.context import AppContext
+from reconciler.cli import output
 from reconciler.cli.followups import followup
-from reconciler.cli.recording import store
-from reconciler.cli.resolve import client_for, resolve, settings_option
-from reconciler.cli.run import save_outputs
+from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.errors import ReconcilerError
 from reconciler.history.store import HistoryStore
 from reconciler.render import safe
 from reconciler.runcomfy import errors, wire
+from reconciler.session.lookup import client_for, find_live
+from reconciler.session.recording import store
+from reconciler.session.running import save_outputs
+from reconciler.session.session import Session
 
 FORMAT_VERSION = 1
 T = TypeVar("T")
@@ -49,14 +51,14 @@ def _record(request_id: str, **observed: str | None) -> None:
         if known is not None:
             history.write(known.observed(datetime.now(UTC), **observed))
     except ReconcilerError as error:
-        click.echo(f"warning: request history not updated: {error.summary}", err=True)
+        output.echo(f"warning: request history not updated: {error.summary}", err=True)
 
 
 def _emit(fmt: str, text: str, document: dict[str, Any]) -> None:
     if fmt == "json":
-        click.echo(json.dumps({"format_version": FORMAT_VERSION, **document}, indent=2, ensure_ascii=False))
+        output.echo(json.dumps({"format_version": FORMAT_VERSION, **document}, indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join(safe.terminal(line) for line in text.split("\n")))
+        output.echo("\n".join(safe.terminal(line) for line in text.split("\n")))
 
 
 def _not_found(error: errors.ApiError, live: wire.Deployment, request_id: str) -> ReconcilerError:
@@ -90,10 +92,10 @@ def command() -> None:
 @command.command("status")
 @_options
 @click.pass_obj
-def status(app: AppContext, deployment: str, request_id: str, files: tuple[str, ...], fmt: str) -> int:
+def status(app: Session, deployment: str, request_id: str, files: tuple[str, ...], fmt: str) -> int:
     """Show a request's queue status (in_queue, in_progress, completed, cancelled) and its instance."""
-    client = client_for(app, files)
-    live = resolve(client, deployment)
+    client = client_for(app, settings_of(files))
+    live = find_live(client, deployment)
     found = _call(live, request_id, lambda: client.request_status(live.id, request_id))
     _record(request_id, status=found.status, instance_id=found.instance_id)
     text = f"Request {request_id} of {live.name}: {found.status}"
@@ -147,11 +149,11 @@ def _result_text(live: wire.Deployment, request_id: str, result: wire.RequestRes
 @_options
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Download the output files here.")
 @click.pass_obj
-def result(app: AppContext, deployment: str, request_id: str, files: tuple[str, ...], fmt: str,
+def result(app: Session, deployment: str, request_id: str, files: tuple[str, ...], fmt: str,
            out: Path | None) -> int:
     """Show a request's outcome, errors and outputs (file names; --out downloads them)."""
-    client = client_for(app, files)
-    live = resolve(client, deployment)
+    client = client_for(app, settings_of(files))
+    live = find_live(client, deployment)
     found = _call(live, request_id, lambda: client.request_result(live.id, request_id))
     finished = found.status in ("succeeded", "failed", "cancelled")
     _record(request_id, outcome=found.status if finished else None, instance_id=found.instance_id)
@@ -175,10 +177,10 @@ _CANCEL_TEXT = {
 @command.command("cancel")
 @_options
 @click.pass_obj
-def cancel(app: AppContext, deployment: str, request_id: str, files: tuple[str, ...], fmt: str) -> int:
+def cancel(app: Session, deployment: str, request_id: str, files: tuple[str, ...], fmt: str) -> int:
     """Cancel a queued or running request; says cancelled, or not_cancellable when it has finished."""
-    client = client_for(app, files)
-    live = resolve(client, deployment)
+    client = client_for(app, settings_of(files))
+    live = find_live(client, deployment)
     found = _call(live, request_id, lambda: client.cancel_request(live.id, request_id))
     if found.outcome == "cancelled":
         _record(request_id, status="cancelled", outcome="cancelled")
@@ -192,10 +194,10 @@ def cancel(app: AppContext, deployment: str, request_id: str, files: tuple[str, 
 @command.command("delete")
 @_options
 @click.pass_obj
-def delete(app: AppContext, deployment: str, request_id: str, files: tuple[str, ...], fmt: str) -> int:
+def delete(app: Session, deployment: str, request_id: str, files: tuple[str, ...], fmt: str) -> int:
     """Purge a finished request's stored inputs and outputs now (not possible while it runs)."""
-    client = client_for(app, files)
-    live = resolve(client, deployment)
+    client = client_for(app, settings_of(files))
+    live = find_live(client, deployment)
     try:
         found = _call(live, request_id, lambda: client.delete_request(live.id, request_id))
     except errors.ConflictError as error:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from reconciler.history import render
 from reconciler.history.entry import Entry
+from reconciler.render import history as render
 
 OLD = Entry(request_id="r-1", deployment_id="d-1", deployment="t2i", source="smoke", api="emulator",
             submitted_at="2026-01-02T03:04:05Z", updated_at="2026-01-02T03:04:09Z", status="completed",

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from reconciler import catalog
 from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ROLLBACK_FAILED, ApplyReport, ChangeOutcome, Outcome
-from reconciler.runcomfy import catalog
 from reconciler.runcomfy import errors as api_errors
 from reconciler.runcomfy.client import RunComfyClient
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import applylock
+from reconciler import workspace
 from reconciler.errors import ReconcilerError
+from reconciler.session import applylock
 
 HOLD = textwrap.dedent("""
     import fcntl, json, os, sys, time
@@ -35,7 +36,8 @@ def _hold(lock: Path, seconds: float) -> subprocess.Popen[str]:
 def test_a_held_lock_is_refused_at_once_naming_the_holder(tmp_path: Path) -> None:
     holder = _hold(tmp_path / ".comfyops" / "apply.lock", 30)
     try:
-        with pytest.raises(ReconcilerError) as refused, applylock.apply_lock(tmp_path, timeout=0, note=print):
+        lock = tmp_path / ".comfyops" / "apply.lock"
+        with pytest.raises(ReconcilerError) as refused, applylock.apply_lock(lock, timeout=0, note=print):
             pass
     finally:
         holder.kill()
@@ -50,7 +52,7 @@ def test_lock_timeout_waits_for_the_holder_to_finish(tmp_path: Path) -> None:
     holder = _hold(tmp_path / ".comfyops" / "apply.lock", 0.6)
     notes: list[str] = []
     start = time.monotonic()
-    with applylock.apply_lock(tmp_path, timeout=30, note=notes.append):
+    with applylock.apply_lock(tmp_path / ".comfyops" / "apply.lock", timeout=30, note=notes.append):
         waited = time.monotonic() - start
         mine = json.loads((tmp_path / ".comfyops" / "apply.lock").read_text())
     holder.wait()
@@ -67,7 +69,7 @@ def test_a_stale_lock_left_by_a_killed_apply_is_taken_over(tmp_path: Path) -> No
     holder.kill()  # killed: its lock file still names it, but the system released the lock
     holder.wait()
     notes: list[str] = []
-    with applylock.apply_lock(tmp_path, timeout=0, note=notes.append):
+    with applylock.apply_lock(tmp_path / ".comfyops" / "apply.lock", timeout=0, note=notes.append):
         pass
     assert notes == [
         f"taking over a stale apply lock left by pid {holder.pid} on runner-7, started 2026-11-27T16:00:00Z "
@@ -91,4 +93,4 @@ def test_bad_durations(text: str) -> None:
 def test_the_lock_lives_at_the_repository_root(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "deploy" / "prod").mkdir(parents=True)
-    assert applylock.working_copy_root(tmp_path / "deploy" / "prod") == tmp_path.resolve()
+    assert workspace.apply_lock(tmp_path / "deploy" / "prod") == tmp_path.resolve() / ".comfyops" / "apply.lock"

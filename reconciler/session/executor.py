@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from reconciler import interrupts
+from reconciler import catalog, interrupts
 from reconciler.engine import live
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
-from reconciler.runcomfy import catalog, wire
 from reconciler.runcomfy import errors as api_errors
+from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.secrets import SENSITIVE
 
 
 class ApplyHooks(Protocol):
@@ -267,6 +268,6 @@ def _mismatches(run: _Run, change: ResourceChange, current: live.LiveDeployment)
         if name == "name":
             continue
         if current.fields.get(name) != after.get(name):
-            shown = "(sensitive value)" if name in change.sensitive_fields else repr(current.fields.get(name))
+            shown = SENSITIVE if name in change.sensitive_fields else repr(current.fields.get(name))
             problems.append(f"{change.name}: {name} is {shown} after apply, expected the planned value")
     return problems

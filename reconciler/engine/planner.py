@@ -13,13 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import __version__
+from reconciler import __version__, catalog
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.engine import diff, match, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import (
-    SENSITIVE,
     Action,
     FieldChange,
     Plan,
@@ -28,7 +27,7 @@ from reconciler.engine.plan import (
     UnmanagedDeployment,
 )
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
-from reconciler.runcomfy import catalog
+from reconciler.secrets import SENSITIVE, mask
 
 PRUNE_REASON = "no manifest declares it and it matches prune pattern"
 """How a prune change's reason starts (see :func:`is_prune`)."""
@@ -47,11 +46,19 @@ class PlanOptions:
 
 
 def build_plan(
-    desired: DesiredState, live: list[LiveDeployment], options: PlanOptions = PlanOptions()
+    desired: DesiredState,
+    live: list[LiveDeployment],
+    options: PlanOptions = PlanOptions(),
+    matching: match.Matching | None = None,
 ) -> tuple[Plan, list[Diagnostic]]:
-    """The plan that makes ``live`` match ``desired``, and any problems that forbid applying it."""
+    """The plan that makes ``live`` match ``desired``, and any problems that forbid applying it.
+
+    ``matching`` is :func:`~reconciler.engine.match.match_all` of the same arguments when the caller
+    already ran it (plan does, to find the deployments whose saved versions it reads); else it is run here.
+    """
     prices = prices_of(desired)
-    matches, unclaimed, problems = match.match_all(desired.deployments, live)
+    found = matching if matching is not None else match.match_all(desired.deployments, live)
+    matches, unclaimed, problems = found.matches, found.unclaimed, list(found.problems)
     secrets = Secrets.of(desired)
     changes = [_with_expired_rules(m.desired, _change_for(m, prices, problems, secrets)) for m in matches]
     prune_changes, unmanaged = _prune(desired, unclaimed, prices, secrets)
@@ -127,9 +134,7 @@ class Secrets:
             return change
 
         def clean(text: str) -> str:
-            for secret in sorted(self.strings, key=len, reverse=True):
-                text = text.replace(secret, SENSITIVE)
-            return text
+            return mask(text, self.strings)
 
         return change.model_copy(
             update={"reason": clean(change.reason), "warnings": [clean(w) for w in change.warnings]}

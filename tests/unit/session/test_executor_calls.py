@@ -1,7 +1,7 @@
 """Apply, checked by the exact API calls it makes (sample-controller's expected-actions style).
 
 Each test builds a plan with the real planner from ``DesiredDeployment`` values and a fake account,
-runs ``apply.execute`` through a real ``RunComfyClient`` whose transport is an in-memory fake of the
+runs ``executor.execute`` through a real ``RunComfyClient`` whose transport is an in-memory fake of the
 deployments API (``httpx.MockTransport``), and compares the recorded ``(method, path, json)`` calls with
 the expected list. A mismatch reports the extra and the missing calls separately, then the order.
 """
@@ -16,14 +16,16 @@ from typing import Any
 import pytest
 
 from reconciler.diagnostics import Location
-from reconciler.engine import apply, build, live
+from reconciler.engine import live, planner
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy
 from reconciler.engine.report import ApplyReport
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.manifest.model import PruneSettings, SettingsSpec
 from reconciler.runcomfy.client import DEPLOYMENTS
+from reconciler.session import executor
 from support.fake_api import Call, FakeDeploymentsApi, client_for
+from support.specs import SPEC
 
 LIST: Call = ("GET", DEPLOYMENTS, None)
 
@@ -39,17 +41,6 @@ def assert_calls(actual: list[Call], expected: list[Call]) -> None:
 
 
 # -- building plans from desired values ---------------------------------------------------------
-
-SPEC = {
-    "workflow_id": "wf-1",
-    "workflow_version": "v1",
-    "hardware": "AMPERE_48",
-    "min_instances": 0,
-    "max_instances": 1,
-    "queue_size": 1,
-    "keep_warm_duration_in_seconds": 60,
-    "is_enabled": True,
-}
 
 
 def want(name: str, *, sensitive: Iterable[str] = (), **kwargs: Any) -> DesiredDeployment:
@@ -76,13 +67,13 @@ def plan_for(
         files=("manifests",),
     )
     current = live.from_api_list(fake._view(r) for r in fake.records.values())
-    plan, problems = build.build_plan(state, current, build.PlanOptions(allow_replace=allow_replace))
+    plan, problems = planner.build_plan(state, current, planner.PlanOptions(allow_replace=allow_replace))
     assert problems == []
     return plan
 
 
 def run(plan: Plan, fake: FakeDeploymentsApi, **kwargs: Any) -> ApplyReport:
-    return apply.execute(plan, client=client_for(fake), **kwargs)
+    return executor.execute(plan, client=client_for(fake), **kwargs)
 
 
 def outcomes(report: ApplyReport) -> list[tuple[str, str, str]]:

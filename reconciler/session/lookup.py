@@ -1,4 +1,4 @@
-"""What the live-operation commands share: a client without manifests, and DEPLOYMENT by name or id.
+"""What the live-operation use cases share: a client without manifests, and DEPLOYMENT by name or id.
 
 Effectful shell. ``requests``, ``request``, ``proxy`` and ``free`` need no manifests: without
 ``-f`` they use the API defaults (rate limit, queue API ``v1``); with ``-f`` the manifests' Settings
@@ -8,41 +8,21 @@ nothing gets a did-you-mean.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
-import click
-
-from reconciler.cli.context import AppContext
-from reconciler.cli.manifests import env_option, load_desired, remember_files
-from reconciler.cli.planning import connect
 from reconciler.diagnostics import did_you_mean
 from reconciler.errors import ReconcilerError
+from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def settings_option(func: F) -> F:
-    """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply, and
-    ``--env NAME`` to pick the environment those Settings (and the API URL and token) come from."""
-    func = env_option(func)
-    return click.option(
-        "-f",
-        "--file",
-        "files",
-        multiple=True,
-        type=click.Path(path_type=str),
-        callback=remember_files,
-        help="Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.",
-    )(func)
+from reconciler.session.planning import connect
+from reconciler.session.session import Session
 
 
-def client_for(app: AppContext, files: tuple[str, ...]) -> RunComfyClient:
-    """The process's client: configured from the manifests' Settings when ``-f`` is given, else defaults."""
-    if files:
-        return connect(app, load_desired(files))
+def client_for(app: Session, desired: DesiredState | None) -> RunComfyClient:
+    """The session's client: configured from the manifests' Settings when there are manifests, else defaults."""
+    if desired is not None:
+        return connect(app, desired)
     return app.client()
 
 
@@ -63,6 +43,6 @@ def find_deployment(live: Sequence[wire.Deployment], wanted: str) -> wire.Deploy
     raise ReconcilerError(f"no live deployment has the name or id {wanted!r}", f"{hint} {listed}".strip())
 
 
-def resolve(client: RunComfyClient, wanted: str) -> wire.Deployment:
+def find_live(client: RunComfyClient, wanted: str) -> wire.Deployment:
     """DEPLOYMENT (a name or an id) as a live deployment, with one list call."""
     return find_deployment(client.list_deployments(), wanted)

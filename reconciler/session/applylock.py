@@ -9,7 +9,7 @@ holder exits, however it exits: a lock file left behind by a killed apply is tak
 naming the process that left it. While held, the file names the holder (pid, host, start time) so a
 second apply can say who it is waiting for. ``--lock-timeout`` waits that long before giving up.
 Nothing here is shared between machines: two CI runners are kept apart by the workflow's
-``concurrency`` group, and by apply's detect-and-back-off after creates (``engine.apply``).
+``concurrency`` group, and by apply's detect-and-back-off after creates (``session.executor``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ try:
 except ImportError:  # pragma: no cover - Windows has no flock; apply runs unlocked there
     fcntl = None  # type: ignore[assignment]
 
-LOCK_NAME = "apply.lock"
 POLL_SECONDS = 0.2
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
@@ -44,15 +43,6 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"invalid duration {text!r}: write e.g. 30s, 5m or 0")
     scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[match.group(2) or "s"]
     return float(match.group(1)) * scale
-
-
-def working_copy_root(start: Path | None = None) -> Path:
-    """The repository root (the folder holding ``.git``) above ``start``, else ``start`` itself."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return folder
-    return here
 
 
 def _holder(handle: IO[str]) -> dict[str, Any]:
@@ -72,12 +62,12 @@ def describe(holder: dict[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def apply_lock(root: Path, *, timeout: float, note: Callable[[str], None], command: str = "apply") -> Iterator[None]:
-    """Hold the working copy's apply lock for the duration of the block, waiting up to ``timeout`` seconds."""
+def apply_lock(path: Path, *, timeout: float, note: Callable[[str], None], command: str = "apply") -> Iterator[None]:
+    """Hold the apply lock at ``path`` (:func:`reconciler.workspace.apply_lock`) for the duration of the block,
+    waiting up to ``timeout`` seconds."""
     if fcntl is None:  # pragma: no cover
         yield
         return
-    path = root / ".comfyops" / LOCK_NAME
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held open for the lock's lifetime

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from reconciler import readfile
+from reconciler import readfile, workspace
 from reconciler.diagnostics import Diagnostic, Severity
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
 from reconciler.workflow import graph as workflow_graph
@@ -28,8 +28,6 @@ from reconciler.workflow import object_info as workflow_object_info
 from reconciler.workflow.prompt import validate_workflow
 from reconciler.workflow.provenance import DEPLOYMENT_ORIGIN, ObjectInfoSource
 from reconciler.workflow.validate import validate_overrides
-
-CACHE_ENV = "COMFYOPS_CACHE_DIR"
 
 FetchObjectInfo = Callable[[str], Mapping[str, Any]]
 
@@ -47,8 +45,8 @@ class LivePayload(Protocol):
 
 
 def cache_dir() -> Path:
-    """``$COMFYOPS_CACHE_DIR`` if set, else ``.comfyops/cache`` under the working directory."""
-    return Path(os.environ.get(CACHE_ENV) or Path(".comfyops") / "cache")
+    """The download cache (:func:`reconciler.workspace.cache_dir`)."""
+    return workspace.cache_dir()
 
 
 def check_against_live(

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import click
 
-from reconciler.cli.context import AppContext
-from reconciler.cli.recording import api_label, refresh_entries, store
-from reconciler.cli.resolve import client_for, find_deployment, settings_option
+from reconciler.cli import output
+from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.diagnostics import did_you_mean
 from reconciler.errors import ReconcilerError
-from reconciler.history import render
 from reconciler.history.entry import Entry
 from reconciler.history.store import HistoryStore
+from reconciler.render import history as render
 from reconciler.render import safe
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session.lookup import client_for, find_deployment
+from reconciler.session.recording import api_label, refresh_entries, store
+from reconciler.session.session import Session
 
 
 @click.command("requests")
@@ -32,7 +34,7 @@ from reconciler.runcomfy.client import RunComfyClient
               help="Show the newest N requests (0: all).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
-def command(app: AppContext, deployment: str | None, files: tuple[str, ...], refresh: bool, limit: int,
+def command(app: Session, deployment: str | None, files: tuple[str, ...], refresh: bool, limit: int,
             fmt: str) -> int:
     """List the requests ComfyOps submitted from here (smoke, run), newest first.
 
@@ -46,13 +48,13 @@ def command(app: AppContext, deployment: str | None, files: tuple[str, ...], ref
     api = api_label(app)
     mine = [e for e in snapshot.entries if e.api == api]
     others = len(snapshot.entries) - len(mine)
-    client = client_for(app, files) if refresh or deployment else None
+    client = client_for(app, settings_of(files)) if refresh or deployment else None
     if deployment is not None:
         assert client is not None
         mine = _of_deployment(client, mine, deployment)
     shown = mine[-limit:] if limit else mine
     if len(shown) < len(mine):
-        click.echo(f"({len(mine) - len(shown)} older request{'s' if len(mine) - len(shown) != 1 else ''} not shown; "
+        output.echo(f"({len(mine) - len(shown)} older request{'s' if len(mine) - len(shown) != 1 else ''} not shown; "
                    "--limit 0 shows all)", err=True)
     problems: dict[str, str] = {}
     if refresh and shown:
@@ -60,14 +62,14 @@ def command(app: AppContext, deployment: str | None, files: tuple[str, ...], ref
         shown = refresh_entries(client, history, shown, problems)
     _notes(snapshot.skipped_lines, others, history)
     if fmt == "json":
-        click.echo(render.as_json(shown, api=api, refreshed=refresh, errors=problems), nl=False)
+        output.echo(render.as_json(shown, api=api, refreshed=refresh, errors=problems), nl=False)
     elif shown:
-        click.echo(render.text(shown), nl=False)
+        output.echo(render.text(shown), nl=False)
     else:
         where = f" of {deployment}" if deployment else ""
-        click.echo(f"No requests{where} in the history ({history.path}).")
+        output.echo(f"No requests{where} in the history ({history.path}).")
     for rid, message in problems.items():
-        click.echo(f"error: could not refresh request {safe.terminal(rid)}: {safe.terminal(message)}", err=True)
+        output.echo(f"error: could not refresh request {safe.terminal(rid)}: {safe.terminal(message)}", err=True)
     return 1 if problems else 0
 
 
@@ -88,7 +90,7 @@ def _of_deployment(client: RunComfyClient, entries: list[Entry], wanted: str) ->
 
 def _notes(skipped: int, others: int, history: HistoryStore) -> None:
     if skipped:
-        click.echo(f"warning: skipped {skipped} unreadable line{'s' if skipped != 1 else ''} in {history.path}",
+        output.echo(f"warning: skipped {skipped} unreadable line{'s' if skipped != 1 else ''} in {history.path}",
                    err=True)
     if others:
-        click.echo(f"({others} request{'s' if others != 1 else ''} sent to other APIs not shown)", err=True)
+        output.echo(f"({others} request{'s' if others != 1 else ''} sent to other APIs not shown)", err=True)

@@ -1,0 +1,106 @@
+"""The working copy's .comfyops/: one rule for where it is, every path named once, and safe writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler import workspace
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git working copy with a subfolder, no overrides set."""
+    for name in ("COMFYOPS_HISTORY", "COMFYOPS_EMULATOR_STATE", "COMFYOPS_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "deploy" / "prod").mkdir(parents=True)
+    return tmp_path
+
+
+def test_every_path_is_at_the_repository_root_from_its_root(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo)
+    assert workspace.history_file() == Path(".comfyops/history.jsonl")
+    assert workspace.emulator_state(["deploy/prod"]) == Path(".comfyops/emulator")
+    assert workspace.cache_dir() == Path(".comfyops/cache")
+    assert workspace.outputs_dir("r-1") == Path(".comfyops/outputs/r-1")
+    assert workspace.apply_lock(repo / "deploy") == repo.resolve() / ".comfyops" / "apply.lock"
+
+
+def test_running_from_a_subfolder_does_not_split_the_state(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo / "deploy" / "prod")
+    assert workspace.history_file() == Path("../../.comfyops/history.jsonl")
+    assert workspace.emulator_state(["."]) == Path("../../.comfyops/emulator")
+    assert workspace.cache_dir() == Path("../../.comfyops/cache")
+    assert workspace.apply_lock() == repo.resolve() / ".comfyops" / "apply.lock"
+
+
+def test_outside_a_repository_the_working_directory_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "cwd" / "manifests").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    monkeypatch.setattr(workspace, "repository_root", lambda start: None)
+    monkeypatch.delenv("COMFYOPS_EMULATOR_STATE", raising=False)
+    assert workspace.emulator_state(["manifests"]) == Path(".comfyops/emulator")
+    outside = workspace.emulator_state([str(tmp_path / "elsewhere")])
+    assert outside == Path("../elsewhere/.comfyops/emulator")
+
+
+def test_the_environment_overrides_each_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMFYOPS_HISTORY", str(tmp_path / "h.jsonl"))
+    monkeypatch.setenv("COMFYOPS_EMULATOR_STATE", str(tmp_path / "emu"))
+    monkeypatch.setenv("COMFYOPS_CACHE_DIR", str(tmp_path / "cache"))
+    assert workspace.history_file() == tmp_path / "h.jsonl"
+    assert workspace.emulator_state() == tmp_path / "emu"
+    assert workspace.emulator_state_configured()
+    assert workspace.cache_dir() == tmp_path / "cache"
+
+
+def test_a_write_replaces_a_planted_link_instead_of_writing_through_it(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    planted = tmp_path / ".comfyops" / "state.json"
+    planted.parent.mkdir()
+    planted.symlink_to(victim)
+    workspace.write_text(planted, "new", inside=tmp_path)
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not planted.is_symlink()
+    assert planted.read_text(encoding="utf-8") == "new"
+    assert [p.name for p in planted.parent.iterdir()] == ["state.json"]  # no temporary file left behind
+
+
+def test_a_write_into_a_linked_folder_is_refused(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / ".comfyops").symlink_to(elsewhere)
+    with pytest.raises(workspace.UnsafePath):
+        workspace.write_bytes(tmp_path / "repo" / ".comfyops" / "state.json", b"x", inside=tmp_path / "repo")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_append_adds_lines_and_never_follows_a_link(tmp_path: Path) -> None:
+    history = tmp_path / ".comfyops" / "history.jsonl"
+    workspace.append_line(history, '{"a": 1}')
+    workspace.append_line(history, '{"b": 2}\n')
+    assert history.read_text(encoding="utf-8") == '{"a": 1}\n{"b": 2}\n'
+    victim = tmp_path / "victim"
+    victim.write_text("", encoding="utf-8")
+    linked = tmp_path / ".comfyops" / "linked.jsonl"
+    linked.symlink_to(victim)
+    with pytest.raises(OSError):
+        workspace.append_line(linked, "x")
+    assert victim.read_text(encoding="utf-8") == ""
+
+
+def test_exclusive_create_only_when_nothing_is_there(tmp_path: Path) -> None:
+    lock = tmp_path / ".comfyops" / "apply.lock"
+    assert workspace.create_exclusive(lock, "pid 1")
+    assert not workspace.create_exclusive(lock, "pid 2")
+    assert lock.read_text(encoding="utf-8") == "pid 1"
+    dangling = tmp_path / ".comfyops" / "other.lock"
+    os.symlink(tmp_path / "nowhere", dangling)
+    assert not workspace.create_exclusive(dangling)
+    assert not (tmp_path / "nowhere").exists()
