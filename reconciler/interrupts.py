@@ -68,9 +68,10 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 def _exit_now(signum: int, frame: FrameType | None) -> None:
     pending = still_running()
     line = "error: interrupted again: exiting now" if _count[0] > 0 else "error: interrupted"
-    if pending:
-        shown = ", ".join(pending[:5]) + (f" and {len(pending) - 5} more" if len(pending) > 5 else "")
-        line += f"; may still be running: {shown}"
+    if len(pending) == 1:
+        line += f"; may still be running: {pending[0]}"
+    elif pending:  # every one in full: each is something the user has to finish by hand
+        line += f"; {len(pending)} may still be running:\n" + "\n".join(f"  {p}" for p in pending)
     with contextlib.suppress(OSError):
         os.write(2, (line + "\n").encode("utf-8", "replace"))
     os._exit(EXIT_CODE)

@@ -175,13 +175,18 @@ def serve(
 )
 def reset(state_dir: Path | None) -> None:
     """Forget every deployment, workflow, request, setting and fault in the emulator's state."""
-    from reconciler.emulator.state import EmulatorState
+    from reconciler.emulator.state import CorruptState, EmulatorState
 
     directory = _state_dir(state_dir)
     if not (directory / "state.json").exists():
         output.echo(f"nothing to clear in {directory}")
         return
-    cleared = EmulatorState(directory).reset()
+    try:
+        cleared = EmulatorState(directory).reset()
+    except CorruptState:
+        (directory / "state.json").unlink()
+        output.echo(f"removed the unreadable state in {directory}; the emulator starts empty")
+        return
     output.echo(
         f"cleared {cleared['deployments']} deployment(s), {cleared['workflow_versions']} workflow version(s) "
         f"and {cleared['requests']} request(s) from {directory}"

@@ -11,10 +11,11 @@ from pathlib import Path
 import click
 
 from reconciler.cli import output
+from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.engine.importer import ImportedDeployment
 from reconciler.manifest.files import display_path
 from reconciler.render import safe
-from reconciler.session import importing
+from reconciler.session import import_env, importing
 from reconciler.session.session import Session
 
 SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
@@ -31,27 +32,37 @@ SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
 @click.option("--with-workflows", is_flag=True,
               help="Also write each workflow_api.json (workflows/<name>.<version>.json, set as spec.workflow_file) "
                    "and its object_info.json when reachable.")
+@files_option
 @click.pass_obj
 def command(app: Session, ids: tuple[str, ...], names: tuple[str, ...], everything: bool, out: Path,
-            force: bool, with_workflows: bool) -> int:
+            force: bool, with_workflows: bool, files: tuple[str, ...]) -> int:
     """Write one manifest per live deployment, id pinned, so that plan on them shows no changes.
 
     A live name that is not a valid manifest name is imported under a valid one (id pinned, the
-    rename printed; the first plan shows it). Existing files are kept unless --force.
+    rename printed; the first plan shows it). Existing files are kept unless --force. With --env NAME
+    (the manifests under -f declare it), the environment's prefix/suffix is stripped from each name and
+    the id is pinned in that Environment's spec.ids instead of the manifest.
 
     \b
     Examples:
       comfyops import --all --out deployments
       comfyops import --name 'media-*' --with-workflows
+      comfyops import --env staging --name '*-staging' -f . --out deployments
     """
     if not (ids or names or everything):
         raise click.UsageError("say what to import: --id ID, --name GLOB or --all")
+    environment = selected_environment()
+    env = import_env.target(load_desired(files, environment)) if environment else None
     imported = importing.import_live(app, ids=ids, names=names, everything=everything, out=out, force=force,
-                                     with_workflows=with_workflows)
+                                     with_workflows=with_workflows, env=env)
     if imported is None:
         output.echo("No live deployments to import.")
         return 0
-    _report(app, out, imported.items, imported.written, with_workflows)
+    for item in imported.pinned:
+        assert env is not None
+        output.echo(safe.terminal(f"Pinned {item.live_name} (id {item.id}) as {item.name!r} in environment "
+                                  f"{env.name} ({display_path(env.file)}: spec.ids)"))
+    _report(app, out, imported.items, imported.written, with_workflows, files)
     return 0
 
 
@@ -68,7 +79,7 @@ def _plan_command(app: Session, out: Path, manifests: list[Path]) -> str:
 
 
 def _report(app: Session, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
-            with_workflows: bool) -> None:
+            with_workflows: bool, files: tuple[str, ...] = ()) -> None:
     for item in items:
         live = f"{safe.terminal(item.live_name)}, id {safe.terminal(item.id)}"
         output.echo(f"Wrote {display_path(out / item.manifest_file)} ({live})")
@@ -86,6 +97,10 @@ def _report(app: Session, out: Path, items: list[ImportedDeployment], written: d
         for path in written[item.id][1:]:
             output.echo(f"Wrote {display_path(path)}")
     plan = _plan_command(app, out, [out / item.manifest_file for item in items])
+    if selected_environment():  # the base manifests and the Environment that pins the ids are read together
+        from reconciler.cli.followups import followup
+
+        plan = followup("plan", app=app)
     count = len(items)
     output.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
                + (" (except the renames above)." if any(i.renamed for i in items) else "."))

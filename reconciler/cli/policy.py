@@ -8,6 +8,7 @@ from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired, load_result, selected_environment
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.policy import testing
+from reconciler.render.policy_tests import render_tests
 
 
 @click.group("policy")
@@ -35,7 +36,7 @@ def test_command(paths: tuple[str, ...], files: tuple[str, ...]) -> int:
     if not results:
         output.echo(f"no test_* rules found in {', '.join(chosen)}", err=True)
         return 1
-    output.echo(testing.render(results), nl=False)
+    output.echo(render_tests(results), nl=False)
     return 0 if all(r.outcome is testing.Outcome.PASS for r in results) else 1
 
 

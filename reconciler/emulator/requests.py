@@ -95,7 +95,11 @@ def submit(data: dict[str, Any], deployment: dict[str, Any], body: Any, now: flo
         graph = inline
     else:
         graph = data["workflows"].get(deployment["workflow_id"], {}).get(deployment["workflow_version"]) or {}
-    overrides = body.get("overrides") or {}
+    overrides = body.get("overrides")
+    if inline is None and overrides is None:  # RunComfy's first 422001: the saved workflow needs the object
+        problems.append({"loc": ["body", "overrides"], "msg": "field required: send {} to run the workflow unchanged",
+                         "type": "value_error.missing"})
+    overrides = overrides or {}
     if not problems:
         problems += workflows.override_problems(graph, overrides)
     for key in ("extra_data",):

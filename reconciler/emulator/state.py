@@ -22,6 +22,7 @@ from typing import Any
 
 from reconciler import workspace
 from reconciler.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND
+from reconciler.errors import ReconcilerError
 
 STATE_FILE = "state.json"
 FORMAT_VERSION = 1
@@ -70,6 +71,29 @@ def _check_config(key: str, value: Any) -> Any:
     return float(value)
 
 
+class CorruptState(ReconcilerError):
+    """The emulator's ``state.json`` cannot be read as its state (a hand edit, a disk problem)."""
+
+
+_SECTIONS = {"deployments": dict, "requests": dict, "workflows": dict, "config": dict}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """The state saved at ``path``, or :class:`CorruptState` saying what is wrong and how to start over."""
+    hint = f"fix or remove {path} (or run: comfyops emulator reset) to start from an empty emulator"
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:200]
+        raise CorruptState(f"the emulator state {path}: not readable JSON ({reason})", hint) from None
+    if not isinstance(loaded, dict):
+        raise CorruptState(f"the emulator state {path}: not a JSON object", hint)
+    for key, kind in _SECTIONS.items():
+        if key in loaded and not isinstance(loaded[key], kind):
+            raise CorruptState(f"the emulator state {path}: {key!r} is not a JSON object", hint)
+    return loaded
+
+
 class EmulatorState:
     """Thread-safe, file-backed state of one emulated RunComfy account."""
 
@@ -100,7 +124,7 @@ class EmulatorState:
             return
         stamp = (stat.st_mtime_ns, stat.st_size)
         if stamp != self._stamp:
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            loaded = _load(self.path)
             data = _empty()
             data.update(loaded)
             data["config"] = {**DEFAULT_CONFIG, **loaded.get("config", {})}

@@ -54,9 +54,14 @@ class ImportedDeployment:
     problems: tuple[str, ...] = ()
     """Live values the manifest format refuses (e.g. a queue_size the API allowed): fix them before plan."""
 
+    base_name: bool = False
+    """Whether ``name`` is the base name of an environment's deployment (``import --env``), not the live one."""
+
     @property
     def renamed(self) -> bool:
-        """Whether the manifest name differs from the live one."""
+        """Whether the manifest name differs from the live one (not counting an environment's affixes)."""
+        if self.base_name:
+            return False
         return self.name != self.live_name
 
     @property
@@ -101,10 +106,18 @@ def valid_name(live_name: str, deployment_id: str) -> str:
 
 
 def plan_import(
-    selected: Sequence[LiveDeployment], *, schema_ref: str, with_workflows: bool = False
+    selected: Sequence[LiveDeployment],
+    *,
+    schema_ref: str,
+    with_workflows: bool = False,
+    base_names: Mapping[str, str] | None = None,
 ) -> list[ImportedDeployment]:
-    """What import writes for ``selected``: names made valid and unique, one manifest text each."""
-    wanted = [valid_name(d.name, d.id) for d in selected]
+    """What import writes for ``selected``: names made valid and unique, one manifest text each.
+
+    ``base_names`` (id -> name, for ``import --env``) names the manifests after the environment's affixes
+    are stripped; their texts then pin no id (the environment does).
+    """
+    wanted = [valid_name(base_names[d.id] if base_names else d.name, d.id) for d in selected]
     counts = Counter(wanted)
     taken: set[str] = set()
     out: list[ImportedDeployment] = []
@@ -124,9 +137,11 @@ def plan_import(
                 id=deployment.id,
                 manifest_file=f"{name}.yaml",
                 workflow_file=workflow_file,
-                text=manifest_text(deployment, name=name, schema_ref=schema_ref, workflow_file=workflow_file),
+                text=manifest_text(deployment, name=name, schema_ref=schema_ref, workflow_file=workflow_file,
+                                   pin=base_names is None),
                 workflow_api_json=graph,
                 problems=manifest_problems(deployment, name),
+                base_name=base_names is not None,
             )
         )
     return out
@@ -157,8 +172,11 @@ def _short(deployment_id: str) -> str:
     return _BAD_CHARS.sub("", deployment_id)[:8] or "x"
 
 
-def manifest_text(deployment: LiveDeployment, *, name: str, schema_ref: str, workflow_file: str | None = None) -> str:
-    """The Deployment manifest for ``deployment`` under ``name``: header, fixed order, defaults omitted."""
+def manifest_text(
+    deployment: LiveDeployment, *, name: str, schema_ref: str, workflow_file: str | None = None, pin: bool = True
+) -> str:
+    """The Deployment manifest for ``deployment`` under ``name``: header, fixed order, defaults omitted;
+    ``metadata.id`` pinned unless ``pin`` is false (an environment pins it instead)."""
     lines = [
         f"# yaml-language-server: $schema={schema_ref}",
         f"# Imported from RunComfy deployment {_comment(deployment.name)} ({_comment(deployment.id)}).",
@@ -166,7 +184,7 @@ def manifest_text(deployment: LiveDeployment, *, name: str, schema_ref: str, wor
         "kind: Deployment",
         "metadata:",
         f"  name: {_scalar(name)}",
-        f"  id: {_scalar(deployment.id)}",
+        *([f"  id: {_scalar(deployment.id)}"] if pin else []),
         "spec:",
     ]
     for field in catalog.MANAGED_FIELDS:

@@ -57,11 +57,15 @@ def build_plan(
     already ran it (plan does, to find the deployments whose saved versions it reads); else it is run here.
     """
     prices = prices_of(desired)
-    found = matching if matching is not None else match.match_all(desired.deployments, live)
+    theirs = [d for d in live if d.id in desired.foreign_ids]  # pinned by another environment: never touched
+    here = [d for d in live if d.id not in desired.foreign_ids] if theirs else live
+    found = matching if matching is not None and not theirs else match.match_all(desired.deployments, here)
     matches, unclaimed, problems = found.matches, found.unclaimed, list(found.problems)
+    problems.extend(_claims_on_foreign(desired, theirs))
     secrets = Secrets.of(desired)
     changes = [_with_expired_rules(m.desired, _change_for(m, prices, problems, secrets)) for m in matches]
     prune_changes, unmanaged = _prune(desired, unclaimed, prices, secrets)
+    unmanaged.extend(theirs)
     changes.extend(prune_changes)
     known = [*(d.name for d in desired.deployments), *(c.name for c in changes)]
     problems.extend(targets.unmatched(options.targets, known))
@@ -90,6 +94,26 @@ def build_plan(
         environment=desired.environment_name,
     )
     return plan, problems
+
+
+def _claims_on_foreign(desired: DesiredState, theirs: list[LiveDeployment]) -> list[Diagnostic]:
+    """A manifest of this environment naming a live deployment another environment pins: an error."""
+    problems = []
+    for want in desired.deployments:
+        for have in theirs:
+            if have.name == want.name or have.name in want.previous_names:
+                owner = desired.foreign_ids[have.id]
+                problems.append(
+                    Diagnostic(
+                        f"live deployment {have.name!r} ({have.id}) is pinned by environment {owner}; "
+                        f"{want.name!r} may not take it over",
+                        want.source,
+                        "metadata.name",
+                        "rename this deployment (or its environment's name_prefix/name_suffix), or remove the "
+                        f"pin from environment {owner}",
+                    )
+                )
+    return problems
 
 
 def prices_of(desired: DesiredState) -> dict[str, float]:
@@ -367,6 +391,7 @@ def _prune(
     changes: list[ResourceChange] = []
     unmanaged: list[LiveDeployment] = []
     source = str(desired.settings_source) if desired.settings_source else None
+    skipped_note = [skipped_files_note(desired.skipped_files)] if desired.skipped_files else []
     for have in unclaimed:
         pattern = next((p for p in prune.match if fnmatch.fnmatchcase(have.name, p)), None)
         excluded = any(fnmatch.fnmatchcase(have.name, p) for p in prune.exclude)
@@ -404,14 +429,30 @@ def _prune(
                     diff=[FieldChange(field="is_enabled", before=have.fields.get("is_enabled"), after=False)],
                     reason=f"{reason} (prune action: pause)",
                     monthly_cost_after=0.0,
-                    warnings=["is_enabled: false fails its queued and running requests at once"],
+                    warnings=["is_enabled: false fails its queued and running requests at once", *skipped_note],
                 )
             )
         else:
             changes.append(
-                ResourceChange(**common, action=Action.DELETE, reason=reason, warnings=_delete_warnings(have))
+                ResourceChange(
+                    **common, action=Action.DELETE, reason=reason, warnings=[*_delete_warnings(have), *skipped_note]
+                )
             )
     return changes, unmanaged
+
+
+SKIPPED_SHOWN = 5
+"""Skipped files named in the note beside prune's changes; the rest are counted."""
+
+
+def skipped_files_note(skipped: tuple[str, ...]) -> str:
+    """The warning beside each prune change when the folder walk skipped YAML files as someone else's."""
+    count = len(skipped)
+    names = ", ".join(skipped[:SKIPPED_SHOWN]) + (f" and {count - SKIPPED_SHOWN} more" if count > SKIPPED_SHOWN else "")
+    return (
+        f"{count} YAML file{'s' if count != 1 else ''} under -f {'were' if count != 1 else 'was'} skipped as not "
+        f"ComfyOps manifests ({names}): if one was meant to declare this deployment, do not apply"
+    )
 
 
 def _guard_empty(

@@ -133,6 +133,12 @@ class DesiredState:
     """Each ``${VAR}`` the manifests use -> a digest of its value (never the value)."""
     source_fingerprint: str = ""
     """A digest of the manifests as written, before variables are substituted."""
+    foreign_ids: Mapping[str, str] = field(default_factory=dict)
+    """Live deployment ids pinned by *other* environments -> that environment's name: never matched,
+    changed or pruned here, whatever their names."""
+    skipped_files: tuple[str, ...] = field(default=(), compare=False)
+    """YAML files a folder walk skipped as someone else's (shown beside prune's changes: one may have been
+    meant to declare what prune removes)."""
 
     def deployment(self, name: str) -> DesiredDeployment | None:
         """The deployment declared under ``name``, if any."""
@@ -157,6 +163,8 @@ class DesiredState:
         }
         if self.environment is not None:
             essence["environment"] = self.environment.name
+        if self.foreign_ids:
+            essence["foreign_ids"] = dict(sorted(self.foreign_ids.items()))
         text = json.dumps(essence, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 

@@ -9,7 +9,14 @@ ordinary DesiredState. For the selected ``Environment`` document it:
 - adds ``name_prefix``/``name_suffix`` to every deployment name and previous name;
 - merges ``spec.settings`` over the Settings document, turns the base prune patterns (written over base
   names) into this environment's names, and excludes every other environment's names from pruning, so a
-  staging run can never prune prod's deployments in a shared account.
+  staging run can never prune prod's deployments in a shared account;
+- pins ``metadata.id`` from its ``spec.ids`` (base name -> UUID), and lists the ids every *other*
+  environment pins (``Resolution.foreign_ids``): the plan never matches, changes or prunes those.
+
+A pinned id belongs to exactly one environment. An id in the base manifests is shared by every
+environment that admits the deployment, so with two or more of them it is an error (it would make
+staging rename prod's deployment); so is one id pinned by two environments, and a ``spec.ids`` entry
+naming no deployment of that environment.
 
 A patch whose ``match`` matches nothing is a warning. Without a selected environment the Environment
 documents are simply dropped (``--env`` is enforced by the command line, which knows the command).
@@ -54,6 +61,8 @@ class Resolution:
     environment: EnvironmentInfo | None = None
     names: tuple[str, ...] = ()
     policy_paths: tuple[str, ...] = ()
+    foreign_ids: dict[str, str] = field(default_factory=dict)
+    """Ids pinned by the other environments -> the environment's name."""
 
 
 def declared(parsed: Iterable[ParsedDocument]) -> tuple[str, ...]:
@@ -90,6 +99,7 @@ def documents_for(parsed: list[ParsedDocument], environment: str | None) -> Reso
     assert isinstance(model, EnvironmentDocument)
     spec = model.spec
     _check_affixes(env_item, problems)
+    pins = _pins(base, envs, problems)
     others = [e.model.spec for n, e in envs.items() if n != environment and isinstance(e.model, EnvironmentDocument)]
     documents: list[ParsedDocument] = []
     used = [False] * len(spec.patches)
@@ -108,6 +118,7 @@ def documents_for(parsed: list[ParsedDocument], environment: str | None) -> Reso
         if not used[index]:
             problems.append(_unmatched(env_item, index, patch))
     _check_globs(env_item, base, problems)
+    foreign = {pin: owner for (owner, _name), (pin, _where) in pins.items() if owner != environment}
     info = EnvironmentInfo(
         name=environment,
         name_prefix=spec.name_prefix,
@@ -117,7 +128,73 @@ def documents_for(parsed: list[ParsedDocument], environment: str | None) -> Reso
         source=env_item.doc.locate(("metadata", "name")),
     )
     return Resolution(documents, [_tagged(p, environment) for p in problems], info, names,
-                      _policy_paths(settings_item, env_item))
+                      _policy_paths(settings_item, env_item), foreign)
+
+
+def _admits(env_item: ParsedDocument, name: str) -> bool:
+    return isinstance(env_item.model, EnvironmentDocument) and _admitted(name, env_item.model)
+
+
+def _pins(
+    base: list[ParsedDocument], envs: dict[str, ParsedDocument], problems: list[Diagnostic]
+) -> dict[tuple[str, str], tuple[str, Location]]:
+    """Every pinned id, by (environment, base name): from each Environment's ``spec.ids``, else the base
+    ``metadata.id`` (which belongs to an environment only when it is the one environment admitting it).
+    Problems: a base pin under two or more environments, an id pinned by two environments, an
+    ``ids`` entry naming no deployment of its environment."""
+    deployments = {p.model.metadata.name: p for p in base if isinstance(p.model, DeploymentDocument)}
+    pins: dict[tuple[str, str], tuple[str, Location]] = {}
+    for name, item in deployments.items():
+        model = item.model
+        assert isinstance(model, DeploymentDocument)
+        if model.metadata.id is None:
+            continue
+        admitting = [n for n, e in envs.items() if _admits(e, name)]
+        where = item.doc.locate(("metadata", "id"))
+        if len(admitting) > 1:
+            problems.append(
+                Diagnostic(
+                    f"environments {', '.join(admitting)} would all use the pinned id {model.metadata.id!r} of "
+                    f"{name!r}: a pinned id belongs to one environment",
+                    where,
+                    "metadata.id",
+                    f"move it to the Environment it belongs to (spec.ids: {{{name}: {model.metadata.id}}}) "
+                    "and remove it here; `comfyops import --env NAME` writes pins there",
+                )
+            )
+        elif admitting:
+            pins[(admitting[0], name)] = (model.metadata.id, where)
+    for env_name, env_item in envs.items():
+        env = env_item.model
+        assert isinstance(env, EnvironmentDocument)
+        for name, pin in env.spec.ids.items():
+            where = env_item.doc.locate(("spec", "ids", name))
+            if name not in deployments or not _admitted(name, env):
+                problems.append(
+                    Diagnostic(
+                        f"environment {env_name}: ids names {name!r}, which is no deployment of this environment",
+                        where,
+                        f"spec.ids.{name}",
+                        did_you_mean(name, [n for n in deployments if _admitted(n, env)])
+                        or "keys are base deployment names (without name_prefix/name_suffix)",
+                    )
+                )
+                continue
+            pins[(env_name, name)] = (pin, where)
+    owners: dict[str, tuple[str, str, Location]] = {}
+    for (env_name, name), (pin, where) in sorted(pins.items()):
+        first = owners.setdefault(pin, (env_name, name, where))
+        if first[0] != env_name:
+            problems.append(
+                Diagnostic(
+                    f"environment {env_name}: id {pin!r} is also pinned by environment {first[0]} (at {first[2]}): "
+                    "a live deployment belongs to one environment",
+                    where,
+                    f"spec.ids.{name}",
+                    "remove the pin from the environment it does not belong to",
+                )
+            )
+    return pins
 
 
 def _environments(parsed: list[ParsedDocument], problems: list[Diagnostic]) -> dict[str, ParsedDocument]:
@@ -141,7 +218,7 @@ def _environments(parsed: list[ParsedDocument], problems: list[Diagnostic]) -> d
 
 
 def _tagged(problem: Diagnostic, environment: str) -> Diagnostic:
-    if problem.message.startswith("environment ") or problem.message.startswith("--env"):
+    if problem.message.startswith(("environment ", "environments ", "--env")):
         return problem
     return dataclasses.replace(problem, message=f"environment {environment}: {problem.message}")
 
@@ -232,6 +309,21 @@ def _deployment(
         prefix = ("spec", "patches", index, "spec")
         sensitive.update(("spec", *p[len(prefix):]) for p in env_item.sensitive_paths if p[: len(prefix)] == prefix)
     metadata = dict(data.get("metadata", {}))
+    pin = env.spec.ids.get(base_name)
+    if pin is not None and metadata.get("id") not in (None, pin):
+        problems.append(
+            Diagnostic(
+                f"{base_name!r} is pinned twice: metadata.id {metadata['id']!r} and this environment's {pin!r}",
+                env_item.doc.locate(("spec", "ids", base_name)),
+                f"spec.ids.{base_name}",
+                "keep one pin: the environment's",
+            )
+        )
+        return None
+    if pin is not None and metadata.get("id") != pin:
+        metadata["id"] = pin
+        positions[("metadata", "id")] = env_item.doc.locate(("spec", "ids", base_name))
+        patched = True
     metadata["name"] = _affixed(base_name, env)
     if metadata.get("previous_names"):
         metadata["previous_names"] = [_affixed(old, env) for old in metadata["previous_names"]]

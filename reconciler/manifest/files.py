@@ -1,11 +1,11 @@
 """Finding manifest files: ``-f`` takes files or folders; folders mean every ``*.yaml``/``*.yml`` under them.
 
-Effectful (reads the directory tree). Files are returned sorted and de-duplicated; hidden folders
-(``.git``, ``.comfyops``, ...) are skipped; a path that does not exist is a problem, not an empty set.
-A folder or file under ``-f`` that cannot be read is an error, never silently skipped: with prune on,
-a manifest nobody read would become a delete. Symlinked folders are followed; a symlink loop is
-reported once and not followed again. Only regular files are manifests: a FIFO or a device under a
-``.yaml`` name is an error.
+Effectful (reads the directory tree). Suffixes match in any case (``D.YAML``). Files are returned
+sorted and de-duplicated; hidden folders (``.git``, ``.comfyops``, ...) are skipped; a path that does not
+exist is a problem, not an empty set. A folder or file under ``-f`` that cannot be read is an error, never
+silently skipped: with prune on, a manifest nobody read would become a delete. Symlinked folders are
+followed; a symlink loop is reported once and not followed again. Only regular files are manifests: a FIFO
+or a device under a ``.yaml`` name is an error.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ from reconciler.diagnostics import Diagnostic, Location, Severity
 from reconciler.readfile import kind_of, os_error_message
 
 SUFFIXES = (".yaml", ".yml")
+"""Manifest file name endings, matched regardless of case (``a.YAML`` is read too)."""
+
+
+def is_yaml_name(name: str) -> bool:
+    """Whether a file name found by a folder walk ends in a YAML suffix, in any case."""
+    return name.lower().endswith(SUFFIXES)
 
 
 @dataclass
@@ -108,7 +114,7 @@ def _walk(root: Path, problems: list[Diagnostic]) -> list[Path]:
             try:
                 info = os.stat(path)
             except OSError as exc:
-                if entry.name.endswith(SUFFIXES) or entry.is_symlink():
+                if is_yaml_name(entry.name) or entry.is_symlink():
                     problems.append(Diagnostic(f"cannot read: {os_error_message(exc)}", Location(display_path(path))))
                 continue
             if stat.S_ISDIR(info.st_mode):
@@ -126,7 +132,7 @@ def _walk(root: Path, problems: list[Diagnostic]) -> list[Path]:
                     continue
                 visited.add(key)
                 subfolders.append((path, ancestors | {key}))
-            elif entry.name.endswith(SUFFIXES):
+            elif is_yaml_name(entry.name):
                 files.append(path)  # non-regular files are refused when read, with what they are
         stack.extend(reversed(subfolders))
     return files

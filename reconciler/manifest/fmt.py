@@ -143,7 +143,9 @@ def _double_quote(node: Any) -> None:
 
 
 def is_manifest(text: str) -> bool:
-    """Whether ``text`` holds a comfyops document (``fmt`` leaves other YAML files alone)."""
-    from reconciler.manifest.source import looks_like_manifest
+    """Whether a walked file holds a comfyops document, by the rule every command uses (``fmt`` leaves other
+    YAML files alone; a file that does not parse is formatted only if it is ours, and then refused)."""
+    from reconciler.manifest import ownership
 
-    return looks_like_manifest(text, API_VERSION)
+    documents, problems = parse_documents(text, "<walked>")
+    return ownership.is_ours((d.data for d in documents), parse_failed=bool(problems), text=text)

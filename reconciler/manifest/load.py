@@ -1,7 +1,8 @@
 """Loading manifests into a DesiredState, reporting every problem in every file at once.
 
 Effectful only in reading files (manifests, the workflow files they name, object_info beside them).
-Steps: find files; parse YAML with positions; check each document's shape, apiVersion and kind;
+Steps: find files; parse YAML with positions (once; a file a folder walk found is skipped only when that
+parse shows it is someone else's, see ``manifest.ownership``); check each document's shape, apiVersion and kind;
 substitute ``${VAR}``; validate with the strict models (this module); then the checks that span
 documents (``manifest.assemble``). The result is a DesiredState, or the list of located problems.
 """
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from reconciler import readfile
 from reconciler.diagnostics import Diagnostic, Location, did_you_mean, sorted_diagnostics
-from reconciler.manifest import assemble, environments, files, interpolate, messages, source
+from reconciler.manifest import assemble, environments, files, interpolate, messages, ownership, source
 from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.model import API_VERSION, DOCUMENT_MODELS, KINDS
 from reconciler.manifest.parsed import ParsedDocument, PartialDocument
@@ -67,14 +68,22 @@ def load_manifests(
     skipped: list[str] = []
     documents: list[Document] = []
     for file in collected.files:
-        text, file_problems = source.read_text(file, files.display_path(file))
-        if file not in collected.explicit and not _may_be_manifest(file, text):
-            skipped.append(files.display_path(file))  # a docker-compose file, a CI workflow, a test fixture
-            continue
+        shown_path = files.display_path(file)
+        text, file_problems = source.read_text(file, shown_path)
+        file_documents: list[Document] = []
+        if text is None:
+            if file not in collected.explicit and not _may_be_manifest(file):
+                skipped.append(shown_path)  # not UTF-8 or too large, and read to the end it holds none of ours
+                continue
+        elif file in collected.explicit:
+            file_documents, file_problems = source.documents_of(text, shown_path)
+        else:
+            file_documents, file_problems = source.parse_documents(text, shown_path)
+            if not ownership.is_ours((d.data for d in file_documents), parse_failed=bool(file_problems), text=text):
+                skipped.append(shown_path)  # a docker-compose file, a CI workflow, a test fixture
+                continue
         found.append(file)
-        if text is not None:
-            file_documents, file_problems = source.documents_of(text, files.display_path(file))
-            documents.extend(file_documents)
+        documents.extend(file_documents)
         problems.extend(file_problems)
     sensitive_names = declared_sensitive_variables(documents)
     parsed: list[ParsedDocument] = []
@@ -106,8 +115,10 @@ def load_manifests(
         state,
         variable_fingerprints=variables,
         source_fingerprint=_source_fingerprint(documents),
+        skipped_files=tuple(skipped),
         environment=resolution.environment,
         policy_paths=resolution.policy_paths,
+        foreign_ids=resolution.foreign_ids,
         documents=tuple(resolution.documents),
     )
     problems.extend(assembly_problems)
@@ -123,23 +134,21 @@ def load_manifests(
 
 
 PEEK_LIMIT = 64 * 1024 * 1024
-"""How much of a walked YAML file that cannot be read as a manifest is searched for an apiVersion."""
+"""How much of a walked YAML file that cannot be read as a manifest (not UTF-8, too large) is scanned."""
 
 
-def _may_be_manifest(file: Path, text: str | None) -> bool:
-    """Whether a file a folder walk found may hold a comfyops document (then it is read, or its problem shown).
+def _may_be_manifest(file: Path) -> bool:
+    """Whether a walked file that is not UTF-8 or too large may hold a comfyops document (its problem stands).
 
-    A file too large for a manifest, or not UTF-8, is still searched for a comfyops ``apiVersion``: a
-    large non-UTF-8 data file beside the manifests is skipped like any other YAML that is not ours. One
-    that cannot be read at all (permissions, a FIFO) may be ours, so its problem stands.
+    Scanned as YAML (decoded leniently, up to :data:`PEEK_LIMIT`): read to the end without a document of
+    ours, it is someone else's data file; cut short, it is ours unless plainly someone else's
+    (:mod:`reconciler.manifest.ownership`). One that cannot be read at all (permissions, a FIFO) may be ours.
     """
-    if text is not None:
-        return source.looks_like_manifest(text, API_VERSION)
     try:
         data = readfile.read_bytes(file, limit=PEEK_LIMIT)
     except readfile.FileProblem:
         return True
-    return source.looks_like_manifest(data.decode("utf-8", "replace"), API_VERSION)
+    return ownership.is_ours_unreadable(data.decode("utf-8", "replace").removeprefix("\ufeff"))
 
 
 def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str]:

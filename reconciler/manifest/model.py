@@ -424,6 +424,12 @@ class EnvironmentSpec(_Strict):
         default_factory=list, description="Globs of base names that exist in this environment (default: all)."
     )
     exclude: list[Glob] = Field(default_factory=list, description="Globs of base names left out of it.")
+    ids: dict[Name, Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=dict,
+        description="Pinned deployment UUIDs of this environment, by base deployment name (what "
+        "`import --env` writes). A pin belongs to one environment: with two or more environments, "
+        "metadata.id in the base manifests is an error.",
+    )
 
 
 class _Document(_Strict):

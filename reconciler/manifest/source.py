@@ -364,30 +364,11 @@ def _document(
     return doc if doc.data is not None else None
 
 
-_MANIFEST_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:[ \t]*["']?([^\s"'#]*)""", re.MULTILINE)
-
-
-def looks_like_manifest(text: str, api_version: str) -> bool:
-    """Whether a YAML file found by a folder walk is meant for comfyops.
-
-    True when a top-level ``apiVersion`` starts with ``comfyops/`` or is close to ``api_version``
-    (a typo is still checked, and reported with a did-you-mean); a docker-compose file, a GitHub
-    workflow or a Kubernetes manifest is not.
-    """
-    import difflib
-
-    group = api_version.split("/", 1)[0] + "/"
-    for match in _MANIFEST_VERSION.finditer(text):
-        value = match.group(1)
-        if value.startswith(group) or difflib.SequenceMatcher(None, value, api_version).ratio() >= 0.8:
-            return True
-    return False
-
-
 def read_text(file: Path, display_path: str) -> tuple[str | None, list[Diagnostic]]:
-    """The text of one manifest file, or the problem reading it (not a regular file, too large, not UTF-8)."""
+    """The text of one manifest file (without a byte-order mark), or the problem reading it (not a regular
+    file, too large, not UTF-8)."""
     try:
-        return readfile.read_text(file, limit=readfile.MANIFEST_LIMIT), []
+        return readfile.read_text(file, limit=readfile.MANIFEST_LIMIT).removeprefix("\ufeff"), []
     except readfile.FileProblem as problem:
         where = Location(display_path, problem.line, problem.column)
         return None, [Diagnostic(problem.message, where, "", problem.hint)]

@@ -6,9 +6,13 @@ remembers them; ``apply`` refuses a plan whose report has any denial.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from reconciler.diagnostics import Diagnostic
 
 BLOCKING_RULES = ("deny", "violation")
 ADVISORY_RULES = ("warn",)
@@ -48,3 +52,21 @@ class PolicyReport(BaseModel):
         spaces = f"namespace{'s' if len(self.namespaces) != 1 else ''} {', '.join(self.namespaces)}"
         verdict = "failed" if self.denied else "passed"
         return f"Policy {verdict}: {denied}, {warned} ({files}, {spaces})."
+
+
+class Outcome(StrEnum):
+    """How one test rule ended."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One ``test_*`` rule: the file that defines it, its full name, and how it ended."""
+
+    file: str
+    rule: str
+    outcome: Outcome
+    problem: Diagnostic | None = None

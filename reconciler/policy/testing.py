@@ -2,35 +2,19 @@
 
 Effectful only through ``policy.rego``. A test passes when its rule evaluates to ``true``; it fails when
 it is false or undefined, and errors when it cannot be evaluated. The report is OPA's layout: one
-``data.<package>.<rule>: PASS|FAIL|ERROR`` line per test under its file, then ``PASS: n/N``.
+``data.<package>.<rule>: PASS|FAIL|ERROR`` line per test under its file, then ``PASS: n/N`` (rendered by
+``render/policy_tests.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.policy import rego, sources
+from reconciler.policy.report import Outcome, TestResult
 
-
-class Outcome(StrEnum):
-    """How one test rule ended."""
-
-    PASS = "PASS"
-    FAIL = "FAIL"
-    ERROR = "ERROR"
-
-
-@dataclass(frozen=True)
-class TestResult:
-    """One ``test_*`` rule: the file that defines it, its full name, and how it ended."""
-
-    file: str
-    rule: str
-    outcome: Outcome
-    problem: Diagnostic | None = None
+__all__ = ["Outcome", "TestResult", "run_tests"]
 
 
 def run_tests(paths: Sequence[str]) -> tuple[list[TestResult], list[Diagnostic]]:
@@ -51,25 +35,3 @@ def run_tests(paths: Sequence[str]) -> tuple[list[TestResult], list[Diagnostic]]
         else:
             results.append(TestResult(file, rule, Outcome.PASS if answer.value is True else Outcome.FAIL))
     return results, []
-
-
-def render(results: list[TestResult]) -> str:
-    """The results as ``opa test`` prints them, grouped by file, with PASS/FAIL/ERROR counts."""
-    lines: list[str] = []
-    current = ""
-    for result in results:
-        if result.file != current:
-            if current:
-                lines.append("")
-            lines.append(f"{result.file}:")
-            current = result.file
-        lines.append(f"{result.rule}: {result.outcome.value}")
-        if result.problem is not None:
-            lines.append(f"  {result.problem.format()}")
-    lines.append("-" * 80)
-    total = len(results)
-    for outcome in Outcome:
-        count = sum(1 for r in results if r.outcome is outcome)
-        if count or outcome is Outcome.PASS:
-            lines.append(f"{outcome.value}: {count}/{total}")
-    return "\n".join(lines) + "\n"

@@ -100,7 +100,10 @@ def markdown(report: SmokeReport) -> str:
 
 
 def junit(report: SmokeReport, *, suite: str = "comfyops smoke") -> str:
-    """JUnit XML: one testsuite, one testcase per deployment (failure, error or skipped inside)."""
+    """JUnit XML: one testsuite, one testcase per deployment (failure, error or skipped inside). Every value
+    from the API or a manifest goes through the terminal sanitiser, so no control character (which XML 1.0
+    forbids, and a CI viewer might act on) reaches the file."""
+    t = safe.terminal
     counts = report.counts()
     root = ET.Element("testsuites", name=suite)
     element = ET.SubElement(
@@ -108,18 +111,18 @@ def junit(report: SmokeReport, *, suite: str = "comfyops smoke") -> str:
         errors=str(counts["error"]), skipped=str(counts["skipped"]), time=f"{report.duration_seconds:.3f}",
     )
     for r in report.results:
-        case = ET.SubElement(element, "testcase", classname="comfyops.smoke", name=r.name,
+        case = ET.SubElement(element, "testcase", classname="comfyops.smoke", name=t(r.name),
                              time=f"{r.duration_seconds or 0.0:.3f}")
-        detail = "\n".join(f"{c.status.value}: {c.name}: {c.message}" for c in r.checks)
+        detail = "\n".join(f"{c.status.value}: {t(c.name)}: {t(c.message)}" for c in r.checks)
         if r.status is SmokeStatus.FAIL:
-            ET.SubElement(case, "failure", message=r.reason, type="fail").text = detail or r.reason
+            ET.SubElement(case, "failure", message=t(r.reason), type="fail").text = detail or t(r.reason)
         elif r.status is SmokeStatus.ERROR:
-            ET.SubElement(case, "error", message=r.reason, type="error").text = detail or r.reason
+            ET.SubElement(case, "error", message=t(r.reason), type="error").text = detail or t(r.reason)
         elif r.status is SmokeStatus.SKIPPED:
-            ET.SubElement(case, "skipped", message=r.reason)
-        out = [f"deployment_id: {r.deployment_id}", f"request_id: {r.request_id}", f"assets: {r.cleanup}"]
-        out += [f"instance_id: {r.instance_id}"] if r.instance_id else []
-        out += [f"warning: {w}" for w in r.warnings]
+            ET.SubElement(case, "skipped", message=t(r.reason))
+        out = [f"deployment_id: {t(r.deployment_id)}", f"request_id: {t(r.request_id)}", f"assets: {t(r.cleanup)}"]
+        out += [f"instance_id: {t(r.instance_id)}"] if r.instance_id else []
+        out += [f"warning: {t(w)}" for w in r.warnings]
         if r.status is SmokeStatus.PASS and detail:
             out.append(detail)
         ET.SubElement(case, "system-out").text = "\n".join(out)

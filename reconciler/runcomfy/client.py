@@ -12,6 +12,7 @@ to the API's own origin; absolute URLs elsewhere (output files, object_info) are
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import random
 import threading
@@ -26,7 +27,7 @@ import httpx
 import pydantic
 
 from reconciler.retry import RetryPolicy, http_date, retry_after_seconds
-from reconciler.runcomfy import errors, ratelimit, retry, wire
+from reconciler.runcomfy import bounds, errors, ratelimit, retry, wire
 from reconciler.runcomfy import http as http_mod
 from reconciler.runcomfy.ratelimit import TokenBucket
 from reconciler.runcomfy.retry import Action, CallKind
@@ -39,6 +40,10 @@ CREATE_MAY_HAVE_LANDED: Final[str] = (
 )
 
 T = TypeVar("T")
+_DECODED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Headers of the wire body that no longer describe the decoded, capped body the client keeps."""
+_UNBOUNDED = 1_000_000
+"""Attempts when a deadline bounds the retries instead (the deadline always ends them first)."""
 Params = list[tuple[str, str | int | float | bool | None]]
 
 
@@ -74,6 +79,8 @@ class RunComfyClient:
     ) -> None:
         self.http = http
         self.limiter = limiter or ratelimit.account_bucket(clock=clock, sleep=sleep)
+        self.clock = clock
+        """The monotonic clock deadlines (``cancel_request(patience=...)``) are measured on."""
         self.policy = retry or RetryPolicy()
         self.queue_api_version = queue_api_version
         self._sleep = sleep
@@ -146,9 +153,14 @@ class RunComfyClient:
     ) -> wire.SubmitResponse:
         """Queue a run. Never re-sent once it may have landed (only connect errors and 429 retry).
 
+        With the saved workflow (no ``workflow_api_json``) the body always carries ``overrides``, ``{}``
+        when there are none: RunComfy refuses a body without it.
+
         ``abort`` set while the call waits for the rate limiter: it is not sent
         (:class:`~reconciler.runcomfy.ratelimit.Aborted`).
         """
+        if workflow_api_json is None and overrides is None:
+            overrides = {}  # RunComfy refuses a body without it (422001); {} runs the saved workflow unchanged
         fields = {
             "overrides": overrides, "workflow_api_json": workflow_api_json, "extra_data": extra_data,
             "webhook": webhook, "webhook_intermediate_status": webhook_intermediate_status,
@@ -173,13 +185,19 @@ class RunComfyClient:
         response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
         return self._parse("GET", path, response, wire.RequestResult.model_validate)
 
-    def cancel_request(self, deployment_id: str, request_id: str) -> wire.CancelResponse:
+    def cancel_request(
+        self, deployment_id: str, request_id: str, *, patience: float | None = None
+    ) -> wire.CancelResponse:
         """Cancel a queued or running request. Retried like a GET: cancelling twice is harmless.
 
         Cancels go ahead of other calls at the rate limiter (they stop billing; see ``TokenBucket.acquire``).
+        With ``patience`` (seconds), transient failures (429 with its ``Retry-After``, 5xx, resets) are
+        retried for that long instead of ``RetryPolicy.max_attempts`` times: after Ctrl-C a cancel that gives
+        up leaves a paid job running that nobody watches.
         """
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/cancel"
-        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True)
+        deadline = None if patience is None else self.clock() + patience
+        response = self._ok("POST", path, kind=CallKind.IDEMPOTENT, priority=True, deadline=deadline)
         return self._parse("POST", path, response, wire.CancelResponse.model_validate)
 
     def delete_request(
@@ -226,8 +244,8 @@ class RunComfyClient:
         return self.proxy(deployment_id, instance_id, "api/free", json=body, idempotent=True)
 
     def fetch_object_info(self, url: str) -> dict[str, Any]:
-        """A deployment's ``object_info`` JSON from its absolute ``object_info_url``."""
-        response = self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True)
+        """A deployment's ``object_info`` JSON from its absolute ``object_info_url`` (at most 64 MiB)."""
+        response = self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, limit=bounds.OBJECT_INFO_LIMIT)
 
         def as_dict(data: Any) -> dict[str, Any]:
             if not isinstance(data, dict):
@@ -236,9 +254,10 @@ class RunComfyClient:
 
         return self._parse("GET", http_mod.display_target(url), response, as_dict)
 
-    def download(self, url: str) -> bytes:
-        """The bytes at an absolute URL (an output file); the token is sent only to the API's origin."""
-        return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False).content
+    def download(self, url: str, *, limit: int = bounds.DOWNLOAD_LIMIT) -> bytes:
+        """The bytes at an absolute URL (an output file), at most ``limit`` of them (else an error, having
+        read no further); the token is sent only to the API's origin."""
+        return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False, limit=limit).content
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[CallCount]:
@@ -274,24 +293,34 @@ class RunComfyClient:
         check_body: bool = True,
         priority: bool = False,
         abort: threading.Event | None = None,
+        deadline: float | None = None,
+        limit: int = bounds.API_RESPONSE_LIMIT,
     ) -> httpx.Response | None:
-        """Send through the limiter and retry loop; the response on success, else raise ``ApiError``."""
+        """Send through the limiter and retry loop; the response on success, else raise ``ApiError``.
+
+        With a ``deadline`` (on :attr:`clock`), retries go on until it instead of ``max_attempts`` times; a
+        wait that would end past it escalates.
+        """
         display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
-        attempts, landed_before = self.policy.max_attempts, False
+        policy = self.policy if deadline is None else dataclasses.replace(self.policy, max_attempts=_UNBOUNDED)
+        attempts, landed_before = policy.max_attempts, False
         for attempt in range(1, attempts + 1):
             self.limiter.acquire(priority=priority, abort=abort)
             count = getattr(self._counters, "current", None)
             if count is not None:
                 count.calls += 1
-            error = self._attempt(method, target, display, params, json, secrets, redirects, check_body)
+            error = self._attempt(method, target, display, params, json, secrets, redirects, check_body, limit)
             if isinstance(error, httpx.Response):  # not an error after all: success
                 return error
             gone = isinstance(error, errors.NotFoundError | errors.DeploymentDeletedError)
             if gone_ok and gone and landed_before:
                 logger.warning("%s %s: gone after an ambiguous attempt, so that one landed", method, display)
                 return None
-            decision = retry.decide(error, kind=kind, attempt=attempt, policy=self.policy, rng=self._rng)
-            failed = f"{method} {display}: attempt #{attempt}/{attempts} failed: {error.reason}"
+            decision = retry.decide(error, kind=kind, attempt=attempt, policy=policy, rng=self._rng)
+            if deadline is not None and decision.action is Action.RETRY and self.clock() + decision.delay > deadline:
+                decision = retry.Decision(Action.ESCALATE, 0.0, "out of time")
+            shown = attempts if deadline is None else "until the deadline"
+            failed = f"{method} {display}: attempt #{attempt}/{shown} failed: {error.reason}"
             summary = f"{method} {display}: {error.reason}"
             if decision.action is Action.RETRY:
                 logger.warning("%s; will retry in %.2fs", failed, decision.delay, extra={retry.RETRY_TAG: summary})
@@ -312,13 +341,15 @@ class RunComfyClient:
 
     def _attempt(
         self, method: str, target: str, display: str, params: Params | None, json: Any,
-        secrets: tuple[str, ...], redirects: bool, check_body: bool,
+        secrets: tuple[str, ...], redirects: bool, check_body: bool, limit: int = bounds.API_RESPONSE_LIMIT,
     ) -> httpx.Response | errors.ApiError:
         request = self.http.build_request(method, target, params=params, json=json)
         if not http_mod.same_origin(request.url, self.http.base_url):
             request.headers.pop("Authorization", None)  # the bearer token is for the API's origin only
         try:
-            response = self.http.send(request, follow_redirects=redirects)
+            response = self._send_capped(request, redirects, limit)
+        except bounds.TooLarge as exc:
+            return errors.UnexpectedResponseError(method=method, path=display, status=200, message=str(exc))
         except httpx.RequestError as exc:
             error = errors.TransportError(
                 method=method, path=display, message=errors.scrub(http_mod.describe(exc, request.url), secrets),
@@ -338,6 +369,17 @@ class RunComfyClient:
             retry_after=retry_after, secrets=secrets,
         )
         return response if found is None else found
+
+    def _send_capped(self, request: httpx.Request, redirects: bool, limit: int) -> httpx.Response:
+        """Send ``request`` and read its body, at most ``limit`` bytes (:class:`bounds.TooLarge` past it)."""
+        response = self.http.send(request, follow_redirects=redirects, stream=True)
+        try:
+            body = bounds.read_capped(response.iter_bytes(), limit)
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=body, request=request,
+                              extensions=response.extensions)
 
     def _pace(self, response: httpx.Response) -> None:
         """Feed an answer to the adaptive bucket: speed back up unless it was a 429; obey budget headers."""
@@ -363,7 +405,7 @@ class RunComfyClient:
 
     def _parse(self, method: str, path: str, response: httpx.Response, parse: Callable[[Any], T]) -> T:
         try:
-            return parse(response.json())
+            return parse(bounds.loads(response.content))
         except pydantic.ValidationError as exc:
             found = exc.errors(include_input=False)[:5]
             message = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in found)

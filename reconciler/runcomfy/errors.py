@@ -39,6 +39,7 @@ from typing import Any, ClassVar, Final
 
 from reconciler import catalog
 from reconciler.errors import ReconcilerError
+from reconciler.runcomfy import bounds
 from reconciler.secrets import REDACTED, mask
 
 BODY_LIMIT: Final[int] = 256
@@ -274,8 +275,8 @@ def truncate(text: str, limit: int = BODY_LIMIT) -> str:
 
 def _parse_json(content: bytes) -> Any:
     try:
-        return json.loads(content) if content else None
-    except (ValueError, UnicodeDecodeError):
+        return bounds.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError):  # not JSON, or nested past the limit: read as plain text
         return None
 
 

@@ -9,7 +9,6 @@ are strict, so a typo or an unpatchable field fails here instead of at the API.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -17,7 +16,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reconciler import catalog
-from reconciler.runcomfy import errors
+from reconciler.runcomfy import bounds, errors
 
 TERMINAL_REQUEST_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
 """Queue statuses after which a request's status no longer changes (``completed`` is not success)."""
@@ -244,8 +243,8 @@ class ProxyAnswer:
         return self.content.decode("utf-8", "replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON (raises ``ValueError`` when it is not JSON)."""
-        return json.loads(self.content)
+        """The body parsed as JSON (raises ``ValueError`` when it is not JSON, or nests past the limit)."""
+        return bounds.loads(self.content)
 
 
 def free_body(*, unload_models: bool, free_memory: bool) -> dict[str, bool]:

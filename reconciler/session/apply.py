@@ -25,7 +25,7 @@ from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.errors import ReconcilerError
 from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
-from reconciler.session import executor, observe, planfiles, rollback
+from reconciler.session import cancelling, executor, observe, planfiles, rollback
 from reconciler.session.planning import Planned, connect, refuse_denied, secrets_of
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
@@ -130,9 +130,11 @@ def _smoke_changed(
     """Smoke-test the declared deployments this apply created, updated or replaced."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
     chosen = [d for d in planned.desired.deployments if d.name in touched and not d.is_absent]
+    cancel = cancelling.cancel_command(app, planned.desired)
     smoke_report = runner.run_smoke(
         planned.desired, chosen, client=planned.client, progress=make_progress([d.name for d in chosen]),
-        journal=journal(app, "smoke"),
+        journal=journal(app, "smoke"), cancel_command=cancel,
     )
+    cancelling.report_still_running(app, smoke_report, cancel)
     return dataclasses.replace(smoke_report, environment=planned.plan.environment)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from reconciler.manifest.files import display_path
 from reconciler.render import safe
 from reconciler.runcomfy import errors
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.session import observe
+from reconciler.session import import_env, observe
 from reconciler.session.session import Session
 
 SCHEMA_FILE = Path("schemas") / "comfyops.schema.json"
@@ -37,11 +37,18 @@ class Imported:
 
     items: list[ImportedDeployment]
     written: dict[str, list[Path]]
+    pinned: list[ImportedDeployment] = field(default_factory=list)
+    """With ``--env``: every imported deployment whose id was pinned in the Environment (written or not)."""
+    environment: import_env.EnvironmentTarget | None = None
 
 
 def import_live(app: Session, *, ids: tuple[str, ...], names: tuple[str, ...], everything: bool, out: Path,
-                force: bool, with_workflows: bool) -> Imported | None:
-    """Write one manifest per selected live deployment into ``out``; None when there is nothing to import."""
+                force: bool, with_workflows: bool, env: import_env.EnvironmentTarget | None = None) -> Imported | None:
+    """Write one manifest per selected live deployment into ``out``; None when there is nothing to import.
+
+    With ``env`` (``import --env``), names lose that environment's affixes, manifests pin no id, and the ids
+    are pinned in the Environment document instead (a base name already declared gets only the pin).
+    """
     client = app.client()
     live = observe.observe(client, include_payload=with_workflows)
     selected, problems = importer.select(live, ids=ids, names=names, everything=everything)
@@ -51,11 +58,19 @@ def import_live(app: Session, *, ids: tuple[str, ...], names: tuple[str, ...], e
         raise ReconcilerError(problems[0], "\n".join([*problems[1:], f"live deployments: {known}"]))
     if not selected:
         return None
-    items = importer.plan_import(selected, schema_ref=_schema_ref(out), with_workflows=with_workflows)
+    base_names = env.base_names(selected) if env is not None else None
+    items = importer.plan_import(selected, schema_ref=_schema_ref(out), with_workflows=with_workflows,
+                                 base_names=base_names)
+    declared = [i for i in items if env is not None and i.name in env.declared]  # only the pin is written
+    items = [i for i in items if i not in declared]
     _refuse_overwrite(out, items, force)
+    pins = {i.name: i.id for i in [*items, *declared]}
+    env_text = import_env.pinned_text(env, pins, force=force) if env is not None else None
     by_id = {d.id: d for d in selected}
     written = {item.id: _write_one(app, out, item, by_id[item.id], client) for item in items}
-    return Imported(items=items, written=written)
+    if env is not None and env_text is not None:
+        _atomic_write(env.file, env_text)
+    return Imported(items=items, written=written, pinned=[*items, *declared] if env else [], environment=env)
 
 
 def _targets(out: Path, item: ImportedDeployment) -> list[Path]:

@@ -19,7 +19,7 @@ from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
-from reconciler.session import observe
+from reconciler.session import cancelling, observe
 from reconciler.session.planning import connect
 from reconciler.session.session import Session
 from reconciler.smoke import runner
@@ -74,7 +74,7 @@ def drift_report(
 ) -> drift.DriftReport:
     """The drift use case: desired vs live, read-only; with ``smoke``, the smoke tests' results too."""
     observed = observe_plan(app, desired, target_patterns, will_smoke=smoke)
-    smoke_data = _smoke(observed, target_patterns, make_progress).to_dict() if smoke else None
+    smoke_data = _smoke(app, observed, target_patterns, make_progress).to_dict() if smoke else None
     return drift.build_drift(
         observed.plan, observed.live, checked_at=checked_at,
         apply_command=apply_command(app, files, desired.environment_name),
@@ -83,7 +83,7 @@ def drift_report(
 
 
 def _smoke(
-    observed: Observed, target_patterns: tuple[str, ...], make_progress: Callable[[list[str]], Progress]
+    app: Session, observed: Observed, target_patterns: tuple[str, ...], make_progress: Callable[[list[str]], Progress]
 ) -> SmokeReport:
     """Smoke-test the declared deployments with ``spec.smoke`` (targeted ones only), on the records
     the drift check already read, so no second list call is made."""
@@ -91,8 +91,11 @@ def _smoke(
         d for d in observed.desired.deployments
         if d.smoke is not None and not d.is_absent and targets.selected(d.name, target_patterns)
     ]
+    cancel = cancelling.cancel_command(app, observed.desired)
     report = runner.run_smoke(observed.desired, chosen, client=observed.client,
-                              progress=make_progress([d.name for d in chosen]), live=observed.records)
+                              progress=make_progress([d.name for d in chosen]), live=observed.records,
+                              cancel_command=cancel)
+    cancelling.report_still_running(app, report, cancel)
     if report.interrupted:
         raise KeyboardInterrupt
     return report

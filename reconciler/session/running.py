@@ -11,7 +11,6 @@ prints one JSON document for scripts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from reconciler.manifest.desired import DesiredDeployment, DesiredState, Resolve
 from reconciler.render import safe
 from reconciler.runcomfy import errors, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
+from reconciler.session import output_names
 from reconciler.session.planning import connect
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
@@ -174,7 +174,7 @@ def _deployed_workflow(
 def _submit(client: RunComfyClient, live: wire.Deployment, merged: ResolvedOverrides) -> str:
     overrides = {node: {"inputs": inputs} for node, inputs in merged.values.items()}
     try:
-        return client.submit_inference(live.id, overrides=overrides or None).request_id
+        return client.submit_inference(live.id, overrides=overrides).request_id
     except errors.ApiError as error:
         if retry.may_have_landed(error):
             error.amend(note="it may have been queued; not resubmitted, so check before running again")
@@ -195,34 +195,36 @@ def _wait(app: Session, client: RunComfyClient, deployment_id: str, rid: str, *,
         app.out.note(safe.terminal(f"Interrupted: request {rid} cancel: {outcome}"))
         raise
     result = client.request_result(deployment_id, rid)
-    folder = out or workspace.outputs_dir(_safe(rid))  # ignored by the recommended .gitignore
+    folder = out or workspace.outputs_dir(output_names.safe_name(rid))  # ignored by the recommended .gitignore
     files = save_outputs(client, result, folder) if result.succeeded else []
     return {"status": result.status, "errors": [e.message or (e.type or "error") for e in result.error],
             "files": [str(f) for f in files], "output_dir": str(folder) if files else None,
             "instance_id": result.instance_id}
 
 
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text).lstrip(".") or "output"
-
-
 def save_outputs(client: RunComfyClient, result: wire.RequestResult, folder: Path) -> list[Path]:
-    """Download every output file (and write every text output) into ``folder``; the paths written."""
+    """Download every output file (and write every text output) into ``folder``; the paths written.
+
+    Names come from the remote: made safe and unique (``output_names``), and a file already in ``folder``
+    is never overwritten (each is created exclusively, so never through a link either)."""
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    taken = {p.name.lower() for p in folder.iterdir()}
     for node_id, channels in result.outputs.items():
         for channel, items in channels.items():
             for index, item in enumerate(items):
                 default = f"{node_id}_{channel}_{index + 1}"
                 if isinstance(item, str):
-                    target, data = folder / f"{_safe(default)}.txt", item.encode()
+                    name, data = f"{output_names.safe_name(default)}.txt", item.encode()
                 elif isinstance(item, dict) and isinstance(item.get("url"), str):
-                    target, data = folder / _safe(str(item.get("filename") or default)), client.download(item["url"])
+                    name = output_names.safe_name(str(item.get("filename") or default), default)
+                    data = client.download(item["url"])
                 else:
                     continue
-                if target in written:
-                    target = target.with_name(f"{_safe(node_id)}_{target.name}")
-                target.write_bytes(data)
+                target = folder / output_names.unique_name(name, taken)
+                taken.add(target.name.lower())
+                with open(target, "xb") as handle:
+                    handle.write(data)
                 written.append(target)
     return written
 

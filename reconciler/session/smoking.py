@@ -12,6 +12,7 @@ from collections.abc import Callable
 from reconciler.engine import targets as target_patterns
 from reconciler.errors import DiagnosticsError
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.session import cancelling
 from reconciler.session.planning import connect
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
@@ -42,7 +43,9 @@ def smoke_test(
     """Smoke-test ``chosen`` through the session's client, recording each request in the history (and, with
     ``update_goldens``, each output's golden instead of comparing with it)."""
     client = connect(app, desired)
+    cancel = cancelling.cancel_command(app, desired)
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency,
                               progress=make_progress([d.name for d in chosen]), journal=journal(app, "smoke"),
-                              update_goldens=update_goldens)
+                              update_goldens=update_goldens, cancel_command=cancel)
+    cancelling.report_still_running(app, report, cancel)
     return dataclasses.replace(report, environment=desired.environment_name)

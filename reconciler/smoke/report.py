@@ -106,6 +106,8 @@ class DeploymentResult:
     """Problems that do not change the verdict (e.g. a failed free_memory_after)."""
     goldens: tuple[GoldenCheck, ...] = ()
     """Each output compared with (or recorded as) its golden."""
+    may_still_run: bool = False
+    """Interrupted, and its cancel was never confirmed by the server: the paid job may still run."""
 
     def failed_checks(self) -> tuple[CheckResult, ...]:
         """The checks that were false or could not be evaluated."""

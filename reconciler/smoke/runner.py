@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler import interrupts
 from reconciler.manifest.desired import DesiredDeployment, DesiredState
+from reconciler.render import safe
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.secrets import mask
@@ -47,6 +48,11 @@ def auto_concurrency(tests: int) -> int:
     return max(1, min(tests, MAX_CONCURRENCY))
 
 
+CANCEL_PATIENCE = 60.0
+"""Seconds after Ctrl-C that cancels keep retrying (at the server's pace, ``Retry-After`` honoured): at the
+documented 1 request/s, 60 cancels fit even with no burst at all."""
+
+
 @dataclass
 class _Shared:
     client: RunComfyClient
@@ -61,6 +67,10 @@ class _Shared:
     journal: Journal = field(default_factory=NullJournal)
     artifacts: Path = goldens.ARTIFACTS_DIR
     update_goldens: bool = False
+    cancel_command: Callable[[str, str], str] = field(default=lambda dep, rid: f"comfyops request cancel {dep} {rid}")
+    """The command that cancels request ``rid`` of deployment ``dep`` by hand (with the user's global options)."""
+    cancel_by: float | None = None
+    """After Ctrl-C: until when (on the client's clock) cancels keep trying at the server's pace."""
 
     def floor(self) -> float:
         """This waiter's fair share of the rate limit: in-flight requests / requests per second."""
@@ -71,7 +81,19 @@ class _Shared:
     def stop(self) -> None:
         with self.lock:
             self.interrupted = True
+            if self.cancel_by is None:
+                self.cancel_by = self.client.clock() + CANCEL_PATIENCE
         self.pacer.stop.set()
+
+    def cancel_after_interrupt(self, live_id: str, rid: str) -> tuple[str, bool]:
+        """Cancel after Ctrl-C, retried at the rate the server allows (its ``Retry-After``) until
+        :attr:`cancel_by`; returns the outcome and whether the server answered."""
+        deadline = self.cancel_by if self.cancel_by is not None else self.client.clock() + CANCEL_PATIENCE
+        try:
+            answer = self.client.cancel_request(live_id, rid, patience=max(0.0, deadline - self.client.clock()))
+        except errors.ApiError as error:
+            return f"cancel failed: {error.summary}", False
+        return answer.outcome, True
 
 
 def run_smoke(
@@ -88,6 +110,7 @@ def run_smoke(
     journal: Journal | None = None,
     artifacts: Path = goldens.ARTIFACTS_DIR,
     update_goldens: bool = False,
+    cancel_command: Callable[[str, str], str] | None = None,
 ) -> SmokeReport:
     """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
 
@@ -97,12 +120,15 @@ def run_smoke(
     with ``state: absent``, paused in the manifest, or not live are ``skipped`` with the reason.
     ``journal`` hears of every request submitted and finished. Golden comparisons keep received files
     (and difference sheets) under ``artifacts/<request id>/``; ``update_goldens`` records goldens from
-    runs whose other checks passed instead of comparing.
+    runs whose other checks passed instead of comparing. ``cancel_command(deployment_id, request_id)``
+    is the command printed for a request whose cancel after Ctrl-C was not confirmed.
     """
     sink = progress or NullProgress()
     shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.SMOKE_POLICY, sink,
                      _secrets(desired, deployments), journal=journal or NullJournal(), artifacts=artifacts,
                      update_goldens=update_goldens)
+    if cancel_command is not None:
+        shared.cancel_command = cancel_command
     start = clock()
     results: dict[str, DeploymentResult] = {}
     todo: list[tuple[DesiredDeployment, str]] = []
@@ -218,7 +244,7 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     overrides = {node: {"inputs": dict(inputs)} for node, inputs in d.smoke_overrides.values.items()}
     try:
         submitted = client.submit_inference(
-            live_id, overrides=overrides or None, extra_data=d.smoke.extra_data, abort=pacer.stop
+            live_id, overrides=overrides, extra_data=d.smoke.extra_data, abort=pacer.stop
         )
     except ratelimit.Aborted:  # Ctrl-C while it waited for the rate limiter: never sent
         return _done(shared, replace(base, status=SKIPPED, reason="interrupted before it was submitted"))
@@ -230,7 +256,8 @@ def _smoke_one(shared: _Shared, d: DesiredDeployment, live_id: str) -> Deploymen
     shared.journal.submitted(deployment=name, deployment_id=live_id, request_id=rid)
     with shared.lock:
         shared.in_flight[name] = (live_id, rid)
-    with interrupts.running(f"{name} request {rid}"):
+    pending = safe.terminal(f"{name} request {rid}: cancel it with `{shared.cancel_command(live_id, rid)}`")
+    with interrupts.running(pending):
         return _follow(shared, d, base, live_id, rid, started)
 
 
@@ -256,8 +283,11 @@ def _follow(
                                           instance_id=timeout.last.instance_id))
     except (polling.Interrupted, KeyboardInterrupt, ratelimit.Aborted):
         shared.stop()
-        outcome = polling.cancel_quietly(client, live_id, rid)
-        return _finish(shared, d, replace(base, reason=f"interrupted; request cancel: {outcome}"))
+        outcome, answered = shared.cancel_after_interrupt(live_id, rid)
+        reason = f"interrupted; request cancel: {outcome}"
+        if not answered:
+            reason += f"; it may still be running: cancel it with `{shared.cancel_command(live_id, rid)}`"
+        return _finish(shared, d, replace(base, reason=reason, may_still_run=not answered))
     except errors.ApiError as error:
         outcome = polling.cancel_quietly(client, live_id, rid)
         return _finish(shared, d, replace(base, reason=f"polling failed: {error.summary}; request cancel: {outcome}"))

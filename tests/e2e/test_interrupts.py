@@ -42,10 +42,13 @@ def test_ctrl_c_at_any_moment_prints_interrupted_and_exits_130(delay: float, tmp
 
 
 SLOW_CLEANUP = textwrap.dedent("""
-    import sys, time
+    import contextlib, sys, time
     from reconciler import interrupts
     interrupts.install()
-    with interrupts.running("t2i request 4f1c"):
+    stack = contextlib.ExitStack()
+    for item in sys.argv[1:] or ["t2i request 4f1c"]:
+        stack.enter_context(interrupts.running(item))
+    with stack:
         try:
             print("ready", flush=True)
             time.sleep(30)
@@ -56,9 +59,9 @@ SLOW_CLEANUP = textwrap.dedent("""
 """)
 
 
-def test_a_second_ctrl_c_exits_at_once_naming_what_may_still_run() -> None:
+def _second_ctrl_c(*running: str) -> tuple[int, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", SLOW_CLEANUP], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", SLOW_CLEANUP, *running], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
@@ -66,7 +69,21 @@ def test_a_second_ctrl_c_exits_at_once_naming_what_may_still_run() -> None:
     assert proc.stdout.readline().strip() == "cleaning up"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=25)  # the clean-up would take 30 s: ending at all shows it did not wait
-    assert proc.returncode == 130
+    return proc.returncode, err
+
+
+def test_a_second_ctrl_c_names_every_request_that_may_still_run_in_full() -> None:
+    """Never cut to "and 4 more": each one is a paid job the user has to cancel by hand."""
+    items = [f"slow-{i} request r{i}: cancel it with `comfyops --emulator request cancel d{i} r{i}`" for i in range(9)]
+    code, err = _second_ctrl_c(*items)
+    assert code == 130
+    assert err.splitlines() == ["error: interrupted again: exiting now; 9 may still be running:",
+                                *(f"  {item}" for item in items)]
+
+
+def test_a_second_ctrl_c_exits_at_once_naming_what_may_still_run() -> None:
+    code, err = _second_ctrl_c()
+    assert code == 130
     assert err == "error: interrupted again: exiting now; may still be running: t2i request 4f1c\n"
 
 

@@ -257,3 +257,22 @@ def test_apply_asks_on_a_terminal_and_only_yes_proceeds(run_cli, manifests, emul
     accepted = run_cli("--emulator", "apply", "-f", str(repo))
     assert accepted.code == 0, accepted
     assert [d["name"] for d in live_deployments(emulator)] == ["alpha"]
+
+
+def test_prune_deletes_say_which_yaml_files_were_skipped_in_every_format(run_cli, manifests, emulator, tmp_path):
+    """A skipped YAML file may have been meant to declare what prune deletes: every plan format says so there."""
+    _seed(run_cli, manifests, "team-keep", "team-orphan")
+    repo = manifests(deployment_yaml("team-keep"), settings=_prune_settings("delete"))
+    (repo / "docker-compose.yml").write_text("services:\n  web: {image: nginx}\n")
+    (repo / "data").mkdir()
+    (repo / "data" / "rows.yaml").write_text("- {id: 1}\n")
+    note = "2 YAML files under -f were skipped as not ComfyOps manifests ("
+    [delete] = [c for c in plan_json(run_cli, repo)["changes"] if c["action"] == "delete"]
+    [warning] = [w for w in delete["warnings"] if note in w]
+    assert "data/rows.yaml" in warning and "docker-compose.yml" in warning
+    for fmt in ("text", "markdown"):
+        out = run_cli("--emulator", "plan", "-f", str(repo), "--format", fmt).out
+        block = out[out.index("team-orphan"):]
+        assert note in block and "rows.yaml" in block, out
+    noop = [c for c in plan_json(run_cli, manifests(deployment_yaml("team-keep")))["changes"]]
+    assert all("skipped" not in w for c in noop for w in c["warnings"])

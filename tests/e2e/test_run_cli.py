@@ -166,3 +166,13 @@ def test_run_wait_writes_outputs_under_comfyops_outputs_and_says_where(
     assert (work / folder / "ComfyUI_9_00001_.png").is_file()
     assert f"Outputs saved in {folder}/" in result.out
     assert not (work / "outputs").exists()
+
+
+def test_run_without_a_preset_sends_the_empty_overrides_object(
+    run_cli: Any, repo: Path, state: EmulatorState
+) -> None:
+    """No preset, no --set: the body still carries ``overrides: {}`` (RunComfy refuses it otherwise)."""
+    result = run_cli("--emulator", "run", "t2i", "-f", str(repo), "--format", "json")
+    assert result.code == 0, result
+    [request] = _requests(state)
+    assert request["graph"]["6"]["inputs"]["text"] == json.loads(WORKFLOW.read_text())["6"]["inputs"]["text"]

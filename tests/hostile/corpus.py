@@ -33,6 +33,8 @@ class Case:
     lines: tuple[str, ...] = ()
     contains: tuple[str, ...] = field(default=())
     """Substrings expected in stderr instead of exact lines (for messages naming the OS's own words)."""
+    after: Callable[[Path], str | None] | None = None
+    """A check of the folder after the run (e.g. of the emulator's state); returns what is wrong, or None."""
 
 
 def write(name: str, text: str | bytes) -> Builder:
@@ -139,6 +141,63 @@ def sized_json(name: str, size: int) -> Builder:
 
     return build
 
+
+EMULATOR_STATE = ".emulator-state"
+"""The emulator's state folder inside each case's folder (``runner.py`` points ``--emulator`` at it)."""
+PRUNE_ALL = (
+    "apiVersion: comfyops/v1\nkind: Settings\nspec:\n  prune: {enabled: true, match: ['*']}\n---\n"
+    "apiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: other}\n"
+    "spec: {workflow_id: wf-1, workflow_version: v1}\n"
+)
+"""Prune on for every live name, and one more deployment (so the empty-manifest guard does not step in):
+a manifest the walk misses would become a delete."""
+
+
+def live_demo(root: Path) -> None:
+    """Seed the emulator with the live deployment ``demo`` (workflow ``wf-1`` at ``v1``) that HEAD declares."""
+    from reconciler.emulator.deployments import create_record
+    from reconciler.emulator.state import EmulatorState
+
+    state = EmulatorState(root / EMULATOR_STATE)
+    state.register_workflow("wf-1", "v1", {"1": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x"}}})
+    with state.transaction() as data:
+        record = create_record(data, {"name": "demo", "workflow_id": "wf-1", "workflow_version": "v1"}, "2026-01-01")
+        data["deployments"][record["id"]] = record
+
+
+def demo_still_live(root: Path) -> str | None:
+    """None when ``demo`` is still live (no DELETE reached the emulator), else what happened to it."""
+    from reconciler.emulator.state import EmulatorState
+
+    with EmulatorState(root / EMULATOR_STATE).read() as data:
+        records = [r for r in data["deployments"].values() if r["name"] == "demo"]
+    if len(records) != 1 or records[0].get("deleted") or records[0].get("is_enabled") is False:
+        return f"demo was deleted or paused: {records}"
+    return None
+
+
+def pruned_with(name: str, text: str | bytes) -> Builder:
+    """A live ``demo``, prune on for every name, and ``demo`` declared only in ``name`` as ``text``."""
+    return both(live_demo, write("settings.yaml", PRUNE_ALL), write(name, text))
+
+
+APPLY_PRUNE = ("--emulator", "apply", "--auto-approve", "-f", ".")
+
+
+def headed(api_version: str) -> str:
+    """HEAD with ``apiVersion:`` written as ``api_version``."""
+    return HEAD.replace("apiVersion: comfyops/v1", f"apiVersion: {api_version}")
+
+
+def pruned(name: str, file: str, text: str | bytes, *lines: str) -> Case:
+    """``demo`` declared only in ``file`` as ``text``, applied with prune on for every name: read, it stays
+    (exit 0), or it is an error with ``lines`` (exit 1); either way no DELETE reaches the emulator."""
+    return Case(name, pruned_with(file, text), APPLY_PRUNE, 1 if lines else 0, lines or APPLIED,
+                after=demo_still_live)
+APPLIED = ("  + other: create ...", "    other: applied")
+"""What the apply of a correctly read case prints: ``other`` is created, ``demo`` is left alone."""
+FLOW_DEMO = '{"apiVersion": "comfyops/v1", "kind": "Deployment", "metadata": {"name": "demo"}, ' \
+    '"spec": {"workflow_id": "wf-1", "workflow_version": "v1"}}\n'
 
 WF = "  workflow_file: wf.json\n"
 SETTINGS = "apiVersion: comfyops/v1\nkind: Settings\nspec:\n"
@@ -697,5 +756,59 @@ CASES: list[Case] = [
         ("validate", "-f", "."),
         1,
         (".: no manifest files (*.yaml, *.yml with apiVersion: comfyops/v1) found; skipped 1 YAML file without one",),
+    ),
+    # -- issue 19 §1: a manifest the walk cannot read as one is an error, never a skip -----------
+    pruned("prune_bom_manifest", "d.yaml", "\ufeff" + HEAD),
+    pruned("prune_flow_style_manifest", "d.yaml", FLOW_DEMO),
+    pruned("prune_json_manifest", "d.yml", FLOW_DEMO.replace("{", "{\n ")),
+    pruned("prune_tagged_api_version", "d.yaml", headed("!!str comfyops/v1")),
+    pruned("prune_anchored_api_version", "d.yaml", headed("&v comfyops/v1")),
+    pruned("prune_quoted_key_and_comment_first", "d.yaml",
+           "# generated\n'apiVersion' : \"comfyops/v1\"\n" + HEAD.split("\n", 1)[1]),
+    pruned("prune_upper_case_extension", "D.YAML", HEAD),
+    pruned("prune_mixed_case_extension", "d.Yml", HEAD),
+    pruned("prune_missing_api_version", "d.yaml", HEAD.replace("apiVersion: comfyops/v1\n", ""),
+           "d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)"),
+    pruned(
+        "prune_metadata_and_spec_without_header", "d.yaml",
+        "metadata: {name: demo}\nspec: {workflow_id: wf-1, workflow_version: v1}\n",
+        "d.yaml:1:1: apiVersion: required field is missing (hint: add apiVersion: comfyops/v1)",
+        "d.yaml:1:1: kind: required field is missing (hint: one of Deployment, OverridePreset, Settings, Environment)",
+    ),
+    pruned(
+        "prune_api_version_not_a_string", "d.yaml", headed("[comfyops/v1]"),
+        "d.yaml:1:1: apiVersion: unknown apiVersion ['comfyops/v1']; expected 'comfyops/v1' (hint: did you mean "
+        "'comfyops/v1'?)",
+    ),
+    pruned(
+        "prune_other_tools_api_version_over_our_spec", "d.yaml", headed("apps/v1"),
+        "d.yaml:1:1: apiVersion: unknown apiVersion 'apps/v1'; expected 'comfyops/v1' (hint: use apiVersion: "
+        "comfyops/v1)",
+    ),
+    pruned("prune_unparseable_manifest", "d.yaml", HEAD + "  hardware: [unclosed\n",
+           "d.yaml:9:1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+    pruned(
+        "prune_unknown_tag_in_manifest", "d.yaml", headed("!custom comfyops/v1"),
+        "d.yaml:1:13: invalid YAML: could not determine a constructor for the tag '!custom'",
+    ),
+    Case(
+        "walk_skips_unparseable_files_that_are_plainly_someone_elses",
+        both(
+            deployment(""),
+            write("ci/build.yml", "on: push\njobs:\n  a: {steps: [{run: x}]}\n  b: [unclosed\n"),
+            write("compose.yaml", "services:\n  web: {image: nginx}\n  db: !reset null\n"),
+            write("k8s/app.yaml", "apiVersion: apps/v1\nkind: Deployment\nspec: !custom {}\n"),
+        ),
+        ("-v", "validate", "-f", "."),
+        0,
+        ("skipped 3 YAML files with no apiVersion: comfyops/... document: ci/build.yml, compose.yaml, "
+         "k8s/app.yaml",),
+    ),
+    Case(
+        "walk_refuses_unparseable_files_that_may_be_ours",
+        both(deployment(""), write("notes.yaml", "title: x\nitems: [unclosed\n")),
+        ("validate", "-f", "."),
+        1,
+        ("notes.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>'",),
     ),
 ]

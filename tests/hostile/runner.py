@@ -36,7 +36,7 @@ def main() -> None:
     wanted = set(sys.argv[2:])
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     sys.path.insert(0, str(Path(__file__).parent))
-    from corpus import CASES
+    from corpus import CASES, EMULATOR_STATE
 
     from reconciler.cli import main as cli_main
 
@@ -46,6 +46,7 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
+            os.environ["COMFYOPS_EMULATOR_STATE"] = str(root / EMULATOR_STATE)
             case.build(root)
             os.chdir(root)
             out, err = io.StringIO(), io.StringIO()
@@ -64,6 +65,9 @@ def main() -> None:
             finally:
                 signal.alarm(0)
             seconds = time.monotonic() - start
+            wrong = case.after(root) if case.after is not None else None
+            if wrong:
+                code = f"after the run: {wrong}"
             os.chdir("/")
         print(
             json.dumps(

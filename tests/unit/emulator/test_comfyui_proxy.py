@@ -31,7 +31,7 @@ class Env:
     def live_instance(self, **fields: Any) -> tuple[str, str]:
         body = {"name": "t2i", "workflow_id": "wf-1", "workflow_version": "v1", **fields}
         dep = self.client.post("/prod/v2/deployments", json=body).json()["id"]
-        sub = self.client.post(f"/prod/v1/deployments/{dep}/inference", json={}).json()
+        sub = self.client.post(f"/prod/v1/deployments/{dep}/inference", json={"overrides": {}}).json()
         self.clock.advance(0.5)
         return dep, self.client.get(sub["status_url"]).json()["instance_id"]
 

@@ -199,7 +199,7 @@ def test_delete_then_10003(client: TestClient) -> None:
         client.get(url),
         client.patch(url, json={"name": "x"}),
         client.delete(url),
-        client.post(f"/prod/v1/deployments/{created['id']}/inference", json={}),
+        client.post(f"/prod/v1/deployments/{created['id']}/inference", json={"overrides": {}}),
     ):
         _error(response, 404, catalog.ERROR_DEPLOYMENT_DELETED)
 

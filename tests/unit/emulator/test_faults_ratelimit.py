@@ -96,7 +96,7 @@ def test_scoping_by_method_and_path(app: EmulatorApp, client: TestClient) -> Non
     app.faults.set(error_rate=1.0, methods=["post"], path_prefix="/prod/v1/")
     assert client.get("/prod/v2/deployments").status_code == 200
     assert client.post("/prod/v2/deployments", json=CREATE).status_code == 200
-    assert client.post("/prod/v1/deployments/x/inference", json={}).status_code == 500
+    assert client.post("/prod/v1/deployments/x/inference", json={"overrides": {}}).status_code == 500
     assert FaultConfig(methods=("GET",)).applies_to("get", "/x")
 
 

@@ -41,7 +41,8 @@ class Env:
         return str(response.json()["id"])
 
     def submit(self, deployment_id: str, body: Any = None, version: str = "v1") -> dict[str, Any]:
-        response = self.client.post(f"/prod/{version}/deployments/{deployment_id}/inference", json=body or {})
+        body = body or {"overrides": {}}
+        response = self.client.post(f"/prod/{version}/deployments/{deployment_id}/inference", json=body)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result
@@ -199,7 +200,7 @@ def test_unknown_requests_and_deployments(env: Env) -> None:
     wrong = sub["status_url"].replace(dep, other)
     assert env.client.get(wrong).json()["error_code"] == 404001
     assert env.client.get(f"/prod/v1/deployments/{dep}/requests/nope/status").status_code == 404
-    assert env.client.post("/prod/v1/deployments/nope/inference", json={}).json()["error_code"] == 404001
+    assert env.client.post("/prod/v1/deployments/nope/inference", json={"overrides": {}}).json()["error_code"] == 404001
     assert env.client.get("/_emulator/outputs/nope/x.png").status_code == 404
 
 
@@ -208,7 +209,7 @@ def test_disabled_deployment(env: Env) -> None:
     running = env.submit(dep)
     env.clock.advance(1.5)
     env.client.patch(f"/prod/v2/deployments/{dep}", json={"name": "t2i", "is_enabled": False})
-    response = env.client.post(f"/prod/v1/deployments/{dep}/inference", json={})
+    response = env.client.post(f"/prod/v1/deployments/{dep}/inference", json={"overrides": {}})
     assert response.status_code == 403 and response.json()["error_code"] == 10002
     result = env.get(running["result_url"])
     assert result["status"] == "failed" and result["error"]["type"] == "deployment_disabled"
@@ -241,3 +242,15 @@ def test_instance_proxy(env: Env) -> None:
     env.clock.advance(100)
     response = env.client.post(proxy.format(instance), json={})
     assert response.status_code == 404 and response.json()["error_code"] == 404001
+
+
+@pytest.mark.parametrize("body", [{}, {"extra_data": {}}, {"overrides": None}])
+def test_a_body_without_the_overrides_object_is_refused_like_runcomfy(env: Env, body: dict[str, Any]) -> None:
+    """RunComfy's error-codes page lists a missing ``overrides`` first among its 422001s (REFERENCE.md)."""
+    dep = env.deployment()
+    response = env.client.post(f"/prod/v1/deployments/{dep}/inference", json=body)
+    assert response.status_code == 422, response.text
+    data = response.json()
+    assert data["error_code"] == 422001
+    assert [item["loc"] for item in data["detail"]] == [["body", "overrides"]]
+    assert env.client.post(f"/prod/v1/deployments/{dep}/inference", json={"overrides": {}}).status_code == 200

@@ -31,7 +31,7 @@ def test_state_persists_across_app_instances(tmp_path: Path) -> None:
     first.configure(rate_limit_enabled=False, run_seconds=0, queue_seconds=0)
     with TestClient(first, headers=AUTH) as client:
         created = client.post("/prod/v2/deployments", json=CREATE).json()
-        sub = client.post(f"/prod/v1/deployments/{created['id']}/inference", json={}).json()
+        sub = client.post(f"/prod/v1/deployments/{created['id']}/inference", json={"overrides": {}}).json()
     second = create_app(tmp_path)
     with TestClient(second, headers=AUTH) as client:
         assert [d["id"] for d in client.get("/prod/v2/deployments").json()] == [created["id"]]
@@ -101,7 +101,7 @@ def test_embedded_emulator_starts_and_stops(tmp_path: Path) -> None:
         with httpx.Client(base_url=emu.base_url, headers=AUTH) as http:
             created = http.post("/prod/v2/deployments", json=CREATE)
             assert created.status_code == 200
-            sub = http.post(f"/prod/v2/deployments/{created.json()['id']}/inference", json={}).json()
+            sub = http.post(f"/prod/v2/deployments/{created.json()['id']}/inference", json={"overrides": {}}).json()
             assert sub["status_url"].startswith(emu.base_url)
             assert isinstance(emu.clock, FakeClock)
             emu.clock.advance(10)

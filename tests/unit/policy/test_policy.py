@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 from reconciler.policy import evaluate, testing
+from reconciler.render.policy_tests import render_tests
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 
@@ -149,7 +150,7 @@ def test_policy_tests_pass_and_fail(tmp_path):
     assert problems == []
     assert [(r.rule, r.outcome.value) for r in results] == [
         ("data.main.test_hopper_denied_in_staging", "PASS"), ("data.main.test_wrong_expectation", "FAIL")]
-    assert testing.render(results).endswith(f"{'-' * 80}\nPASS: 1/2\nFAIL: 1/2\n")
+    assert render_tests(results).endswith(f"{'-' * 80}\nPASS: 1/2\nFAIL: 1/2\n")
 
 
 def test_unsupported_with_input_is_explained_at_its_line(tmp_path):

@@ -271,3 +271,29 @@ def test_log_lines_shown_with_v_never_act_on_hostile_text() -> None:
         return formatter.format(record) + "\n"
 
     each_hostile(logged, assert_terminal_safe)
+
+
+def test_junit_from_hostile_text_is_well_formed_xml_with_no_control_characters() -> None:
+    import xml.etree.ElementTree as ET
+
+    def junit(s: str) -> str:
+        return smoke_render.junit(smoke_of(s))
+
+    def parses_clean(rendered: str, _plain: str) -> None:
+        root = ET.fromstring(rendered.split("?>", 1)[1])  # raises on a character XML 1.0 forbids
+        for element in root.iter():
+            for value in [element.text or "", *element.attrib.values()]:
+                assert_no_controls(value.replace("\n", "").replace("\t", ""))
+
+    each_hostile(junit, parses_clean)
+
+
+def test_policy_test_report_never_acts_on_hostile_file_or_rule_names() -> None:
+    from reconciler.policy.report import Outcome, TestResult
+    from reconciler.render.policy_tests import render_tests
+
+    def report(s: str) -> str:
+        problem = Diagnostic(s, Location(f"policies/{s}.rego", 3, 1))
+        return render_tests([TestResult(f"policies/{s}.rego", f"data.main.test_{s}", Outcome.ERROR, problem)])
+
+    each_hostile(report, assert_terminal_safe)

@@ -278,3 +278,12 @@ def test_free_instance_sends_only_the_flags_set(router: respx.Router, client: Ru
     route = router.post("/prod/v2/deployments/d/instances/i-1/proxy/api/free").respond(200)
     client.free_instance("d", "i-1", unload_models=True, free_memory=False)
     assert body_of(route.calls.last) == {"unload_models": True}
+
+
+def test_submit_without_overrides_sends_the_empty_object(router: respx.Router, client: RunComfyClient) -> None:
+    """RunComfy refuses an inference body without ``overrides`` (422001): ``{}`` runs the saved workflow as is."""
+    route = router.post("/prod/v1/deployments/d/inference").respond(json={"request_id": "r"})
+    client.submit_inference("d")
+    assert body_of(route.calls.last) == {"overrides": {}}
+    client.submit_inference("d", workflow_api_json={"1": {"class_type": "X", "inputs": {}}})
+    assert body_of(route.calls.last) == {"workflow_api_json": {"1": {"class_type": "X", "inputs": {}}}}

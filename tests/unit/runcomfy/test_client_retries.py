@@ -305,3 +305,30 @@ def test_client_logger_name(router: respx.Router, h: Harness, caplog: pytest.Log
     router.get(LIST).mock(side_effect=[httpx.Response(503), httpx.Response(200, json=[])])
     h.client.list_deployments()
     assert any(r.name == "reconciler.client" and r.levelno == logging.WARNING for r in caplog.records)
+
+
+CANCEL = "/prod/v1/deployments/d/requests/r/cancel"
+RATE_LIMITED = httpx.Response(429, json={"error_code": "rate_limited"}, headers={"Retry-After": "2"})
+CANCELLED = httpx.Response(202, json={"request_id": "r", "status": "completed", "outcome": "cancelled"})
+
+
+def test_a_patient_cancel_keeps_pacing_on_retry_after_past_max_attempts(router: respx.Router, h: Harness) -> None:
+    """After Ctrl-C a server with no burst answers 429 for a while: the cancel waits as told, and lands."""
+    route = router.post(CANCEL).mock(side_effect=[RATE_LIMITED] * 9 + [CANCELLED])
+    assert h.client.cancel_request("d", "r", patience=60).outcome == "cancelled"
+    assert route.call_count == 10
+    assert h.now == pytest.approx(18.0)  # nine Retry-After waits of 2 s, no more
+
+
+def test_a_patient_cancel_gives_up_at_its_deadline(router: respx.Router, h: Harness) -> None:
+    route = router.post(CANCEL).mock(return_value=RATE_LIMITED)
+    with pytest.raises(errors.RateLimitedError):
+        h.client.cancel_request("d", "r", patience=7)
+    assert h.now <= 7.0 and route.call_count == 4  # 0, 2, 4, 6 s: the next wait would end past 7 s
+
+
+def test_a_plain_cancel_still_stops_after_max_attempts(router: respx.Router, h: Harness) -> None:
+    route = router.post(CANCEL).mock(return_value=RATE_LIMITED)
+    with pytest.raises(errors.RateLimitedError):
+        h.client.cancel_request("d", "r")
+    assert route.call_count == RetryPolicy().max_attempts

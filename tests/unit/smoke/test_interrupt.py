@@ -81,3 +81,41 @@ def test_ctrl_c_submits_nothing_new_and_cancels_at_once_despite_the_rate_limit(e
         "Interrupt received: cancelling 1 request... (Ctrl-C again to exit now)"
     ]
     assert progress.notices[0][0] >= pressed[0]
+
+
+def test_a_cancel_the_server_never_confirms_names_the_command_that_finishes_it(
+    env: Env, monkeypatch: Any
+) -> None:
+    """Every cancel after Ctrl-C fails (the server errs) for the whole patience: the result says the job may
+    still run, with the exact command (as the caller builds it) that cancels it."""
+    from reconciler.smoke import runner
+
+    monkeypatch.setattr(runner, "CANCEL_PATIENCE", 1.0)
+    dep = env.deploy("a")
+    env.emu.configure(run_seconds=600)
+    env.emu.set_faults(error_rate=1.0, path_prefix=f"/prod/v1/deployments/{dep}/requests/", methods=["POST"])
+    http = build_http_client(base_url=env.emu.base_url, token="test-token")
+    client = RunComfyClient(http, limiter=TokenBucket(50, 50), retry=RetryPolicy(base=0.05, cap=0.1))
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def press_when_running(name: str, phase: str) -> None:
+        if phase in ("queued", "running") and not pressed:
+            pressed.append(time.monotonic())
+            threading.Timer(0.1, lambda: signal.pthread_kill(main, signal.SIGINT)).start()
+
+    pressed: list[float] = []
+    desired = env.desired(smoke_doc("a", GOOD))
+    try:
+        report = run_smoke(desired, list(desired.deployments), client=client, poll=FAST_POLL,
+                           progress=Recorder(press_when_running),
+                           cancel_command=lambda d, r: f"comfyops --emulator request cancel {d} {r}")
+    finally:
+        http.close()
+    [result] = report.results
+    assert report.interrupted and result.may_still_run
+    assert result.request_id is not None
+    assert result.reason.startswith("interrupted; request cancel: cancel failed: ")
+    assert result.reason.endswith(
+        f"it may still be running: cancel it with `comfyops --emulator request cancel {dep} {result.request_id}`"
+    )
