@@ -78,7 +78,7 @@ def drift_report(
     return drift.build_drift(
         observed.plan, observed.live, checked_at=checked_at,
         apply_command=apply_command(app, files, desired.environment_name),
-        import_command=import_command(app), smoke=smoke_data,
+        import_command=import_command(app, files, desired.environment_name), smoke=smoke_data,
     )
 
 
@@ -112,6 +112,7 @@ def apply_command(app: Session, files: tuple[str, ...], environment: str | None 
     return Invocation(tuple(app.global_args()), tuple(files), environment).command("apply")
 
 
-def import_command(app: Session) -> str:
-    """The ``comfyops [global options] import`` line that keeps an unmanaged deployment (``--id`` follows)."""
-    return Invocation(tuple(app.global_args())).command("import", options=())
+def import_command(app: Session, files: tuple[str, ...], environment: str | None) -> str:
+    """The ``comfyops [global options] import [-f PATH]... [--env NAME]`` line that keeps an unmanaged
+    deployment (``--id`` follows)."""
+    return Invocation(tuple(app.global_args()), tuple(files), environment).command("import")

@@ -51,7 +51,7 @@ def test_follow_ups_carry_the_manifests_and_environment_where_the_command_takes_
     assert followup("request", "result", "d", "r1", app=app) == (
         "comfyops --emulator request result d r1 -f 'my repo' -f b.yaml --env staging"
     )
-    assert followup("import", "--id", "x", app=app) == "comfyops --emulator import --id x"  # takes neither
+    assert followup("schema", "--check", app=app) == "comfyops --emulator schema --check"  # takes neither
     assert complete("re-run `comfyops plan --env prod --out FILE`; see `comfyops show plan.json`", app) == (
         "re-run `comfyops --emulator plan --env prod --out FILE -f 'my repo' -f b.yaml`; "
         "see `comfyops --emulator show plan.json --env staging`"
