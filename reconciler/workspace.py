@@ -155,11 +155,12 @@ def _refuse_links(path: Path, inside: Path | None) -> None:
             raise UnsafePath(f"refusing to write {path}: {current} is a link")
 
 
-def write_bytes(path: Path, data: bytes, *, inside: Path | None = None) -> None:
+def write_bytes(path: Path, data: bytes, *, inside: Path | None = None, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then renamed over it.
 
     A link at ``path`` is replaced, never written through; folders are created as needed. ``inside``
-    (e.g. the workspace root) also refuses a folder on the way that is a link.
+    (e.g. the workspace root) also refuses a folder on the way that is a link. ``mode`` sets the file's
+    permissions (otherwise the temporary file's: readable by its owner only).
     """
     _refuse_links(path, inside)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +168,8 @@ def write_bytes(path: Path, data: bytes, *, inside: Path | None = None) -> None:
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

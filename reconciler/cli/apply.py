@@ -12,7 +12,7 @@ from typing import Any, TextIO
 import click
 
 from reconciler import workspace
-from reconciler.cli import output
+from reconciler.cli import gallery, output
 from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import use_color
@@ -84,6 +84,7 @@ def _one_apply_at_a_time(func: Callable[..., int]) -> Callable[..., int]:
     metavar="DURATION",
     help="Wait this long (30s, 5m) for another apply in this working copy to release .comfyops/apply.lock.",
 )
+@gallery.html_option
 @summary_option
 @click.pass_obj
 @_one_apply_at_a_time
@@ -100,6 +101,7 @@ def command(
     fmt: str,
     smoke: bool,
     rollback_on_smoke_failure: bool,
+    html_file: Path | None,
     summary: bool,
 ) -> int:
     """Apply the changes plan shows (or exactly a saved PLANFILE), then read them back.
@@ -108,6 +110,8 @@ def command(
     """
     if rollback_on_smoke_failure and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
+    if html_file is not None and not smoke:
+        raise click.UsageError("--html needs --smoke (it shows the smoke tests' pictures)")
     if plan_file is not None and targets:
         raise click.UsageError(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
@@ -140,6 +144,7 @@ def command(
         app, planned, hooks=_ProgressHooks(), fail_fast=fail_fast, smoke=smoke,
         rollback_on_smoke_failure=rollback_on_smoke_failure,
         smoke_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
+        keep_outputs=html_file is not None,
     )
     report, smoke_report = applied.report, applied.smoke
     shown = _named_once(report, smoke_report, plan_printed=plan_file is None and fmt == "text")
@@ -151,7 +156,9 @@ def command(
             *shown, fmt, color=color and fmt == "text", rollback_asked=rollback_on_smoke_failure
         )
         output.echo(combined, nl=False)
-    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure))
+    note = "" if smoke_report is None else gallery.write_or_warn(html_file, [smoke_report])
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure)
+            + (f"\n{note}\n" if note else ""))
     _notify(planned, report, smoke_report, files)
     if applied.interrupted:
         return 130

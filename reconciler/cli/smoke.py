@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import output
+from reconciler.cli import gallery, output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.summary import publish, summary_option
 from reconciler.errors import ReconcilerError
@@ -46,12 +46,14 @@ def recorded_lines(report: SmokeReport) -> list[str]:
 @click.option("--update-goldens", "update_goldens", is_flag=True,
               help="Record each output's golden (similar_to) from this run instead of comparing; only runs that pass "
               "their other checks are recorded. Prints every file written.")
+@gallery.html_option
 @click.option("--allow-skipped", is_flag=True,
               help="Exit 0 when every test was skipped (by default that is an error: nothing was tested).")
 @summary_option
 @click.pass_obj
 def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int | None, update_goldens: bool, allow_skipped: bool, summary: bool) -> int:
+            concurrency: int | None, update_goldens: bool, html_file: Path | None, allow_skipped: bool,
+            summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     chosen = smoking.select(app, desired, targets)
@@ -62,10 +64,12 @@ def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], juni
         output.echo("No selected deployment's spec.smoke.expect names a golden (similar_to); nothing to record.",
                     err=True)
     report = smoking.smoke_test(app, desired, chosen, concurrency=concurrency, update_goldens=update_goldens,
-                                make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names))
+                                make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
+                                keep_outputs=html_file is not None)
     text = smoke_render.render(report, fmt)
     output.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: smoke_render.render(report, "markdown"))
+    note = gallery.write_or_warn(html_file, [report])
+    publish(summary, lambda: smoke_render.render(report, "markdown") + (f"\n{note}\n" if note else ""))
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
         junit.write_text(output.current().mask(smoke_render.junit(report)), encoding="utf-8")

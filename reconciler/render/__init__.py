@@ -3,7 +3,8 @@
 Pure: no I/O, no clock, no environment, no TTY detection. Options such as ``color`` and
 ``max_chars`` are parameters; the CLI decides them and prints the result. ``render_plan`` and
 ``render_apply`` are the one entry point the CLI uses; the per-format modules are public too.
-Drift reports and the status table have their own modules (``render.drift``, ``render.status``).
+Drift reports and the status table have their own modules (``render.drift``, ``render.status``); the
+smoke gallery is ``render.gallery`` (HTML from Jinja2 templates in ``render/templates/``).
 
 Only ``json`` is a stable contract (it follows ``format_version``). Text and Markdown wording may
 change, except the summary sentences documented in ``render.text``.

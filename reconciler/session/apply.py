@@ -109,14 +109,18 @@ def apply_plan(
     smoke: bool,
     rollback_on_smoke_failure: bool,
     smoke_progress: SmokeProgressFactory,
+    keep_outputs: bool = False,
 ) -> Applied:
-    """Execute ``planned``, then smoke-test and roll back as asked; the reports say what happened."""
+    """Execute ``planned``, then smoke-test and roll back as asked; the reports say what happened.
+
+    ``keep_outputs`` keeps the smoke tests' pictures for the HTML gallery (``apply --smoke --html``).
+    """
     report = executor.execute(
         planned.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
     )
     smoke_report = None
     if smoke and not report.interrupted:
-        smoke_report = _smoke_changed(app, planned, report, smoke_progress)
+        smoke_report = _smoke_changed(app, planned, report, smoke_progress, keep_outputs=keep_outputs)
         if rollback_on_smoke_failure and not smoke_report.ok:
             failed = [r.name for r in smoke_report.results if r.status.is_problem]
             report = rollback.rollback(planned.plan, report, failed, client=planned.client)
@@ -125,7 +129,8 @@ def apply_plan(
 
 
 def _smoke_changed(
-    app: Session, planned: Planned, report: ApplyReport, make_progress: SmokeProgressFactory
+    app: Session, planned: Planned, report: ApplyReport, make_progress: SmokeProgressFactory, *,
+    keep_outputs: bool = False,
 ) -> SmokeReport:
     """Smoke-test the declared deployments this apply created, updated or replaced."""
     touched = {o.name for o in report.changes if o.outcome is Outcome.APPLIED and o.action is not Action.DELETE}
@@ -133,7 +138,7 @@ def _smoke_changed(
     cancel = cancelling.cancel_command(app, planned.desired)
     smoke_report = runner.run_smoke(
         planned.desired, chosen, client=planned.client, progress=make_progress([d.name for d in chosen]),
-        journal=journal(app, "smoke"), cancel_command=cancel,
+        journal=journal(app, "smoke"), cancel_command=cancel, keep_outputs=keep_outputs,
     )
     cancelling.report_still_running(app, smoke_report, cancel)
     return dataclasses.replace(smoke_report, environment=planned.plan.environment)

@@ -38,14 +38,15 @@ def select(app: Session, desired: DesiredState, targets: tuple[str, ...]) -> lis
 
 def smoke_test(
     app: Session, desired: DesiredState, chosen: list[DesiredDeployment], *, concurrency: int | None,
-    make_progress: SmokeProgressFactory, update_goldens: bool = False,
+    make_progress: SmokeProgressFactory, update_goldens: bool = False, keep_outputs: bool = False,
 ) -> SmokeReport:
     """Smoke-test ``chosen`` through the session's client, recording each request in the history (and, with
-    ``update_goldens``, each output's golden instead of comparing with it)."""
+    ``update_goldens``, each output's golden instead of comparing with it; with ``keep_outputs``, each run's
+    pictures for the HTML gallery)."""
     client = connect(app, desired)
     cancel = cancelling.cancel_command(app, desired)
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency,
                               progress=make_progress([d.name for d in chosen]), journal=journal(app, "smoke"),
-                              update_goldens=update_goldens, cancel_command=cancel)
+                              update_goldens=update_goldens, cancel_command=cancel, keep_outputs=keep_outputs)
     cancelling.report_still_running(app, report, cancel)
     return dataclasses.replace(report, environment=desired.environment_name)

@@ -57,7 +57,8 @@ def check(
             why = outcome.download_errors.get((node_id, channel, 0), "it has no downloadable url")
             result, detail = _result(name, base, ERROR, f"item 1 could not be read: {why}")
         else:
-            received = _keep(artifacts, request_id, f"received-{_safe(node_id)}-{channel}.{_extension(data)}", data)
+            filename = f"received-{safe_name(node_id)}-{channel}.{extension(data)}"
+            received = keep_copy(artifacts, request_id, filename, data)
             base = replace(base, received=received)
             if update:
                 result, detail = _record(name, base, data, others_passed)
@@ -107,7 +108,7 @@ def _compare(name: str, base: GoldenCheck, data: bytes, artifacts: Path, request
         figures = f"hash distance {outcome.hash_distance} " + limits.format(ssim=f"{outcome.ssim:.3f}")
         return _result(name, measured, PASS, f"like {base.golden}: {figures}{_frames(measured)}")
     if outcome.diff_png is not None:
-        diff = _keep(artifacts, request_id, f"diff-{_safe(base.output)}-{base.channel}.png", outcome.diff_png)
+        diff = keep_copy(artifacts, request_id, f"diff-{safe_name(base.output)}-{base.channel}.png", outcome.diff_png)
         measured = replace(measured, diff=diff)
     if outcome.problem is not None:
         text = f"item 1 {outcome.problem} ({base.golden})"
@@ -148,9 +149,9 @@ def write_file(path: Path, data: bytes) -> None:
     workspace.write_bytes(path, data)
 
 
-def _keep(artifacts: Path, request_id: str, filename: str, data: bytes) -> str | None:
+def keep_copy(artifacts: Path, request_id: str, filename: str, data: bytes) -> str | None:
     """Write a reviewer's copy under ``<artifacts>/<request id>/``; its path, or None if it could not be written."""
-    path = artifacts / _safe(request_id) / filename
+    path = artifacts / safe_name(request_id) / filename
     try:
         write_file(path, data)
     except OSError:
@@ -158,10 +159,12 @@ def _keep(artifacts: Path, request_id: str, filename: str, data: bytes) -> str |
     return str(path)
 
 
-def _safe(text: str) -> str:
+def safe_name(text: str) -> str:
+    """``text`` as one file name: anything but letters, digits, ``_.-`` becomes ``_``; never hidden or empty."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text).lstrip(".") or "_"
 
 
-def _extension(data: bytes) -> str:
+def extension(data: bytes) -> str:
+    """The file extension for ``data``'s sniffed format (``bin`` when unknown)."""
     fmt = media.sniff(data)
     return {"jpeg": "jpg"}.get(fmt or "", fmt or "bin")

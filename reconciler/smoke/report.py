@@ -82,6 +82,25 @@ class GoldenCheck:
 
 
 @dataclass(frozen=True)
+class ReceivedFile:
+    """An output file kept for review (``smoke --html``) under ``.comfyops/outputs/<request id>/``."""
+
+    output: str
+    """The output node id."""
+    channel: str
+    item: int
+    """The item's index in its channel (0 for the first)."""
+    path: str
+    format: str | None = None
+    """The format sniffed from the bytes (``png``, ``mp4``...), None when unknown."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"output": self.output, "channel": self.channel, "item": self.item, "path": self.path,
+                "format": self.format}
+
+
+@dataclass(frozen=True)
 class DeploymentResult:
     """One deployment's smoke test."""
 
@@ -106,6 +125,8 @@ class DeploymentResult:
     """Problems that do not change the verdict (e.g. a failed free_memory_after)."""
     goldens: tuple[GoldenCheck, ...] = ()
     """Each output compared with (or recorded as) its golden."""
+    received: tuple[ReceivedFile, ...] = ()
+    """Output files kept for review (with ``keep_outputs``: ``smoke --html``); golden checks keep their own."""
     may_still_run: bool = False
     """Interrupted, and its cancel was never confirmed by the server: the paid job may still run."""
 
@@ -129,6 +150,7 @@ class DeploymentResult:
             "warnings": list(self.warnings),
             "checks": [{"name": c.name, "status": c.status.value, "message": c.message} for c in self.checks],
             "goldens": [g.to_dict() for g in self.goldens],
+            "received": [f.to_dict() for f in self.received],
         }
 
 

@@ -27,7 +27,7 @@ from reconciler.render import safe
 from reconciler.runcomfy import errors, ratelimit, retry, wire
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.secrets import mask
-from reconciler.smoke import checks, goldens, polling
+from reconciler.smoke import checks, goldens, keeping, polling
 from reconciler.smoke.freeing import free_after
 from reconciler.smoke.journal import Journal, NullJournal
 from reconciler.smoke.progress import NullProgress, Progress
@@ -67,6 +67,7 @@ class _Shared:
     journal: Journal = field(default_factory=NullJournal)
     artifacts: Path = goldens.ARTIFACTS_DIR
     update_goldens: bool = False
+    keep_outputs: bool = False
     cancel_command: Callable[[str, str], str] = field(default=lambda dep, rid: f"comfyops request cancel {dep} {rid}")
     """The command that cancels request ``rid`` of deployment ``dep`` by hand (with the user's global options)."""
     cancel_by: float | None = None
@@ -110,6 +111,7 @@ def run_smoke(
     journal: Journal | None = None,
     artifacts: Path = goldens.ARTIFACTS_DIR,
     update_goldens: bool = False,
+    keep_outputs: bool = False,
     cancel_command: Callable[[str, str], str] | None = None,
 ) -> SmokeReport:
     """Smoke-test ``deployments`` (of ``desired``) and report each by name, in the order given.
@@ -120,13 +122,14 @@ def run_smoke(
     with ``state: absent``, paused in the manifest, or not live are ``skipped`` with the reason.
     ``journal`` hears of every request submitted and finished. Golden comparisons keep received files
     (and difference sheets) under ``artifacts/<request id>/``; ``update_goldens`` records goldens from
-    runs whose other checks passed instead of comparing. ``cancel_command(deployment_id, request_id)``
-    is the command printed for a request whose cancel after Ctrl-C was not confirmed.
+    runs whose other checks passed instead of comparing. ``keep_outputs`` also downloads and keeps each
+    run's pictures (:mod:`reconciler.smoke.keeping`), for the HTML gallery. ``cancel_command(deployment_id,
+    request_id)`` is the command printed for a request whose cancel after Ctrl-C was not confirmed.
     """
     sink = progress or NullProgress()
     shared = _Shared(client, polling.Pacer(clock=clock, sleep=sleep), poll or polling.SMOKE_POLICY, sink,
                      _secrets(desired, deployments), journal=journal or NullJournal(), artifacts=artifacts,
-                     update_goldens=update_goldens)
+                     update_goldens=update_goldens, keep_outputs=keep_outputs)
     if cancel_command is not None:
         shared.cancel_command = cancel_command
     start = clock()
@@ -301,15 +304,17 @@ def _follow(
     except errors.ApiError as error:
         return _finish(shared, d, replace(base, reason=f"could not fetch the result: {error.summary}",
                                           duration_seconds=took))
-    outcome_ = _outcome(client, d, result, took)
+    outcome_ = _outcome(client, d, result, took, keep=shared.keep_outputs)
     shared.estimate.record(outcome_.duration_seconds if outcome_.duration_seconds is not None else took)
     found = checks.check_all(d.smoke.expect, outcome_)
     golden_checks, compared = goldens.check(d, outcome_, rid, found, artifacts=shared.artifacts,
                                             update=shared.update_goldens)
     found += golden_checks
     verdict, reason = checks.verdict(found)
+    received = keeping.keep(outcome_, rid, tuple(compared), artifacts=shared.artifacts) if shared.keep_outputs else ()
     checked = replace(base, status=verdict, reason=reason, checks=tuple(found), duration_seconds=took,
-                      instance_id=result.instance_id, run_status=result.status, goldens=tuple(compared))
+                      instance_id=result.instance_id, run_status=result.status, goldens=tuple(compared),
+                      received=received)
     if d.smoke.free_memory_after:  # after the outputs are checked, before the assets are deleted
         checked = free_after(client, checked)
     return _finish(shared, d, checked)
@@ -335,24 +340,27 @@ def _phase(status: wire.RequestStatus) -> str:
 
 
 def _outcome(
-    client: RunComfyClient, d: DesiredDeployment, result: wire.RequestResult, took: float
+    client: RunComfyClient, d: DesiredDeployment, result: wire.RequestResult, took: float, *, keep: bool = False
 ) -> checks.RunOutcome:
-    """Download what the expectations need to look inside and bundle it with the result."""
+    """Download what the expectations need to look inside (with ``keep``, every picture) and bundle it."""
     assert d.smoke is not None
     files: dict[checks.ItemKey, bytes] = {}
     failures: dict[checks.ItemKey, str] = {}
-    for node_id, channels in d.smoke.expect.outputs.items():
-        for channel, expectation in channels.items():
-            if not checks.needs_bytes(expectation):
-                continue
-            for index, item in enumerate(result.outputs.get(node_id, {}).get(channel, [])):
+    expect = d.smoke.expect.outputs
+    for node_id, channels in result.outputs.items():
+        for channel, items in channels.items():
+            declared = expect.get(node_id, {})
+            expectation = next((e for c, e in declared.items() if c == channel), None)
+            needed = expectation is not None and checks.needs_bytes(expectation)
+            for index, item in enumerate(items):
                 url = item.get("url") if isinstance(item, Mapping) else None
-                if not isinstance(url, str):
+                if not isinstance(url, str) or not (needed or (keep and keeping.wanted(channel, index))):
                     continue
                 try:
                     files[(node_id, channel, index)] = client.download(url)
                 except errors.ApiError as error:
-                    failures[(node_id, channel, index)] = error.summary
+                    if needed:  # a picture only kept for the gallery is no check's business
+                        failures[(node_id, channel, index)] = error.summary
     return checks.RunOutcome(
         status=result.status, outputs=result.outputs, files=files, download_errors=failures,
         errors=tuple(e.message or (e.type or "error") for e in result.error),

@@ -204,6 +204,13 @@ def test_apply_applies_staging_then_prod_with_smoke_tests(
     assert "media-sdxl-txt2img-prod" in result.jobs["prod"].summary
     assert github.calls == []
     assert_no_secret(result)
+    for env in ("staging", "prod"):  # the pictures: one HTML page per environment, linked from the summary
+        page = result.artifacts[f"comfyops-smoke-{env}"].read_text(encoding="utf-8")
+        assert page.startswith("<!DOCTYPE html>") and f"media-sdxl-txt2img-{env}" in page
+        assert re.search(r'<img src="data:image/(png|jpeg);base64,', page)
+        assert re.search(r"\[the smoke report\]\(https://github\.example\.test/octo/deployments/actions/runs/4242/"
+                         r"artifacts/\d+\) \(HTML: received, golden, difference\)", result.jobs[env].summary)
+        assert "GitHub removes data: images from Markdown" in result.jobs[env].summary
 
 
 def test_a_failed_apply_comments_on_the_merged_pull_request(
@@ -222,6 +229,7 @@ def test_a_failed_apply_comments_on_the_merged_pull_request(
     assert body.startswith("<!-- comfyops-comment: apply-staging -->\n## ComfyOps apply to staging failed")
     assert "Re-run failed jobs" in body and "https://github.example.test/octo/deployments/actions/runs/4242" in body
     assert "## ComfyOps apply" in body  # the apply report itself follows
+    assert "[the smoke report](https://github.example.test/octo/deployments/actions/runs/4242/artifacts/" in body
     assert github.mutations() == [("POST", "/repos/octo/deployments/issues/31/comments")]
 
 
@@ -243,6 +251,8 @@ def test_drift_opens_updates_and_closes_one_issue_per_environment(
     assert sorted(i["title"] for i in github.issues) == ["ComfyOps drift: prod", "ComfyOps drift: staging"]
     assert all(i["state"] == "open" and "max_instances" in i["body"] for i in github.issues)
     assert "max_instances" in drifted.jobs["drift (staging)"].summary
+    assert "<!DOCTYPE html>" in drifted.artifacts["comfyops-smoke-staging"].read_text(encoding="utf-8")
+    assert "[the smoke report](" in drifted.jobs["drift (prod)"].summary
 
     again = run("comfyops-drift.yml", github, checkout, state_dir, tmp_path, event_name="workflow_dispatch", event={})
     assert all(j.outcome == "success" for j in again.jobs.values())

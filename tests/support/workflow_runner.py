@@ -8,7 +8,8 @@ a small expression evaluator (contexts ``github``, ``matrix``, ``secrets``, ``st
 ``!=``, ``&&``, ``||``, ``!``). ``run:`` scripts run with ``bash --noprofile --norc -eo pipefail``
 like GitHub's ``shell: bash``, each step with its own ``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY``
 file. ``uses:`` steps are stood in for: checkout (the folder is the checkout), the ComfyOps action
-(``comfyops`` is on PATH) and upload-artifact (the file is copied aside); any other action fails.
+(``comfyops`` is on PATH) and upload-artifact (the file is copied aside; outputs ``artifact-id`` and
+``artifact-url`` as GitHub's are: ``<server>/<repo>/actions/runs/<run id>/artifacts/<id>``); any other action fails.
 """
 
 from __future__ import annotations
@@ -179,9 +180,9 @@ def _run_job(
             _record(context, step, "skipped", {})
             continue
         if "uses" in step:
-            outcome = _stand_in(step, context, workdir, run)
+            outcome, outputs = _stand_in(step, context, workdir, run, base_env)
             result.steps.append(StepResult(key, name, outcome))
-            _record(context, step, outcome, {})
+            _record(context, step, outcome, outputs)
             failed = failed or outcome == "failure"
             continue
         step_env = {k: interpolate(str(v), context) for k, v in step.get("env", {}).items()}
@@ -220,19 +221,25 @@ def _run_job(
     return result
 
 
-def _stand_in(step: dict[str, Any], context: dict[str, Any], workdir: Path, run: WorkflowRun) -> str:
+def _stand_in(
+    step: dict[str, Any], context: dict[str, Any], workdir: Path, run: WorkflowRun, env: dict[str, str]
+) -> tuple[str, dict[str, str]]:
     action = str(step["uses"]).split("@", 1)[0]
     assert action in KNOWN_ACTIONS, f"no stand-in for action {action}"
     if action == "actions/upload-artifact":
         inputs = {k: interpolate(str(v), context) for k, v in step.get("with", {}).items()}
         source = workdir / inputs["path"]
         if not source.is_file():
-            return "failure" if inputs.get("if-no-files-found", "warn") == "error" else "success"
+            return ("failure" if inputs.get("if-no-files-found", "warn") == "error" else "success"), {}
         kept = workdir.parent / "artifacts" / inputs["name"] / source.name
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, kept)
         run.artifacts[inputs["name"]] = kept
-    return "success"
+        artifact_id = str(1000 + len(run.artifacts))
+        runs = f"{env.get('GITHUB_SERVER_URL', '')}/{env.get('GITHUB_REPOSITORY', '')}/actions/runs"
+        url = f"{runs}/{env.get('GITHUB_RUN_ID', '')}/artifacts/{artifact_id}"
+        return "success", {"artifact-id": artifact_id, "artifact-url": url}
+    return "success", {}
 
 
 def _record(context: dict[str, Any], step: dict[str, Any], outcome: str, outputs: dict[str, str]) -> None:
