@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli import output
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
 from reconciler.cli.snapshot import max_age_option, read_snapshot, source_of
@@ -37,6 +38,10 @@ def plan_options(func: F) -> F:
     )(func)
     func = click.option(
         "--allow-replace", is_flag=True, help="Allow replacing deployments whose workflow_id changed (delete + create)."
+    )(func)
+    func = click.option(
+        "--show-unmanaged", is_flag=True,
+        help="List the unmanaged deployments left alone (by default text and Markdown count them; JSON lists them).",
     )(func)
     func = click.option(
         "--allow-empty",
@@ -74,6 +79,7 @@ def command(
     allow_replace: bool,
     allow_empty: bool,
     candidate: bool,
+    show_unmanaged: bool,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
@@ -95,12 +101,15 @@ def command(
     if taken is not None:
         made.plan = made.plan.model_copy(update={"snapshot": source_of(taken)})
     planned = with_policy(app, made)
-    text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
+    text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
+                       show_unmanaged=show_unmanaged)
     output.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2))
+    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
+                                                           show_unmanaged=show_unmanaged))
     if out is not None:
         planfiles.save(planned.plan, out)
-        output.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)
+        apply_it = followup("apply", str(out), app=app, manifests=False)
+        output.echo(f"Saved the plan to {out}; apply it with: {apply_it}", err=True)
     if planned.plan.policy is not None and planned.plan.policy.denied:
         return 1
     return 2 if detailed_exitcode and not planned.plan.is_empty else 0

@@ -119,6 +119,16 @@ def _elsewhere(then: str, now: str) -> bool:
     return then.startswith(api) != now.startswith(api) or (then.startswith(api) and then != now)
 
 
+def elsewhere(plan: Plan, endpoint: str) -> str | None:
+    """Why ``plan`` cannot be applied against ``endpoint`` (made against another API), or None.
+
+    Checked before any call: a plan made against the emulator, applied without ``--emulator``, must not
+    reach the real API first."""
+    if _elsewhere(plan.endpoint, endpoint):
+        return f"the plan was made against {plan.endpoint}, not {endpoint}"
+    return None
+
+
 def _changed_variables(then: dict[str, str], now: Mapping[str, str]) -> list[str]:
     """Variables used both then and now whose value differs (their values are never recorded, only digests)."""
     return sorted(name for name in set(then) & set(now) if then[name] != now[name])
@@ -128,8 +138,9 @@ def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment],
     """Why ``plan`` no longer describes reality: it was made elsewhere, or manifests, variables or any
     live deployment it read changed."""
     reasons: list[str] = []
-    if _elsewhere(plan.endpoint, endpoint):
-        reasons.append(f"the plan was made against {plan.endpoint}, not {endpoint}")
+    made_elsewhere = elsewhere(plan, endpoint)
+    if made_elsewhere:
+        reasons.append(made_elsewhere)
     if desired.fingerprint() != plan.manifest_fingerprint:
         variables = _changed_variables(plan.variable_fingerprints, desired.variable_fingerprints)
         reasons.extend(f"environment variable {name} changed since the plan was made" for name in variables)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler import companions
 from reconciler.engine import planner
 from reconciler.engine.live import LiveDeployment
+from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import Action, Plan, ResourceChange
 
 FORMAT_VERSION = 1
@@ -104,7 +105,7 @@ def build_status(plan: Plan, live: Sequence[LiveDeployment], prices: Mapping[str
                          drifted=[fc.field for fc in change.diff] if state is SyncState.OUT_OF_SYNC else []))
     for unmanaged in plan.unmanaged:
         rows.append(_row(unmanaged.name, by_id.get(unmanaged.id), None, SyncState.UNMANAGED, prices))
-    rows.sort(key=lambda r: (r.name, r.id or ""))
+    rows.sort(key=lambda r: (natural_key(r.name), r.id or ""))
     return StatusReport(environment=plan.environment, rows=rows)
 
 

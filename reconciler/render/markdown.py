@@ -35,13 +35,15 @@ _SHOW_HINT = "run `comfyops show` on the plan artifact for the full plan"
 _ROWS = ((Action.CREATE, "create"), (Action.UPDATE, "update"), (Action.REPLACE, "replace"), (Action.DELETE, "delete"))
 
 
-def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
-    """The plan as a PR comment body of at most ``max_chars`` characters."""
+def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None,
+                         show_unmanaged: bool = False) -> str:
+    """The plan as a PR comment body of at most ``max_chars`` characters; unmanaged deployments are counted,
+    or listed with ``show_unmanaged``."""
     secrets = style.secrets_of(plan)
     head = [PLAN_MARKER, _heading("ComfyOps plan", plan.environment, title), *_snapshot_line(plan), *_summary(plan)]
     head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
     details = [_details(change, secrets) for change in plan.pending]
-    tail = [b for b in (_unmanaged(plan), style.noop_sentence(plan.summary.noop)) if b]
+    tail = [b for b in (_unmanaged(plan, show_unmanaged), style.noop_sentence(plan.summary.noop)) if b]
     return fit.fit_items(head, details, tail, limit=max_chars, notice=_plan_cut_notice, hint=_SHOW_HINT)
 
 
@@ -136,9 +138,12 @@ def _details(change: ResourceChange, secrets: list[str]) -> str:
     return f"<details><summary>{summary}</summary>\n\n{safe.md_block(lines, 'diff')}\n\n</details>"
 
 
-def _unmanaged(plan: Plan) -> str:
+def _unmanaged(plan: Plan, show: bool) -> str:
     if not plan.unmanaged:
         return ""
+    if not show:
+        return style.unmanaged_count(len(plan.unmanaged)).replace(
+            "--show-unmanaged", "`--show-unmanaged`")
     lines = [f"**Unmanaged deployments** ({style.UNMANAGED_NOTE}):", ""]
     lines += [f"- {safe.md_code(u.name)} ({safe.md_code(u.id)})" for u in plan.unmanaged[:_LIST_LIMIT]]
     if len(plan.unmanaged) > _LIST_LIMIT:

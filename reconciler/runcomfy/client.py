@@ -354,8 +354,9 @@ class RunComfyClient:
                 decision = retry.Decision(Action.ESCALATE, 0.0, "out of time")
             shown = attempts if deadline is None else "until the deadline"
             failed = f"{method} {display}: attempt #{attempt}/{shown} failed: {error.reason}"
+            summary = f"{method} {display}: {error.reason}"
             if decision.action is Action.RETRY:
-                logger.warning("%s; will retry in %.2fs", failed, decision.delay)
+                logger.warning("%s; will retry in %.2fs", failed, decision.delay, extra={retry.RETRY_TAG: summary})
                 if isinstance(error, errors.RateLimitedError) and on_api:
                     self.limiter.penalize(decision.delay)  # every caller waits; acquire() does the sleeping
                 else:
@@ -363,10 +364,11 @@ class RunComfyClient:
                 landed_before = landed_before or retry.may_have_landed(error)
                 continue
             if decision.action is Action.RECONCILE:
-                logger.warning("%s; re-listing deployments to see whether it landed", failed)
+                logger.warning("%s; re-listing deployments to see whether it landed", failed,
+                               extra={retry.RETRY_TAG: summary})
             else:  # a plain 4xx is routine (e.g. probing for a 404); a transient failure that won't clear is not
                 level = logging.ERROR if retry.is_transient(error) else logging.INFO
-                logger.log(level, "%s; escalating (%s)", failed, decision.note)
+                logger.log(level, "%s; escalating (%s)", failed, decision.note, extra={retry.FINAL_TAG: True})
             raise error
         raise AssertionError("unreachable: the last attempt always escalates")  # pragma: no cover
 

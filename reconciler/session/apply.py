@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.engine import planfile
-from reconciler.engine.plan import Action
+from reconciler.engine.plan import Action, Plan
 from reconciler.engine.report import ApplyReport, Outcome
 from reconciler.errors import ReconcilerError
+from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import cancelling, candidates, executor, observe, planfiles, rollback
@@ -76,16 +77,35 @@ def saved_plan(app: Session, plan_file: Path, desired_for: DesiredStateLoader, a
         plan = plan.model_copy(update={"allow_replace": True})
     refuse_denied(plan)
     desired = desired_for(tuple(plan.manifest_files), plan.environment)
+    replan = Invocation(tuple(app.global_args()), tuple(plan.manifest_files), plan.environment).command(
+        "plan", "--out", "FILE")
+    _refuse_elsewhere(app, plan, plan_file, desired, replan)
     client = connect(app, desired, register_workflows=True)
     live = observe.observe(client)
     reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
     if reasons:
         raise ReconcilerError(
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
-            "\n".join([*reasons[1:], "re-run `comfyops plan --out FILE` and review the new plan"]),
+            "\n".join([*reasons[1:], f"re-run `{replan}` and review the new plan"]),
         )
     app.out.note(f"Applying the saved plan {plan_file} ({plan.checksum()}): still current")
     return Planned(plan=plan, desired=desired, live=live, client=client)
+
+
+def _refuse_elsewhere(app: Session, plan: Plan, plan_file: Path, desired: DesiredState, replan: str) -> None:
+    """Refuse, before any call, a plan made against another API (the emulator, another URL)."""
+    environment = desired.environment
+    where = app.endpoint_for(api_url=environment.api_url if environment is not None else None,
+                             environment=desired.environment_name, manifests=desired.files)
+    reason = planfile.elsewhere(plan, where)
+    if reason:
+        emulated = plan.endpoint.startswith("emulator")
+        raise ReconcilerError(
+            f"plan is stale: {reason}; nothing was called",
+            "it was made against the emulator: "
+            + Invocation(global_args=("--emulator",)).command("apply", str(plan_file), options=()) if emulated
+            else f"re-run `{replan}` against this API and review the new plan",
+        )
 
 
 def apply_plan(

@@ -6,12 +6,10 @@ Effectful shell around the pure planner; no printing: notes and problems go to t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler import secrets as masking
 from reconciler.diagnostics import Diagnostic
 from reconciler.engine import match, planner
 from reconciler.engine.live import LiveDeployment
@@ -20,7 +18,6 @@ from reconciler.engine.snapshot import Snapshot
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import messages
 from reconciler.manifest.desired import DesiredState, secret_strings
-from reconciler.render import manifests as printing
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import observe
 from reconciler.session.session import ClientConfig, Session
@@ -161,11 +158,10 @@ def with_policy(app: Session, planned: Planned) -> Planned:
     desired = planned.desired
     if not desired.policy_paths:
         return planned
-    manifests = printing.resolved_documents(list(desired.documents))
-    document = {**planned.plan.to_dict(), "environment": desired.environment_name, "manifests": manifests}
-    # exactly what `plan --format json` prints: secrets scrubbed on the way out, as for any output
-    policy_input = json.loads(masking.mask(json.dumps(document), desired.secret_values))
-    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, policy_input)
+    from reconciler.session.policycheck import policy_input
+
+    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces,
+                                policy_input(planned.plan, desired))
     app.out.diagnostics(problems)
     errors = [p for p in problems if p.is_error]
     if errors:

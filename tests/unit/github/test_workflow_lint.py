@@ -223,5 +223,7 @@ def test_apply_is_split_serialised_and_never_cancelled() -> None:
 
 def test_pre_commit_hook() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert [h["id"] for h in hooks] == ["comfyops-validate"]
+    assert [h["id"] for h in hooks] == ["comfyops-validate", "comfyops-fmt"]
     assert hooks[0]["entry"].startswith("comfyops validate") and hooks[0]["language"] == "python"
+    assert hooks[1]["entry"] == "comfyops fmt" and hooks[1]["language"] == "python"
+    assert not hooks[1]["pass_filenames"]  # fmt takes -f, not positional file names

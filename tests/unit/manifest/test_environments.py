@@ -53,6 +53,9 @@ BASE = {
           workflow_id: wf-img
           workflow_version: v1
         """,
+    "policies/main.rego": """
+        package main
+        """,
     "envs/environments.yaml": """
         apiVersion: comfyops/v1
         kind: Environment
