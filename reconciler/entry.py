@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import sys
 
+VERSION_LINE = "comfyops, version {version}"
+"""What ``comfyops --version`` prints (click's ``version_option`` words it the same way)."""
+
 
 def main() -> None:
-    """Install the Ctrl-C handler, import the command line, and run it."""
+    """Install the Ctrl-C handler, import the command line, and run it.
+
+    ``comfyops --version`` alone is answered before anything is imported: a script that checks the
+    version pays the interpreter's start-up and nothing else.
+    """
+    if sys.argv[1:] == ["--version"]:
+        from reconciler import __version__
+
+        sys.stdout.write(VERSION_LINE.format(version=__version__) + "\n")
+        return
     try:
         from reconciler import interrupts
 

@@ -1,9 +1,9 @@
 """Golden scenarios: manifests + live.json -> plan.json, plan.txt and plan.md (or error.txt).
 
 Each folder under ``tests/cases/`` holds ``manifests/``, ``live.json`` (the API's list response),
-optional ``options.json`` (``targets``, ``allow_replace``, ``allow_empty``, ``candidate``, ``environment``)
-and ``env.json``, and ``expected/``. The full path runs: load -> normalise live -> build_plan -> render.
-An expected failure is stated by ``expected/error.txt`` (never guessed from the folder name). Regenerate with
+optional ``options.json`` (``targets``, ``allow_replace``, ``allow_empty``, ``candidate``, ``environment``,
+``show_unmanaged``) and ``env.json``, and ``expected/``. The full path runs: load -> normalise live -> build_plan
+-> render. An expected failure is stated by ``expected/error.txt`` (never guessed from the folder name). Regenerate with
 ``UPDATE_GOLDENS=1 python -m pytest tests/test_cases.py`` and review the diff.
 """
 
@@ -60,8 +60,10 @@ def test_scenario_matches_goldens(scenario: str, monkeypatch: pytest.MonkeyPatch
         return
     assert not (expected / "error.txt").exists(), f"{scenario} expected an error but planned fine"
     assert_golden(expected / "plan.json", render_plan(plan, "json"))
-    assert_golden(expected / "plan.txt", render_plan(plan, "text"))
-    assert_golden(expected / "plan.md", render_plan(plan, "markdown"))
+    options = json.loads((case / "options.json").read_text()) if (case / "options.json").is_file() else {}
+    shown = options.get("show_unmanaged", False)
+    assert_golden(expected / "plan.txt", render_plan(plan, "text", show_unmanaged=shown))
+    assert_golden(expected / "plan.md", render_plan(plan, "markdown", show_unmanaged=shown))
     assert Plan.from_dict(json.loads(render_plan(plan, "json"))) == plan
 
 

@@ -25,6 +25,9 @@ NOT_FILES = {
 }
 RAW_CALLS = {"os.replace", "os.rename", "os.renames", "tempfile.mkstemp", "tempfile.NamedTemporaryFile",
              "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "shutil.copytree", "os.mkfifo"}
+SAFE_CALLERS = ("workspace.", "safewrite.")
+"""Writes through these are safe: ``safewrite`` (``fmt``, ``import``: a file keeps its mode) delegates to
+``workspace.write_bytes``."""
 WRITE_METHODS = {"write_text", "write_bytes", "touch", "symlink_to", "hardlink_to"}
 
 
@@ -54,7 +57,7 @@ def _is_raw_write(call: ast.Call) -> bool:
         return any(flag in ast.unparse(call) for flag in ("O_WRONLY", "O_RDWR", "O_CREAT"))
     if last in ("open", "fdopen"):
         return _writes(call, int(name in FUNCTIONS_OPENING))
-    return name in RAW_CALLS or (last in WRITE_METHODS and not name.startswith("workspace."))
+    return name in RAW_CALLS or (last in WRITE_METHODS and not name.startswith(SAFE_CALLERS))
 
 
 def raw_writes(source: str) -> list[tuple[int, str]]:

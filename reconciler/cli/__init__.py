@@ -33,6 +33,7 @@ from reconciler.session.session import Session
 
 COMMAND_MODULES = (
     "validate",
+    "fmt",
     "schema",
     "plan",
     "show",
@@ -44,6 +45,7 @@ COMMAND_MODULES = (
     "drift", "reconcile", "import_", "status",
     "history", "queue", "proxy", "free",
     "github",
+    "snapshot",
 )
 """Modules under ``reconciler.cli`` that each define one click command (or group) named ``command``.
 
@@ -133,8 +135,12 @@ def _configure_logging(verbose: int) -> None:
     for noisy in ("httpx", "httpcore", "uvicorn", "uvicorn.access", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if verbose == 0:
+        from reconciler.cli import quiet
+
+        quiet.install()
         return
     ours = logging.getLogger("reconciler")
+    ours.propagate = True
     ours.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
     if not any(getattr(h, "comfyops", False) for h in ours.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -186,7 +192,19 @@ def main(argv: list[str] | None = None) -> None:
     _tune_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    app = Session(out=Output())
+    app = Session(out=Output(), argv=tuple(args))
+    try:
+        _run(app, args, verbose)
+    finally:
+        from reconciler.cli import quiet
+
+        line = quiet.summary_line()
+        if line:
+            click.echo(line, err=True)
+
+
+def _run(app: Session, args: list[str], verbose: bool) -> None:
+    """Run the command line for ``main``; exits with the documented exit code."""
     out = output_of(app)
     try:
         code = cli.main(args=args, prog_name="comfyops", standalone_mode=False, obj=app)
@@ -206,7 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except ReconcilerError as exc:
-        out.error(app.mention_globals(exc.summary), app.mention_globals(exc.detail))
+        from reconciler.cli.followups import complete
+
+        out.error(complete(exc.summary, app), complete(exc.detail, app))
         sys.exit(exc.exit_code)
     except workspace.UnsafePath as exc:  # a write refused because a link (or a FIFO) is at its path
         out.error(str(exc))

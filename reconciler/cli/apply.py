@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -12,6 +13,7 @@ import click
 
 from reconciler import workspace
 from reconciler.cli import gallery, interrupted, output
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.cli.plan import FORMATS, plan_options
@@ -26,6 +28,7 @@ from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.session import apply as applying
 from reconciler.session import applylock, planfiles
 from reconciler.session.planning import Planned, make_plan, refuse_denied, with_policy
+from reconciler.session.policycheck import refuse_broken_policies
 from reconciler.session.session import Session
 from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke.report import SmokeReport
@@ -98,6 +101,7 @@ def command(
     allow_replace: bool,
     allow_empty: bool,
     candidate: bool,
+    show_unmanaged: bool,
     auto_approve: bool,
     fail_fast: bool,
     fmt: str,
@@ -140,6 +144,7 @@ def command(
         )
     else:
         desired = load_desired(files)
+        refuse_broken_policies(app.out.diagnostics, desired)  # before the first side effect (registrations)
         stop = interrupted.finish(app, desired, journal_path, fmt, color)
         if stop is not None:
             return stop
@@ -147,7 +152,8 @@ def command(
             targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
         )
         planned = with_policy(app, make_plan(app, desired, options, read_only=False))
-        output.echo(render_plan(planned.plan, "text", color=color), nl=False, err=fmt != "text")
+        output.echo(render_plan(planned.plan, "text", color=color, show_unmanaged=show_unmanaged), nl=False,
+                    err=fmt != "text")
         refuse_denied(planned.plan)
         if planned.plan.is_empty:
             publish(summary, _NO_CHANGES)
@@ -165,12 +171,13 @@ def command(
         keep_outputs=html_file is not None, journal_path=journal_path,
     )
     report, smoke_report = applied.report, applied.smoke
+    shown = _named_once(report, smoke_report, plan_printed=plan_file is None and fmt == "text")
     if smoke_report is None:
-        text = render_apply(report, fmt, color=color and fmt == "text")
+        text = render_apply(shown[0], fmt, color=color and fmt == "text")
         output.echo(text, nl=not text.endswith("\n"))
     else:
         combined = render_apply_smoke(
-            report, smoke_report, fmt, color=color and fmt == "text",
+            *shown, fmt, color=color and fmt == "text",
             rollback_asked=rollback_on_smoke_failure or applied.rolled_out,
         )
         output.echo(combined, nl=False)
@@ -181,6 +188,15 @@ def command(
     if applied.interrupted:
         return 130
     return 1 if applied.failed else 0
+
+
+def _named_once(report: ApplyReport, smoke_report: SmokeReport | None,
+                *, plan_printed: bool) -> tuple[ApplyReport, SmokeReport]:
+    """The reports to print: without their environment when the plan printed above already named it."""
+    smoke = smoke_report if smoke_report is not None else SmokeReport(results=())
+    if not plan_printed:
+        return report, smoke
+    return report.model_copy(update={"environment": None}), dataclasses.replace(smoke, environment=None)
 
 
 def _notify(planned: Planned, report: ApplyReport, smoke_report: SmokeReport | None, files: tuple[str, ...]) -> None:
@@ -215,8 +231,8 @@ def _confirm() -> None:
         if not line:
             raise ReconcilerError(
                 "refusing to apply without confirmation: there is no terminal to ask on",
-                "review the plan above and re-run with --auto-approve, pipe the answer (echo yes | comfyops apply), "
-                "or apply a saved plan file",
+                "review the plan above and re-run with --auto-approve, pipe the answer "
+                f"(echo yes | {followup('apply')}), or apply a saved plan file",
             )
         answer = line.strip()
         output.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)

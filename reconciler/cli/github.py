@@ -19,6 +19,7 @@ import click
 from reconciler import workspace
 from reconciler.cli import output
 from reconciler.github import comments, fit, identity, issues
+from reconciler.github import labels as labels_
 from reconciler.github.client import GitHubClient, GitHubSettings, build_http_client, settings_from_env
 from reconciler.github.errors import GitHubError, scrub
 
@@ -114,7 +115,7 @@ def comment(
     "labels",
     multiple=True,
     metavar="LABEL",
-    help="Label for a new issue (repeatable).",
+    help="Label for a new issue (repeatable); created in the repository when missing.",
 )
 @click.option("--close-if-empty", is_flag=True, help="An empty body closes the open issue with an 'in sync' comment.")
 @_REPO_OPTION
@@ -131,6 +132,9 @@ def issue(title: str, body_file: Path, labels: tuple[str, ...], close_if_empty: 
                 f"limit. The full report is in {_job_summary(settings)}."
             )
             body = fit.fit(body.replace("\r\n", "\n"), comments.COMMENT_LIMIT, notice)
+        if body.strip():
+            for name in labels_.ensure(client, repository=settings.repository, names=labels):
+                click.echo(f"Created the label {name!r}")
         note = issues.IN_SYNC_COMMENT + (f" ({settings.run_url})" if settings.run_url else "")
         result = issues.sync(
             client,
@@ -189,3 +193,13 @@ def _outputs(**values: str) -> None:
         return
     lines = (f"{key.replace('_', '-')}={' '.join(value.splitlines())}\n" for key, value in values.items())
     workspace.append_text(Path(target), "".join(lines), make_folders=False)
+
+
+def _register_flow_commands() -> None:
+    """``github download`` and ``github check`` live in ``cli.github_flow`` (the snapshot and check-run flow)."""
+    from reconciler.cli import github_flow
+
+    github_flow.register(command)
+
+
+_register_flow_commands()

@@ -6,7 +6,6 @@ was written.
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import click
@@ -67,6 +66,18 @@ def command(app: Session, ids: tuple[str, ...], names: tuple[str, ...], everythi
     return 0
 
 
+def _plan_command(app: Session, out: Path, manifests: list[Path]) -> str:
+    """The plan that should show no changes: over ``out`` when it holds only what import wrote, else over
+    the imported files one by one (other manifests beside them may need presets, Settings or an ``--env``
+    they do not have)."""
+    from reconciler.cli.followups import followup, invocation
+
+    wrote = {path.resolve() for path in manifests}
+    others = [p for pattern in ("*.yaml", "*.yml") for p in out.rglob(pattern) if p.resolve() not in wrote]
+    files = [display_path(out)] if not others else [display_path(path) for path in manifests]
+    return followup("plan", base=invocation(app).with_manifests(files, None))
+
+
 def _report(app: Session, out: Path, items: list[ImportedDeployment], written: dict[str, list[Path]],
             with_workflows: bool, files: tuple[str, ...] = ()) -> None:
     for item in items:
@@ -85,12 +96,11 @@ def _report(app: Session, out: Path, items: list[ImportedDeployment], written: d
                        "spec.workflow_file left out", err=True)
         for path in written[item.id][1:]:
             output.echo(f"Wrote {display_path(path)}")
-    emulator = " --emulator" if app.emulator else ""
-    plan = f"comfyops{emulator} plan -f {shlex.quote(display_path(out))}"
-    environment = selected_environment()
-    if environment:  # the base manifests and the Environment that pins the ids are read together
-        sources = " ".join(f"-f {shlex.quote(f)}" for f in (files or (".",)))
-        plan = f"comfyops{emulator} plan {sources} --env {shlex.quote(environment)}"
+    plan = _plan_command(app, out, [out / item.manifest_file for item in items])
+    if selected_environment():  # the base manifests and the Environment that pins the ids are read together
+        from reconciler.cli.followups import followup
+
+        plan = followup("plan", app=app)
     count = len(items)
     output.echo(f"\nImported {count} deployment{'s' if count != 1 else ''}. Next: `{plan}` should show no changes"
                + (" (except the renames above)." if any(i.renamed for i in items) else "."))

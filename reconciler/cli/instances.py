@@ -18,8 +18,10 @@ T = TypeVar("T")
 
 def fresh_instance_hint(deployment: wire.Deployment) -> str:
     """How to get a live instance id for ``deployment`` (a sentence to follow "To get one, ")."""
-    return (f"submit a request (comfyops run {deployment.name}) and read its instance id once it is "
-            "in_progress: comfyops requests --refresh.")
+    from reconciler.cli.followups import followup
+
+    return (f"submit a request ({followup('run', deployment.name)}) and read its instance id once it is "
+            f"in_progress: {followup('requests', '--refresh')}.")
 
 
 def lifecycle_hint(deployment: wire.Deployment) -> str:

@@ -18,7 +18,8 @@ from reconciler.cli import output
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import environments
 from reconciler.manifest.desired import DesiredState, secret_strings
-from reconciler.manifest.load import LoadResult, load_manifests
+from reconciler.manifest.load import LoadResult, ReadManifests, read_manifests, resolve_environment
+from reconciler.session.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 ENV_VAR = "COMFYOPS_ENV"
@@ -27,6 +28,17 @@ _META_KEY = "comfyops.environment"
 
 def _remember_environment(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     ctx.meta[_META_KEY] = value or None
+    app = ctx.find_object(Session)
+    if app is not None:
+        app.invoked_environment = value or None
+    return value
+
+
+def remember_files(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Option callback: keep the ``-f`` paths as typed, for follow-up hints."""
+    app = ctx.find_object(Session)
+    if app is not None:
+        app.invoked_files = tuple(value)
     return value
 
 
@@ -46,7 +58,8 @@ def env_option(func: F) -> F:
 
 def _file_option(func: F, help_text: str) -> F:
     """Add the repeatable ``-f/--file PATH`` (a file or a folder), read back as ``files``."""
-    option = click.option("-f", "--file", "files", multiple=True, type=click.Path(path_type=str), help=help_text)
+    option = click.option("-f", "--file", "files", multiple=True, type=click.Path(path_type=str),
+                          callback=remember_files, help=help_text)
     return option(func)
 
 
@@ -58,8 +71,10 @@ def files_option(func: F) -> F:
 
 
 def settings_option(func: F) -> F:
-    """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply."""
-    return _file_option(func, "Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.")
+    """Add an optional ``-f/--file`` whose manifests' Settings (rate limit, queue API version) apply, and
+    ``--env NAME`` to pick the environment those Settings (and the API URL and token) come from."""
+    return _file_option(env_option(func),
+                        "Manifests whose Settings apply (rate limit, queue_api_version). Not needed otherwise.")
 
 
 def settings_of(files: tuple[str, ...]) -> DesiredState | None:
@@ -78,9 +93,16 @@ def selected_environment() -> str | None:
     return None
 
 
-def load_result(files: tuple[str, ...], environment: str | None) -> LoadResult:
-    """Load the manifests for ``environment`` (None: the base), without printing or judging."""
-    return load_manifests(files or (".",), env=os.environ, environment=environment)
+def read_files(files: tuple[str, ...]) -> ReadManifests:
+    """Read and parse the manifests once, for :func:`load_result` / :func:`load_desired` to resolve for
+    one environment or several."""
+    return read_manifests(files or (".",), env=os.environ)
+
+
+def load_result(files: tuple[str, ...], environment: str | None, *, read: ReadManifests | None = None) -> LoadResult:
+    """Load the manifests for ``environment`` (None: the base), without printing or judging; ``read``:
+    manifests already read (by :func:`read_files`), so they are not read again."""
+    return resolve_environment(read if read is not None else read_files(files), environment)
 
 
 def report_skipped(result: LoadResult) -> None:
@@ -97,28 +119,31 @@ def report_skipped(result: LoadResult) -> None:
         )
 
 
-def load_desired(files: tuple[str, ...], environment: str | None = None) -> DesiredState:
+def load_desired(
+    files: tuple[str, ...], environment: str | None = None, *, read: ReadManifests | None = None
+) -> DesiredState:
     """Load the manifests for the selected environment, or fail with every problem printed, one per line.
 
     With Environment documents present an environment must be selected (``--env``); the error lists them.
+    ``read``: manifests already read (by :func:`read_files`), so they are not read again.
     """
     chosen = environment if environment is not None else selected_environment()
-    result = load_result(files, chosen)
+    result = load_result(files, chosen, read=read)
     report_skipped(result)
-    state = checked(result, chosen, f"e.g. comfyops {_command_name()} --env {{first}} (or set {ENV_VAR})")
+    state = checked(result, chosen, lambda first: f"e.g. {_same_command_in(first)} (or set {ENV_VAR})")
     return state
 
 
-def checked(result: LoadResult, chosen: str | None, example: str) -> DesiredState:
+def checked(result: LoadResult, chosen: str | None, example: Callable[[str], str]) -> DesiredState:
     """``result``'s state for the ``chosen`` environment, with its problems printed; else the error that says why.
 
-    ``example`` is the hint when an environment must be chosen; ``{first}`` stands for the first one.
+    ``example(first)`` is the hint when an environment must be chosen (``first``: the first one declared).
     """
     if chosen is None and result.environments:
         output.current().diagnostics(result.warnings)
         raise ReconcilerError(
             f"the manifests declare environments ({', '.join(result.environments)}); choose one with --env",
-            example.format(first=result.environments[0]),
+            example(result.environments[0]),
         )
     if chosen is not None and chosen not in result.environments:
         raise ReconcilerError(environments.unknown_environment(chosen, result.environments))
@@ -130,6 +155,8 @@ def checked(result: LoadResult, chosen: str | None, example: str) -> DesiredStat
     return result.state
 
 
-def _command_name() -> str:
-    ctx = click.get_current_context(silent=True)
-    return ctx.info_name if ctx is not None and ctx.info_name else "plan"
+def _same_command_in(environment: str) -> str:
+    """The running command line as typed, with ``--env environment``."""
+    from reconciler.cli.followups import repeated_with
+
+    return repeated_with("--env", environment)

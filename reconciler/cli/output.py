@@ -76,7 +76,7 @@ class Output:
         """Print located problems one per line to stderr; on GitHub Actions also as ``::error`` annotations."""
         annotate = workflow_commands.on_github_actions(os.environ)
         for diag in diagnostics:
-            self.note(diag.format())
+            self.note(_with_context(diag.format()))
             if annotate:
                 self.note(safe.terminal(workflow_commands.workflow_command(diag)))
 
@@ -102,3 +102,16 @@ def echo(text: str | bytes = "", *, nl: bool = True, err: bool = False) -> None:
 def diagnostics(found: Sequence[Diagnostic]) -> None:
     """Print located problems through the running command's output object (masked)."""
     current().diagnostics(found)
+
+
+def _with_context(line: str) -> str:
+    """``line`` with each quoted `` `comfyops ...` `` completed for the running command (see ``followups``)."""
+    if "`comfyops" not in line:
+        return line
+    context = click.get_current_context(silent=True)
+    app = context.find_object(Session) if context is not None else None
+    if app is None:
+        return line
+    from reconciler.cli.followups import complete
+
+    return safe.terminal(complete(line, app))

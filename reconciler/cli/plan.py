@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli import output
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
+from reconciler.cli.snapshot import max_age_option, read_snapshot, source_of
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planner
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
@@ -38,6 +40,10 @@ def plan_options(func: F) -> F:
         "--allow-replace", is_flag=True, help="Allow replacing deployments whose workflow_id changed (delete + create)."
     )(func)
     func = click.option(
+        "--show-unmanaged", is_flag=True,
+        help="List the unmanaged deployments left alone (by default text and Markdown count them; JSON lists them).",
+    )(func)
+    func = click.option(
         "--allow-empty",
         is_flag=True,
         help="Allow a plan that prunes everything when the manifests declare no deployment.",
@@ -57,6 +63,13 @@ def plan_options(func: F) -> F:
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Also save the plan (JSON) for `apply FILE`.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are.")
+@click.option(
+    "--live-snapshot",
+    "live_snapshot",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Plan against a snapshot of live state (`comfyops snapshot`) instead of the API: no token, no network.",
+)
+@max_age_option
 @summary_option
 @click.pass_obj
 def command(
@@ -66,23 +79,37 @@ def command(
     allow_replace: bool,
     allow_empty: bool,
     candidate: bool,
+    show_unmanaged: bool,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
+    live_snapshot: Path | None,
+    max_snapshot_age: str,
     summary: bool,
 ) -> int:
-    """Compare the manifests with live RunComfy deployments and show what apply would change."""
+    """Compare the manifests with live RunComfy deployments and show what apply would change.
+
+    With --live-snapshot FILE, live state comes from a snapshot a trusted job wrote (`comfyops
+    snapshot`): no token is read and no call is made, and the plan says how old the snapshot is.
+    """
     desired = load_desired(files)
     options = planner.PlanOptions(
         targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
     )
-    planned = with_policy(app, make_plan(app, desired, options))
-    text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color))
+    taken = read_snapshot(live_snapshot, desired, max_snapshot_age) if live_snapshot is not None else None
+    made = make_plan(app, desired, options, snapshot=taken)
+    if taken is not None:
+        made.plan = made.plan.model_copy(update={"snapshot": source_of(taken)})
+    planned = with_policy(app, made)
+    text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
+                       show_unmanaged=show_unmanaged)
     output.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2))
+    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
+                                                           show_unmanaged=show_unmanaged))
     if out is not None:
         planfiles.save(planned.plan, out)
-        output.echo(f"Saved the plan to {out}; apply it with: {app.command_line(f'apply {out}')}", err=True)
+        apply_it = followup("apply", str(out), app=app, manifests=False)
+        output.echo(f"Saved the plan to {out}; apply it with: {apply_it}", err=True)
     if planned.plan.policy is not None and planned.plan.policy.denied:
         return 1
     return 2 if detailed_exitcode and not planned.plan.is_empty else 0

@@ -55,6 +55,6 @@ def _paths_from_manifests(files: tuple[str, ...]) -> list[str]:
     if not found:
         raise ReconcilerError(
             "no policies to test: name Rego files or folders, or set Settings.policy.paths in the manifests",
-            "e.g. comfyops policy test policies/",
+            "e.g. `comfyops policy test policies/`",
         )
     return found

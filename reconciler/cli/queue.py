@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.cli import output
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.errors import ReconcilerError
 from reconciler.history.store import HistoryStore
@@ -103,7 +104,7 @@ def status(app: Session, deployment: str, request_id: str, files: tuple[str, ...
     if found.instance_id:
         text += f" on instance {found.instance_id}"
     if found.status == "completed":
-        text += f"\nRead its outcome: comfyops request result {live.name} {request_id}"
+        text += f"\nRead its outcome: {followup('request', 'result', live.name, request_id, app=app)}"
     _emit(fmt, text, {"deployment": live.name, "deployment_id": live.id, "request_id": request_id,
                       "status": found.status, "queue_position": found.queue_position,
                       "instance_id": found.instance_id})
@@ -169,7 +170,7 @@ def result(app: Session, deployment: str, request_id: str, files: tuple[str, ...
 _CANCEL_TEXT = {
     "cancelled": "cancelled",
     "not_cancellable": "not cancellable: it has already finished (or can no longer be stopped); nothing changed",
-    "requested": "cancellation requested; check it with comfyops request status",
+    "requested": "cancellation requested; check it with {status}",
 }
 
 
@@ -183,7 +184,8 @@ def cancel(app: Session, deployment: str, request_id: str, files: tuple[str, ...
     found = _call(live, request_id, lambda: client.cancel_request(live.id, request_id))
     if found.outcome == "cancelled":
         _record(request_id, status="cancelled", outcome="cancelled")
-    said = _CANCEL_TEXT.get(found.outcome, f"outcome {found.outcome}")
+    said = _CANCEL_TEXT.get(found.outcome, f"outcome {found.outcome}").format(
+        status=followup("request", "status", live.name, request_id, app=app))
     _emit(fmt, f"Request {request_id} of {live.name}: {said}.",
           {"deployment": live.name, "deployment_id": live.id, "request_id": request_id, "outcome": found.outcome})
     return 0
@@ -202,8 +204,8 @@ def delete(app: Session, deployment: str, request_id: str, files: tuple[str, ...
         raise ReconcilerError(
             f"request {request_id} of {live.name} is still running ({error.reason}): "
             "only a finished request's assets can be deleted",
-            f"Cancel it first: comfyops request cancel {live.name} {request_id}\n"
-            f"then delete it: comfyops request delete {live.name} {request_id}",
+            f"Cancel it first: {followup('request', 'cancel', live.name, request_id, app=app)}\n"
+            f"then delete it: {followup('request', 'delete', live.name, request_id, app=app)}",
         ) from error
     count = found.deleted_objects
     text = f"Request {request_id} of {live.name}: deleted {count} stored object{'s' if count != 1 else ''}"

@@ -2,7 +2,9 @@
 
 Effectful shell: loads manifests, connects, calls :func:`reconciler.smoke.runner.run_smoke`, prints
 the report (secrets scrubbed) and writes JUnit XML. Exit 0 when everything passed or was skipped,
-1 when anything failed or errored, 130 after Ctrl-C (every in-flight request is cancelled first).
+1 when anything failed or errored, or when every test was skipped (nothing was tested: a CI gate must
+not pass on that; ``--allow-skipped`` accepts it), 130 after Ctrl-C (every in-flight request is
+cancelled first).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from reconciler.cli import gallery, interrupted, output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
+from reconciler.errors import ReconcilerError
 from reconciler.manifest.desired import DesiredState
 from reconciler.render import smoke as smoke_render
 from reconciler.session import applylock, smoking
@@ -64,10 +67,13 @@ def _finish_interrupted(app: Session, desired: DesiredState, files: tuple[str, .
               help="Record each output's golden (similar_to) from this run instead of comparing; only runs that pass "
               "their other checks are recorded. Prints every file written.")
 @gallery.html_option
+@click.option("--allow-skipped", is_flag=True,
+              help="Exit 0 when every test was skipped (by default that is an error: nothing was tested).")
 @summary_option
 @click.pass_obj
 def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], junit: Path | None, fmt: str,
-            concurrency: int | None, update_goldens: bool, html_file: Path | None, summary: bool) -> int:
+            concurrency: int | None, update_goldens: bool, html_file: Path | None, allow_skipped: bool,
+            summary: bool) -> int:
     """Submit each deployment's sample request, check its outputs against spec.smoke.expect, clean up."""
     desired = load_desired(files)
     stop = _finish_interrupted(app, desired, files, fmt)
@@ -94,4 +100,10 @@ def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], juni
         output.echo(line)
     if report.interrupted:
         raise KeyboardInterrupt
+    if report.ok and report.nothing_ran and not allow_skipped:
+        count = len(report.results)
+        raise ReconcilerError(
+            f"no smoke test ran: all {count} {'were' if count != 1 else 'was'} skipped (see the reasons above)",
+            "deploy first (`comfyops apply`), or pass --allow-skipped when a run that tests nothing is expected",
+        )
     return 0 if report.ok else 1

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
 from reconciler.cli import output
+from reconciler.cli.followups import followup
 from reconciler.cli.manifests import (
     checked,
     files_option,
     load_desired,
     load_result,
+    read_files,
     report_skipped,
     selected_environment,
 )
@@ -20,14 +24,17 @@ from reconciler.manifest.desired import DesiredState
 from reconciler.manifest.load import LoadResult
 from reconciler.render import manifests as printing
 from reconciler.render.validation import validation_markdown
+from reconciler.session.policycheck import policy_problems, refuse_broken_policies
 
 
 @click.command("validate")
 @files_option
 @click.option("--print", "print_manifests", is_flag=True,
               help="Print the resolved manifests (of the --env environment) as YAML.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: every problem with file, line, column, field, message and hint, for editors and CI.")
 @summary_option
-def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> None:
+def command(files: tuple[str, ...], print_manifests: bool, fmt: str, summary: bool) -> int:
     """Check manifests offline: schema, references, limits, and overrides against workflow files.
 
     With Environment documents and no --env, every environment is checked.
@@ -35,7 +42,9 @@ def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> Non
     chosen = selected_environment()
     if print_manifests:
         _print(files, chosen)
-        return
+        return 0
+    if fmt == "json":
+        return _as_json(files, chosen)
     verdicts: list[str] = []
     try:
         _validate(files, chosen, verdicts)
@@ -45,6 +54,33 @@ def command(files: tuple[str, ...], print_manifests: bool, summary: bool) -> Non
         publish(summary, lambda: validation_markdown(verdicts, problems, failure=failure))
         raise
     publish(summary, lambda: validation_markdown(verdicts, []))
+    return 0
+
+
+def _as_json(files: tuple[str, ...], chosen: str | None) -> int:
+    """``validate --format json``: every environment's verdict and problems as one JSON document on stdout;
+    exit 1 when any environment is invalid."""
+    from reconciler.render.validation import EnvironmentVerdict, validation_json
+
+    base = load_result(files, chosen)
+    if chosen is not None and chosen not in base.environments:
+        checked(base, chosen, lambda first: first)  # raises: an unknown environment, listing them
+    names: list[str | None] = [chosen] if chosen is not None else list(base.environments) or [None]
+    results = {name: base if name == chosen or not base.environments else load_result(files, name)
+               for name in names}
+    verdicts = []
+    for name, result in results.items():
+        problems = list(result.problems)
+        state = result.state
+        if state is not None:
+            problems += policy_problems(state)
+        verdicts.append(EnvironmentVerdict(
+            name=name, problems=problems,
+            deployments=len(state.deployments) if state is not None else None,
+            presets=len(state.presets) if state is not None else None,
+        ))
+    click.echo(validation_json(verdicts), nl=False)
+    return 0 if all(v.valid for v in verdicts) else 1
 
 
 def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -> None:
@@ -54,35 +90,55 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
         output.echo(line)
         verdicts.append(line)
 
+    read = read_files(files)  # parsed once, however many environments are then resolved from it
     if chosen is not None:
-        state = load_desired(files, chosen)
+        state = load_desired(files, chosen, read=read)
+        refuse_broken_policies(output.diagnostics, state)
         verdict(f"{chosen}: {_counts(state)}: valid")
         return
-    base = load_result(files, None)
+    base = load_result(files, None, read=read)
     if not base.environments:
-        state = load_desired(files, None)
+        report_skipped(base)
+        state = checked(base, None, lambda _first: "")  # no environment to choose: the base manifests are the state
+        refuse_broken_policies(output.diagnostics, state)
         verdict(f"{_counts(state)}: valid")
         return
     report_skipped(base)
-    results = {name: load_result(files, name) for name in base.environments}
-    unique = _print_all(list(results.values()))
-    invalid = [name for name, result in results.items() if result.state is None]
+    results = {name: load_result(files, name, read=read) for name in base.environments}
+    policies = _policy_problems(results)
+    unique = _print_all([*(r.problems for r in results.values()), *policies.values()])
+    invalid = [name for name, result in results.items()
+               if result.state is None or any(p.is_error for p in policies.get(name, []))]
     for name, result in results.items():
-        if result.state is not None:
+        if result.state is not None and name not in invalid:
             verdict(f"{name}: {_counts(result.state)}: valid")
     if invalid:
-        count = len({p.format() for r in results.values() for p in r.errors})
+        count = len([p for p in unique if p.is_error])
         raise DiagnosticsError(
             unique, f"manifests are invalid in {', '.join(invalid)}: {count} problem{'s' if count != 1 else ''}"
         )
 
 
-def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
+def _policy_problems(results: dict[str, LoadResult]) -> dict[str, list[Diagnostic]]:
+    """Each loadable environment's policy problems; environments naming the same policies share one check."""
+    done: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Diagnostic]] = {}
+    found: dict[str, list[Diagnostic]] = {}
+    for name, result in results.items():
+        if result.state is None:
+            continue
+        key = (result.state.policy_paths, tuple(result.state.settings.policy.namespaces))
+        if key not in done:
+            done[key] = policy_problems(result.state)
+        found[name] = done[key]
+    return found
+
+
+def _print_all(problem_lists: Sequence[Sequence[Diagnostic]]) -> list[Diagnostic]:
     """Every environment's problems, each printed once even when several environments share it."""
     seen: set[str] = set()
     unique = []
-    for result in results:
-        for problem in result.problems:
+    for problems in problem_lists:
+        for problem in problems:
             if problem.format() not in seen:
                 seen.add(problem.format())
                 unique.append(problem)
@@ -92,7 +148,7 @@ def _print_all(results: list[LoadResult]) -> list[Diagnostic]:
 
 def _print(files: tuple[str, ...], chosen: str | None) -> None:
     result = load_result(files, chosen)
-    checked(result, chosen, "e.g. comfyops validate --env {first} --print")
+    checked(result, chosen, lambda first: "e.g. " + followup("validate", "--env", first, "--print"))
     header = f"comfyops validate --print: environment {chosen}" if chosen else "comfyops validate --print"
     text = printing.to_yaml(printing.resolved_documents(result.documents), header=header)
     output.echo(text, nl=False)

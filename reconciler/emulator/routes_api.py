@@ -50,6 +50,13 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def files_url(request: Request) -> str:
+    """The base URL of hosted files (outputs, object_info): the request's, under the configured
+    ``outputs_host`` when one is set (RunComfy serves files from its storage, not the API host)."""
+    host = ctx(request).state.config().get("outputs_host") or ""
+    return str(request.base_url.replace(hostname=host)).rstrip("/") if host else base_url(request)
+
+
 async def json_body(request: Request, *, empty: Any = None) -> Any:
     """The parsed JSON body (``empty`` when there is none); invalid JSON is 422001."""
     raw = await request.body()
@@ -75,7 +82,7 @@ async def list_deployments(request: Request) -> Response:
     with c.state.read() as data:
         records = [r for r in data["deployments"].values() if not r.get("deleted") and (not ids or r["id"] in ids)]
         records.sort(key=lambda r: r["created_at"])
-        body = [deployments.view(data, r, includes, base_url(request)) for r in records]
+        body = [deployments.view(data, r, includes, files_url(request)) for r in records]
     return JSONResponse(body)
 
 
@@ -85,7 +92,7 @@ async def create_deployment(request: Request) -> Response:
     with c.state.transaction() as data:
         record = deployments.create_record(data, body, iso(c.clock.now()))
         data["deployments"][record["id"]] = record
-        answer = deployments.view(data, record, set(), base_url(request))
+        answer = deployments.view(data, record, set(), files_url(request))
     lost = c.faults.ambiguous_create(request.method, request.url.path)
     if lost == "drop":
         request.scope[DROP_KEY] = True
@@ -99,7 +106,7 @@ async def get_deployment(request: Request) -> Response:
     c = ctx(request)
     with c.state.read() as data:
         record = deployments.live_record(data, request.path_params["deployment_id"])
-        return JSONResponse(deployments.view(data, record, _includes(request), base_url(request)))
+        return JSONResponse(deployments.view(data, record, _includes(request), files_url(request)))
 
 
 async def patch_deployment(request: Request) -> Response:
@@ -112,7 +119,7 @@ async def patch_deployment(request: Request) -> Response:
         if changes.get("is_enabled") is False and record["is_enabled"]:
             requests.abort_running(data, record["id"], now, "deployment_disabled", "The deployment was disabled")
         record.update(changes, updated_at=iso(now))
-        return JSONResponse(deployments.view(data, record, set(), base_url(request)))
+        return JSONResponse(deployments.view(data, record, set(), files_url(request)))
 
 
 async def delete_deployment(request: Request) -> Response:
@@ -123,7 +130,7 @@ async def delete_deployment(request: Request) -> Response:
         record = deployments.live_record(data, request.path_params["deployment_id"])
         requests.abort_running(data, record["id"], now, "deployment_deleted", "The deployment was deleted")
         record.update(deleted=True, updated_at=iso(now))
-        return JSONResponse({**deployments.view(data, record, set(), base_url(request)), "status": "deleted"})
+        return JSONResponse({**deployments.view(data, record, set(), files_url(request)), "status": "deleted"})
 
 
 def _version(request: Request) -> str:
@@ -162,7 +169,7 @@ async def request_result(request: Request) -> Response:
     c = ctx(request)
     with c.state.read() as data:
         req = _request_call(request, data)
-        return JSONResponse(requests.result_body(req, c.clock.now(), base_url(request)))
+        return JSONResponse(requests.result_body(req, c.clock.now(), files_url(request)))
 
 
 async def cancel_request(request: Request) -> Response:

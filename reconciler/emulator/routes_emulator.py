@@ -4,7 +4,8 @@
 - ``GET|POST /_emulator/workflows``: list; register ``{"workflow_id", "version", "workflow_api_json"}`` (a Cloud
   Save: beyond three versions it removes the oldest no deployment uses, and says which in ``removed_versions``).
 - ``GET|POST /_emulator/config``: read; change ``queue_seconds``, ``run_seconds``, ``fail_next_runs``,
-  ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``, ``noise``.
+  ``rate_limit_enabled``, ``rate_limit_per_second``, ``rate_limit_burst``, ``noise``, ``outputs_host`` (the
+  host name hosted files are linked under, to serve them from another host name than the API's).
 - ``GET|POST|DELETE /_emulator/faults``: read; replace (see :class:`.faults.FaultConfig`); clear.
 - ``POST /_emulator/reset``: forget everything; answers what was cleared.
 - ``GET|DELETE /_emulator/traffic``: API request counts by status and method; DELETE zeroes them.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,8 +34,13 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "rate_limit_per_second": DEFAULT_REQUESTS_PER_SECOND,
     "rate_limit_burst": DEFAULT_BURST,
     "noise": 0.0,
+    "outputs_host": "",
 }
-"""Emulator behaviour settings; change them with ``POST /_emulator/config`` or :meth:`configure`."""
+"""Emulator behaviour settings; change them with ``POST /_emulator/config`` or :meth:`configure`.
+
+``outputs_host`` (empty: the API's own host) is the host name hosted files (outputs, object_info) are
+linked under, e.g. ``localhost`` while the API is reached at ``127.0.0.1``: RunComfy serves them from its
+storage, another host than the API's, where the bearer token must not go and the rate limit does not count."""
 
 
 def default_state_dir() -> Path:
@@ -53,9 +59,16 @@ def _empty() -> dict[str, Any]:
     }
 
 
+_HOST = re.compile(r"[A-Za-z0-9.-]{0,253}")
+
+
 def _check_config(key: str, value: Any) -> Any:
     if key not in DEFAULT_CONFIG:
         raise ValueError(f"unknown config key {key!r} (known: {', '.join(sorted(DEFAULT_CONFIG))})")
+    if key == "outputs_host":
+        if not isinstance(value, str) or not _HOST.fullmatch(value):
+            raise ValueError("outputs_host must be a host name (letters, digits, '-' and '.') or empty")
+        return value
     if key == "rate_limit_enabled":
         if not isinstance(value, bool):
             raise ValueError("rate_limit_enabled must be a boolean")

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler import __version__, companions
 from reconciler.engine import planner
 from reconciler.engine.live import LiveDeployment, is_error_status
+from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import Action, Plan, ResourceChange
 
 FORMAT_VERSION = 1
@@ -44,7 +45,7 @@ class DriftKind(StrEnum):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class DriftedField(_Frozen):
@@ -88,6 +89,7 @@ class DriftReport(_Frozen):
     format_version: int = FORMAT_VERSION
     comfyops_version: str = ""
     checked_at: str = Field(description="When live state was read (ISO 8601, UTC).")
+    environment: str | None = Field(default=None, description="The Environment checked (--env), if any.")
     deployments: list[DeploymentDrift] = Field(default_factory=list)
     in_sync: list[str] = Field(default_factory=list, description="Names of the deployments that match git.")
     targets: list[str] = Field(default_factory=list)
@@ -129,12 +131,14 @@ def build_drift(
     *,
     checked_at: str,
     apply_command: str = "comfyops apply",
+    import_command: str = "comfyops import",
     smoke: dict[str, Any] | None = None,
 ) -> DriftReport:
     """The drift between git and live that ``plan`` (built from ``live``) shows.
 
     ``apply_command`` is the command line a fix starts with (the CLI adds ``-f`` paths and global
-    options); ``--target NAME`` is appended per deployment.
+    options); ``--target NAME`` is appended per deployment. ``import_command`` likewise starts the hint
+    that keeps an unmanaged deployment (``--id ID`` is appended).
     """
     by_id = {d.id: d for d in live}
     found: list[DeploymentDrift] = []
@@ -143,7 +147,7 @@ def build_drift(
         if companions.companion_of(change.name) is not None:
             continue  # a keeper or leftover candidate the plan adds follows from another change: not drift of its own
         have = by_id.get(change.id) if change.id else None
-        entry = _entry(change, have, apply_command)
+        entry = _entry(change, have, apply_command, import_command)
         if entry is None:
             in_sync.append(change.name)
         else:
@@ -151,14 +155,16 @@ def build_drift(
     return DriftReport(
         comfyops_version=__version__,
         checked_at=checked_at,
+        environment=plan.environment,
         deployments=found,
-        in_sync=sorted(in_sync),
+        in_sync=sorted(in_sync, key=natural_key),
         targets=list(plan.targets),
         smoke=smoke,
     )
 
 
-def _entry(change: ResourceChange, have: LiveDeployment | None, apply_command: str) -> DeploymentDrift | None:
+def _entry(change: ResourceChange, have: LiveDeployment | None, apply_command: str,
+           import_command: str) -> DeploymentDrift | None:
     status = have.status if have is not None else None
     common: dict[str, Any] = dict(
         name=change.name,
@@ -178,7 +184,7 @@ def _entry(change: ResourceChange, have: LiveDeployment | None, apply_command: s
             kind=DriftKind.UNMANAGED,
             reason=f"{change.reason}; the next apply {verb} it",
             fix=target,
-            hint=f"or keep it: declare it in a manifest (comfyops import --id {shlex.quote(change.id or '')}), "
+            hint=f"or keep it: declare it in a manifest ({import_command} --id {shlex.quote(change.id or '')}), "
             "or narrow prune.match",
         )
     if change.action is Action.CREATE:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from reconciler import catalog
 from reconciler.engine.live import LiveDeployment
+from reconciler.engine.natural import natural_key
 from reconciler.manifest.model import API_VERSION, NAME_PATTERN, DeploymentDocument
 from reconciler.workflow import provenance as provenance_record
 
@@ -83,7 +84,7 @@ def select(
     """The live deployments chosen by ``--id``, ``--name`` globs or ``--all``, and one problem per
     ``--id`` or ``--name`` that matches nothing."""
     if everything:
-        return sorted(live, key=lambda d: (d.name, d.id)), []
+        return sorted(live, key=lambda d: (natural_key(d.name), d.id)), []
     problems: list[str] = []
     known_ids = {d.id for d in live}
     problems.extend(f"--id {i}: no live deployment has this id" for i in ids if i not in known_ids)
@@ -93,7 +94,7 @@ def select(
         if not any(fnmatch.fnmatchcase(d.name, g) for d in live)
     )
     chosen = [d for d in live if d.id in ids or any(fnmatch.fnmatchcase(d.name, g) for g in names)]
-    return sorted(chosen, key=lambda d: (d.name, d.id)), problems
+    return sorted(chosen, key=lambda d: (natural_key(d.name), d.id)), problems
 
 
 def valid_name(live_name: str, deployment_id: str) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import catalog
+from reconciler.engine.natural import natural_key
 
 API_DEFAULTS = catalog.API_DEFAULTS
 
@@ -88,7 +89,7 @@ def _text(value: Any) -> str | None:
 
 def from_api_list(objects: Iterable[Mapping[str, Any]]) -> list[LiveDeployment]:
     """LiveDeployments from a list response, sorted by name then id."""
-    return sorted((from_api(o) for o in objects), key=lambda d: (d.name, d.id))
+    return sorted((from_api(o) for o in objects), key=lambda d: (natural_key(d.name), d.id))
 
 
 ERROR_STATUS_WORDS: tuple[str, ...] = ("error", "fail", "unhealthy", "crash")

@@ -21,10 +21,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.engine.snapshot import format_age
 from reconciler.policy.report import PolicyReport
 
 FORMAT_VERSION = 1
-COMPUTED_KEYS = ("summary", "monthly_cost_delta", "checksum")
+COMPUTED_KEYS = ("summary", "monthly_cost_delta", "checksum", "planned_against")
 """Keys of the JSON form computed from the rest (``Plan.to_dict``); reading a plan ignores them."""
 
 
@@ -56,7 +57,7 @@ class ReplaceStrategy(StrEnum):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class FieldChange(_Frozen):
@@ -168,6 +169,20 @@ class Summary(_Frozen):
         return self.create + self.update + self.replace + self.delete
 
 
+class SnapshotSource(_Frozen):
+    """Where a plan's live state came from when it was read from a snapshot file (``plan --live-snapshot``)."""
+
+    endpoint: str = Field(description="What the snapshot was read from, e.g. 'RunComfy API at https://...'.")
+    taken_at: str = Field(description="When the snapshot was taken (ISO 8601, UTC).")
+    age_seconds: int = Field(description="How old the snapshot was when the plan was made.")
+    checksum: str = Field(description="The snapshot file's checksum.")
+
+    def sentence(self) -> str:
+        """``Planned against a snapshot of <endpoint> taken <time> (<age> ago)``."""
+        taken = self.taken_at.replace("T", " ").replace("Z", " UTC")
+        return f"Planned against a snapshot of {self.endpoint} taken {taken} ({format_age(self.age_seconds)} ago)"
+
+
 class Plan(_Frozen):
     """Everything apply needs and every renderer shows; see the module docstring."""
 
@@ -194,6 +209,16 @@ class Plan(_Frozen):
     policy: PolicyReport | None = Field(
         default=None, description="Behavioural: policy results; apply refuses a plan with any denial."
     )
+    snapshot: SnapshotSource | None = Field(
+        default=None, description="Display-only: the live snapshot planned against (plan --live-snapshot)."
+    )
+
+    @property
+    def planned_against(self) -> str:
+        """The header line saying what live state the plan read: a snapshot, the API or the emulator."""
+        if self.snapshot is not None:
+            return self.snapshot.sentence()
+        return f"Planned against {self.endpoint}" if self.endpoint else ""
 
     @property
     def summary(self) -> Summary:
@@ -233,7 +258,7 @@ class Plan(_Frozen):
         for change in data["changes"]:
             if change.get("rollout") is None:
                 change.pop("rollout", None)
-        for optional in ("environment", "policy"):
+        for optional in ("environment", "policy", "snapshot"):
             if data.get(optional) is None:
                 data.pop(optional, None)
         return data
@@ -244,6 +269,8 @@ class Plan(_Frozen):
         data["checksum"] = self.checksum()
         data["summary"] = self.summary.model_dump()
         data["monthly_cost_delta"] = self.monthly_cost_delta
+        if self.snapshot is not None:
+            data["planned_against"] = self.planned_against
         for change, dumped in zip(self.changes, data["changes"], strict=True):
             dumped["monthly_cost_delta"] = change.monthly_cost_delta
         return data

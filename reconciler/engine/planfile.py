@@ -110,13 +110,23 @@ def _change_disagreements(change: ResourceChange) -> list[str]:
     return problems
 
 
-def elsewhere(then: str, now: str) -> bool:
+def _elsewhere(then: str, now: str) -> bool:
     """Whether two endpoints differ: another API URL, or the API against the emulator (emulator paths may
     be spelled relative to different working folders, so two emulators are not compared)."""
     if not then or not now:
         return False
     api = "RunComfy API at "
     return then.startswith(api) != now.startswith(api) or (then.startswith(api) and then != now)
+
+
+def elsewhere(plan: Plan, endpoint: str) -> str | None:
+    """Why ``plan`` cannot be applied against ``endpoint`` (made against another API), or None.
+
+    Checked before any call: a plan made against the emulator, applied without ``--emulator``, must not
+    reach the real API first."""
+    if _elsewhere(plan.endpoint, endpoint):
+        return f"the plan was made against {plan.endpoint}, not {endpoint}"
+    return None
 
 
 def _changed_variables(then: dict[str, str], now: Mapping[str, str]) -> list[str]:
@@ -128,8 +138,9 @@ def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment],
     """Why ``plan`` no longer describes reality: it was made elsewhere, or manifests, variables or any
     live deployment it read changed."""
     reasons: list[str] = []
-    if elsewhere(plan.endpoint, endpoint):
-        reasons.append(f"the plan was made against {plan.endpoint}, not {endpoint}")
+    made_elsewhere = elsewhere(plan, endpoint)
+    if made_elsewhere:
+        reasons.append(made_elsewhere)
     if desired.fingerprint() != plan.manifest_fingerprint:
         variables = _changed_variables(plan.variable_fingerprints, desired.variable_fingerprints)
         reasons.extend(f"environment variable {name} changed since the plan was made" for name in variables)
@@ -148,3 +159,9 @@ def stale_reasons(plan: Plan, desired: DesiredState, live: list[LiveDeployment],
     for deployment_id in sorted(set(now) - set(plan.live_fingerprints)):
         reasons.append(f"{now[deployment_id].name} ({deployment_id}) was created in RunComfy")
     return reasons
+
+
+def endpoints_differ(then: str, now: str) -> bool:
+    """Whether two endpoints (``RunComfy API at URL``, ``emulator (...)``) are different targets, as a saved
+    plan's is compared (two emulators are not told apart; an empty one matches any)."""
+    return _elsewhere(then, now)

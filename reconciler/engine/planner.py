@@ -17,6 +17,7 @@ from reconciler import __version__, catalog
 from reconciler.diagnostics import Diagnostic, Location
 from reconciler.engine import diff, match, rollouts, targets
 from reconciler.engine.live import LiveDeployment
+from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import (
     Action,
     FieldChange,
@@ -76,7 +77,7 @@ def build_plan(
         desired, changes, live, companion_live, candidate_flag=options.candidate, targeted=bool(options.targets),
         prices=prices, problems=problems,
     )
-    changes.sort(key=lambda c: (c.name, c.id or ""))
+    changes.sort(key=lambda c: (natural_key(c.name), c.id or ""))
     changes = [secrets.scrub_text(c) for c in changes]
     _guard_empty(desired, changes, options, problems)
     warnings = companion_warnings
@@ -156,6 +157,8 @@ class Secrets:
 
     def hidden(self, have: LiveDeployment) -> frozenset[str]:
         """The live fields whose value is (or contains) a secret: the only live values a plan masks."""
+        if not self.values and not self.strings:  # manifests without secrets: nothing to look for
+            return frozenset()
         return frozenset(k for k, v in have.fields.items() if self._is_secret(v))
 
     def scrub_text(self, change: ResourceChange) -> ResourceChange:
@@ -252,6 +255,9 @@ def _change_for(
     if not field_changes:
         return ResourceChange(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
     reason = f"renamed from {m.renamed_from!r}" if m.renamed_from else "settings differ"
+    unsaved = _unsaved_version(want, have, changed)
+    if unsaved is not None:
+        problems.append(unsaved)
     return ResourceChange(
         **common, action=Action.UPDATE, reason=reason, warnings=_update_warnings(want, have, changed, prices)
     )
@@ -348,14 +354,28 @@ def _update_warnings(
         )
     if "is_enabled" in fields and want.fields.get("is_enabled") is False:
         warnings.append("is_enabled: false fails its queued and running requests at once")
-    version = want.fields.get("workflow_version")
-    if not replacing and have.known_versions is not None and version not in have.known_versions:
-        shown = SENSITIVE if "workflow_version" in want.sensitive_fields else repr(version)
-        warnings.append(
-            f"workflow_version {shown} is not among the workflow's saved versions "
-            f"({', '.join(have.known_versions)}); apply will fail"
-        )
     return warnings
+
+
+def _unsaved_version(want: DesiredDeployment, have: LiveDeployment, changed: list[diff.FieldDiff]) -> Diagnostic | None:
+    """The error for a ``workflow_version`` change to a version the workflow has not saved: the API refuses
+    the PATCH, so the plan is refused now, as ``terraform plan`` refuses a configuration it knows is invalid."""
+    version = want.fields.get("workflow_version")
+    if (
+        have.known_versions is None
+        or version in have.known_versions
+        or not any(d.field == "workflow_version" for d in changed)
+    ):
+        return None
+    shown = SENSITIVE if "workflow_version" in want.sensitive_fields else repr(version)
+    saved = ", ".join(have.known_versions)
+    return Diagnostic(
+        f"workflow_version {shown} is not among the workflow's saved versions ({saved}); the API would refuse "
+        "the change",
+        want.field_locations.get("workflow_version", want.source),
+        "spec.workflow_version",
+        f"save that version of the workflow in RunComfy first, or use one of: {saved}",
+    )
 
 
 def _standing_cost(want: DesiredDeployment, prices: Mapping[str, float]) -> str:

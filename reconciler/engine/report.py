@@ -29,7 +29,7 @@ class Outcome(StrEnum):
 class ChangeOutcome(BaseModel):
     """One planned change and what became of it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     action: Action
@@ -42,7 +42,7 @@ class ChangeOutcome(BaseModel):
 class ApplyReport(BaseModel):
     """Every change's outcome plus the read-back check that live now matches desired."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     format_version: int = FORMAT_VERSION
     changes: list[ChangeOutcome] = Field(default_factory=list)

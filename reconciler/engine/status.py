@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reconciler import companions
 from reconciler.engine import planner
 from reconciler.engine.live import LiveDeployment
+from reconciler.engine.natural import natural_key
 from reconciler.engine.plan import Action, Plan, ResourceChange
 
 FORMAT_VERSION = 1
@@ -44,7 +45,7 @@ class SyncState(StrEnum):
 class StatusRow(BaseModel):
     """One deployment in the table; live values (the manifest's for a Missing one)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str
     id: str | None = None
@@ -62,9 +63,10 @@ class StatusRow(BaseModel):
 class StatusReport(BaseModel):
     """The table and its totals."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     format_version: int = FORMAT_VERSION
+    environment: str | None = Field(default=None, description="The Environment shown (--env), if any.")
     rows: list[StatusRow] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -103,8 +105,8 @@ def build_status(plan: Plan, live: Sequence[LiveDeployment], prices: Mapping[str
                          drifted=[fc.field for fc in change.diff] if state is SyncState.OUT_OF_SYNC else []))
     for unmanaged in plan.unmanaged:
         rows.append(_row(unmanaged.name, by_id.get(unmanaged.id), None, SyncState.UNMANAGED, prices))
-    rows.sort(key=lambda r: (r.name, r.id or ""))
-    return StatusReport(rows=rows)
+    rows.sort(key=lambda r: (natural_key(r.name), r.id or ""))
+    return StatusReport(environment=plan.environment, rows=rows)
 
 
 def _state(change: ResourceChange) -> SyncState | None:

@@ -148,13 +148,19 @@ class GitHubClient:
         *,
         permission: str,
         params: Mapping[str, str | int] | None = None,
+        items_key: str = "",
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, following ``Link: <...>; rel="next"`` page after page."""
+        """Every item of a list endpoint, following ``Link: <...>; rel="next"`` page after page.
+
+        ``items_key`` reads endpoints that answer an object holding the list (``{"artifacts": [...]}``).
+        """
         url: str = path
         query: dict[str, str | int] | None = {"per_page": PER_PAGE, **(params or {})}
         for _ in range(MAX_PAGES):
             response = self.request("GET", url, permission=permission, params=query)
             items = response.json()
+            if items_key and isinstance(items, dict):
+                items = items.get(items_key)
             if not isinstance(items, list):
                 raise errors.GitHubApiError(
                     method="GET", path=path, status=response.status_code, message="expected a JSON list"
@@ -183,13 +189,19 @@ class GitHubClient:
         permission: str,
         params: Mapping[str, str | int] | None = None,
         json: Mapping[str, Any] | None = None,
+        allow_redirect: bool = False,
     ) -> httpx.Response:
-        """One call with retries: rate limits for every method, 5xx and transport failures unless a POST."""
+        """One call with retries: rate limits for every method, 5xx and transport failures unless a POST.
+
+        ``allow_redirect`` returns a redirect (3xx) as it came, for :meth:`download` to follow without the token.
+        """
         path = httpx.URL(url).path if "://" in url else url
         attempt = 0
         while True:
             attempt += 1
-            outcome = self._attempt(method, url, path, permission=permission, params=params, json=json)
+            outcome = self._attempt(
+                method, url, path, permission=permission, params=params, json=json, allow_redirect=allow_redirect
+            )
             if isinstance(outcome, httpx.Response):
                 return outcome
             error = outcome
@@ -219,6 +231,7 @@ class GitHubClient:
         permission: str,
         params: Mapping[str, str | int] | None,
         json: Mapping[str, Any] | None,
+        allow_redirect: bool = False,
     ) -> httpx.Response | errors.GitHubApiError:
         try:
             response = self.http.request(method, url, params=params, json=json)
@@ -232,7 +245,7 @@ class GitHubClient:
                 hint="check GITHUB_API_URL and the network",
                 may_have_landed=sent,
             )
-        if response.is_success:
+        if response.is_success or (allow_redirect and response.is_redirect and "location" in response.headers):
             return response
         now = http_date(response.headers.get("date")) or self._wall_clock()
         return errors.error_from_response(
@@ -257,6 +270,55 @@ class GitHubClient:
         if method == "POST" and (error.status is not None or error.may_have_landed):
             return None  # the comment or issue may exist already: never create it twice
         return self.policy.backoff(attempt, self._rng)
+
+    def download(self, path: str, *, permission: str, max_bytes: int) -> bytes:
+        """The bytes behind ``path``, following one redirect (GitHub sends archives to a signed storage URL).
+
+        The token goes only to the API's own origin: a redirect elsewhere is fetched without it. More than
+        ``max_bytes`` is refused rather than read.
+        """
+        response = self.request("GET", path, permission=permission, allow_redirect=True)
+        if not response.is_redirect:
+            return self._capped(response.content, path, max_bytes)
+        target = httpx.URL(response.headers["location"])
+        if self._same_origin(target):
+            return self._capped(self.request("GET", str(target), permission=permission).content, path, max_bytes)
+        request = self.http.build_request("GET", target)
+        del request.headers["Authorization"]
+        try:
+            streamed = self.http.send(request, stream=True)
+            try:
+                if not streamed.is_success:
+                    raise errors.GitHubApiError(
+                        method="GET",
+                        path=path,
+                        status=streamed.status_code,
+                        message=f"the download URL answered HTTP {streamed.status_code}",
+                        hint="re-run the job; the URL GitHub redirects to is valid for about a minute",
+                    )
+                chunks, size = [], 0
+                for chunk in streamed.iter_bytes():
+                    size += len(chunk)
+                    chunks.append(chunk)
+                    if size > max_bytes:
+                        break  # _capped refuses it below, without reading the rest
+            finally:
+                streamed.close()
+        except httpx.TransportError as exc:
+            raise errors.GitHubApiError(
+                method="GET", path=path, status=None,
+                message=errors.scrub(f"{type(exc).__name__}: {str(exc)[:120]}", self._secrets),
+                hint="check the network",
+            ) from exc
+        return self._capped(b"".join(chunks), path, max_bytes)
+
+    @staticmethod
+    def _capped(content: bytes, path: str, max_bytes: int) -> bytes:
+        if len(content) > max_bytes:
+            raise errors.GitHubApiError(
+                method="GET", path=path, status=None, message=f"larger than {max_bytes:,} bytes; refused"
+            )
+        return content
 
     def _same_origin(self, url: httpx.URL) -> bool:
         base = self.http.base_url

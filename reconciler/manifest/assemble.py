@@ -7,7 +7,7 @@ Pure except for reading the workflow files deployments name (``manifest.workflow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from reconciler.diagnostics import Diagnostic, Location
 from reconciler.manifest import expectations, presets, workflows
 from reconciler.manifest.desired import DesiredDeployment, DesiredState, ExpiredIgnore, Preset
 from reconciler.manifest.model import (
+    API_VERSION,
     DeploymentDocument,
     DeploymentSpec,
     IgnoreRule,
@@ -55,6 +56,7 @@ def assemble(
     _check_partial_references(partial, preset_map, invalid_presets, problems)
     deployments = _deployments(parsed, partial, settings, preset_map, invalid_presets, problems, now)
     _check_partial_limits(partial, settings, problems)
+    _check_partial_workflows(partial, preset_map, problems)
     state = DesiredState(
         deployments=tuple(sorted(deployments, key=lambda d: d.name)),
         presets=preset_map,
@@ -305,7 +307,7 @@ def _deployment(
     assert isinstance(model, DeploymentDocument)
     doc, spec = item.doc, model.spec
     fields = _resolved_fields(doc, spec.model_dump(), settings, problems)
-    field_locations = {name: doc.locate(("spec", name)) for name in (*catalog.MANAGED_FIELDS, "protect", "state")}
+    field_locations = FieldLocations(doc)
     sensitive = frozenset(str(p[1]) for p in item.sensitive_paths if len(p) == 2 and p[0] == "spec")
     graph, info, workflow_display = workflows.load_workflow(doc, spec.workflow_file, problems, fields)
     smoke_preset = spec.smoke.preset if spec.smoke is not None else None
@@ -342,6 +344,27 @@ def _deployment(
     )
 
 
+
+
+class FieldLocations(Mapping[str, Location]):
+    """Where each managed field (and ``protect``, ``state``) of a deployment is written, looked up when
+    asked: a plan reads a few of them, and only for the deployments it shows."""
+
+    NAMES: tuple[str, ...] = (*catalog.MANAGED_FIELDS, "protect", "state")
+
+    def __init__(self, doc: Document) -> None:
+        self._doc = doc
+
+    def __getitem__(self, name: str) -> Location:
+        if name not in self.NAMES:
+            raise KeyError(name)
+        return self._doc.locate(("spec", name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
 
 
 def _rollout_problems(doc: Document, model: DeploymentDocument) -> list[Diagnostic]:
@@ -399,6 +422,75 @@ def _check_partial_limits(
                 continue
             counts[name] = getattr(alone, name)
         _check_limits(item.doc, counts, settings, problems)
+        _check_partial_order(item.doc, counts, settings, problems)
+
+
+def _check_partial_order(doc: Document, counts: dict[str, Any], settings: SettingsSpec,
+                         problems: list[Diagnostic]) -> None:
+    """``max_instances`` below ``min_instances`` in a deployment that failed other checks (the model checks
+    the order only once every field is valid), said as the model and :func:`_resolved_fields` say it."""
+    low = counts.get("min_instances")
+    if low is None:
+        return
+    high = counts.get("max_instances")
+    if high is not None:
+        problem = Diagnostic(f"max_instances ({high}) is below min_instances ({low})",
+                             doc.locate(("spec", "max_instances")), "spec.max_instances")
+    else:
+        high = settings.defaults.max_instances or catalog.API_DEFAULTS.get("max_instances")
+        if high is None:
+            return
+        problem = Diagnostic(f"max_instances ({high}, the default) is below min_instances ({low})",
+                             doc.locate(("spec", "min_instances")), "spec.max_instances",
+                             f"set max_instances to at least {low}")
+    if high < low and all(p.format() != problem.format() for p in problems):
+        problems.append(problem)
+
+
+def _check_partial_workflows(
+    partial: Sequence[PartialDocument], preset_map: dict[str, Preset], problems: list[Diagnostic]
+) -> None:
+    """The workflow and smoke-override checks of deployments that failed other checks, on the parts that are
+    valid on their own (``workflow_file``, ``smoke``), so that fixing a field error never reveals an
+    override error that was there all along."""
+    for item in partial:
+        if item.kind != "Deployment":
+            continue
+        alone: dict[str, Any] = {"workflow_id": "-", "workflow_version": "-"}  # placeholders
+        for name in ("workflow_id", "workflow_version", "workflow_file", "smoke"):
+            if name in item.spec and _valid_alone(name, item.spec[name]):
+                alone[name] = item.spec[name]
+        if "workflow_file" not in alone:
+            continue
+        try:
+            model = DeploymentDocument.model_validate(
+                {"apiVersion": API_VERSION, "kind": "Deployment", "metadata": {"name": "x"}, "spec": alone})
+        except ValidationError:
+            continue
+        synthetic = ParsedDocument(doc=item.doc, model=model)
+        found: list[Diagnostic] = []
+        fields = {k: v for k, v in alone.items() if k in ("workflow_id", "workflow_version")}
+        graph, info, _display = workflows.load_workflow(item.doc, model.spec.workflow_file, found, fields)
+        smoke = model.spec.smoke
+        overrides = None
+        if smoke is not None and (smoke.preset is None or smoke.preset in preset_map):
+            overrides = workflows.smoke_overrides(synthetic, preset_map, [])  # reference problems: reported already
+        if graph is not None:
+            found += workflows.check_workflow(synthetic, preset_map, graph, info, overrides)
+        seen = {p.format() for p in problems}
+        problems.extend(p for p in found if p.format() not in seen)
+
+
+def _valid_alone(name: str, value: Any) -> bool:
+    """Whether spec field ``name`` is valid on its own (the other required fields given placeholders); a value
+    still holding an unresolved ``${VAR}`` is not (its interpolation problem is reported)."""
+    if "${" in repr(value):
+        return False
+    try:
+        DeploymentSpec.model_validate({"workflow_id": "-", "workflow_version": "-", name: value})
+    except ValidationError:
+        return False
+    return True
 
 
 def _resolved_fields(

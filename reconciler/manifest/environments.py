@@ -254,10 +254,10 @@ def _remapped(source: Document, prefix: PathKey, target: PathKey, data: Any) -> 
     positions: dict[PathKey, Location] = {}
     keys: dict[PathKey, Location] = {}
     for path in _paths(data, ()):
-        where = source.positions.get((*prefix, *path))
+        where = source.position_at((*prefix, *path))
         if where is not None:
             positions[(*target, *path)] = where
-        key_where = source.key_positions.get((*prefix, *path))
+        key_where = source.key_position_at((*prefix, *path))
         if key_where is not None:
             keys[(*target, *path)] = key_where
     return positions, keys
@@ -337,6 +337,7 @@ def _deployment(
         start=item.doc.start,
         positions=positions,
         key_positions=key_positions,
+        node=item.doc.node,  # every position a patch did not write is the base document's
     )
     if not patched and metadata["name"] == base_name:
         return ParsedDocument(doc=doc, model=model, sensitive_paths=sensitive)
@@ -451,7 +452,8 @@ def _settings(
     positions.update(where)
     key_positions.update(keys)
     doc = Document(data=data, path=base_doc.path, index=base_doc.index, start=base_doc.start,
-                   positions=positions, key_positions=key_positions)
+                   positions=positions, key_positions=key_positions,
+                   node=base_doc.node if settings_item is not None else None)
     try:
         model = SettingsDocument.model_validate(data)
     except ValidationError as exc:

@@ -84,8 +84,9 @@ class _Context:
 
 def interpolate(doc: Document, env: Mapping[str, str], *, sensitive_names: Collection[str] = ()) -> Interpolation:
     """Substitute ``${VAR}`` references in every string of ``doc``; ``sensitive_names`` are always secret."""
-    result = Interpolation(data=None)
-    result.data = _walk(doc.data, (), _Context(doc, env, frozenset(sensitive_names), result))
+    result = Interpolation(data=doc.data)
+    if doc.has_dollar:  # the parser noted whether any string holds a '$': without one there is nothing to do
+        result.data = _walk(doc.data, (), _Context(doc, env, frozenset(sensitive_names), result))
     return result
 
 

@@ -52,6 +52,24 @@ class LoadResult:
         return [p for p in self.problems if not p.is_error]
 
 
+@dataclass
+class ReadManifests:
+    """Every manifest under some paths, parsed and each document checked on its own: what every
+    environment's resolution starts from (read once, resolved once per environment)."""
+
+    paths: tuple[str, ...]
+    found: list[Path]
+    skipped: list[str]
+    documents: list[Document]
+    parsed: list[ParsedDocument]
+    partial: list[PartialDocument]
+    secrets: set[str]
+    variables: dict[str, str]
+    problems: list[Diagnostic]
+    fingerprint: str = ""
+    """A digest of the documents as written (``DesiredState.source_fingerprint``)."""
+
+
 def load_manifests(
     paths: Iterable[str | Path],
     *,
@@ -62,7 +80,14 @@ def load_manifests(
     """Load every manifest under ``paths`` (files or folders) with ``env`` for ``${VAR}`` values, resolved
     for the Environment named ``environment`` (the base manifests when None); ``ignore_changes`` rules whose
     ``until`` is before ``now`` (default: the clock) have expired."""
-    collected = files.collect_all(paths)
+    return resolve_environment(read_manifests(paths, env=env), environment, now=now)
+
+
+def read_manifests(paths: Iterable[str | Path], *, env: Mapping[str, str]) -> ReadManifests:
+    """Find, read and parse every manifest under ``paths``, substitute ``${VAR}`` from ``env`` and check
+    each document on its own; :func:`resolve_environment` then makes one environment's state of it."""
+    given = tuple(str(p) for p in paths)
+    collected = files.collect_all(given)
     problems = collected.problems
     found: list[Path] = []
     skipped: list[str] = []
@@ -100,6 +125,17 @@ def load_manifests(
             parsed.append(item)
         elif item is not None:
             partial.append(item)
+    return ReadManifests(given, found, skipped, documents, parsed, partial, secrets, variables, problems,
+                         _source_fingerprint(documents))
+
+
+def resolve_environment(read: ReadManifests, environment: str | None, *, now: datetime | None = None) -> LoadResult:
+    """The desired state for the Environment named ``environment`` (the base manifests when None), with
+    every problem found reading and resolving the manifests; ``read`` is left as it was. ``ignore_changes``
+    rules whose ``until`` is before ``now`` (default: the clock) have expired."""
+    found, skipped, parsed = read.found, read.skipped, read.parsed
+    partial, secrets, variables, paths = read.partial, read.secrets, read.variables, read.paths
+    problems = list(read.problems)
     if not found and not problems:
         what = f"no manifest files (*.yaml, *.yml with apiVersion: {API_VERSION}) found"
         if skipped:
@@ -114,7 +150,7 @@ def load_manifests(
     state = replace(
         state,
         variable_fingerprints=variables,
-        source_fingerprint=_source_fingerprint(documents),
+        source_fingerprint=read.fingerprint,
         skipped_files=tuple(skipped),
         environment=resolution.environment,
         policy_paths=resolution.policy_paths,
@@ -245,4 +281,4 @@ def _check_header(doc: Document) -> list[Diagnostic]:
     return problems
 
 
-__all__ = ["LoadResult", "load_manifests"]
+__all__ = ["LoadResult", "ReadManifests", "load_manifests", "read_manifests", "resolve_environment"]

@@ -109,7 +109,7 @@ def _one(err: ErrorDetails, doc: Document, model: type[BaseModel], *, masked: bo
         return Diagnostic(message, doc.locate(loc), dotted(loc))
     message = str(err["msg"])
     if kind == "string_type" and not isinstance(value, dict | list):  # workflow_version: 1.10 is a number
-        written = doc.written.get(loc, shown(value))
+        written = doc.written_at(loc) or shown(value)
         hint = f'quote it if you meant a string: "{written}"'
         return Diagnostic(f"expected a string; got {written}", doc.locate(loc), dotted(loc), hint)
     if kind.endswith("_type") or kind.endswith("_parsing"):

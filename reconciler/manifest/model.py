@@ -64,7 +64,7 @@ DEFAULT_MIN_SSIM = 0.75
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Metadata(_Strict):

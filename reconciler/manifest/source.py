@@ -1,11 +1,13 @@
-"""YAML documents with the source position of every value.
+"""YAML documents with the source position of every value, found when a problem needs one.
 
 Pure but for :func:`read_text`, which reads one manifest file through :mod:`reconciler.readfile` (the
-loader's input). :func:`documents_of` parses a file's text: PyYAML composes each document into
-nodes; we construct plain Python values from them (safe types only) and, alongside, an index from
-each value's path (``("spec", "min_instances")``) to its line and column, so that every later
-problem can name ``file:line:column``. YAML errors (syntax, tabs, duplicate keys) become
-diagnostics, never exceptions.
+loader's input). :func:`documents_of` parses a file's text: libyaml composes each document into nodes
+that carry their line and column; one pass over those nodes builds the plain Python values (JSON's
+types only), refuses nesting past :data:`MAX_DEPTH`, reports duplicate keys and notes whether any string
+holds a ``$`` (so ``${VAR}`` substitution only walks documents that use it). The nodes are kept: a
+position is looked up from a value's path (``("spec", "min_instances")``) only when a problem is
+reported, so that every problem can name ``file:line:column`` without indexing every value up front.
+YAML errors (syntax, tabs, duplicate keys) become diagnostics, never exceptions.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ PathKey = tuple[str | int, ...]
 
 @dataclass
 class Document:
-    """One YAML document: its plain value, where it starts, and the position of every value in it."""
+    """One YAML document: its plain value, where it starts, and the positions of its values.
+
+    Positions come from ``node`` (the composed YAML, kept for lookups) unless ``positions`` /
+    ``key_positions`` / ``written`` say otherwise for a path: an environment's resolved document takes
+    the values a patch wrote, with their positions in the Environment's file, over its base document.
+    """
 
     data: Any
     path: str
@@ -37,21 +44,59 @@ class Document:
     positions: dict[PathKey, Location] = field(default_factory=dict)
     key_positions: dict[PathKey, Location] = field(default_factory=dict)
     written: dict[PathKey, str] = field(default_factory=dict)
-    """The source text of each number, boolean and null scalar (``1.10`` stays ``1.10``), for hints."""
+    """The source text of a number, boolean or null scalar (``1.10`` stays ``1.10``), for hints."""
+    node: yaml.Node | None = field(default=None, repr=False, compare=False)
+    has_dollar: bool = True
+    """Whether any string in ``data`` holds a ``$`` (else ``${VAR}`` substitution has nothing to do)."""
 
     def locate(self, key_path: PathKey) -> Location:
-        """The position of the value at ``key_path``, or of its nearest located ancestor."""
+        """The position of the value at ``key_path`` (of its key, in a mapping), or of its nearest
+        located ancestor."""
+        chain = _chain(self.node, key_path)
         for end in range(len(key_path), -1, -1):
             prefix = tuple(key_path[:end])
             if prefix in self.key_positions:
                 return self.key_positions[prefix]
             if prefix in self.positions:
                 return self.positions[prefix]
+            if 0 < end <= len(chain):
+                key_node, value_node = chain[end - 1]
+                return _mark(self.path, (key_node or value_node).start_mark)
         return self.start
 
     def locate_key(self, key_path: PathKey) -> Location:
         """The position of the mapping key at ``key_path`` (for 'unknown key' problems)."""
-        return self.key_positions.get(tuple(key_path)) or self.locate(key_path)
+        return self.key_position_at(key_path) or self.locate(key_path)
+
+    def position_at(self, key_path: PathKey) -> Location | None:
+        """The position of the value at exactly ``key_path``, if it was written."""
+        if key_path in self.positions:
+            return self.positions[key_path]
+        chain = _chain(self.node, key_path)
+        if len(chain) < len(key_path):
+            return None
+        return _mark(self.path, chain[-1][1].start_mark) if chain else self.start if self.node is not None else None
+
+    def key_position_at(self, key_path: PathKey) -> Location | None:
+        """The position of the mapping key at exactly ``key_path``, if there is one."""
+        if key_path in self.key_positions:
+            return self.key_positions[key_path]
+        chain = _chain(self.node, key_path)
+        if not key_path or len(chain) < len(key_path) or chain[-1][0] is None:
+            return None
+        return _mark(self.path, chain[-1][0].start_mark)
+
+    def written_at(self, key_path: PathKey) -> str | None:
+        """The source text of the number, boolean or null scalar at ``key_path`` (None for others)."""
+        if key_path in self.written:
+            return self.written[key_path]
+        if key_path in self.positions:  # a value another document wrote over this one's
+            return None
+        chain = _chain(self.node, key_path)
+        if len(chain) < len(key_path) or not key_path:
+            return None
+        node = chain[-1][1]
+        return node.value if isinstance(node, yaml.ScalarNode) and node.tag != _STR else None
 
 
 _BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -131,22 +176,6 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _check_depth(root: yaml.Node) -> None:
-    """Refuse nesting past MAX_DEPTH in a tree without aliases (each node reached once)."""
-    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
-    while stack:
-        node, level = stack.pop()
-        if level > MAX_DEPTH:
-            raise _Refused(
-                f"nested more than {MAX_DEPTH} levels deep", "manifests nest a few levels; flatten the structure",
-                node.start_mark,
-            )
-        if isinstance(node, yaml.MappingNode):
-            stack.extend((n, level + 1) for pair in node.value for n in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((n, level + 1) for n in node.value)
-
-
 def _check_shape(root: yaml.Node) -> None:
     """Refuse recursive aliases, nesting past MAX_DEPTH, and aliases expanding past MAX_ALIAS_NODES.
 
@@ -200,43 +229,172 @@ def _mark(path: str, mark: yaml.Mark | None) -> Location:
     return Location(path, mark.line + 1, mark.column + 1)
 
 
-def _index(node: yaml.Node, key_path: PathKey, doc: Document, problems: list[Diagnostic]) -> None:
-    doc.positions.setdefault(key_path, _mark(doc.path, node.start_mark))
-    if isinstance(node, yaml.ScalarNode) and node.tag != _TAG + "str":
-        doc.written.setdefault(key_path, node.value)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, Location] = {}
-        merged: list[yaml.Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
-                merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
-                continue
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            where = _mark(doc.path, key_node.start_mark)
-            if key in seen:
-                problems.append(
-                    Diagnostic(
-                        f"duplicate key {_shown_key(key)} (first defined at line {seen[key].line})",
-                        where,
-                        dotted(key_path),
-                        "remove one of them",
-                    )
-                )
-            seen[key] = where
-            doc.key_positions[(*key_path, key)] = where
-            _index(value_node, (*key_path, key), doc, problems)
-        for source in merged:  # '<<: *base': keys written here override the merged ones, silently
-            if not isinstance(source, yaml.MappingNode):
-                continue
+def _key_of(node: yaml.Node) -> Any:
+    """A mapping key as paths spell it: the scalar as written (``"1"``, not 1)."""
+    return node.value if isinstance(node, yaml.ScalarNode) else str(node)
+
+
+def _merged(node: yaml.MappingNode) -> list[yaml.Node]:
+    """The mappings a ``<<`` key merges into ``node``, in the order written."""
+    sources: list[yaml.Node] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            sources.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+    return sources
+
+
+def _entry(node: yaml.MappingNode, key: Any) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key node, value node) of ``key`` in a mapping: written there (the last, like the value),
+    else merged in by ``<<`` (the first source that has it)."""
+    for key_node, value_node in reversed(node.value):  # the last one written, like the value
+        if key_node.value == key and isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+            return key_node, value_node
+    for key_node, value_node in reversed(node.value):  # a mapping or list used as a key (an error elsewhere)
+        if not isinstance(key_node, yaml.ScalarNode) and str(key_node) == key:
+            return key_node, value_node
+    for source in _merged(node):
+        if isinstance(source, yaml.MappingNode):
             for key_node, value_node in source.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                if key not in seen and key_node.tag != _TAG + "merge":
-                    seen[key] = _mark(doc.path, key_node.start_mark)
-                    doc.key_positions.setdefault((*key_path, key), seen[key])
-                    _index(value_node, (*key_path, key), doc, problems)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _index(item, (*key_path, i), doc, problems)
+                if key_node.tag != _MERGE and _key_of(key_node) == key:
+                    return key_node, value_node
+    return None
+
+
+def _chain(root: yaml.Node | None, key_path: PathKey) -> list[tuple[yaml.Node | None, yaml.Node]]:
+    """The (key node, value node) of each step of ``key_path`` that exists under ``root``, in order."""
+    chain: list[tuple[yaml.Node | None, yaml.Node]] = []
+    node = root
+    for key in key_path:
+        if isinstance(node, yaml.MappingNode):
+            found = _entry(node, key)
+            if found is None:
+                break
+            chain.append(found)
+            node = found[1]
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(key, int) and not isinstance(key, bool)
+              and 0 <= key < len(node.value)):
+            node = node.value[key]
+            chain.append((None, node))
+        else:
+            break
+    return chain
+
+
+_STR, _INT, _FLOAT, _BOOL, _NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
+_MAP, _SEQ, _MERGE = _TAG + "map", _TAG + "seq", _TAG + "merge"
+_INT_TEXT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT_TEXT = re.compile(r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+
+
+class _Builder:
+    """One pass over a composed document: its plain value, depth and duplicate keys checked, ``$`` noted.
+
+    Scalars of YAML 1.2's core schema (and the mappings and lists of them) are built here; any other
+    tag (``!!binary``, ``!!set``, an unknown ``!tag``, ``!!int 0x1A``) goes to :class:`_Constructor`,
+    which builds it the standard way or refuses it with a located error. Merge keys (``<<: *base``)
+    merge as PyYAML merges them (keys written beside them win), without rewriting the nodes, which
+    stay intact for position lookups. With ``aliases`` (the document was checked by :func:`_check_shape`)
+    a node reached twice is built once and shared, as PyYAML does.
+    """
+
+    def __init__(self, path: str, problems: list[Diagnostic], *, aliases: bool) -> None:
+        self.path, self.problems = path, problems
+        self.built: dict[int, Any] | None = {} if aliases else None
+        self.has_dollar = False
+        self._fallback: _Constructor | None = None
+
+    def value(self, node: yaml.Node, key_path: PathKey, level: int) -> Any:
+        """The plain value of ``node`` at ``key_path``, ``level`` deep (the document is level 1)."""
+        if self.built is not None and id(node) in self.built:
+            return self.built[id(node)]
+        tag = node.tag
+        if isinstance(node, yaml.ScalarNode):
+            text = node.value
+            if tag == _STR:
+                if "$" in text:
+                    self.has_dollar = True
+                return text
+            if tag == _INT and _INT_TEXT.fullmatch(text):
+                return int(text)
+            if tag == _NULL and text in _NULLS:
+                return None
+            if tag == _BOOL and text in _BOOLS:
+                return _BOOLS[text]
+            if tag == _FLOAT and _FLOAT_TEXT.fullmatch(text):
+                number = float(text)
+                if number - number == 0:  # finite; infinity and NaN are refused by the standard constructor
+                    return number
+            return self._standard(node)
+        if level > MAX_DEPTH:
+            raise _Refused(f"nested more than {MAX_DEPTH} levels deep",
+                           "manifests nest a few levels; flatten the structure", node.start_mark)
+        if isinstance(node, yaml.SequenceNode) and tag == _SEQ:
+            items: list[Any] = []
+            if self.built is not None:
+                self.built[id(node)] = items
+            for index, item in enumerate(node.value):
+                items.append(self.value(item, (*key_path, index), level + 1))
+            return items
+        if isinstance(node, yaml.MappingNode) and tag == _MAP:
+            return self._mapping(node, key_path, level)
+        return self._standard(node)
+
+    def _mapping(self, node: yaml.MappingNode, key_path: PathKey, level: int) -> Any:
+        mapping: dict[Any, Any] = {}
+        if self.built is not None:
+            self.built[id(node)] = mapping
+        seen: dict[Any, yaml.Node] = {}
+        own: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                if not self._merge(value_node, mapping, key_path, level):
+                    return self._standard(node)  # not mappings to merge: refused, worded the standard way
+                continue
+            key = _key_of(key_node)
+            if key in seen:
+                first = _mark(self.path, seen[key].start_mark)
+                self.problems.append(Diagnostic(
+                    f"duplicate key {_shown_key(key)} (first defined at line {first.line})",
+                    _mark(self.path, key_node.start_mark), dotted(key_path), "remove one of them"))
+            seen[key] = key_node
+            own.append((key_node, value_node))
+        for key_node, value_node in own:  # after the merged keys: a key written here wins over a merged one
+            key = self.value(key_node, key_path, level + 1)
+            try:
+                mapping[key] = self.value(value_node, (*key_path, _key_of(key_node)), level + 1)
+            except TypeError:  # an unhashable key (a list or a mapping used as a key)
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                ) from None
+        return mapping
+
+    def _merge(self, value_node: yaml.Node, mapping: dict[Any, Any], key_path: PathKey, level: int) -> bool:
+        """Merge ``<<``'s mapping, or list of mappings (the first listed wins), into ``mapping``; False
+        (nothing merged) when it is neither."""
+        if isinstance(value_node, yaml.MappingNode) and value_node.tag == _MAP:
+            sources = [value_node]
+        elif isinstance(value_node, yaml.SequenceNode) and all(
+            isinstance(n, yaml.MappingNode) and n.tag == _MAP for n in value_node.value
+        ):
+            sources = list(reversed(value_node.value))
+        else:
+            return False
+        for source in sources:
+            merged = self.value(source, key_path, level)
+            if isinstance(merged, dict):
+                mapping.update(merged)
+        return True
+
+    def _standard(self, node: yaml.Node) -> Any:
+        """A node of another tag, built (or refused) by the standard constructor."""
+        if self._fallback is None:
+            self._fallback = _Constructor()
+        value = self._fallback.construct_object(node, deep=True)
+        if self.built is not None:
+            self.built[id(node)] = value
+        return value
 
 
 def _shown_key(key: Any) -> str:
@@ -329,7 +487,7 @@ def _parse_documents(text: str, path: str) -> tuple[list[Document], list[Diagnos
     problems: list[Diagnostic] = []
     documents: list[Document] = []
     try:
-        may_alias = "&" in text  # an alias needs an anchor: without one, only the depth needs checking
+        may_alias = "&" in text  # an alias needs an anchor: without one, each node is reached once
         for index, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
             document = _document(node, index, path, text, problems, may_alias=may_alias)
             if document is not None:
@@ -344,24 +502,26 @@ def _parse_documents(text: str, path: str) -> tuple[list[Document], list[Diagnos
 def _document(
     node: yaml.Node | None, index: int, path: str, text: str, problems: list[Diagnostic], *, may_alias: bool = True
 ) -> Document | None:
-    """One composed document checked (aliases, depth), indexed and constructed; None if empty or refused."""
+    """One composed document checked (aliases, depth, duplicate keys) and built; None if empty or refused."""
     if node is None:
         return None
+    found: list[Diagnostic] = []
+    builder = _Builder(path, found, aliases=may_alias)
     try:
-        (_check_shape if may_alias else _check_depth)(node)
+        if may_alias:
+            _check_shape(node)
+        data = builder.value(node, (), 1)
     except _Refused as refused:
         problems.append(Diagnostic(f"invalid YAML: {refused.message}", _mark(path, refused.mark), "", refused.hint))
         return None
-    doc = Document(data=None, path=path, index=index, start=_mark(path, node.start_mark))
-    index_problems: list[Diagnostic] = []
-    _index(node, (), doc, index_problems)  # before constructing: that flattens '<<' merges in place
-    try:
-        doc.data = _Constructor().construct_document(node)
     except yaml.YAMLError as exc:
         problems.append(_yaml_error(path, exc, text))
         return None
-    problems.extend(index_problems)
-    return doc if doc.data is not None else None
+    problems.extend(found)
+    if data is None:
+        return None
+    return Document(data=data, path=path, index=index, start=_mark(path, node.start_mark), node=node,
+                    has_dollar=builder.has_dollar)
 
 
 def read_text(file: Path, display_path: str) -> tuple[str | None, list[Diagnostic]]:

@@ -21,7 +21,7 @@ ADVISORY_RULES = ("warn",)
 class PolicyMessage(BaseModel):
     """One message a rule produced, conftest-style: the namespace, the rule and the message string."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     namespace: str
     rule: Literal["deny", "violation", "warn"]
@@ -32,7 +32,7 @@ class PolicyMessage(BaseModel):
 class PolicyReport(BaseModel):
     """The policy files evaluated, the namespaces queried, and what they said."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     files: list[str] = Field(default_factory=list)
     namespaces: list[str] = Field(default_factory=list)

@@ -13,29 +13,36 @@ change, except the summary sentences documented in ``render.text``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from reconciler.engine.plan import Plan
-from reconciler.engine.report import ApplyReport
-from reconciler.render import json, markdown, text
+if TYPE_CHECKING:  # the renderers are imported when used: ``render.safe`` alone must not pull in every model
+    from reconciler.engine.plan import Plan
+    from reconciler.engine.report import ApplyReport
 
 FORMATS: tuple[str, ...] = ("text", "json", "markdown")
 
 _T = TypeVar("_T")
 
 
-def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
-    """``plan`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
+def render_plan(plan: Plan, fmt: str, *, color: bool = False, show_unmanaged: bool = False) -> str:
+    """``plan`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only.
+
+    Text and Markdown count the unmanaged deployments left alone; ``show_unmanaged`` lists them (JSON
+    always lists them all)."""
+    from reconciler.render import json, markdown, text
+
     renderers: dict[str, Callable[[Plan], str]] = {
-        "text": lambda p: text.render_plan_text(p, color=color),
+        "text": lambda p: text.render_plan_text(p, color=color, show_unmanaged=show_unmanaged),
         "json": json.render_plan_json,
-        "markdown": markdown.render_plan_markdown,
+        "markdown": lambda p: markdown.render_plan_markdown(p, show_unmanaged=show_unmanaged),
     }
     return _pick(renderers, fmt)(plan)
 
 
 def render_apply(report: ApplyReport, fmt: str, *, color: bool = False) -> str:
     """``report`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
+    from reconciler.render import json, markdown, text
+
     renderers: dict[str, Callable[[ApplyReport], str]] = {
         "text": lambda r: text.render_apply_text(r, color=color),
         "json": json.render_apply_json,

@@ -8,6 +8,7 @@ the ones whose test failed (with rollouts through candidates, the candidates' te
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from reconciler.engine.report import ApplyReport
@@ -38,9 +39,11 @@ def render_apply_smoke(
             parts.append("\n".join(["### Rollback", "", *rows]))
         parts.append(f"**{closing}**")
         return "\n\n".join(parts) + "\n"
+    environment = report.environment or smoke.environment
     parts = [
+        style.paint(f"Environment: {safe.terminal(environment)}", "bold", color=color) if environment else "",
         text.render_apply_text(applied, color=color, sentence=False).rstrip("\n"),
-        smoke_render.text(smoke).rstrip("\n"),
+        smoke_render.text(dataclasses.replace(smoke, environment=None)).rstrip("\n"),
     ]
     if report.rollouts:
         parts.append("\n".join(["Rollout:", *(f"  {safe.terminal(note)}" for note in report.rollouts)]))

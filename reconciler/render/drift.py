@@ -92,8 +92,10 @@ def _facts(d: DeploymentDrift, checked_at: str) -> list[str]:
 
 
 def render_drift_text(report: DriftReport, *, color: bool = False) -> str:
-    """One block per deployment (fields as desired -> live), smoke results, then the summary."""
+    """The environment, one block per deployment (fields as desired -> live), smoke results, then the summary."""
     sections: list[list[str]] = []
+    if report.environment is not None:
+        sections.append([style.paint(f"Environment: {safe.terminal(report.environment)}", "bold", color=color)])
     for d in report.deployments:
         mark = style.paint(_MARK[d.kind].rjust(3), _COLOR[d.kind], color=color)
         head = f"{mark} {style.paint(safe.terminal(_label(d)), 'bold', color=color)} {_HEADLINE[d.kind]}"
@@ -135,7 +137,8 @@ def _smoke_text(smoke: dict[str, Any]) -> list[str]:
 
 def render_drift_markdown(report: DriftReport) -> str:
     """The drift issue's body: summary line, one section per deployment with its fix, smoke results."""
-    lines = [f"**{summary_sentence(report)}**", "", f"Checked at {report.checked_at}."]
+    lines = [f"## ComfyOps drift: {safe.md_text(report.environment)}", ""] if report.environment is not None else []
+    lines += [f"**{summary_sentence(report)}**", "", f"Checked at {report.checked_at}."]
     if report.targets:
         lines.append(f"Targets: {', '.join(safe.md_code(t) for t in report.targets)}.")
     for d in report.deployments:

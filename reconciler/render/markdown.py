@@ -35,14 +35,36 @@ _SHOW_HINT = "run `comfyops show` on the plan artifact for the full plan"
 _ROWS = ((Action.CREATE, "create"), (Action.UPDATE, "update"), (Action.REPLACE, "replace"), (Action.DELETE, "delete"))
 
 
-def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None) -> str:
-    """The plan as a PR comment body of at most ``max_chars`` characters."""
+def render_plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS, title: str | None = None,
+                         show_unmanaged: bool = False) -> str:
+    """The plan as a PR comment body of at most ``max_chars`` characters; unmanaged deployments are counted,
+    or listed with ``show_unmanaged``."""
     secrets = style.secrets_of(plan)
-    head = [PLAN_MARKER, _heading("ComfyOps plan", plan.environment, title), *_summary(plan)]
+    head = [PLAN_MARKER, _heading("ComfyOps plan", plan.environment, title), *_snapshot_line(plan), *_summary(plan)]
     head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
     details = [_details(change, secrets) for change in plan.pending]
-    tail = [b for b in (_unmanaged(plan), style.noop_sentence(plan.summary.noop)) if b]
+    tail = [b for b in (_unmanaged(plan, show_unmanaged), style.noop_sentence(plan.summary.noop)) if b]
     return fit.fit_items(head, details, tail, limit=max_chars, notice=_plan_cut_notice, hint=_SHOW_HINT)
+
+
+def render_plan_brief(plan: Plan, *, full_plan: str = "", max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The plan's head only (title, snapshot line, summary table, policy, delete banner, warnings, one line
+    per change), for a sticky comment that links to the full plan; ``full_plan`` is Markdown saying where."""
+    secrets = style.secrets_of(plan)
+    head = [PLAN_MARKER, _heading("ComfyOps plan", plan.environment, None), *_snapshot_line(plan), *_summary(plan)]
+    head += [b for b in (_policy(plan, secrets), _caution(plan), _warnings(plan.warnings, secrets)) if b]
+    lines = [f"- `{change.action.symbol}` {safe.md_code(change.name)} {change.action.value}" for change in plan.pending]
+    tail = [f"**Full plan:** {full_plan}"] if full_plan else []
+    return fit.fit_items(head, lines, tail, limit=max_chars, notice=_brief_cut_notice, hint=_SHOW_HINT, glue="\n")
+
+
+def _brief_cut_notice(cut: int, total: int) -> str:
+    return f"_…and {cut:,} more of {total:,} changed deployments._"
+
+
+def _snapshot_line(plan: Plan) -> list[str]:
+    """The snapshot a plan was made from, said under the title (a plan read live says nothing here)."""
+    return [safe.md_text(plan.planned_against)] if plan.snapshot is not None else []
 
 
 def _heading(what: str, environment: str | None, title: str | None) -> str:
@@ -116,9 +138,12 @@ def _details(change: ResourceChange, secrets: list[str]) -> str:
     return f"<details><summary>{summary}</summary>\n\n{safe.md_block(lines, 'diff')}\n\n</details>"
 
 
-def _unmanaged(plan: Plan) -> str:
+def _unmanaged(plan: Plan, show: bool) -> str:
     if not plan.unmanaged:
         return ""
+    if not show:
+        return style.unmanaged_count(len(plan.unmanaged)).replace(
+            "--show-unmanaged", "`--show-unmanaged`")
     lines = [f"**Unmanaged deployments** ({style.UNMANAGED_NOTE}):", ""]
     lines += [f"- {safe.md_code(u.name)} ({safe.md_code(u.id)})" for u in plan.unmanaged[:_LIST_LIMIT]]
     if len(plan.unmanaged) > _LIST_LIMIT:

@@ -58,12 +58,14 @@ def _money(amount: float) -> str:
 
 
 def render_status_text(report: StatusReport, *, color: bool = False) -> str:
-    """The table, one row per deployment, then the totals line."""
+    """The environment, the table, one row per deployment, then the totals line."""
+    environment = f"Environment: {safe.terminal(report.environment)}"
+    head = [style.paint(environment, "bold", color=color), ""] if report.environment else []
     if not report.rows:
-        return "No deployments: none is live and no manifest declares one.\n"
+        return "\n".join([*head, "No deployments: none is live and no manifest declares one."]) + "\n"
     table = [list(COLUMNS), *(_cells(r) for r in report.rows)]
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
-    lines = []
+    lines = list(head)
     for index, cells in enumerate(table):
         padded = [c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False)] + [cells[-1]]
         if index == 0:

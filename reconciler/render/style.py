@@ -24,6 +24,12 @@ from reconciler.secrets import SENSITIVE, mask
 NO_CHANGES = "No changes. Live deployments match the manifests."
 UNMANAGED_NOTE = "not managed by these manifests; left alone"
 
+
+def unmanaged_count(count: int) -> str:
+    """``3 unmanaged deployments (not managed by these manifests; left alone); --show-unmanaged lists them.``"""
+    noun, them = ("deployment", "it") if count == 1 else ("deployments", "them")
+    return f"{count:,} unmanaged {noun} ({UNMANAGED_NOTE}); --show-unmanaged lists {them}."
+
 _ANSI = {"bold": "1", "red": "31", "green": "32", "yellow": "33", "magenta": "35"}
 _ACTION_COLOR = {
     Action.CREATE: "green",

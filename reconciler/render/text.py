@@ -20,20 +20,22 @@ _INDENT = "      "
 _OUTCOME_COLOR = {Outcome.APPLIED: "green", Outcome.FAILED: "red", Outcome.SKIPPED: "yellow"}
 
 
-def render_plan_text(plan: Plan, *, color: bool = False) -> str:
-    """The plan as Terraform-style text: one block per change, unmanaged, warnings, summary."""
+def render_plan_text(plan: Plan, *, color: bool = False, show_unmanaged: bool = False) -> str:
+    """The plan as Terraform-style text: one block per change, unmanaged (a count, or the list with
+    ``show_unmanaged``), warnings, summary."""
     secrets = style.secrets_of(plan)
     sections: list[list[str]] = []
     environment = f"Environment: {safe.terminal(plan.environment)}"
     header = [style.paint(environment, "bold", color=color)] if plan.environment else []
-    header += [f"Planned against {safe.terminal(plan.endpoint)}"] if plan.endpoint else []
+    header += [safe.terminal(plan.planned_against)] if plan.planned_against else []
     if header:
         sections.append(header)
     if plan.pending:
         sections.append([style.paint("ComfyOps will perform the following actions:", "bold", color=color)])
         sections.extend(_change_block(c, secrets, color=color) for c in plan.pending)
     if plan.unmanaged:
-        sections.append(_unmanaged_block(plan, color=color))
+        sections.append(_unmanaged_block(plan, color=color) if show_unmanaged
+                        else [style.unmanaged_count(len(plan.unmanaged))])
     if plan.warnings:
         heading = style.paint("Warnings:", "bold", color=color)
         bang = style.paint("!", "yellow", color=color)

@@ -7,6 +7,8 @@ then runs the loop in :meth:`RunComfyClient._request`, whose decisions come from
 the httpx exception chained. A create is never re-sent after it may have landed: the client re-lists
 and adopts the one deployment that matches exactly, or says it cannot tell. The bearer token goes only
 to the API's own origin; absolute URLs elsewhere (output files, object_info) are fetched without it.
+Those are not API calls either: they never wait for or spend a token of the account's bucket, and are
+bounded instead by their own concurrency limit (:data:`OTHER_HOST_CONCURRENCY`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ DEPLOYMENTS: Final[str] = "/prod/v2/deployments"
 CREATE_MAY_HAVE_LANDED: Final[str] = (
     "the create may or may not have landed; run `comfyops plan` again before re-applying"
 )
+
+OTHER_HOST_CONCURRENCY: Final[int] = 8
+"""Requests to hosts other than the API's (output files on RunComfy's storage) in flight at once. They
+are not API calls, so the account's rate limit does not pace them; this bound keeps a run of many smoke
+tests from opening a connection per output at the same moment."""
 
 T = TypeVar("T")
 _DECODED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
@@ -76,8 +83,10 @@ class RunComfyClient:
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         wall_clock: Callable[[], datetime] = _utcnow,
+        other_host_concurrency: int = OTHER_HOST_CONCURRENCY,
     ) -> None:
         self.http = http
+        self._other_hosts = threading.BoundedSemaphore(max(1, other_host_concurrency))
         self.limiter = limiter or ratelimit.account_bucket(clock=clock, sleep=sleep)
         self.clock = clock
         """The monotonic clock deadlines (``cancel_request(patience=...)``) are measured on."""
@@ -115,14 +124,28 @@ class RunComfyClient:
         return self._parse("GET", path, response, wire.Deployment.model_validate)
 
     def create_deployment(self, body: wire.DeploymentCreate) -> wire.Deployment:
-        """Create a deployment. Never sent twice: after an ambiguous failure, re-list and adopt a match."""
-        try:
-            response = self._ok("POST", DEPLOYMENTS, kind=CallKind.CREATE, json=body.model_dump(mode="json"))
-        except errors.ApiError as error:
-            if not retry.may_have_landed(error):
-                raise
-            return self._adopt(body, error)
-        return self._parse("POST", DEPLOYMENTS, response, wire.Deployment.model_validate)
+        """Create a deployment, never twice: after an ambiguous failure (5xx, a reset after sending) the
+        client re-lists first. One exact match is adopted. No deployment of that name at all proves the
+        create did not land, so it is sent again (within the retry budget, ``RetryPolicy.max_attempts``
+        sends, with backoff); anything else (several matches, a same-named deployment that differs, a
+        re-list that fails, the budget spent) is an error saying the create may have landed."""
+        sends = self.policy.max_attempts
+        for send in range(1, sends + 1):
+            try:
+                response = self._ok("POST", DEPLOYMENTS, kind=CallKind.CREATE, json=body.model_dump(mode="json"))
+            except errors.ApiError as error:
+                if not retry.may_have_landed(error):
+                    raise
+                adopted = self._adopt(body, error, last=send == sends)
+                if adopted is not None:
+                    return adopted
+                delay = self.policy.backoff(send, self._rng)
+                logger.warning("POST %s: the re-list shows %r did not land; sending it again (%d/%d) in %.2fs",
+                               DEPLOYMENTS, body.name, send + 1, sends, delay)
+                self._sleep(delay)
+                continue
+            return self._parse("POST", DEPLOYMENTS, response, wire.Deployment.model_validate)
+        raise AssertionError("unreachable: the last send always adopts or raises")  # pragma: no cover
 
     def update_deployment(
         self, deployment_id: str, *, name: str, changes: Mapping[str, Any]
@@ -179,10 +202,12 @@ class RunComfyClient:
         response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("GET", path, response, wire.RequestStatus.model_validate)
 
-    def request_result(self, deployment_id: str, request_id: str) -> wire.RequestResult:
-        """A finished request's outcome and outputs."""
+    def request_result(
+        self, deployment_id: str, request_id: str, *, abort: threading.Event | None = None
+    ) -> wire.RequestResult:
+        """A request's outcome and outputs (``RequestResult.is_final`` says whether it has finished)."""
         path = f"{self._queue(deployment_id)}/requests/{_seg(request_id)}/result"
-        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT)
+        response = self._ok("GET", path, kind=CallKind.IDEMPOTENT, abort=abort)
         return self._parse("GET", path, response, wire.RequestResult.model_validate)
 
     def cancel_request(
@@ -256,7 +281,8 @@ class RunComfyClient:
 
     def download(self, url: str, *, limit: int = bounds.DOWNLOAD_LIMIT) -> bytes:
         """The bytes at an absolute URL (an output file), at most ``limit`` of them (else an error, having
-        read no further); the token is sent only to the API's origin."""
+        read no further); the token is sent only to the API's origin, and only a download from that origin
+        is paced by the account's rate limit."""
         return self._ok("GET", url, kind=CallKind.IDEMPOTENT, redirects=True, check_body=False, limit=limit).content
 
     @contextlib.contextmanager
@@ -304,12 +330,19 @@ class RunComfyClient:
         display, secrets = http_mod.display_target(target), (*self._secrets, *secrets)
         policy = self.policy if deadline is None else dataclasses.replace(self.policy, max_attempts=_UNBOUNDED)
         attempts, landed_before = policy.max_attempts, False
+        on_api = self._on_api(target)
         for attempt in range(1, attempts + 1):
-            self.limiter.acquire(priority=priority, abort=abort)
-            count = getattr(self._counters, "current", None)
-            if count is not None:
-                count.calls += 1
-            error = self._attempt(method, target, display, params, json, secrets, redirects, check_body, limit)
+            if on_api:
+                self.limiter.acquire(priority=priority, abort=abort)
+                count = getattr(self._counters, "current", None)
+                if count is not None:
+                    count.calls += 1
+                error = self._attempt(method, target, display, params, json, secrets, redirects, check_body, limit)
+            else:  # another host (output storage): not an API call, bounded by its own concurrency limit
+                if abort is not None and abort.is_set():
+                    raise ratelimit.Aborted()
+                with self._other_hosts:
+                    error = self._attempt(method, target, display, params, json, secrets, redirects, check_body, limit)
             if isinstance(error, httpx.Response):  # not an error after all: success
                 return error
             gone = isinstance(error, errors.NotFoundError | errors.DeploymentDeletedError)
@@ -321,21 +354,28 @@ class RunComfyClient:
                 decision = retry.Decision(Action.ESCALATE, 0.0, "out of time")
             shown = attempts if deadline is None else "until the deadline"
             failed = f"{method} {display}: attempt #{attempt}/{shown} failed: {error.reason}"
+            summary = f"{method} {display}: {error.reason}"
             if decision.action is Action.RETRY:
-                logger.warning("%s; will retry in %.2fs", failed, decision.delay)
-                if isinstance(error, errors.RateLimitedError):
+                logger.warning("%s; will retry in %.2fs", failed, decision.delay, extra={retry.RETRY_TAG: summary})
+                if isinstance(error, errors.RateLimitedError) and on_api:
                     self.limiter.penalize(decision.delay)  # every caller waits; acquire() does the sleeping
                 else:
                     self._sleep(decision.delay)
                 landed_before = landed_before or retry.may_have_landed(error)
                 continue
             if decision.action is Action.RECONCILE:
-                logger.warning("%s; re-listing deployments to see whether it landed", failed)
+                logger.warning("%s; re-listing deployments to see whether it landed", failed,
+                               extra={retry.RETRY_TAG: summary})
             else:  # a plain 4xx is routine (e.g. probing for a 404); a transient failure that won't clear is not
                 level = logging.ERROR if retry.is_transient(error) else logging.INFO
-                logger.log(level, "%s; escalating (%s)", failed, decision.note)
+                logger.log(level, "%s; escalating (%s)", failed, decision.note, extra={retry.FINAL_TAG: True})
             raise error
         raise AssertionError("unreachable: the last attempt always escalates")  # pragma: no cover
+
+    def _on_api(self, target: str) -> bool:
+        """Whether ``target`` (an API path, or an absolute URL) is on the API's own origin."""
+        url = httpx.URL(target)
+        return not url.is_absolute_url or http_mod.same_origin(url, self.http.base_url)
 
     def _attempt(
         self, method: str, target: str, display: str, params: Params | None, json: Any,
@@ -387,17 +427,28 @@ class RunComfyClient:
         if budget is not None:
             self.limiter.observe(*budget)
 
-    def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError) -> wire.Deployment:
+    def _adopt(self, body: wire.DeploymentCreate, error: errors.ApiError, *, last: bool) -> wire.Deployment | None:
+        """After an ambiguous create: the one deployment it made, or None when the re-list proves it made
+        none (no deployment has that name) and another send is allowed; otherwise raise ``error``."""
         try:
-            matches = [d for d in self.list_deployments() if body.matches(d)]
+            listed = self.list_deployments()
         except errors.ApiError as list_error:
             error.amend(note=CREATE_MAY_HAVE_LANDED, detail=f"Re-listing failed: {list_error.summary}")
             raise error from error.__cause__
+        matches = [d for d in listed if body.matches(d)]
         if len(matches) == 1:
             logger.warning("POST %s: adopted deployment %s (%r), created by the ambiguous attempt",
                            DEPLOYMENTS, matches[0].id, body.name)
             return matches[0]
-        found = f"{len(matches)} deployments match" if matches else "No deployment matching it is listed"
+        named = sum(1 for d in listed if d.name == body.name)
+        if not matches and not named and not last:
+            return None
+        if matches:
+            found = f"{len(matches)} deployments match"
+        elif named:
+            found = f"No deployment matching it is listed; {named} with that name differ{'s' if named == 1 else ''}"
+        else:
+            found = f"No deployment matching it is listed after {self.policy.max_attempts} sends"
         error.amend(note=CREATE_MAY_HAVE_LANDED, detail=f"{found} (name {body.name!r}); nothing was adopted.")
         raise error from error.__cause__
 

@@ -20,6 +20,11 @@ from typing import NamedTuple
 from reconciler.retry import RetryPolicy
 from reconciler.runcomfy import errors
 
+RETRY_TAG = "comfyops_retry"
+"""``extra`` key on a retried attempt's log record (``METHOD PATH: reason``); without -v the CLI counts them."""
+FINAL_TAG = "comfyops_final"
+"""``extra`` key on the log record of an attempt that gave up: the raised error reports it."""
+
 
 class CallKind(enum.StrEnum):
     """How safe a call is to repeat."""

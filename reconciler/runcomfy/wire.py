@@ -20,10 +20,13 @@ from reconciler.runcomfy import bounds, errors
 
 TERMINAL_REQUEST_STATUSES: Final[frozenset[str]] = frozenset({"completed", "cancelled"})
 """Queue statuses after which a request's status no longer changes (``completed`` is not success)."""
+FINAL_RESULT_STATUSES: Final[frozenset[str]] = frozenset({"succeeded", "failed", "cancelled"})
+"""The result statuses REFERENCE.md documents, all of a finished request. What the result endpoint answers
+for an unfinished one is not documented: anything else is read as "not finished yet"."""
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
 
 def _hardware_list(value: Any) -> Any:
@@ -75,7 +78,7 @@ class Deployment(_Wire):
 class DeploymentCreate(BaseModel):
     """The body of ``POST /prod/v2/deployments``; defaults are the source documents'."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(min_length=1)
     workflow_id: str = Field(min_length=1)
@@ -186,6 +189,11 @@ class RequestResult(_Wire):
     def succeeded(self) -> bool:
         """Whether the run succeeded."""
         return self.status == "succeeded"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether this is a finished request's result (a documented final status), not an early answer."""
+        return self.status in FINAL_RESULT_STATUSES
 
 
 class CancelResponse(_Wire):

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.engine import planfile
-from reconciler.engine.plan import Action, ResourceChange
+from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
+from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import applyjournal, cancelling, candidates, executor, observe, planfiles, rollback
@@ -82,14 +83,18 @@ def saved_plan(app: Session, plan_file: Path, desired_for: DesiredStateLoader, a
         plan = plan.model_copy(update={"allow_replace": True})
     refuse_denied(plan)
     desired = desired_for(tuple(plan.manifest_files), plan.environment)
+    replan = Invocation(tuple(app.global_args()), tuple(plan.manifest_files), plan.environment).command(
+        "plan", "--out", "FILE")
+    _refuse_elsewhere(app, plan, plan_file, desired, replan)
     client = connect(app, desired, register_workflows=True)
     live = observe.observe(client)
     reasons = planfile.stale_reasons(plan, desired, live, app.endpoint)
     if reasons:
         raise ReconcilerError(
             f"plan is stale: {reasons[0]}" + (f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""),
-            "\n".join([*reasons[1:], "re-run `comfyops plan --out FILE` and review the new plan"]),
+            "\n".join([*reasons[1:], f"re-run `{replan}` and review the new plan"]),
         )
+    app.out.note(f"Applying the saved plan {plan_file} ({plan.checksum()}): still current")
     return Planned(plan=plan, desired=desired, live=live, client=client)
 
 
@@ -109,6 +114,22 @@ class _Hooks:
         """Record, then show, how a change ended."""
         self.recorder.after_change(outcome)
         self.shown.after_change(outcome)
+
+
+def _refuse_elsewhere(app: Session, plan: Plan, plan_file: Path, desired: DesiredState, replan: str) -> None:
+    """Refuse, before any call, a plan made against another API (the emulator, another URL)."""
+    environment = desired.environment
+    where = app.endpoint_for(api_url=environment.api_url if environment is not None else None,
+                             environment=desired.environment_name, manifests=desired.files)
+    reason = planfile.elsewhere(plan, where)
+    if reason:
+        emulated = plan.endpoint.startswith("emulator")
+        raise ReconcilerError(
+            f"plan is stale: {reason}; nothing was called",
+            "it was made against the emulator: "
+            + Invocation(global_args=("--emulator",)).command("apply", str(plan_file), options=()) if emulated
+            else f"re-run `{replan}` against this API and review the new plan",
+        )
 
 
 def apply_plan(
@@ -132,19 +153,22 @@ def apply_plan(
     With a ``journal_path``, every step before a smoke test is recorded there first, and the entry removed
     once the smoke tests (and rollbacks) are done; an interruption leaves it for the next run to finish.
     """
+    client = planned.client
+    if client is None:
+        raise ReconcilerError("a plan made from a live snapshot is applied from its saved file (`apply PLANFILE`)")
     gate = candidates.prepare(
-        planned.plan, planned.desired, client=planned.client, secrets=secrets_of(planned.desired),
+        planned.plan, planned.desired, client=client, secrets=secrets_of(planned.desired),
         make_progress=smoke_progress, journal=journal(app, "smoke"),
     )
     try:
-        report, smoke_report = _execute_and_smoke(app, planned, gate, hooks=hooks, fail_fast=fail_fast,
+        report, smoke_report = _execute_and_smoke(app, planned, client, gate, hooks=hooks, fail_fast=fail_fast,
                                                   smoke=smoke, rollback_on_smoke_failure=rollback_on_smoke_failure,
                                                   smoke_progress=smoke_progress, keep_outputs=keep_outputs,
                                                   journal_path=journal_path)
     except BaseException:
-        gate.clean_up(planned.client)
+        gate.clean_up(client)
         raise
-    report = gate.finish(report, planned.client)
+    report = gate.finish(report, client)
     report = report.model_copy(update={"environment": planned.plan.environment})
     return Applied(report=report, smoke=smoke_report, rolled_out=bool(gate.owners))
 
@@ -152,6 +176,7 @@ def apply_plan(
 def _execute_and_smoke(
     app: Session,
     planned: Planned,
+    client: RunComfyClient,
     gate: candidates.Gate,
     *,
     hooks: executor.ApplyHooks,
@@ -174,21 +199,21 @@ def _execute_and_smoke(
         )
         hooks = _Hooks(hooks, recorder)
     report = executor.execute(
-        gate.plan, client=planned.client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
+        gate.plan, client=client, secrets=secrets_of(planned.desired), hooks=hooks, fail_fast=fail_fast
     )
     report = gate.with_blocked(report)
     smoke_report = None
     if (smoke or gate.owners) and not report.interrupted:
         if recorder is not None:
             recorder.phase(applyjournal.SMOKING)
-        smoke_report = _smoke_changed(app, planned.desired, planned.client, report, smoke_progress,
+        smoke_report = _smoke_changed(app, planned.desired, client, report, smoke_progress,
                                       environment=planned.plan.environment, only=None if smoke else gate.owners,
                                       keep_outputs=keep_outputs)
         undo = _to_undo(smoke_report, rollback_on_smoke_failure, gate.owners)
         if undo:
             if recorder is not None:
                 recorder.phase(applyjournal.ROLLING_BACK)
-            report = rollback.rollback(planned.plan, report, undo, client=planned.client)
+            report = rollback.rollback(planned.plan, report, undo, client=client)
         if recorder is not None and not smoke_report.interrupted:
             recorder.done()
     return report, gate.with_candidate_results(smoke_report)

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 from reconciler import readfile, workspace
 from reconciler.engine.plan import Action, Plan, ResourceChange
-from reconciler.engine.planfile import elsewhere
+from reconciler.engine.planfile import endpoints_differ
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
 from reconciler.errors import ReconcilerError
 
@@ -66,7 +66,7 @@ class Entry:
 
     def targets(self, endpoint: str, environment: str | None) -> bool:
         """Whether this entry was started against ``endpoint`` and ``environment`` (so may be finished there)."""
-        return self.environment == environment and not elsewhere(self.endpoint, endpoint)
+        return self.environment == environment and not endpoints_differ(self.endpoint, endpoint)
 
     def describe(self) -> str:
         """Who started it and when: ``started 2026-12-06T02:30:00Z by pid 4242 on ci-1``."""

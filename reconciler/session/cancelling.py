@@ -8,9 +8,9 @@ in use (``--emulator`` or ``--api-url URL``) and, for an environment with its ow
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 
+from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
 from reconciler.render import safe
 from reconciler.session.session import Session
@@ -25,7 +25,8 @@ def cancel_command(app: Session, desired: DesiredState) -> Callable[[str, str], 
     prefix = f'{DEFAULT_TOKEN_ENV}="${token_env}" ' if token_env != DEFAULT_TOKEN_ENV and not app.emulator else ""
 
     def command(deployment_id: str, request_id: str) -> str:
-        return prefix + app.command_line(f"request cancel {shlex.quote(deployment_id)} {shlex.quote(request_id)}")
+        words = ("request", "cancel", deployment_id, request_id)
+        return prefix + Invocation(tuple(app.global_args()), app.invoked_files, app.invoked_environment).command(*words)
 
     return command
 

@@ -8,7 +8,6 @@ under one name, a pinned id that does not exist) still fail, as in plan.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from reconciler.engine import drift, planner, status, targets
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
 from reconciler.errors import DiagnosticsError
+from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
 from reconciler.runcomfy import wire
 from reconciler.runcomfy.client import RunComfyClient
@@ -26,7 +26,7 @@ from reconciler.smoke import runner
 from reconciler.smoke.progress import Progress
 from reconciler.smoke.report import SmokeReport
 
-_APPLY_ONLY_FIELDS = frozenset({"spec.protect"})
+_APPLY_ONLY_FIELDS = frozenset({"spec.protect", "spec.workflow_version"})
 """Plan rules that only guard apply; a read-only report ignores them."""
 
 
@@ -77,7 +77,8 @@ def drift_report(
     smoke_data = _smoke(app, observed, target_patterns, make_progress).to_dict() if smoke else None
     return drift.build_drift(
         observed.plan, observed.live, checked_at=checked_at,
-        apply_command=apply_command(app, files, desired.environment_name), smoke=smoke_data,
+        apply_command=apply_command(app, files, desired.environment_name),
+        import_command=import_command(app, files, desired.environment_name), smoke=smoke_data,
     )
 
 
@@ -108,14 +109,10 @@ def status_report(app: Session, desired: DesiredState) -> status.StatusReport:
 
 def apply_command(app: Session, files: tuple[str, ...], environment: str | None = None) -> str:
     """The ``comfyops [global options] apply [-f PATH]... [--env NAME]`` line a fix suggests."""
-    words = ["comfyops"]
-    if app.emulator:
-        words.append("--emulator")
-    elif app.api_url and "@" not in app.api_url:  # never echo a URL that carries credentials
-        words += ["--api-url", app.api_url]
-    words.append("apply")
-    for path in files:
-        words += ["-f", path]
-    if environment is not None:
-        words += ["--env", environment]
-    return " ".join(shlex.quote(w) for w in words)
+    return Invocation(tuple(app.global_args()), tuple(files), environment).command("apply")
+
+
+def import_command(app: Session, files: tuple[str, ...], environment: str | None) -> str:
+    """The ``comfyops [global options] import [-f PATH]... [--env NAME]`` line that keeps an unmanaged
+    deployment (``--id`` follows)."""
+    return Invocation(tuple(app.global_args()), tuple(files), environment).command("import")

@@ -6,19 +6,18 @@ Effectful shell around the pure planner; no printing: notes and problems go to t
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler import secrets as masking
 from reconciler.diagnostics import Diagnostic
 from reconciler.engine import match, planner
 from reconciler.engine.live import LiveDeployment
 from reconciler.engine.plan import Plan
+from reconciler.engine.snapshot import Snapshot
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest import messages
 from reconciler.manifest.desired import DesiredState, secret_strings
-from reconciler.render import manifests as printing
 from reconciler.runcomfy.client import RunComfyClient
 from reconciler.session import observe
 from reconciler.session.session import ClientConfig, Session
@@ -33,7 +32,8 @@ class Planned:
     plan: Plan
     desired: DesiredState
     live: list[LiveDeployment]
-    client: RunComfyClient
+    client: RunComfyClient | None
+    """None for a plan made from a live snapshot: nothing was read over the network."""
 
 
 def workflows_for_emulator(desired: DesiredState) -> dict[tuple[str, str], dict[str, Any]]:
@@ -113,18 +113,30 @@ def needs_payload(desired: DesiredState) -> bool:
 
 
 def make_plan(
-    app: Session, desired: DesiredState, options: planner.PlanOptions, *, read_only: bool = True
+    app: Session,
+    desired: DesiredState,
+    options: planner.PlanOptions,
+    *,
+    read_only: bool = True,
+    snapshot: Snapshot | None = None,
 ) -> Planned:
     """Read live state once and build the plan; plan-rule violations fail with every problem printed.
 
     ``read_only=False`` is for apply: with ``--emulator`` the workflow files are registered for real.
     """
-    client = connect(app, desired, register_workflows=True, read_only=read_only)
-    live = observe.observe(client, include_payload=needs_payload(desired))
-    live, matching = _with_saved_versions(client, desired, live)
-    plan, problems = planner.build_plan(desired, live, replace(options, endpoint=app.endpoint), matching)
+    client: RunComfyClient | None = None
+    fetch_object_info: remote.FetchObjectInfo
+    if snapshot is None:
+        client = connect(app, desired, register_workflows=True, read_only=read_only)
+        live = observe.observe(client, include_payload=needs_payload(desired))
+        live, matching = _with_saved_versions(client, desired, live)
+        endpoint, fetch_object_info = app.endpoint, client.fetch_object_info
+    else:  # the snapshot holds every payload (saved versions included): no second read
+        live, endpoint, fetch_object_info = list(snapshot.deployments), snapshot.endpoint, _offline
+        matching = match.match_all(desired.deployments, live)
+    plan, problems = planner.build_plan(desired, live, replace(options, endpoint=endpoint), matching)
     if not problems and needs_payload(desired):
-        problems = _check_live_graphs(desired, plan, live, client)
+        problems = _check_live_graphs(desired, plan, live, fetch_object_info)
     secrets = secret_strings(desired)
     problems = [messages.without_secrets(p, secrets) for p in problems]
     errors = [p for p in problems if p.is_error]
@@ -134,6 +146,11 @@ def make_plan(
     return Planned(plan=plan, desired=desired, live=live, client=client)
 
 
+def _offline(url: str) -> Mapping[str, Any]:
+    """The object_info fetcher of a plan made from a snapshot: there is no network, so the check says so."""
+    raise ReconcilerError("planned against a snapshot: node schemas (object_info) are not read without a token")
+
+
 def with_policy(app: Session, planned: Planned) -> Planned:
     """The plan with its policy results attached (``Settings.policy``); a Rego error fails with its file:line."""
     from reconciler.policy.evaluate import evaluate
@@ -141,11 +158,10 @@ def with_policy(app: Session, planned: Planned) -> Planned:
     desired = planned.desired
     if not desired.policy_paths:
         return planned
-    manifests = printing.resolved_documents(list(desired.documents))
-    document = {**planned.plan.to_dict(), "environment": desired.environment_name, "manifests": manifests}
-    # exactly what `plan --format json` prints: secrets scrubbed on the way out, as for any output
-    policy_input = json.loads(masking.mask(json.dumps(document), desired.secret_values))
-    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces, policy_input)
+    from reconciler.session.policycheck import policy_input
+
+    report, problems = evaluate(desired.policy_paths, desired.settings.policy.namespaces,
+                                policy_input(planned.plan, desired))
     app.out.diagnostics(problems)
     errors = [p for p in problems if p.is_error]
     if errors:
@@ -186,7 +202,7 @@ def _with_saved_versions(
 
 
 def _check_live_graphs(
-    desired: DesiredState, plan: Plan, live: list[LiveDeployment], client: RunComfyClient
+    desired: DesiredState, plan: Plan, live: list[LiveDeployment], fetch_object_info: remote.FetchObjectInfo
 ) -> list[Diagnostic]:
     """Smoke overrides of deployments without a local workflow_file, checked against the deployed graph."""
     by_id = {d.id: d for d in live}
@@ -197,7 +213,7 @@ def _check_live_graphs(
         settings=desired.settings,
         files=desired.files,
     )
-    return remote.check_against_live(local_only, payloads, fetch_object_info=client.fetch_object_info)
+    return remote.check_against_live(local_only, payloads, fetch_object_info=fetch_object_info)
 
 
 def secrets_of(desired: DesiredState) -> dict[str, dict[str, Any]]:

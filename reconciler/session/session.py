@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -96,6 +95,12 @@ class Session:
     emulator: bool = False
     no_color: bool = False
     verbose: int = 0
+    argv: tuple[str, ...] = ()
+    """The command line as typed after ``comfyops``, for hints that repeat it."""
+    invoked_files: tuple[str, ...] = ()
+    """The running command's ``-f`` paths as typed, for follow-up hints."""
+    invoked_environment: str | None = None
+    """The running command's ``--env`` (or ``COMFYOPS_ENV``), for follow-up hints."""
 
     def global_args(self) -> list[str]:
         """The global options a follow-up command needs to reach the same API: ``--emulator`` or ``--api-url``."""
@@ -104,17 +109,6 @@ class Session:
         if self.api_url:
             return ["--api-url", _without_userinfo(self.api_url)]
         return []
-
-    def command_line(self, command: str) -> str:
-        """``comfyops <global options in use> <command>``, for hints that print a follow-up command."""
-        return " ".join(["comfyops", *self.global_args(), command])
-
-    def mention_globals(self, text: str) -> str:
-        """``text`` with every quoted follow-up command (`` `comfyops ...` ``) given the global options in use."""
-        extra = self.global_args()
-        if not extra:
-            return text
-        return re.sub(r"`comfyops (?!--emulator |--api-url )", lambda _: "`" + " ".join(["comfyops", *extra, ""]), text)
 
     registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
@@ -155,24 +149,21 @@ class Session:
             state = workspace.emulator_state(config.manifests)
             if not workspace.emulator_state_configured() and not (state / "state.json").exists():
                 self.out.note(f"note: no emulator state in {state} yet; starting an empty emulator")
-            self.endpoint = f"emulator (state: {state})"
+            self.endpoint = self.endpoint_for(manifests=config.manifests)
             self._emulator = self._stack.enter_context(EmbeddedEmulator(state, read_only=config.read_only))
             for (workflow_id, version), graph in config.workflows.items():
                 if self._emulator.register_workflow(workflow_id, version, dict(graph)):
                     self.registered.append((workflow_id, version))
             base_url, token = self._emulator.base_url, EMULATOR_TOKEN
         else:
-            base_url, source = self.api_url, self.api_url_source
-            if not base_url and config.api_url:
-                base_url, source = config.api_url, f"from Environment {config.environment} spec.api_url"
-            base_url = base_url or DEFAULT_API_URL
+            base_url, source = self._api_base(config.api_url, config.environment)
             problem = url_problem(base_url)
             if problem:
                 raise ReconcilerError(
                     f"the API URL {base_url!r} ({source}) is not usable: {problem}; "
                     f"give the full base URL, e.g. {DEFAULT_API_URL}"
                 )
-            self.endpoint = f"RunComfy API at {display_api_url(base_url)}"
+            self.endpoint = self.endpoint_for(api_url=config.api_url, environment=config.environment)
             variable = config.token_env or TOKEN_ENV
             token = os.environ.get(variable, "")
             if not token:
@@ -200,6 +191,26 @@ class Session:
         return Session(out=self.out, api_url=self.api_url, api_url_source=self.api_url_source,
                        emulator=self.emulator, no_color=self.no_color, verbose=self.verbose,
                        api_observer=self.api_observer)
+
+    def _api_base(self, api_url: str | None, environment: str | None) -> tuple[str, str]:
+        """The base URL the client uses, and where it came from (for errors)."""
+        if self.api_url:
+            return self.api_url, self.api_url_source
+        if api_url:
+            return api_url, f"from Environment {environment} spec.api_url"
+        return DEFAULT_API_URL, "the default"
+
+    def endpoint_for(self, *, api_url: str | None = None, environment: str | None = None,
+                     manifests: Sequence[str] = ()) -> str:
+        """What :meth:`client` would talk to, as headers and saved plans name it, without connecting:
+        ``RunComfy API at <url>`` or ``emulator (state: <dir>)``. Arguments as for :meth:`client`."""
+        if self.emulator:
+            return f"emulator (state: {workspace.emulator_state(manifests)})"
+        base_url, _source = self._api_base(api_url, environment)
+        try:
+            return f"RunComfy API at {display_api_url(base_url)}"
+        except Exception:  # an unusable URL: client() refuses it with the reason
+            return f"RunComfy API at {_without_userinfo(base_url)}"
 
     def close(self) -> None:
         """Close the client and stop the embedded emulator."""

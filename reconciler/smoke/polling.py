@@ -10,7 +10,13 @@ still running is a call wasted. The schedule therefore follows the request's sta
   delay grows by ``factor`` up to ``maximum``;
 - while ``in_queue``, it backs off faster (``queued_factor``): a queued job is not about to finish;
 - no wait is shorter than the caller's fair share of the rate limit (``floor()``: in-flight requests
-  divided by requests per second), so many waiters never crowd out the calls that finish a job.
+  divided by requests per second), so many waiters never crowd out the calls that finish a job;
+- with ``early`` (the caller's "ask the result endpoint"), the first check asks for the result instead
+  of the status, once the request is as old as the run's expected duration (or at the first poll's time
+  while nothing has finished yet): the result endpoint answers for a finished request, so a test whose
+  job finished on time costs no status poll at all, and one that has not costs the one call a status
+  poll would have. What that endpoint answers for an unfinished request is undocumented; ``early``
+  returns None for anything but a final result, and waiting goes on with status polls.
 
 Used by ``comfyops smoke`` (through the runner) and ``comfyops run --wait``.
 """
@@ -21,9 +27,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from reconciler.runcomfy import errors, wire
+
+R = TypeVar("R")
 
 
 class QueueApi(Protocol):
@@ -142,26 +150,44 @@ def wait_for(
     floor: Callable[[], float] | None = None,
     submitted_at: float | None = None,
     estimate: DurationEstimate | None = None,
-) -> wire.RequestStatus:
-    """Poll until the request is terminal and return that status.
+    early: Callable[[], R | None] | None = None,
+) -> wire.RequestStatus | R:
+    """Poll until the request is terminal and return that status, or what ``early`` found.
 
-    Raises :class:`TimedOut` once ``deadline`` (on ``pacer``'s clock) passes, :class:`Interrupted`
-    when stopped, and :class:`~reconciler.runcomfy.errors.ApiError` when a poll fails for good (the
-    client has already retried it). It never cancels: the caller decides.
+    ``early`` is the first check, instead of a status poll, made once the request is as old as the run's
+    expected duration (at the first poll's time while there is no estimate); a value other than None
+    ends the wait, None means "not finished" and status polls follow. Raises :class:`TimedOut` once ``deadline`` (on
+    ``pacer``'s clock) passes, :class:`Interrupted` when stopped, and
+    :class:`~reconciler.runcomfy.errors.ApiError` when a poll fails for good (the client has already
+    retried it). It never cancels: the caller decides.
     """
     started = pacer.now() if submitted_at is None else submitted_at
     expected = estimate.expected() if estimate is not None else None
     next_at = started + (expected * policy.margin if expected is not None else policy.initial)
     delay = policy.initial
+    last_call = started  # the fair-share floor spaces this waiter's calls, not its wake-ups
     while True:
         now = pacer.now()
-        wait = max(next_at - now, floor() if floor is not None else 0.0)
+        wait = max(next_at - now, last_call + (floor() if floor is not None else 0.0) - now)
         if deadline is not None:
             wait = min(wait, deadline - now)
         if wait > 0:
             pacer.pause(wait)
         pacer.check()
+        due = _due_at(estimate, started, policy) if early is not None else None
+        if early is not None and (deadline is None or pacer.now() < deadline):
+            if due is not None and pacer.now() < due:  # woken on the first-poll schedule; this run's jobs take longer
+                next_at = due
+                continue
+            found, early = early(), None  # once: an unfinished request is then followed by its status
+            last_call = pacer.now()
+            if found is not None:
+                return found
+            delay = min(policy.maximum, delay * policy.factor)
+            next_at = pacer.now() + delay
+            continue
         status = client.request_status(deployment_id, request_id)
+        last_call = pacer.now()
         if on_status is not None:
             on_status(status)
         if status.is_terminal:
@@ -174,6 +200,12 @@ def wait_for(
         expected = estimate.expected() if estimate is not None else None
         expected_end = started + expected * policy.margin if expected is not None else None
         next_at = expected_end if expected_end is not None and expected_end > now and not queued else now + delay
+
+
+def _due_at(estimate: DurationEstimate | None, started: float, policy: PollPolicy) -> float | None:
+    """When a request submitted at ``started`` should have finished, by this run's requests so far."""
+    expected = estimate.expected() if estimate is not None else None
+    return None if expected is None else started + expected * policy.margin
 
 
 def cancel_quietly(client: QueueApi, deployment_id: str, request_id: str) -> str:

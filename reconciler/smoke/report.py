@@ -187,6 +187,11 @@ class SmokeReport:
         """Whether nothing failed or errored (and the run was not interrupted)."""
         return not self.interrupted and not any(r.status.is_problem for r in self.results)
 
+    @property
+    def nothing_ran(self) -> bool:
+        """Whether there were tests and every one was skipped (e.g. run before the deployments exist)."""
+        return bool(self.results) and all(r.status is SmokeStatus.SKIPPED for r in self.results)
+
     def calls_line(self) -> str:
         """``81 API calls, 4.0 per test``: what the run cost against the rate limit ("" if nothing ran)."""
         ran = [r.api_calls for r in self.results if r.api_calls]

@@ -72,6 +72,8 @@ class _Shared:
     """The command that cancels request ``rid`` of deployment ``dep`` by hand (with the user's global options)."""
     cancel_by: float | None = None
     """After Ctrl-C: until when (on the client's clock) cancels keep trying at the server's pace."""
+    result_first: bool = True
+    """Whether a request due to have finished asks the result endpoint directly (no status poll)."""
 
     def floor(self) -> float:
         """This waiter's fair share of the rate limit: in-flight requests / requests per second."""
@@ -272,11 +274,12 @@ def _follow(
     client, pacer, name = shared.client, shared.pacer, d.name
     accepted = pacer.now()  # the submit may have waited its turn at the rate limit: the job starts now
     try:
-        polling.wait_for(
+        waited = polling.wait_for(
             _Abortable(client, pacer.stop), live_id, rid, deadline=started + d.smoke.timeout_seconds,
             policy=shared.poll, pacer=pacer,
             on_status=lambda s: shared.progress.update(name, _phase(s), rid), floor=shared.floor,
             submitted_at=accepted, estimate=shared.estimate,
+            early=(lambda: _early_result(shared, live_id, rid)) if shared.result_first else None,
         )
     except polling.TimedOut as timeout:
         outcome = polling.cancel_quietly(client, live_id, rid)
@@ -299,11 +302,14 @@ def _follow(
             shared.in_flight.pop(name, None)
     took = pacer.now() - started
     shared.progress.update(name, "checking", rid)
-    try:
-        result = client.request_result(live_id, rid)
-    except errors.ApiError as error:
-        return _finish(shared, d, replace(base, reason=f"could not fetch the result: {error.summary}",
-                                          duration_seconds=took))
+    if isinstance(waited, wire.RequestResult):  # the result endpoint answered first: no status poll needed
+        result = waited
+    else:
+        try:
+            result = client.request_result(live_id, rid)
+        except errors.ApiError as error:
+            return _finish(shared, d, replace(base, reason=f"could not fetch the result: {error.summary}",
+                                              duration_seconds=took))
     outcome_ = _outcome(client, d, result, took, keep=shared.keep_outputs)
     shared.estimate.record(outcome_.duration_seconds if outcome_.duration_seconds is not None else took)
     found = checks.check_all(d.smoke.expect, outcome_)
@@ -318,6 +324,23 @@ def _follow(
     if d.smoke.free_memory_after:  # after the outputs are checked, before the assets are deleted
         checked = free_after(client, checked)
     return _finish(shared, d, checked)
+
+
+def _early_result(shared: _Shared, live_id: str, rid: str) -> wire.RequestResult | None:
+    """The request's result when it is final; None when the endpoint says or shows it is not yet.
+
+    An answer without a documented final status is "not finished". A refusal (4xx) means this API does
+    not answer early for unfinished requests: the rest of the run waits on status polls alone. A
+    transient failure the client's retries did not cure is a polling failure like any other.
+    """
+    try:
+        result = shared.client.request_result(live_id, rid, abort=shared.pacer.stop)
+    except errors.ApiError as error:
+        if retry.is_transient(error):
+            raise
+        shared.result_first = False
+        return None
+    return result if result.is_final else None
 
 
 class _Abortable:

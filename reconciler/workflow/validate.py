@@ -110,12 +110,18 @@ def merge_overrides(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[
     return merged
 
 
+def _workflow_named(source: str) -> str:
+    """``source`` as a noun phrase: ``the workflow wf.json``, ``the deployed workflow of 'x'``."""
+    if not source:
+        return "the workflow"
+    return f"the {source}" if source.startswith("deployed workflow") else f"the workflow {source}"
+
+
 def _unknown_node(node_id: str, graph: WorkflowGraph, where: Location | None, path: str) -> Diagnostic:
     subgraph = [i for i in graph.ids if i.endswith(f":{node_id}")]
     suggestion = f"did you mean {subgraph[0]!r}?" if len(subgraph) == 1 else did_you_mean(node_id, graph.ids)
-    source = f" {graph.source}" if graph.source else ""
     return Diagnostic(
-        f"node {json.dumps(node_id, ensure_ascii=False)} is not in the workflow{source}",
+        f"node {json.dumps(node_id, ensure_ascii=False)} is not in {_workflow_named(graph.source)}",
         where,
         path,
         hint=f"{suggestion} {IDS_HINT}" if suggestion else IDS_HINT,

@@ -22,32 +22,40 @@ def _by_work(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]
     return table
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
-    """The README table: one line per workload, floor, both tools, and ComfyOps / naive ratios."""
-    lines = ["| work | floor | ComfyOps | naive script | ComfyOps / naive (wall, calls, 429s) |",
-             "|---|---|---|---|---|"]
+    """The README table: per workload, ComfyOps's ratio to the floor (median of the repetitions, lowest
+    and highest), the floor and how it was found, wall, CPU, calls and 429s, and the naive script."""
+    lines = ["| work | ComfyOps / floor (median; min-max; runs) | floor | ComfyOps wall, CPU, calls, 429s | "
+             "naive script | load |",
+             "|---|---|---|---|---|---|"]
     for work, tools in _by_work(rows).items():
         ours, naive = tools.get("comfyops"), tools.get("naive")
-        floor = ours.get("floor") if ours else None
-        cells = [work, f"{floor:.1f} s" if floor else "-"]
-        for row in (ours, naive):
-            if row is None:
-                cells.append("-")
-                continue
-            text = f"{row['wall']:.2f} s" if row["wall"] < 10 else f"{row['wall']:.1f} s"
-            if row.get("ratio"):
-                text += f" ({row['ratio']:.2f} x floor)"
-            if row["calls"]:
-                text += f", {row['calls']} calls, {row['throttled']} x 429"
-            if row.get("peak_rss_mib"):
-                text += f", {row['cpu']:.2f} s CPU, {row['peak_rss_mib']:.0f} MiB"
-            cells.append(text)
-        if ours and naive:
-            cells.append(f"{ours['wall'] / naive['wall']:.2f}, {ours['calls'] / naive['calls']:.2f}, "
-                         f"{ours['throttled']} vs {naive['throttled']}")
-        else:
-            cells.append("-")
-        lines.append("| " + " | ".join(cells) + " |")
+        if ours is None:
+            continue
+        ratio = "-"
+        if ours.get("ratio") is not None:
+            ratio = (f"**{ours['ratio']:.2f} x** ({ours['ratio_min']:.2f}-{ours['ratio_max']:.2f}; "
+                     f"{len(ours.get('reps', []))} runs)")
+        floor = "-"
+        if ours.get("floor"):
+            floor = f"{_seconds(ours['floor'])} {'CPU' if ours.get('basis') == 'cpu' else 'wall'}"
+            if ours.get("floor_how"):
+                floor += f": {ours['floor_how']}"
+        figures = f"{_seconds(ours['wall'])}, {_seconds(ours['cpu'])} CPU"
+        if ours.get("calls"):
+            figures += f", {ours['calls']:g} calls, {ours['throttled']:g} x 429"
+        if ours.get("extra"):
+            figures += f"; {ours['extra']}"
+        baseline = "-"
+        if naive is not None:
+            baseline = f"{_seconds(naive['wall'])}, {naive['calls']:g} calls, {naive['throttled']:g} x 429"
+            if naive.get("ratio") is not None:
+                baseline += f" ({naive['ratio']:.2f} x floor)"
+        lines.append(f"| {work} | {ratio} | {floor} | {figures} | {baseline} | {ours.get('load', '-')} |")
     return "\n".join(lines)
 
 
@@ -82,6 +90,9 @@ def main() -> None:
     parser.add_argument("--png", type=Path, default=None, help="also draw the chart to this PNG file")
     args = parser.parse_args()
     rows = json.loads(RESULTS.read_text())
+    dates = sorted({r["date"] for r in rows if r.get("date")})
+    machines = sorted({r["machine"] for r in rows if r.get("machine")})
+    print(f"Measured {dates[0]} to {dates[-1]} on {'; '.join(machines)}\n" if dates else "", end="")
     print(markdown(rows))
     if args.png is not None:
         chart(rows, args.png)

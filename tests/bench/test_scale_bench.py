@@ -1,57 +1,98 @@
-"""Benchmarks: ``comfyops plan`` over 10 to 5,000 deployments and the CLI's start-up, as real processes
-against the emulator served over HTTP.
+"""Benchmarks: ``comfyops plan`` and ``validate`` over thousands of deployments, and the CLI's start-up,
+each as real processes against a floor measured in the same repetition on the same machine.
 
-Run with ``python -m pytest tests/bench -m bench -s``. Each plan row records the API requests the
-server saw (always exactly one), wall and CPU seconds, and the peak RSS of the ``comfyops`` process.
-Targets: plan over 5,000 deployments under 1.5 s wall; ``validate -f examples`` under 0.3 s.
+Run with ``python -m pytest tests/bench/test_scale_bench.py -m bench -s``. Plan and validate are CPU
+work: their floor is the CPU of ``floor_plan.py`` (parse the same manifests with libyaml into nodes
+with positions, one GET, compare each field), run right before each repetition; the ratio is CPU over
+that floor. Start-up's floor is a bare ``python -c pass``, run alternately with the command (wall
+ratio, seven repetitions). Targets (issue 24): plan over 5,000 <= 2 x the floor's CPU; validate over
+5,000 no slower than plan; ``validate -f examples`` <= 3 x and ``--version`` <= 1.5 x a bare Python.
+Plan also reads live state with exactly one request per run.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 from pathlib import Path
 
 import pytest
 
-from bench.harness import Row, ServedEmulator, comfyops, record, run_process
+from bench.harness import (
+    EXAMPLES,
+    REPETITIONS,
+    Rep,
+    Row,
+    ServedEmulator,
+    comfyops,
+    fresh_token,
+    record,
+    run_process,
+    warm_up,
+)
 from bench.workloads import GRAPH, WORKFLOW, plan_workload
 
 pytestmark = pytest.mark.bench
-EXAMPLES = Path(__file__).parents[2] / "examples"
+FLOOR = Path(__file__).with_name("floor_plan.py")
+FLOOR_HOW = "CPU of floor_plan.py (libyaml nodes with positions, one GET, field compare), same repetition"
 
 
-@pytest.mark.parametrize("count", [10, 100, 1_000, 5_000])
-def test_plan_costs_one_request_and_scales(tmp_path: Path, count: int) -> None:
+def _floor(url: str, cwd: Path) -> float:
+    run = run_process([sys.executable, str(FLOOR), "m.yaml"],
+                      env={"RUNCOMFY_API_URL": url, "RUNCOMFY_API_TOKEN": fresh_token()}, cwd=cwd)
+    assert run.code == 0, run.err
+    return run.cpu
+
+
+@pytest.mark.parametrize("count", [1_000, 5_000, 20_000])
+def test_plan_and_validate_against_the_parsers_floor(tmp_path: Path, count: int) -> None:
     served = ServedEmulator(tmp_path / "state")
     served.seed({WORKFLOW: {"v1": GRAPH}}, plan_workload(tmp_path, count))
+    warm_up(tmp_path)
+    plans: list[Rep] = []
+    validates: list[Rep] = []
     with served as emulator:
         emulator.rate_limit(1.0)
-        emulator.traffic(reset=True)
-        runs = [comfyops("plan", "-f", "m.yaml", "--format", "json", url=emulator.url, cwd=tmp_path)
-                for _ in range(3)]
-        traffic = emulator.traffic()
-    for run in runs:
-        assert run.code == 0, run.err
-    summary = json.loads(runs[0].out)["summary"]
+        for _ in range(REPETITIONS):
+            floor = _floor(emulator.url, tmp_path)
+            emulator.traffic(reset=True)
+            run = comfyops("plan", "-f", "m.yaml", url=emulator.url, cwd=tmp_path)
+            assert run.code == 0, run.err
+            assert emulator.traffic()["requests"] == 1, "plan must read live state with exactly one request"
+            plans.append(Rep(run.wall, run.cpu, 1, 0, run.peak_rss_mib, floor=floor))
+            if count == 5_000:
+                check = comfyops("validate", "-f", "m.yaml", url=emulator.url, cwd=tmp_path)
+                assert check.code == 0, check.err
+                validates.append(Rep(check.wall, check.cpu, 0, 0, check.peak_rss_mib, floor=floor))
+        summary = json.loads(comfyops("plan", "-f", "m.yaml", "--format", "json", url=emulator.url,
+                                      cwd=tmp_path).out)["summary"]
     assert summary["create"] == 5 and summary["update"] == len(range(0, count - 5, 20))
-    assert traffic["requests"] == 3, "plan must read live state with exactly one request per run"
-    best = sorted(runs, key=lambda r: r.wall)[1]  # the median of three
-    record(Row(f"plan {count:,} deployments", "comfyops", best.wall, 1, 0, cpu=best.cpu,
-               peak_rss_mib=best.peak_rss_mib))
+    plan_row = Row(f"plan {count:,} deployments", "comfyops", tuple(plans), basis="cpu", floor_how=FLOOR_HOW)
+    record(plan_row)
     if count == 5_000:
-        assert best.wall < 1.5, f"plan over 5,000 deployments took {best.wall:.2f}s"
+        validate_row = Row(f"validate {count:,} deployments", "comfyops", tuple(validates), basis="cpu",
+                           floor_how=FLOOR_HOW)
+        record(validate_row)
+        ratio = plan_row.ratio
+        assert ratio is not None and ratio <= 2.0, f"plan over 5,000 costs {ratio:.2f} x the floor's CPU"
+        assert validate_row.median("cpu") <= plan_row.median("cpu"), "validate is slower than plan"
 
 
-def test_cli_start_up(tmp_path: Path) -> None:
-    def median_wall(*args: str) -> float:
-        runs = [run_process([sys.executable, "-m", "reconciler", *args], env={}, cwd=tmp_path) for _ in range(7)]
-        assert all(r.code == 0 for r in runs), runs[0].err
-        return statistics.median(r.wall for r in runs)
-
-    version = median_wall("--version")
-    validate = median_wall("validate", "-f", str(EXAMPLES))
-    record(Row("start-up (comfyops --version)", "comfyops", version, 0, 0))
-    record(Row("validate -f examples", "comfyops", validate, 0, 0))
-    assert validate < 0.3, f"validate -f examples took {validate:.3f}s"
+def test_cli_start_up_against_a_bare_python(tmp_path: Path) -> None:
+    warm_up(tmp_path)
+    commands = {"start-up (comfyops --version)": ("--version",),
+                "validate -f examples": ("validate", "-f", str(EXAMPLES))}
+    reps: dict[str, list[Rep]] = {work: [] for work in commands}
+    for _ in range(7):
+        for work, args in commands.items():
+            bare = run_process([sys.executable, "-c", "pass"], env={}, cwd=tmp_path)
+            run = run_process([sys.executable, "-m", "reconciler", *args], env={}, cwd=tmp_path)
+            assert run.code == 0, run.err
+            reps[work].append(Rep(run.wall, run.cpu, floor=bare.wall))
+    rows = {work: Row(work, "comfyops", tuple(got), floor_how="wall of a bare `python -c pass`, alternately")
+            for work, got in reps.items()}
+    for row in rows.values():
+        record(row)
+    version, validate = (rows[w].ratio for w in commands)
+    assert version is not None and version <= 1.5, f"--version takes {version:.2f} x a bare Python"
+    assert validate is not None and validate <= 3.0, f"validate -f examples takes {validate:.2f} x a bare Python"

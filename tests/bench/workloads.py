@@ -55,11 +55,26 @@ def apply_workload(root: Path, changes: int, per_second: float) -> list[dict[str
     return [live_record(i, f"app-{i:03d}") for i in range(updates)]
 
 
-def smoke_workload(root: Path, tests: int, per_second: float) -> list[dict[str, Any]]:
+SMOKE_PNG = """  smoke:
+    timeout_seconds: 300
+    expect:
+      outputs:
+        "9": {images: {count: 1, format: png}}
+"""
+"""The usual expectation: one image, a PNG (checked on its bytes, so every output is downloaded)."""
+
+
+def smoke_workload(root: Path, tests: int, per_second: float, smoke: str = SMOKE) -> list[dict[str, Any]]:
     """``tests`` live deployments, each with a smoke test of one image. Writes ``root/m.yaml``."""
-    docs = [settings(per_second)] + [deployment(f"smoke-{i:02d}", SMOKE) for i in range(tests)]
+    docs = [settings(per_second)] + [deployment(f"smoke-{i:02d}", smoke) for i in range(tests)]
     (root / "m.yaml").write_text("---\n".join(docs), encoding="utf-8")
     return [live_record(i, f"smoke-{i:02d}") for i in range(tests)]
+
+
+def create_workload(root: Path, creates: int, per_second: float) -> None:
+    """``creates`` new deployments and nothing live. Writes ``root/m.yaml``."""
+    docs = [settings(per_second)] + [deployment(f"new-{i:04d}", max_instances=1 + i % 3) for i in range(creates)]
+    (root / "m.yaml").write_text("---\n".join(docs), encoding="utf-8")
 
 
 def plan_workload(root: Path, count: int) -> list[dict[str, Any]]:

@@ -92,3 +92,20 @@ def test_apply_under_injected_faults_converges_without_duplicates(manifests, emu
     assert sorted(names) == NAMES, "every deployment exists exactly once"
     final = _plan(repo, _client(emulator))
     assert final.is_empty and all(c.action is Action.NOOP for c in final.changes)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_one_apply_converges_when_creates_fail_before_landing(manifests, emulator, seed):
+    repo = manifests(*[deployment_yaml(n) for n in NAMES])
+    _register(emulator, repo)
+    client = _client(emulator)
+    plan = _plan(repo, client)
+    # a 5xx or a reset before the create ran: the re-list shows it absent, so it is sent again
+    emulator.set_faults(error_rate=0.3, drop_rate=0.2, ambiguous_create_rate=0.2, methods=["POST"],
+                        path_prefix="/prod/v2/deployments", seed=seed)
+    report = executor.execute(plan, client=client)
+    emulator.set_faults()
+    assert not report.failed, [c.message for c in report.changes if c.outcome is Outcome.FAILED]
+    names = [d["name"] for d in live_deployments(emulator)]
+    assert sorted(names) == NAMES, "every deployment exists exactly once"
+    assert _plan(repo, _client(emulator)).is_empty

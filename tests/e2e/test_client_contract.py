@@ -770,15 +770,19 @@ def test_inference_post_after_a_5xx_is_never_resent(api: Connected, target: Targ
     assert len(api.log.matching("POST", "/inference")) == 1
 
 
-def test_create_that_failed_before_landing_is_reported_not_resent(api: Connected, target: Target) -> None:
+def test_create_that_failed_before_landing_is_resent_only_after_a_relist_within_the_budget(
+    api: Connected, target: Target
+) -> None:
     client = api.client
     target.set_faults(error_rate=1.0, methods=["POST"], path_prefix="/prod/v2/deployments")
     name = _name("lost")
+    before = len(api.log.exchanges)
     with pytest.raises(errors.ServerError) as caught:
         create(client, name)
     assert CREATE_MAY_HAVE_LANDED in str(caught.value)
-    assert len(api.log.matching("POST", "/prod/v2/deployments")) == 1
-    assert api.log.exchanges[-1].method == "GET"  # it re-listed instead of re-sending
+    sent = [(e.method, e.path) for e in api.log.exchanges[before:]]
+    budget = client.policy.max_attempts
+    assert sent == [("POST", "/prod/v2/deployments"), ("GET", "/prod/v2/deployments")] * budget  # re-list, then resend
     assert all(d.name != name for d in client.list_deployments())
 
 

@@ -45,19 +45,24 @@ def test_apply_says_which_workflow_files_it_registered(run_cli: Any, manifests: 
     assert "emulator: registered" not in again.err
 
 
-def test_a_version_no_saved_workflow_provides_is_refused_and_planned_with_a_warning(
+def test_a_version_no_saved_workflow_provides_fails_the_plan_and_apply_before_any_change(
     run_cli: Any, manifests: Any, emulator: Any
 ) -> None:
     repo = manifests(deployment_yaml("alpha"))
     assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
     repo = manifests(deployment_yaml("alpha", version="v9", workflow_file=False))
     planned = run_cli("--emulator", "plan", "-f", str(repo))
-    assert planned.code == 0, planned
-    assert "workflow_version 'v9' is not among the workflow's saved versions (v1); apply will fail" in planned.out
+    assert planned.code == 1, planned
+    assert ("spec.workflow_version: workflow_version 'v9' is not among the workflow's saved versions (v1); the API "
+            "would refuse the change (hint: save that version of the workflow in RunComfy first, or use one of: v1)"
+            in planned.err)
     applied = run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve")
     assert applied.code == 1, applied
-    assert "422001 validation error" in applied.out
+    assert "is not among the workflow's saved versions" in applied.err
+    assert "422001" not in applied.out  # refused by the plan, never sent
     assert live_deployments(emulator)[0]["workflow_version"] == "v1"
+    drift = run_cli("--emulator", "drift", "-f", str(repo))
+    assert drift.code == 2, drift  # read-only: reports the difference, does not refuse
 
 
 def test_a_new_deployment_of_an_unsaved_workflow_is_refused(run_cli: Any, manifests: Any, emulator: Any) -> None:

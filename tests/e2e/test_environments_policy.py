@@ -173,3 +173,29 @@ def test_policies_never_see_secrets(run_cli, tmp_path, monkeypatch):
     assert result.code == 0, result
     policy = json.loads(result.out)["policy"]
     assert policy["denials"] == [] and [w["message"] for w in policy["warnings"]] == ["masked"]
+
+
+def test_validate_checks_policy_sources_in_every_environment_that_names_them(run_cli, tmp_path):
+    repo = write_repo(tmp_path / "repo", "media-a")
+    (repo / "policies" / "budget.rego").unlink()  # an empty policy.paths folder
+    result = run_cli("validate", "-f", ".", cwd=repo)
+    assert result.code == 1, result
+    assert result.out == "staging: 1 deployment, 0 presets: valid\n"  # staging names no policies
+    assert "policies: spec.policy.paths: no Rego policy files (*.rego) found" in result.err
+    assert "error: manifests are invalid in prod: 1 problem" in result.err
+    (repo / "policies" / "budget.rego").write_text("package main\nimport rego.v1\ndeny contains msg if {\n"
+                                                   "  msg := \"a\n}\n")
+    broken = run_cli("validate", "-f", ".", "--env", "prod", cwd=repo)
+    assert broken.code == 1, broken
+    assert "policies/budget.rego:4:7: rego: Invalid assignment operator" in broken.err
+
+
+def test_apply_checks_policy_sources_before_registering_workflows(run_cli, tmp_path, emulator):
+    repo = write_repo(tmp_path / "repo", "media-a")
+    (repo / "policies" / "budget.rego").unlink()
+    result = run_cli("-v", "--emulator", "apply", "-f", ".", "--env", "prod", "--auto-approve", cwd=repo)
+    assert result.code == 1, result
+    assert "no Rego policy files (*.rego) found" in result.err
+    assert "emulator: registered" not in result.err
+    assert "GET" not in result.err and not MUTATING.search(result.err)  # not one API call
+    assert live_deployments(emulator) == []

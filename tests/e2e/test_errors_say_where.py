@@ -105,3 +105,19 @@ def test_emulator_state_is_found_from_the_manifests_not_the_working_folder(
     other = run_cli("--emulator", "plan", "-f", "../deploy", cwd=repo / "docs")
     assert "No changes." in other.out, other
     assert not (repo / "deploy" / ".comfyops").exists() and not (repo / "docs" / ".comfyops").exists()
+
+
+def test_applying_an_emulator_plan_without_emulator_makes_no_call(run_cli, manifests, tmp_path, monkeypatch):
+    import respx
+
+    repo = manifests(deployment_yaml("alpha"))
+    assert run_cli("--emulator", "plan", "-f", str(repo), "--out", str(tmp_path / "p.json")).code == 0
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc-test-token-0123456789")
+    with respx.mock(assert_all_called=False) as router:
+        router.route().respond(503)
+        result = run_cli("apply", str(tmp_path / "p.json"))
+    assert result.code == 1, result
+    assert router.calls.call_count == 0, [c.request.url for c in router.calls]
+    assert result.err.startswith("error: plan is stale: the plan was made against emulator (state: "), result.err
+    assert f"comfyops --emulator apply {tmp_path / 'p.json'}" in result.err
+    assert "attempt" not in result.err and "retried" not in result.err

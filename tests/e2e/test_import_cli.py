@@ -4,6 +4,8 @@ hardware SKU and the API's edge values, with and without workflows; overwrite re
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +239,13 @@ def test_a_live_value_outside_the_manifest_ranges_is_written_and_warned_about(ru
     warning = "warning: imported/edge-turing.yaml: spec.queue_size: Input should be greater than or equal to 1"
     assert warning in result.err
     assert "queue_size: 0" in Path("imported/edge-turing.yaml").read_text()
+
+
+def test_imported_files_get_the_mode_the_umask_gives(run_cli, seven, tmp_path):
+    old = os.umask(0o022)
+    try:
+        result = run_cli("--emulator", "import", "--name", "edge-hopper", "--out", "imported")
+    finally:
+        os.umask(old)
+    assert result.code == 0, result
+    assert stat.S_IMODE(Path("imported/edge-hopper.yaml").stat().st_mode) == 0o644

@@ -108,7 +108,7 @@ def test_free_without_a_warm_instance_says_how_to_get_one(run_cli: Any, manifest
     result = run_cli("--emulator", "free", "cold")
     assert result.code == 1
     assert "no instance of cold in the request history may still be warm" in result.err
-    assert "comfyops run cold" in result.err and not _proxy_calls()
+    assert "comfyops --emulator run cold" in result.err and not _proxy_calls()
 
 
 def test_proxy_routes_on_a_live_instance(run_cli: Any, smoked: dict[str, Any]) -> None:
@@ -134,7 +134,7 @@ def test_proxy_to_an_expired_instance_prints_the_lifecycle(run_cli: Any, manifes
     assert result.code == 1 and result.out == ""
     assert f"error: instance {entry['instance_id']} of brief is not running" in result.err
     assert "Instance ids are valid only while their instance runs" in result.err
-    assert "comfyops run brief" in result.err
+    assert "comfyops --emulator run brief" in result.err
     free = run_cli("--emulator", "free", "brief")
     assert free.code == 1 and "may still be warm" in free.err
 
@@ -164,7 +164,7 @@ def test_request_delete_while_running_explains_the_409(run_cli: Any, manifests: 
     conflict = run_cli("--emulator", "request", "delete", "slow", rid)
     assert conflict.code == 1
     assert f"error: request {rid} of slow is still running" in conflict.err and "409" in conflict.err
-    assert f"Cancel it first: comfyops request cancel slow {rid}" in conflict.err
+    assert f"Cancel it first: comfyops --emulator request cancel slow {rid}" in conflict.err
     cancelled = run_cli("--emulator", "request", "cancel", "slow", rid, "--format", "json")
     assert cancelled.code == 0 and json.loads(cancelled.out)["outcome"] == "cancelled"
     again = run_cli("--emulator", "request", "cancel", "slow", rid)

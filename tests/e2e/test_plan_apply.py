@@ -219,7 +219,7 @@ def test_plan_checks_smoke_overrides_against_the_deployed_graph_when_there_is_no
     result = run_cli("--emulator", "plan", "-f", str(repo))
     assert result.code == 1
     first = result.err.splitlines()[0]
-    assert first.endswith('deployments.yaml:10:24: overrides."999": node "999" is not in the workflow deployed '
+    assert first.endswith('deployments.yaml:10:24: overrides."999": node "999" is not in the deployed '
                           "workflow of 'remote' (hint: node ids are the keys of workflow_api.json; ids like \"68:8\" "
                           "(subgraph nodes) are normal)"), result.err
 

@@ -104,10 +104,15 @@ def test_smoke_targets_json_and_markdown(run_cli: Any, repo: Path) -> None:
     assert md.code == 1 and "| `t2i-bad` | ❌ fail |" in md.out
 
 
-def test_smoke_before_apply_skips_everything_and_passes(run_cli: Any, repo: Path) -> None:
+def test_smoke_before_apply_skips_everything_and_fails_unless_allowed(run_cli: Any, repo: Path) -> None:
     result = run_cli("--emulator", "smoke", "-f", str(repo))
-    assert result.code == 0, result
+    assert result.code == 1, result
     assert "SKIP  t2i-good  not deployed: no live deployment named 't2i-good'" in result.out
+    assert "error: no smoke test ran: all 2 were skipped" in result.err
+    assert "--allow-skipped" in result.err
+    allowed = run_cli("--emulator", "smoke", "-f", str(repo), "--allow-skipped", "--format", "json")
+    assert allowed.code == 0, allowed
+    assert json.loads(allowed.out)["summary"]["skipped"] == 2
 
 
 def test_unknown_target_is_an_error(run_cli: Any, repo: Path) -> None:

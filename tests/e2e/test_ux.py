@@ -58,11 +58,11 @@ def test_follow_up_hints_include_the_global_options_in_use(
     assert f"apply it with: comfyops --emulator apply {out}" in planned.err
     not_deployed = run_cli("--emulator", "run", "alpha", "-f", str(repo))
     assert not_deployed.code == 1
-    assert "run `comfyops --emulator apply` first" in not_deployed.err
+    assert f"run `comfyops --emulator apply -f {repo}` first" in not_deployed.err
     assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
     stale = run_cli("--emulator", "apply", str(out))
     assert stale.code == 1
-    assert "re-run `comfyops --emulator plan --out FILE`" in stale.err
+    assert "re-run `comfyops --emulator plan --out FILE -f " in stale.err
 
 
 def test_follow_up_hints_name_the_api_url_in_use(run_cli: Any, tmp_path: Path) -> None:
@@ -82,3 +82,35 @@ def test_a_target_beside_a_saved_plan_is_refused_not_ignored(
     assert result.code == 1, result
     assert "--target cannot be combined with a saved plan" in result.err
     assert live_deployments(emulator) == []
+
+
+def test_plan_status_and_drift_list_names_in_natural_order(run_cli: Any, manifests: Any, emulator: Any) -> None:
+    names = ["load-10", "load-2", "load-1"]
+    repo = manifests(*(deployment_yaml(n) for n in names))
+    planned = run_cli("--emulator", "plan", "-f", str(repo))
+    assert planned.code == 0, planned
+    positions = [planned.out.index(f"+ {n}") for n in ("load-1", "load-2", "load-10")]
+    assert positions == sorted(positions), planned.out
+    assert run_cli("--emulator", "apply", "-f", str(repo), "--auto-approve").code == 0
+    status = run_cli("--emulator", "status", "-f", str(repo))
+    rows = [line.split()[0] for line in status.out.splitlines() if line.startswith("load-")]
+    assert rows == ["load-1", "load-2", "load-10"], status.out
+
+
+def test_unmanaged_deployments_are_counted_unless_asked_and_json_keeps_them(
+    run_cli: Any, manifests: Any, emulator: Any
+) -> None:
+    other = manifests(deployment_yaml("team-b-1"), deployment_yaml("team-b-2"))
+    assert run_cli("--emulator", "apply", "-f", str(other), "--auto-approve").code == 0
+    repo = manifests(deployment_yaml("mine"))
+    planned = run_cli("--emulator", "plan", "-f", str(repo))
+    assert planned.code == 0, planned
+    assert "2 unmanaged deployments (not managed by these manifests; left alone); --show-unmanaged lists them." \
+        in planned.out
+    assert "team-b-1" not in planned.out
+    listed = run_cli("--emulator", "plan", "-f", str(repo), "--show-unmanaged")
+    assert "  ? team-b-1 (" in listed.out and "  ? team-b-2 (" in listed.out
+    as_json = run_cli("--emulator", "plan", "-f", str(repo), "--format", "json")
+    import json
+
+    assert [u["name"] for u in json.loads(as_json.out)["unmanaged"]] == ["team-b-1", "team-b-2"]

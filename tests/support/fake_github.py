@@ -1,7 +1,9 @@
 """A small fake of the GitHub REST API (the endpoints ComfyOps calls), served on loopback for subprocesses.
 
-It keeps comments per issue/pull-request number, issues, and which pull requests a commit belongs
-to; it checks the bearer token, paginates lists with ``Link`` headers like GitHub (``per_page``,
+It keeps comments per issue/pull-request number, issues, which pull requests a commit belongs to,
+workflow artifacts (listed like GitHub, downloaded through a redirect to another host that must not
+receive the token) and check runs (refusing an output over GitHub's 65,535 bytes); it checks the
+bearer token, paginates lists with ``Link`` headers like GitHub (``per_page``,
 ``page``), and records every call as ``(method, path, json body)``. It is mounted under
 ``/api/v3``, as GitHub Enterprise Server is, so the base-URL handling is exercised too. The token acts
 as ``actor`` (``github-actions[bot]``, like the Actions token): ``GET /user`` answers 403 as it does
@@ -11,10 +13,12 @@ written by the actor.
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +42,12 @@ class FakeGitHub:
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     issues: list[dict[str, Any]] = field(default_factory=list)
     commit_pulls: dict[str, list[int]] = field(default_factory=dict)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
+    default_branch: str = "main"
+    labels: list[str] = field(default_factory=list)
+    blob_requests: list[dict[str, str]] = field(default_factory=list)
+    """Headers of each download from the storage host (the token must never be among them)."""
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     base_url: str = ""
     per_page_cap: int = 100
@@ -52,10 +62,51 @@ class FakeGitHub:
         """The bodies of the comments on issue or pull request ``number``, oldest first."""
         return [c["body"] for c in self.comments.get(number, [])]
 
+    def add_artifact(
+        self,
+        name: str,
+        files: dict[str, bytes],
+        *,
+        head_branch: str = "main",
+        fork: bool = False,
+        expired: bool = False,
+    ) -> int:
+        """Store an artifact as a run on ``head_branch`` uploaded it (``fork``: a fork's run); returns its id."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for filename, content in files.items():
+                archive.writestr(filename, content)
+        artifact_id = self._new_id()
+        self.artifacts.append(
+            {
+                "id": artifact_id,
+                "name": name,
+                "expired": expired,
+                "created_at": f"2026-12-06T00:{len(self.artifacts):02d}:00Z",
+                "workflow_run": {
+                    "id": 9000 + artifact_id,
+                    "repository_id": 1,
+                    "head_repository_id": 2 if fork else 1,
+                    "head_branch": head_branch,
+                    "head_sha": "f" * 40,
+                },
+                "_zip": buffer.getvalue(),
+            }
+        )
+        return artifact_id
+
     def app(self) -> Starlette:
         """The ASGI app."""
         repo = "/repos/{owner}/{name}"
         routes = [
+            Route(repo, self._repository, methods=["GET"]),
+            Route(repo + "/labels/{label}", self._get_label, methods=["GET"]),
+            Route(repo + "/labels", self._create_label, methods=["POST"]),
+            Route(repo + "/actions/artifacts", self._list_artifacts, methods=["GET"]),
+            Route(repo + "/actions/artifacts/{aid:int}/zip", self._artifact_zip, methods=["GET"]),
+            Route(repo + "/commits/{sha}/check-runs", self._list_check_runs, methods=["GET"]),
+            Route(repo + "/check-runs", self._create_check_run, methods=["POST"]),
+            Route(repo + "/check-runs/{rid:int}", self._update_check_run, methods=["PATCH"]),
             Route(repo + "/issues/{number:int}/comments", self._list_comments, methods=["GET"]),
             Route(repo + "/issues/{number:int}/comments", self._create_comment, methods=["POST"]),
             Route(repo + "/issues/comments/{cid:int}", self._update_comment, methods=["PATCH"]),
@@ -66,7 +117,8 @@ class FakeGitHub:
             Route("/user", self._user, methods=["GET"]),
         ]
         graphql = Route("/api/graphql", self._graphql, methods=["POST"])
-        return Starlette(routes=[graphql, Mount(PREFIX, routes=routes)])
+        blob = Route("/blob/{aid:int}", self._blob, methods=["GET"])
+        return Starlette(routes=[graphql, blob, Mount(PREFIX, routes=routes)])
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -181,6 +233,102 @@ class FakeGitHub:
             if issue["number"] == request.path_params["number"]:
                 issue.update({k: v for k, v in body.items() if k in ("body", "state", "title")})
                 return JSONResponse(issue)
+        return JSONResponse({"message": "Not Found"}, status_code=404)
+
+    async def _repository(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        return JSONResponse({"id": 1, "full_name": self.repository, "default_branch": self.default_branch})
+
+    async def _get_label(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        if request.path_params["label"] not in self.labels:
+            return JSONResponse({"message": "Not Found"}, status_code=404)
+        return JSONResponse({"name": request.path_params["label"]})
+
+    async def _create_label(self, request: Request) -> Response:
+        body = await self._check(request)
+        if isinstance(body, Response):
+            return body
+        if body["name"] in self.labels:
+            return JSONResponse({"message": "Validation Failed", "errors": [{"code": "already_exists"}]}, 422)
+        self.labels.append(body["name"])
+        return JSONResponse(body, status_code=201)
+
+    async def _list_artifacts(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        name = request.query_params.get("name")
+        chosen = [
+            {k: v for k, v in a.items() if k != "_zip"} for a in reversed(self.artifacts) if name in (None, a["name"])
+        ]
+        paged = self._page(request, chosen)
+        return JSONResponse(
+            {"total_count": len(chosen), "artifacts": json.loads(bytes(paged.body))},
+            headers={k: v for k, v in paged.headers.items() if k.lower() == "link"},
+        )
+
+    async def _artifact_zip(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        port = request.url.port
+        # GitHub redirects to a storage host: "localhost" is another origin than the API's 127.0.0.1
+        return Response(
+            status_code=302, headers={"Location": f"http://localhost:{port}/blob/{request.path_params['aid']}"}
+        )
+
+    async def _blob(self, request: Request) -> Response:
+        self.blob_requests.append(dict(request.headers))
+        if "authorization" in request.headers:
+            return Response(b"<Error>token sent to storage</Error>", status_code=400)
+        for artifact in self.artifacts:
+            if artifact["id"] == request.path_params["aid"]:
+                return Response(artifact["_zip"], media_type="application/zip")
+        return Response(status_code=404)
+
+    async def _list_check_runs(self, request: Request) -> Response:
+        checked = await self._check(request)
+        if isinstance(checked, Response):
+            return checked
+        name = request.query_params.get("check_name")
+        runs = [r for r in self.check_runs if r["head_sha"] == request.path_params["sha"] and name in (None, r["name"])]
+        return JSONResponse({"total_count": len(runs), "check_runs": runs})
+
+    async def _check_run_body(self, request: Request) -> Response | Any:
+        """The request's check run, or the error GitHub answers (bad token, or an output over 65,535 bytes)."""
+        body = await self._check(request)
+        if isinstance(body, Response):
+            return body
+        for part in ("summary", "text"):
+            if len(str(body.get("output", {}).get(part, "")).encode()) > 65_535:
+                return JSONResponse(
+                    {"message": f"Invalid request.\n\nOnly 65535 characters are allowed; {part} is too long."},
+                    status_code=422,
+                )
+        return body
+
+    async def _create_check_run(self, request: Request) -> Response:
+        body = await self._check_run_body(request)
+        if isinstance(body, Response):
+            return body
+        run_id = self._new_id()
+        run = {**body, "id": run_id, "html_url": f"https://github.example.test/{self.repository}/runs/{run_id}"}
+        self.check_runs.append(run)
+        return JSONResponse(run, status_code=201)
+
+    async def _update_check_run(self, request: Request) -> Response:
+        body = await self._check_run_body(request)
+        if isinstance(body, Response):
+            return body
+        for run in self.check_runs:
+            if run["id"] == request.path_params["rid"]:
+                run.update(body)
+                return JSONResponse(run)
         return JSONResponse({"message": "Not Found"}, status_code=404)
 
 

@@ -7,9 +7,14 @@ a small expression evaluator (contexts ``github``, ``matrix``, ``secrets``, ``st
 ``needs``; functions ``success()``, ``failure()``, ``always()``, ``cancelled()``; operators ``==``,
 ``!=``, ``&&``, ``||``, ``!``). ``run:`` scripts run with ``bash --noprofile --norc -eo pipefail``
 like GitHub's ``shell: bash``, each step with its own ``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY``
-file. ``uses:`` steps are stood in for: checkout (the folder is the checkout), the ComfyOps action
-(``comfyops`` is on PATH) and upload-artifact (the file is copied aside; outputs ``artifact-id`` and
-``artifact-url`` as GitHub's are: ``<server>/<repo>/actions/runs/<run id>/artifacts/<id>``); any other action fails.
+file. ``uses:`` steps are stood in for: checkout (each job gets a fresh copy of the folder, as it is
+when the job starts), the ComfyOps action (``comfyops`` is on PATH), upload-artifact (the file is kept
+under its name; ``overwrite`` replaces it; outputs ``artifact-id`` and ``artifact-url`` as GitHub's are:
+``<server>/<repo>/actions/runs/<run id>/artifacts/<id>``) and download-artifact (a file uploaded earlier in
+the same run is copied into ``path``); any other action fails. A job with an ``environment:`` first asks
+``approve(job, environment)``, standing in for the environment's required reviewers: the test can
+change the world while the job waits, and a ``False`` rejects the job. Every step's environment is
+recorded, so a test can prove what a job never held.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ import itertools
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-KNOWN_ACTIONS = ("actions/checkout", "comfyops/comfyops", "actions/upload-artifact")
+KNOWN_ACTIONS = ("actions/checkout", "comfyops/comfyops", "actions/upload-artifact", "actions/download-artifact")
+Approver = Callable[[str, str], bool]
 
 
 @dataclass
@@ -38,6 +45,7 @@ class StepResult:
     stdout: str = ""
     stderr: str = ""
     summary: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +55,7 @@ class JobResult:
     key: str
     outcome: str
     steps: list[StepResult] = field(default_factory=list)
+    environment: str = ""
 
     @property
     def summary(self) -> str:
@@ -64,6 +73,7 @@ class WorkflowRun:
 
     jobs: dict[str, JobResult] = field(default_factory=dict)
     artifacts: dict[str, Path] = field(default_factory=dict)
+    uploads: list[tuple[str, Path]] = field(default_factory=list)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -84,12 +94,15 @@ def run_workflow(
     secrets: dict[str, str],
     github_token: str,
     scratch: Path,
+    approve: Approver | None = None,
+    record: WorkflowRun | None = None,
 ) -> WorkflowRun:
-    """Run the workflow at ``path`` for ``event_name`` in ``workdir`` (the checkout)."""
+    """Run the workflow at ``path`` for ``event_name`` in ``workdir`` (the checkout); ``record`` (if given)
+    collects the jobs and artifacts as they happen, for an ``approve`` callback to look at."""
     workflow = load(path)
     on = workflow["on"]
     assert event_name in (on if isinstance(on, dict) else [on]), f"{path.name} does not run on {event_name}"
-    run = WorkflowRun()
+    run = record if record is not None else WorkflowRun()
     github = {
         "event_name": event_name,
         "event": event,
@@ -120,7 +133,7 @@ def run_workflow(
             if not evaluate_condition(condition, context, prior_ok=needs_ok, prior_failed=not needs_ok):
                 result = JobResult(key, "skipped")
             else:
-                result = _run_job(job_id, key, job, workflow, context, workdir, env, scratch, run)
+                result = _run_job(job_id, key, job, workflow, context, workdir, env, scratch, run, approve)
             run.jobs[key] = result
             results.append(result.outcome)
         outcomes[job_id] = "failure" if "failure" in results else "success" if "success" in results else "skipped"
@@ -164,8 +177,18 @@ def _run_job(
     base_env: dict[str, str],
     scratch: Path,
     run: WorkflowRun,
+    approve: Approver | None,
 ) -> JobResult:
     result = JobResult(key, "success")
+    if "environment" in job:
+        result.environment = interpolate(str(job["environment"]), context)
+        if approve is not None and not approve(key, result.environment):
+            result.outcome = "failure"  # rejected by the environment's reviewers
+            return result
+    checkout = scratch / re.sub(r"[^a-z0-9]+", "-", f"job-{key}".lower())
+    shutil.copytree(workdir, checkout)
+    workdir = checkout
+    base_env = {**base_env, "GITHUB_WORKSPACE": str(checkout)}
     job_env = {k: interpolate(str(v), context) for k, v in {**workflow.get("env", {}), **job.get("env", {})}.items()}
     context["env"] = job_env
     failed = False
@@ -212,7 +235,7 @@ def _run_job(
         outcome = "success" if proc.returncode == 0 else "failure"
         result.steps.append(
             StepResult(
-                key, name, outcome, proc.returncode, proc.stdout, proc.stderr, summary.read_text(encoding="utf-8")
+                key, name, outcome, proc.returncode, proc.stdout, proc.stderr, summary.read_text(encoding="utf-8"), env
             )
         )
         _record(context, step, outcome, _outputs(output))
@@ -231,14 +254,25 @@ def _stand_in(
         source = workdir / inputs["path"]
         if not source.is_file():
             return ("failure" if inputs.get("if-no-files-found", "warn") == "error" else "success"), {}
-        kept = workdir.parent / "artifacts" / inputs["name"] / source.name
-        kept.parent.mkdir(parents=True, exist_ok=True)
+        if inputs["name"] in run.artifacts and inputs.get("overwrite", "false").lower() != "true":
+            return "failure", {}  # upload-artifact refuses a second artifact of the same name in one run
+        kept = workdir.parent / "artifacts" / f"{inputs['name']}-{len(run.uploads)}" / source.name
+        kept.parent.mkdir(parents=True)
         shutil.copyfile(source, kept)
         run.artifacts[inputs["name"]] = kept
-        artifact_id = str(1000 + len(run.artifacts))
+        run.uploads.append((inputs["name"], kept))
+        artifact_id = str(1000 + len(run.uploads))
         runs = f"{env.get('GITHUB_SERVER_URL', '')}/{env.get('GITHUB_REPOSITORY', '')}/actions/runs"
         url = f"{runs}/{env.get('GITHUB_RUN_ID', '')}/artifacts/{artifact_id}"
         return "success", {"artifact-id": artifact_id, "artifact-url": url}
+    if action == "actions/download-artifact":
+        inputs = {k: interpolate(str(v), context) for k, v in step.get("with", {}).items()}
+        found = run.artifacts.get(inputs["name"])
+        if found is None:
+            return "failure", {}
+        target = workdir / inputs.get("path", ".") / found.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(found, target)
     return "success", {}
 
 

@@ -12,7 +12,7 @@ def test_unexpected_exception_exits_3_with_one_line_and_no_traceback(run_cli, ex
     def boom(*_args, **_kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("reconciler.cli.manifests.load_manifests", boom)
+    monkeypatch.setattr("reconciler.cli.manifests.read_manifests", boom)
     result = run_cli("validate", "-f", str(examples))
     assert result.code == 3
     assert result.err.splitlines() == [
@@ -25,7 +25,7 @@ def test_verbose_shows_the_traceback_of_a_bug(run_cli, examples, monkeypatch):
     def boom(*_args, **_kwargs):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("reconciler.cli.manifests.load_manifests", boom)
+    monkeypatch.setattr("reconciler.cli.manifests.read_manifests", boom)
     result = run_cli("-v", "validate", "-f", str(examples))
     assert result.code == 3 and "Traceback" in result.err
 
@@ -41,7 +41,7 @@ def test_ctrl_c_exits_130(run_cli, examples, monkeypatch):
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("reconciler.cli.manifests.load_manifests", interrupted)
+    monkeypatch.setattr("reconciler.cli.manifests.read_manifests", interrupted)
     result = run_cli("validate", "-f", str(examples))
     assert result.code == 130 and result.err.strip() == "error: interrupted"
 

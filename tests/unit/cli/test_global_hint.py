@@ -28,11 +28,34 @@ def test_an_unknown_option_that_is_not_global_gets_no_hint() -> None:
 
 
 def test_follow_up_commands_get_the_global_options_once_and_never_a_url_password() -> None:
+    from reconciler.cli.followups import complete, followup
 
     emulated = Session(out=Output(), emulator=True)
-    assert emulated.mention_globals("run `comfyops apply` first, or `comfyops --emulator plan`") == (
+    assert complete("run `comfyops apply` first, or `comfyops --emulator plan`", emulated) == (
         "run `comfyops --emulator apply` first, or `comfyops --emulator plan`"
     )
     remote = Session(out=Output(), api_url="https://user:pw@api.example")
-    assert remote.command_line("apply p.json") == "comfyops --api-url https://api.example apply p.json"
-    assert Session(out=Output()).mention_globals("`comfyops plan`") == "`comfyops plan`"
+    assert followup("apply", "p.json", app=remote, manifests=False) == (
+        "comfyops --api-url https://api.example apply p.json"
+    )
+    assert complete("`comfyops plan`", Session(out=Output())) == "`comfyops plan`"
+
+
+def test_follow_ups_carry_the_manifests_and_environment_where_the_command_takes_them() -> None:
+    from reconciler.cli.followups import complete, followup
+
+    app = Session(out=Output(), emulator=True, invoked_files=("my repo", "b.yaml"), invoked_environment="staging")
+    assert followup("plan", "--out", "FILE", app=app) == (
+        "comfyops --emulator plan --out FILE -f 'my repo' -f b.yaml --env staging"
+    )
+    assert followup("request", "result", "d", "r1", app=app) == (
+        "comfyops --emulator request result d r1 -f 'my repo' -f b.yaml --env staging"
+    )
+    assert followup("schema", "--check", app=app) == "comfyops --emulator schema --check"  # takes neither
+    assert complete("re-run `comfyops plan --env prod --out FILE`; see `comfyops show plan.json`", app) == (
+        "re-run `comfyops --emulator plan --env prod --out FILE -f 'my repo' -f b.yaml`; "
+        "see `comfyops --emulator show plan.json --env staging`"
+    )
+    assert complete("`comfyops plan --format markdown > plan.md`", app) == (
+        "`comfyops --emulator plan --format markdown -f 'my repo' -f b.yaml --env staging > plan.md`"
+    )

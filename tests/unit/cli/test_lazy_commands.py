@@ -42,3 +42,19 @@ def test_validate_imports_neither_the_http_stack_nor_the_differ_nor_the_emulator
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.splitlines()[-1]) == []
+
+
+def test_version_alone_imports_neither_click_nor_pydantic_nor_yaml() -> None:
+    probe = (
+        "import sys\n"
+        "sys.argv = ['comfyops', '--version']\n"
+        "from reconciler.entry import main\n"
+        "main()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'click', 'pydantic', 'yaml', 'httpx'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    from reconciler import __version__
+
+    assert out.splitlines() == [f"comfyops, version {__version__}", "[]"]
+    same = subprocess.run([sys.executable, "-m", "reconciler", "--help"], capture_output=True, text=True, check=True)
+    assert "--version" in same.stdout  # the option itself still exists for click's help and parsing

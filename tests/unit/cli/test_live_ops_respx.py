@@ -48,8 +48,8 @@ def test_delete_409_explains_cancel_first(api: respx.Router, run_cli: Any) -> No
     assert result.err.splitlines() == [
         "error: request r-1 of t2i is still running (409001 conflict: still running): only a finished request's "
         "assets can be deleted",
-        "  Cancel it first: comfyops request cancel t2i r-1",
-        "  then delete it: comfyops request delete t2i r-1",
+        "  Cancel it first: comfyops --api-url https://api.example.test request cancel t2i r-1",
+        "  then delete it: comfyops --api-url https://api.example.test request delete t2i r-1",
     ]
     assert route.call_count == 1  # a conflict is not retried
 
@@ -91,7 +91,7 @@ def test_proxy_runcomfy_404_is_the_lifecycle_message(api: respx.Router, run_cli:
     lines = result.err.splitlines()
     assert lines[0] == "error: instance i-1 of t2i is not running (404001 not found: Instance not found)"
     assert "Instance ids are valid only while their instance runs" in lines[1] and "after 45s" in lines[1]
-    assert "comfyops run t2i" in lines[2]
+    assert "comfyops --api-url https://api.example.test run t2i" in lines[2]
     assert json.loads(api.calls[-1].request.content) == {"unload_models": True}
 
 

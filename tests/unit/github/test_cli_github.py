@@ -163,6 +163,7 @@ def test_issue_opens_then_closes_when_empty(run_cli: Any, gh_env: Path, tmp_path
     (tmp_path / "empty.md").write_text("", encoding="utf-8")
     with respx.mock(assert_all_called=True) as mock:
         mock.get(f"{API}/user").respond(200, json={"login": BOT})
+        mock.get(f"{API}/repos/octo/deploys/labels/drift").respond(200, json={"name": "drift"})
         mock.get(f"{API}/repos/octo/deploys/issues").respond(200, json=[])
         mock.post(f"{API}/repos/octo/deploys/issues").respond(201, json={"number": 8, "html_url": "https://i/8"})
         opened = run_cli("github", "issue", "--title", "drift: prod", "--body-file", "drift.md", "--label", "drift")

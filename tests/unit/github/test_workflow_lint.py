@@ -159,7 +159,7 @@ def test_security_rules(path: Path) -> None:
     for job_id, job in workflow["jobs"].items():
         assert isinstance(job.get("permissions"), dict), f"{job_id}: no job-level permissions"
         writes = {k for k, v in job["permissions"].items() if v == "write"}
-        assert writes <= {"pull-requests", "issues"}, f"{job_id}: writes {writes}"
+        assert writes <= {"pull-requests", "issues", "checks"}, f"{job_id}: writes {writes}"
     for job_id, step in steps(workflow):
         if str(step.get("uses", "")).startswith("actions/checkout@"):
             assert step.get("with", {}).get("persist-credentials") is False, f"{job_id}: checkout persists credentials"
@@ -174,13 +174,19 @@ def test_action_never_expands_inputs_inside_scripts() -> None:
     assert 'pip install "$GITHUB_ACTION_PATH"' in ACTION.read_text(encoding="utf-8")
 
 
-def test_apply_never_cancels_in_progress_and_plan_does() -> None:
-    apply = load(ROOT / "examples/github/workflows/comfyops-apply.yml")
-    for job in apply["jobs"].values():
-        assert job["concurrency"]["cancel-in-progress"] is False
-        assert job["environment"] in ("staging", "prod")
-    assert apply["jobs"]["prod"]["needs"] == "staging"
+def test_pull_request_jobs_hold_no_secret_and_no_environment() -> None:
+    """The plan workflow runs the pull request's code: no secret, no environment (whose secrets it would get)."""
+    text = (ROOT / "examples/github/workflows/comfyops-plan.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text and "secrets[" not in text
     plan = load(ROOT / "examples/github/workflows/comfyops-plan.yml")
+    for job_id, job in plan["jobs"].items():
+        assert "environment" not in job, job_id
+    assert plan["jobs"]["plan"]["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "checks": "write",
+        "pull-requests": "write",
+    }
     assert plan["concurrency"] == {
         "group": "comfyops-plan-${{ github.event.pull_request.number }}",
         "cancel-in-progress": True,
@@ -188,7 +194,36 @@ def test_apply_never_cancels_in_progress_and_plan_does() -> None:
     assert plan["jobs"]["plan"]["strategy"]["matrix"]["environment"] == ["staging", "prod"]
 
 
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_the_token_is_read_only_in_jobs_of_a_branch_restricted_environment(path: Path) -> None:
+    """Every job that reads a secret runs in a GitHub environment (``<env>-read``, ``<env>``), whose secrets a
+    pull request's run cannot get once the environment allows only the default branch (README)."""
+    for job_id, job in load(path)["jobs"].items():
+        if "secrets." in yaml.safe_dump(job):
+            assert str(job.get("environment", "")).endswith(("-read", "staging", "prod")), job_id
+
+
+def test_apply_is_split_serialised_and_never_cancelled() -> None:
+    apply = load(ROOT / "examples/github/workflows/comfyops-apply.yml")
+    assert apply["concurrency"] == {"group": "comfyops-apply", "cancel-in-progress": False}
+    jobs = apply["jobs"]
+    assert list(jobs) == ["plan-staging", "apply-staging", "plan-prod", "apply-prod"]
+    assert [jobs[j].get("needs") for j in jobs] == [None, "plan-staging", "apply-staging", "plan-prod"]
+    for env in ("staging", "prod"):
+        plan_job, apply_job = jobs[f"plan-{env}"], jobs[f"apply-{env}"]
+        assert plan_job["environment"] == f"{env}-read" and apply_job["environment"] == env
+        assert apply_job["concurrency"] == {"group": f"comfyops-apply-{env}", "cancel-in-progress": False}
+        checkout = apply_job["steps"][0]
+        assert checkout["with"]["ref"] == "${{ github.event.repository.default_branch }}"  # newest manifests
+        runs = " ".join(str(s.get("run", "")) for s in apply_job["steps"])
+        assert "comfyops apply approved/plan.json" in runs and "--auto-approve" not in runs
+        downloaded = [s for s in apply_job["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@")]
+        assert [s["with"]["name"] for s in downloaded] == [f"plan-{env}"]
+
+
 def test_pre_commit_hook() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    assert [h["id"] for h in hooks] == ["comfyops-validate"]
+    assert [h["id"] for h in hooks] == ["comfyops-validate", "comfyops-fmt"]
     assert hooks[0]["entry"].startswith("comfyops validate") and hooks[0]["language"] == "python"
+    assert hooks[1]["entry"] == "comfyops fmt" and hooks[1]["language"] == "python"
+    assert not hooks[1]["pass_filenames"]  # fmt takes -f, not positional file names

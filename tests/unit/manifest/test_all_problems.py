@@ -134,3 +134,39 @@ def test_an_invalid_deployment_is_still_checked_against_the_account_limits(tmp_p
         "(hint: lower it, or raise Settings.spec.limits.min_instances_max if your account allows more)",
         "m.yaml:14:3: spec.hardwear: unknown field 'hardwear' (hint: did you mean 'hardware'?)",
     ]
+
+
+def test_min_above_max_is_reported_beside_other_field_errors_of_the_same_deployment(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    text = (
+        "apiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: a}\n"
+        "spec:\n  workflow_id: w\n  workflow_version: v1\n  min_instances: 2\n  max_instances: 1\n"
+        "  hardware: NOPE\n  queue_size: 0\n"
+    )
+    problems = _problems(tmp_path, text, monkeypatch)
+    assert "m.yaml:8:3: spec.max_instances: max_instances (1) is below min_instances (2)" in problems, problems
+    assert len(problems) == 3, problems
+
+
+def test_min_above_the_default_max_is_reported_beside_other_field_errors(tmp_path: Path, monkeypatch: Any) -> None:
+    text = (
+        "apiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: a}\n"
+        "spec:\n  workflow_id: w\n  workflow_version: v1\n  min_instances: 2\n  hardware: NOPE\n"
+    )
+    problems = _problems(tmp_path, text, monkeypatch)
+    assert any("max_instances (1, the default) is below min_instances (2)" in p for p in problems), problems
+
+
+def test_override_errors_are_reported_beside_a_deployments_field_errors(tmp_path: Path, monkeypatch: Any) -> None:
+    import shutil
+
+    shutil.copy(Path(__file__).parents[2] / "data" / "workflows" / "txt2img.json", tmp_path / "wf.json")
+    text = (
+        "apiVersion: comfyops/v1\nkind: Deployment\nmetadata: {name: a}\n"
+        "spec:\n  workflow_id: w\n  workflow_version: v1\n  workflow_file: wf.json\n  hardware: NOPE\n"
+        "  smoke:\n    overrides:\n      \"999\": {inputs: {seed: 1}}\n"
+    )
+    problems = _problems(tmp_path, text, monkeypatch)
+    assert any("spec.hardware: expected one of" in p for p in problems), problems
+    assert any('node "999" is not in the workflow wf.json' in p for p in problems), problems

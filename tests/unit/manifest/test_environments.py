@@ -53,6 +53,9 @@ BASE = {
           workflow_id: wf-img
           workflow_version: v1
         """,
+    "policies/main.rego": """
+        package main
+        """,
     "envs/environments.yaml": """
         apiVersion: comfyops/v1
         kind: Environment
@@ -101,6 +104,19 @@ def test_validate_without_env_checks_every_environment(write_files, run_cli):
     result = run_cli("validate", "-f", ".", cwd=repo)
     assert result.code == 0, result
     assert result.out == "staging: 2 deployments, 0 presets: valid\nprod: 2 deployments, 0 presets: valid\n"
+
+
+@pytest.mark.parametrize("args", [(), ("--env", "prod")])
+def test_validate_parses_each_file_once_however_many_environments(write_files, run_cli, monkeypatch, args):
+    from reconciler.manifest import source
+
+    parsed: list[str] = []
+    real = source.parse_documents
+    monkeypatch.setattr(source, "parse_documents", lambda text, path: parsed.append(path) or real(text, path))
+    repo = write_files(BASE)
+    result = run_cli("validate", "-f", ".", *args, cwd=repo)
+    assert result.code == 0, result
+    assert parsed and len(parsed) == len(set(parsed)), parsed
 
 
 def test_a_bad_patch_value_is_reported_at_the_patch(write_files, run_cli):

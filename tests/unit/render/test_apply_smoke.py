@@ -49,3 +49,12 @@ def test_text_shows_changes_then_smoke_then_rollback_then_the_sentence() -> None
         "\n"
         "Apply complete: 1 applied, 0 failed; smoke: 1 failed; rolled back: 1\n"
     )
+
+
+def test_the_environment_is_named_once() -> None:
+    report = ApplyReport(changes=[_outcome("a")], environment="staging")
+    smoke = SmokeReport(results=(DeploymentResult("a", SmokeStatus.PASS),), duration_seconds=1.0,
+                        environment="staging")
+    rendered = render_apply_smoke(report, smoke, "text")
+    assert rendered.count("Environment: staging") == 1, rendered
+    assert rendered.startswith("Environment: staging\n")

@@ -108,8 +108,12 @@ def test_warnings_costs_and_unmanaged_are_shown() -> None:
     out = render_plan_text(plan)
     assert "      ! rolling restart\n      cost: +$1,825.00/month\n" in out
     assert "      cost: -$365.50/month\n" in out
+    assert ("1 unmanaged deployment (not managed by these manifests; left alone); --show-unmanaged lists it.\n"
+            in out)
+    assert "legacy" not in out
+    listed = render_plan_text(plan, show_unmanaged=True)
     assert ("Unmanaged deployments (not managed by these manifests; left alone):\n"
-            "  ? legacy (dep-9)\n") in out
+            "  ? legacy (dep-9)\n") in listed
     assert "Warnings:\n  ! targeted plan\n" in out
     assert lines_of(out)[-1] == "Monthly cost of warm instances: +$1,459.50"
 

@@ -210,6 +210,34 @@ def test_ambiguous_create_without_a_match_raises_once(router: respx.Router, h: H
     assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
 
 
+def test_a_create_the_relist_proves_did_not_land_is_sent_again(router: respx.Router, h: Harness) -> None:
+    post = router.post(LIST).mock(side_effect=[httpx.Response(500, json={"error_code": 500001}),
+                                                httpx.RemoteProtocolError("reset"), httpx.Response(200, json=DEP)])
+    listing = router.get(LIST).respond(json=[{**DEP, "id": "other", "name": "else"}])
+    assert h.client.create_deployment(CREATE).id == "dep-1"
+    assert post.call_count == 3 and listing.call_count == 2, "a re-list before every resend"
+    assert h.backoff_sleeps == [0.5, 1.0]
+
+
+def test_a_create_that_never_lands_stops_at_the_retry_budget(router: respx.Router, h: Harness) -> None:
+    post = router.post(LIST).respond(503)
+    listing = router.get(LIST).respond(json=[])
+    with pytest.raises(errors.ServerError, match="may or may not have landed") as caught:
+        h.client.create_deployment(CREATE)
+    assert post.call_count == 5 and listing.call_count == 5
+    assert "No deployment matching it is listed after 5 sends" in caught.value.detail
+
+
+def test_a_create_whose_name_is_taken_by_another_deployment_is_not_sent_again(router: respx.Router,
+                                                                                  h: Harness) -> None:
+    post = router.post(LIST).respond(503)
+    router.get(LIST).respond(json=[{**DEP, "max_instances": 3}])
+    with pytest.raises(errors.ServerError, match="may or may not have landed") as caught:
+        h.client.create_deployment(CREATE)
+    assert post.call_count == 1
+    assert "1 with that name differs" in caught.value.detail
+
+
 def test_ambiguous_create_with_two_matches_adopts_neither(router: respx.Router, h: Harness) -> None:
     router.post(LIST).mock(side_effect=httpx.ReadTimeout("slow"))
     router.get(LIST).respond(json=[DEP, {**DEP, "id": "dep-2"}])

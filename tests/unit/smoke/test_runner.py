@@ -221,3 +221,22 @@ def test_each_result_counts_the_api_calls_its_test_made(env: Env) -> None:
     assert result.api_calls == len(per_test) >= 4  # submit, status poll(s), result, download, delete
     assert report.to_dict()["api_calls"] == result.api_calls
     assert report.calls_line() == f"{result.api_calls} API calls, {result.api_calls:.1f} per test"
+
+
+def test_outputs_on_another_host_are_not_api_calls_and_tests_due_to_be_done_skip_the_status_poll(env: Env) -> None:
+    env.emu.configure(outputs_host="localhost")  # the API is reached at 127.0.0.1: outputs are elsewhere
+    hosts: list[tuple[str, str, bool]] = []
+    env.client.http.event_hooks["request"].append(
+        lambda r: hosts.append((r.url.host, r.url.path, "authorization" in r.headers)))
+    for name in ("a", "b", "c"):
+        env.deploy(name)
+    env.calls.clear()
+    image = 'expect: {outputs: {"9": {images: {count: 1, format: png}}}}'
+    report = smoke(env, *(smoke_doc(n, image) for n in ("a", "b", "c")), concurrency=1)
+    assert [r.status for r in report.results] == [PASS, PASS, PASS], report.results
+    downloads = [(host, auth) for host, path, auth in hosts if "/_emulator/outputs/" in path]
+    assert downloads == [("localhost", False)] * 3, "downloaded from the storage host, without the token"
+    # the first test learns how long a job takes; the next ones ask for the result when due: no status poll
+    statuses = [c for c in env.calls if c.endswith("/status")]
+    assert all(c.split("/")[-2] == report.results[0].request_id for c in statuses), statuses
+    assert [r.api_calls for r in report.results[1:]] == [3, 3]  # submit, result, delete

@@ -108,6 +108,14 @@ def _never(url: str) -> dict[str, Any]:
     raise AssertionError("not fetched")
 
 
+def test_an_unknown_node_in_the_deployed_workflow_reads_as_english(tmp_path: Path) -> None:
+    state = desired(tmp_path, '"999": {inputs: {seed: 1}}')
+    problems = check_against_live(state, {"live": Payload(TXT2IMG)}, fetch_object_info=fetch, cache=tmp_path)
+    (diag,) = [p for p in problems if "999" in p.message]
+    assert 'node "999" is not in the deployed workflow of \'live\'' in diag.message
+    assert "workflow deployed workflow" not in diag.message
+
+
 def test_a_deployed_graph_comfyui_refuses_is_an_error_by_the_same_rules(tmp_path: Path) -> None:
     broken = json.loads(json.dumps(TXT2IMG))
     broken["6"]["inputs"]["clip"] = ["4", 2]  # the VAE output into a CLIP input
