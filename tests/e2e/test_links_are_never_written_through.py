@@ -168,3 +168,9 @@ def test_the_emulator_state_is_never_written_through_a_link(tmp_path: Path) -> N
     with pytest.raises(workspace.UnsafePath, match=r"state\.json: it is a symbolic link"):
         EmulatorState(folder).configure(queue_seconds=0)
     assert victim.read_text() == "{}" and link.is_symlink()
+
+
+def test_snapshot_out_onto_a_link_is_refused(run_cli: Any, repo: Path, tmp_path: Path) -> None:
+    link = tmp_path / "live.json"
+    victim = plant(link, tmp_path)
+    _refused(run_cli("--emulator", "snapshot", "-f", str(repo), "--out", str(link)), link, victim)
