@@ -61,7 +61,7 @@ def test_a_symlinked_manifest_is_not_written_through(run_cli: Any, tmp_path: Pat
     os.symlink(outside, repo / "deploy" / "link.yaml")
     result = run_cli("fmt", "-f", "deploy", cwd=repo)
     assert result.code == 1, result
-    assert "deploy/link.yaml: not formatted:" in result.err and "symlink" in result.err
+    assert "deploy/link.yaml: not formatted:" in result.err and "symbolic link" in result.err
     assert outside.read_text() == UNFORMATTED
     assert (repo / "deploy" / "a.yaml").read_text() == FORMATTED  # the others are still formatted
 
