@@ -125,8 +125,8 @@ def test_a_base_level_pin_under_two_environments_is_a_validate_error(
     assert result.err.splitlines()[0] == (
         f"comfyops.yaml:25:27: metadata.id: environments staging, prod would all use the pinned id "
         f"{account['prod']!r} of 'media-x': a pinned id belongs to one environment (hint: move it to the Environment "
-        f"it belongs to (spec.ids: {{media-x: {account['prod']}}}) and remove it here; `comfyops import --env NAME` "
-        "writes pins there)"
+        f"it belongs to (spec.ids: {{media-x: {account['prod']}}}) and remove it here; `comfyops import --env NAME "
+        "-f .` writes pins there)"
     )
     assert result.err.count("would all use") == 1
     for env in ("staging", "prod"):
