@@ -21,28 +21,14 @@ import html5lib
 import pytest
 from PIL import Image
 
+from e2e.test_smoke_goldens import DEPLOYMENT as T2I_WITH_GOLDEN
 from reconciler.session import gallery
 from reconciler.smoke.report import CheckResult, DeploymentResult, GoldenCheck, ReceivedFile, SmokeReport, SmokeStatus
 from support.browser import Browser, find_chromium
 from support.emulated import DATA
 from support.hostile_text import ALL
 
-DEPLOYMENTS = """
-apiVersion: comfyops/v1
-kind: Deployment
-metadata: {{name: t2i}}
-spec:
-  workflow_id: wf-1
-  workflow_version: v1
-  workflow_file: wf.json
-  smoke:
-    overrides:
-      "3": {{inputs: {{seed: {seed}}}}}
-      "5": {{inputs: {{width: 384, height: 256}}}}
-    expect:
-      outputs:
-        "9": {{images: {{count: 1, similar_to: goldens/t2i.png}}}}
----
+DEPLOYMENTS = T2I_WITH_GOLDEN + """---
 apiVersion: comfyops/v1
 kind: Deployment
 metadata: {{name: motion}}
