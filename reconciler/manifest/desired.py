@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from reconciler.diagnostics import Location
@@ -143,8 +144,16 @@ class DesiredState:
     meant to declare what prune removes)."""
 
     def deployment(self, name: str) -> DesiredDeployment | None:
-        """The deployment declared under ``name``, if any."""
-        return next((d for d in self.deployments if d.name == name), None)
+        """The deployment declared under ``name``, if any (the first, should two share it)."""
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> Mapping[str, DesiredDeployment]:
+        """Deployments by name, first declaration first: a plan looks up every one of thousands."""
+        index: dict[str, DesiredDeployment] = {}
+        for d in self.deployments:
+            index.setdefault(d.name, d)
+        return index
 
     def fingerprint(self) -> str:
         """A digest of everything plan depends on, to tell whether manifests changed since a saved plan."""
