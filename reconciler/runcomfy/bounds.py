@@ -61,21 +61,19 @@ def loads(content: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 
 def depth(value: Any, *, stop_after: int) -> int:
-    """How deep ``value`` nests (a scalar is 0), measured iteratively; stops counting past ``stop_after``."""
+    """How deep ``value`` nests (a scalar is 0), measured iteratively; stops counting past ``stop_after``.
+
+    Level by level: only the containers of each level are kept for the next one (a list of thousands of
+    flat records is two levels, measured with one pass over their values)."""
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            children: Iterable[Any] = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        level += 1
-        if level > deepest:
-            deepest = level
-            if deepest > stop_after:
-                return deepest
-        stack.extend((child, level) for child in children if isinstance(child, dict | list))
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    while level:
+        deepest += 1
+        if deepest > stop_after:
+            return deepest
+        below: list[Any] = []
+        for item in level:
+            below += [child for child in (item.values() if isinstance(item, dict) else item)
+                      if isinstance(child, dict | list)]
+        level = below
     return deepest

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import http
 import json
+import re
 from collections.abc import Iterable
 from typing import Any, ClassVar, Final
 
@@ -222,6 +223,11 @@ _BY_STATUS: Final[dict[int, type[ApiError]]] = {
 }
 
 
+_JSON_ARRAY: Final = re.compile(rb"[ \t\n\r]*\[")
+"""A body that, if JSON at all, is an array (whatever its encoding: ``[`` first is an array in each), so it
+holds no ``error_code``: a list of thousands of deployments is then decoded once (by the caller), not twice."""
+
+
 def error_from_response(
     *,
     method: str,
@@ -236,6 +242,8 @@ def error_from_response(
     A 2xx whose JSON object carries a non-null ``error_code`` is an error too. The code decides the
     class when known (``10003`` has no HTTP status in it); otherwise the status does.
     """
+    if 200 <= status < 300 and _JSON_ARRAY.match(content):  # a list answer: no error_code to find in it
+        return None
     body = _parse_json(content)
     code = _error_code(body)
     if 200 <= status < 300 and code is None:

@@ -117,3 +117,31 @@ def test_depth_is_measured_without_recursion() -> None:
         value = [value]
     assert bounds.depth(value, stop_after=10) == 11
     assert bounds.depth({"a": [{"b": 1}]}, stop_after=64) == 3
+
+
+def test_a_list_answer_is_decoded_once(
+    router: respx.Router, client: RunComfyClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list of every deployment is the largest answer plan reads: decoding it again only to look for an
+    ``error_code`` (an array has none) doubled its cost at thousands of deployments."""
+    decoded: list[int] = []
+    real = bounds.loads
+
+    def counting(content: bytes | str, **kwargs: Any) -> Any:
+        decoded.append(len(content))
+        return real(content, **kwargs)
+
+    monkeypatch.setattr(bounds, "loads", counting)
+    router.get("/prod/v2/deployments").respond(200, content=(" \n" + json.dumps([DEP] * 3)).encode())
+    assert [d.name for d in client.list_deployments()] == ["t2i"] * 3
+    assert len(decoded) == 1
+    assert errors.error_from_response(method="GET", path="/p", status=200, content=b'[{"error_code": 1}]') is None
+    found = errors.error_from_response(method="GET", path="/p", status=200, content=b' {"error_code": 404001}')
+    assert isinstance(found, errors.NotFoundError)
+
+
+def test_depth_counts_levels_of_wide_values() -> None:
+    assert bounds.depth([], stop_after=64) == 1
+    assert bounds.depth("text", stop_after=64) == 0
+    assert bounds.depth([{"a": 1}, {"b": [1, {"c": []}]}, 3], stop_after=64) == 5
+    assert bounds.depth([[[1]], [[[2]]]], stop_after=2) == 3
