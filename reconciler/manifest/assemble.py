@@ -8,7 +8,6 @@ Pure except for reading the workflow files deployments name (``manifest.workflow
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -207,8 +206,11 @@ def _identities(parsed: list[ParsedDocument], partial: Sequence[PartialDocument]
     return sorted(found, key=lambda p: (p.doc.path, p.doc.index))
 
 
-def _check_identities(identities: list[PartialDocument], problems: list[Diagnostic]) -> set[int]:
-    """Duplicate names, ids pinned twice, previous names that collide; the ids (``id()``) of duplicates."""
+def _check_identities(
+    identities: list[PartialDocument], problems: list[Diagnostic]
+) -> tuple[dict[str, Location], set[int]]:
+    """Duplicate names, ids pinned twice, previous names that collide; where each name is first declared, and
+    the ids (``id()``) of the documents that declare it again."""
     named: dict[str, Location] = {}
     pinned: dict[str, Location] = {}
     claimed: dict[str, tuple[str, Location]] = {}
@@ -256,7 +258,7 @@ def _check_identities(identities: list[PartialDocument], problems: list[Diagnost
                         "remove it from previous_names, or rename the other deployment",
                     )
                 )
-    return duplicates
+    return named, duplicates
 
 
 def _deployments(
@@ -268,14 +270,14 @@ def _deployments(
     problems: list[Diagnostic],
     now: datetime | None,
 ) -> list[DesiredDeployment]:
-    duplicates = _check_identities(_identities(parsed, partial), problems)
+    named, duplicates = _check_identities(_identities(parsed, partial), problems)
+    defaults = settings.defaults.model_dump()
     result: dict[str, DesiredDeployment] = {}
     for item in parsed:
         if not isinstance(item.model, DeploymentDocument) or id(item.doc) in duplicates:
             continue
-        deployment = _deployment(item, settings, preset_map, invalid_presets, problems)
-        active, expired = ignore_rules(item.model.spec.ignore_changes, now)
-        result[item.model.metadata.name] = replace(deployment, ignore_changes=active, expired_ignores=expired)
+        name = item.model.metadata.name
+        result[name] = _deployment(item, settings, defaults, named[name], preset_map, invalid_presets, problems, now)
     return list(result.values())
 
 
@@ -299,14 +301,21 @@ def ignore_rules(
 def _deployment(
     item: ParsedDocument,
     settings: SettingsSpec,
+    defaults: Mapping[str, Any],
+    source: Location,
     preset_map: dict[str, Preset],
     invalid_presets: dict[str, Location],
     problems: list[Diagnostic],
+    now: datetime | None,
 ) -> DesiredDeployment:
+    """One deployment as its valid document declares it (``source``: where its name is written), with the
+    ``defaults`` of Settings (dumped once for all) and the API's filled in."""
     model = item.model
     assert isinstance(model, DeploymentDocument)
     doc, spec = item.doc, model.spec
-    fields = _resolved_fields(doc, spec.model_dump(), settings, problems)
+    fields = _resolved_fields(doc, {name: getattr(spec, name) for name in catalog.MANAGED_FIELDS}, settings,
+                              problems, defaults)
+    active, expired = ignore_rules(spec.ignore_changes, now)
     field_locations = FieldLocations(doc)
     sensitive = frozenset(str(p[1]) for p in item.sensitive_paths if len(p) == 2 and p[0] == "spec")
     graph, info, workflow_display = workflows.load_workflow(doc, spec.workflow_file, problems, fields)
@@ -327,11 +336,13 @@ def _deployment(
     return DesiredDeployment(
         name=model.metadata.name,
         fields=fields,
-        source=doc.locate(("metadata", "name")),
+        source=source,
         pinned_id=model.metadata.id,
         previous_names=tuple(model.metadata.previous_names),
         state=spec.state,
         protect=spec.protect,
+        ignore_changes=active,
+        expired_ignores=expired,
         smoke=spec.smoke,
         smoke_overrides=smoke_overrides,
         workflow_file=workflow_display,
@@ -494,9 +505,9 @@ def _valid_alone(name: str, value: Any) -> bool:
 
 
 def _resolved_fields(
-    doc: Document, spec: dict[str, Any], settings: SettingsSpec, problems: list[Diagnostic]
+    doc: Document, spec: Mapping[str, Any], settings: SettingsSpec, problems: list[Diagnostic],
+    defaults: Mapping[str, Any],
 ) -> dict[str, Any]:
-    defaults = settings.defaults.model_dump()
     fields: dict[str, Any] = {}
     for name in catalog.MANAGED_FIELDS:
         value = spec.get(name)
