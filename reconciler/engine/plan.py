@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler import jsontext
 from reconciler.engine.snapshot import format_age
 from reconciler.policy.report import PolicyReport
 
@@ -244,8 +245,8 @@ class Plan(_Frozen):
         return round(sum(c.monthly_cost_delta for c in self.changes), 2)
 
     def to_json(self) -> str:
-        """The stable JSON form (sorted keys, summary included)."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+        """The stable JSON form (sorted keys, indented by two, summary included)."""
+        return jsontext.dumps_indented(self.to_dict()) + "\n"
 
     def checksum(self) -> str:
         """A digest of the plan's whole content, so that a plan file edited after it was written is refused."""
@@ -266,7 +267,7 @@ class Plan(_Frozen):
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict, with the computed summary, cost and checksum included for consumers."""
         data = self._dumped()
-        data["checksum"] = self.checksum()
+        data["checksum"] = content_checksum(data)  # before the computed keys go in: what checksum() covers
         data["summary"] = self.summary.model_dump()
         data["monthly_cost_delta"] = self.monthly_cost_delta
         if self.snapshot is not None:
