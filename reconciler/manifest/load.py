@@ -204,7 +204,8 @@ def declared_sensitive_variables(documents: Iterable[Document]) -> frozenset[str
 
 
 def _source_fingerprint(documents: list[Document]) -> str:
-    text = json.dumps([[d.path, d.index, _sortable(d.data)] for d in documents], sort_keys=True, default=str)
+    text = json.dumps([[d.path, d.index, d.data if d.str_keys else _sortable(d.data)] for d in documents],
+                      sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
