@@ -8,6 +8,7 @@ Source: ``shared/runcomfy-api/REFERENCE.md``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 HARDWARE_SKUS: Final[tuple[str, ...]] = (
@@ -105,7 +106,7 @@ DEFAULT_REQUESTS_PER_SECOND: Final[float] = 1.0
 DEFAULT_BURST: Final[int] = 5
 
 
-def monthly_cost(hardware: str, min_instances: int, prices: dict[str, float] | None = None) -> float:
+def monthly_cost(hardware: str, min_instances: int, prices: Mapping[str, float] | None = None) -> float:
     """Standing monthly cost in USD of the warm instances a deployment keeps (min_instances x price x 730 h)."""
     table = prices if prices is not None else HOURLY_PRICE_USD
     return round(min_instances * table.get(hardware, 0.0) * HOURS_PER_MONTH, 2)

@@ -9,6 +9,7 @@ over thousands of unchanged deployments cheap.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple
 
@@ -28,11 +29,11 @@ def diff_fields(
 ) -> list[FieldDiff]:
     """The managed fields whose desired value differs from live, in display order."""
     keys = [f for f in catalog.MANAGED_FIELDS if f in desired and f not in ignore]
-    left = {k: desired[k] for k in keys}
-    right = {k: live.get(k) for k in keys}
-    if left == right and all(type(left[k]) is type(right[k]) for k in keys):
+    left = [desired[k] for k in keys]
+    right = [live.get(k) for k in keys]
+    if left == right and all(map(operator.is_, map(type, left), map(type, right))):
         return []
-    return [FieldDiff(k, right[k], left[k]) for k in keys if _differs(left[k], right[k])]
+    return [FieldDiff(k, have, want) for k, want, have in zip(keys, left, right, strict=True) if _differs(want, have)]
 
 
 def _differs(want: Any, have: Any) -> bool:

@@ -10,12 +10,11 @@ payload was read, a fingerprint of the essence for stale-plan checks, and the AP
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import catalog
+from reconciler import catalog, jsontext
 from reconciler.engine.natural import natural_key
 
 API_DEFAULTS = catalog.API_DEFAULTS
@@ -60,7 +59,7 @@ def essence(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 def fingerprint_of(deployment_id: str, name: str, fields: Mapping[str, Any]) -> str:
     """A short digest of a deployment's identity and essence."""
-    text = json.dumps({"id": deployment_id, "name": name, **fields}, sort_keys=True, separators=(",", ":"))
+    text = jsontext.dumps_compact({"id": deployment_id, "name": name, **fields})
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

@@ -226,18 +226,19 @@ def _change_for(
     field_changes = [_field(want, d.field, d.before, d.after, hidden) for d in changed]
     if m.renamed_from is not None:
         field_changes.insert(0, FieldChange(field="name", before=have.name, after=want.name))
+    effective = _effective(want, have)
     common: dict[str, Any] = dict(
         name=want.name,
         id=have.id,
         before=_essence(have, hidden),
         before_sensitive=sorted(hidden),
-        after=_masked(want, _effective(want, have)),
+        after=_masked(want, effective),
         diff=field_changes,
         sensitive_fields=sorted(want.sensitive_fields),
         live_fingerprint=have.fingerprint,
         source=source,
         monthly_cost_before=warm_cost(have.fields, prices),
-        monthly_cost_after=warm_cost(_effective(want, have), prices),
+        monthly_cost_after=warm_cost(effective, prices),
     )
     if any(d.field == "workflow_id" for d in changed):
         if want.protect:
@@ -252,8 +253,8 @@ def _change_for(
             reason="workflow_id changed (it cannot be updated in place)",
             warnings=[_replace_note(strategy), *_update_warnings(want, have, changed, prices, replacing=True)],
         )
-    if not field_changes:
-        return ResourceChange(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
+    if not field_changes:  # most of a large account: built from the values above, whose types are right
+        return ResourceChange.model_construct(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
     reason = f"renamed from {m.renamed_from!r}" if m.renamed_from else "settings differ"
     unsaved = _unsaved_version(want, have, changed)
     if unsaved is not None:
@@ -272,6 +273,8 @@ def _with_expired_rules(want: DesiredDeployment, change: ResourceChange) -> Reso
 
 def _effective(want: DesiredDeployment, have: LiveDeployment) -> dict[str, Any]:
     """The fields live will have after apply: desired, except ignored fields keep their live value."""
+    if not want.ignore_changes:
+        return dict(want.fields)
     return {k: (have.fields.get(k) if k in want.ignore_changes else v) for k, v in want.fields.items()}
 
 
@@ -299,7 +302,7 @@ def warm_cost(fields: Mapping[str, Any], prices: Mapping[str, float]) -> float:
     if fields.get("is_enabled") is False:
         return 0.0
     hardware, warm = fields.get("hardware"), fields.get("min_instances") or 0
-    return catalog.monthly_cost(str(hardware), int(warm), dict(prices))
+    return catalog.monthly_cost(str(hardware), int(warm), prices)
 
 
 def _protected(want: DesiredDeployment, verb: str) -> Diagnostic:
@@ -380,7 +383,7 @@ def _unsaved_version(want: DesiredDeployment, have: LiveDeployment, changed: lis
 
 def _standing_cost(want: DesiredDeployment, prices: Mapping[str, float]) -> str:
     warm, hardware = want.fields["min_instances"], want.fields["hardware"]
-    cost = catalog.monthly_cost(hardware, warm, dict(prices))
+    cost = catalog.monthly_cost(hardware, warm, prices)
     if want.sensitive_fields & {"min_instances", "hardware"}:
         return f"warm instances are billed while idle (about ${cost:,.2f}/month)"
     return (

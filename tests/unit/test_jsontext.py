@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.jsontext import dumps_indented
+from reconciler.jsontext import dumps_compact, dumps_indented
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 VALUES = st.recursive(
@@ -79,3 +79,28 @@ def _deep(levels: int) -> list[Any]:
 ])
 def test_what_the_fast_path_leaves_to_json_dumps_comes_out_the_same(value: Any) -> None:
     assert fast(value) == standard(value)
+
+
+def compact_standard(value: Any) -> str | tuple[type, str]:
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        return type(exc), str(exc)
+
+
+def compact_fast(value: Any) -> str | tuple[type, str]:
+    try:
+        return dumps_compact(value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        return type(exc), str(exc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(VALUES)
+def test_compact_text_is_json_dumps_own(value: Any) -> None:
+    assert compact_fast(value) == compact_standard(value)
+
+
+@pytest.mark.parametrize("value", [{"a": [float("nan")]}, _circular(), {(1,): 2}, {"a": [object()]}, {"b": 1, 2: 3}])
+def test_compact_errors_and_edge_values_are_json_dumps_own(value: Any) -> None:
+    assert compact_fast(value) == compact_standard(value)
