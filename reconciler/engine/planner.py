@@ -253,8 +253,8 @@ def _change_for(
             reason="workflow_id changed (it cannot be updated in place)",
             warnings=[_replace_note(strategy), *_update_warnings(want, have, changed, prices, replacing=True)],
         )
-    if not field_changes:  # most of a large account: built from the values above, whose types are right
-        return ResourceChange.model_construct(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
+    if not field_changes:
+        return ResourceChange(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
     reason = f"renamed from {m.renamed_from!r}" if m.renamed_from else "settings differ"
     unsaved = _unsaved_version(want, have, changed)
     if unsaved is not None:
