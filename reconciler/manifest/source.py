@@ -365,6 +365,9 @@ class _Builder:
         return self._standard(node)
 
     def _mapping(self, node: yaml.MappingNode, key_path: PathKey, level: int) -> Any:
+        keys = [key.value for key, _ in node.value if key.tag == _STR and type(key) is yaml.ScalarNode]
+        if len(keys) == len(node.value) and len(set(keys)) == len(keys):
+            return self._plain_mapping(node, keys, key_path, level)
         mapping: dict[Any, Any] = {}
         if self.built is not None:
             self.built[id(node)] = mapping
@@ -401,6 +404,28 @@ class _Builder:
             try:
                 mapping[key] = self.value(value_node, (*key_path, path_key), level + 1)
             except TypeError:  # an unhashable key (a list or a mapping used as a key)
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+                ) from None
+        return mapping
+
+    def _plain_mapping(self, node: yaml.MappingNode, keys: list[str], key_path: PathKey, level: int) -> Any:
+        """A mapping whose keys are all strings, each written once, none a merge (nearly all of them): one pass."""
+        mapping: dict[str, Any] = {}
+        if self.built is not None:
+            self.built[id(node)] = mapping
+        if any("$" in key for key in keys):
+            self.has_dollar = True
+        for key, (key_node, value_node) in zip(keys, node.value, strict=True):
+            if value_node.tag == _STR and type(value_node) is yaml.ScalarNode:  # the usual value: its text
+                text = value_node.value
+                if "$" in text:
+                    self.has_dollar = True
+                mapping[key] = text
+                continue
+            try:
+                mapping[key] = self.value(value_node, (*key_path, key), level + 1)
+            except TypeError:  # as in the general case (an unhashable key below, reported here)
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
                 ) from None
