@@ -222,7 +222,8 @@ def _change_for(
     changed = diff.diff_fields(want.fields, have.fields, ignore=want.ignore_changes)
     # A live value equal to the desired one is shown in `after` anyway, and apply carries over the
     # fields the diff does not change: so only changed or sensitive fields are masked on the live side.
-    hidden &= {d.field for d in changed} | want.sensitive_fields
+    if hidden:
+        hidden &= {d.field for d in changed} | want.sensitive_fields
     field_changes = [_field(want, d.field, d.before, d.after, hidden) for d in changed]
     if m.renamed_from is not None:
         field_changes.insert(0, FieldChange(field="name", before=have.name, after=want.name))
@@ -253,8 +254,8 @@ def _change_for(
             reason="workflow_id changed (it cannot be updated in place)",
             warnings=[_replace_note(strategy), *_update_warnings(want, have, changed, prices, replacing=True)],
         )
-    if not field_changes:
-        return ResourceChange(**{**common, "diff": []}, action=Action.NOOP, reason="in sync")
+    if not field_changes:  # common["diff"] is that empty list
+        return ResourceChange(**common, action=Action.NOOP, reason="in sync")
     reason = f"renamed from {m.renamed_from!r}" if m.renamed_from else "settings differ"
     unsaved = _unsaved_version(want, have, changed)
     if unsaved is not None:
@@ -280,12 +281,16 @@ def _effective(want: DesiredDeployment, have: LiveDeployment) -> dict[str, Any]:
 
 def _masked(want: DesiredDeployment, fields: Mapping[str, Any]) -> dict[str, Any]:
     """What live will be after apply, as the plan records it: sensitive values null."""
+    if not want.sensitive_fields:
+        return {"name": want.name, **fields}
     data = {k: (None if k in want.sensitive_fields else v) for k, v in fields.items()}
     return {"name": want.name, **data}
 
 
 def _essence(have: LiveDeployment, hide: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The live essence as the plan records it; live values that are secrets are blanked."""
+    if not hide:
+        return {"name": have.name, **have.fields}
     return {"name": have.name, **{k: (None if k in hide else v) for k, v in have.fields.items()}}
 
 
