@@ -395,18 +395,7 @@ class _Builder:
                 key = self.value(key_node, key_path, level + 1)
                 if not isinstance(key, str):
                     self.str_keys = False
-            if value_node.tag == _STR and isinstance(value_node, yaml.ScalarNode):  # the usual value: its text
-                text = value_node.value
-                if "$" in text:
-                    self.has_dollar = True
-                mapping[key] = text
-                continue
-            try:
-                mapping[key] = self.value(value_node, (*key_path, path_key), level + 1)
-            except TypeError:  # an unhashable key (a list or a mapping used as a key)
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
-                ) from None
+            mapping[key] = self._entry(node, key_node, value_node, key_path, path_key, level)
         return mapping
 
     def _plain_mapping(self, node: yaml.MappingNode, keys: list[str], key_path: PathKey, level: int) -> Any:
@@ -417,19 +406,24 @@ class _Builder:
         if any("$" in key for key in keys):
             self.has_dollar = True
         for key, (key_node, value_node) in zip(keys, node.value, strict=True):
-            if value_node.tag == _STR and type(value_node) is yaml.ScalarNode:  # the usual value: its text
-                text = value_node.value
-                if "$" in text:
-                    self.has_dollar = True
-                mapping[key] = text
-                continue
-            try:
-                mapping[key] = self.value(value_node, (*key_path, key), level + 1)
-            except TypeError:  # as in the general case (an unhashable key below, reported here)
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
-                ) from None
+            mapping[key] = self._entry(node, key_node, value_node, key_path, key, level)
         return mapping
+
+    def _entry(self, node: yaml.MappingNode, key_node: yaml.Node, value_node: yaml.Node, key_path: PathKey,
+               key: Any, level: int) -> Any:
+        """The value of ``key`` in the mapping ``node`` (at ``key_path``, ``level`` deep): a string as written
+        (the usual value), else built."""
+        if value_node.tag == _STR and type(value_node) is yaml.ScalarNode:
+            text = value_node.value
+            if "$" in text:
+                self.has_dollar = True
+            return text
+        try:
+            return self.value(value_node, (*key_path, key), level + 1)
+        except TypeError:  # an unhashable key (a list or a mapping used as a key)
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+            ) from None
 
     def _merge(self, value_node: yaml.Node, mapping: dict[Any, Any], key_path: PathKey, level: int) -> bool:
         """Merge ``<<``'s mapping, or list of mappings (the first listed wins), into ``mapping``; False
