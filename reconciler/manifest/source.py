@@ -403,7 +403,7 @@ class _Builder:
         mapping: dict[str, Any] = {}
         if self.built is not None:
             self.built[id(node)] = mapping
-        if any("$" in key for key in keys):
+        if "$" in "".join(keys):
             self.has_dollar = True
         for key, (key_node, value_node) in zip(keys, node.value, strict=True):
             mapping[key] = self._entry(node, key_node, value_node, key_path, key, level)

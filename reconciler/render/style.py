@@ -179,6 +179,8 @@ def secrets_of(plan: Plan) -> list[str]:
     """Every string value the plan carries in a masked place, longest first (for ``scrub``)."""
     found: set[str] = set()
     for change in plan.changes:
+        if not change.sensitive_fields and not change.before_sensitive and not any(fc.sensitive for fc in change.diff):
+            continue  # nothing masked in it (most changes of a large plan)
         for fc in change.diff:
             if is_sensitive(change, fc.field, fc.sensitive):
                 found.update(_strings((fc.after,)))

@@ -66,7 +66,8 @@ def depth(value: Any, *, stop_after: int) -> int:
     Level by level: only the containers of each level are kept for the next one (a list of thousands of
     flat records is two levels, measured with one pass over their values)."""
     deepest = 0
-    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    containers = (dict, list)
+    level: list[Any] = [value] if isinstance(value, containers) else []
     while level:
         deepest += 1
         if deepest > stop_after:
@@ -74,6 +75,6 @@ def depth(value: Any, *, stop_after: int) -> int:
         below: list[Any] = []
         for item in level:
             below += [child for child in (item.values() if isinstance(item, dict) else item)
-                      if isinstance(child, dict | list)]
+                      if isinstance(child, containers)]
         level = below
     return deepest
