@@ -131,17 +131,19 @@ def _yaml_loader(base: type) -> Any:
     by_first = {first: tuple(found) for first, found in loader.yaml_implicit_resolvers.items()}
     scalar, sequence, mapping = loader.DEFAULT_SCALAR_TAG, loader.DEFAULT_SEQUENCE_TAG, loader.DEFAULT_MAPPING_TAG
 
+    scalar_node, sequence_node = yaml.ScalarNode, yaml.SequenceNode
+
     def resolve(self: Any, kind: type, value: Any, implicit: tuple[bool, bool]) -> Any:
         """The tag of a node written without one: PyYAML's own rule (a plain scalar's first character picks
         the patterns to try) without its path resolvers, which this loader has none of. libyaml asks once per
         node: 105,000 times for 5,000 deployments."""
-        if kind is yaml.ScalarNode:
+        if kind is scalar_node:
             if implicit[0]:
                 for tag, pattern in by_first.get(value[:1], ()):
                     if pattern.match(value):
                         return tag
             return scalar
-        return sequence if kind is yaml.SequenceNode else mapping
+        return sequence if kind is sequence_node else mapping
 
     def no_path_resolvers(self: Any, *node: Any) -> None:
         """Path resolvers are not used: nothing to descend into or ascend from."""
