@@ -29,3 +29,26 @@ def test_loaded_manifests_are_taken_out_of_the_collectors_view(tmp_path: Path) -
     assert result.state is not None and len(result.state.deployments) == 50
     assert gc.get_freeze_count() > frozen and gc.isenabled()
     gc.unfreeze()  # this test process goes on: let the collector see them again
+
+
+class _Node:
+    """Something a pass of a long-running command leaves behind in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_later_load_frees_earlier_cyclic_garbage_instead_of_freezing_it(tmp_path: Path) -> None:
+    """``reconcile --watch`` loads the manifests every pass: what earlier passes left in cycles must be
+    collected, or each pass would freeze it for good."""
+    import weakref
+
+    (tmp_path / "m.yaml").write_text(DEPLOYMENT % 1, encoding="utf-8")
+    files = (str(tmp_path / "m.yaml"),)
+    load_result(files, None)  # a first pass
+    left = _Node()
+    gone = weakref.ref(left)
+    del left
+    load_result(files, None)  # the next pass
+    assert gone() is None
+    gc.unfreeze()
