@@ -67,15 +67,18 @@ def from_api(obj: Mapping[str, Any]) -> LiveDeployment:
     """A LiveDeployment from one API deployment object (as JSON)."""
     fields = essence(obj)
     payload = obj.get("payload") or {}
-    versions = payload.get("workflow_versions") if isinstance(payload, Mapping) else None
+    if not isinstance(payload, Mapping):
+        payload = {}
+    versions = payload.get("workflow_versions")
+    deployment_id, name = str(obj["id"]), str(obj.get("name", ""))
     return LiveDeployment(
-        id=str(obj["id"]),
-        name=str(obj.get("name", "")),
+        id=deployment_id,
+        name=name,
         fields=fields,
-        workflow_api_json=payload.get("workflow_api_json") if isinstance(payload, Mapping) else None,
-        object_info_url=payload.get("object_info_url") if isinstance(payload, Mapping) else None,
+        workflow_api_json=payload.get("workflow_api_json"),
+        object_info_url=payload.get("object_info_url"),
         known_versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
-        fingerprint=fingerprint_of(str(obj["id"]), str(obj.get("name", "")), fields),
+        fingerprint=fingerprint_of(deployment_id, name, fields),
         status=_text(obj.get("status")),
         updated_at=_text(obj.get("updated_at")),
         created_at=_text(obj.get("created_at")),
