@@ -28,12 +28,24 @@ def diff_fields(
     desired: Mapping[str, Any], live: Mapping[str, Any], *, ignore: Collection[str] = ()
 ) -> list[FieldDiff]:
     """The managed fields whose desired value differs from live, in display order."""
+    if not ignore:  # the usual case: every managed field on both sides, none ignored
+        try:
+            want, have = _MANAGED(desired), _MANAGED(live)
+        except KeyError:
+            pass
+        else:
+            if want == have and all(map(operator.is_, map(type, want), map(type, have))):
+                return []
     keys = [f for f in catalog.MANAGED_FIELDS if f in desired and f not in ignore]
     left = [desired[k] for k in keys]
     right = [live.get(k) for k in keys]
     if left == right and all(map(operator.is_, map(type, left), map(type, right))):
         return []
     return [FieldDiff(k, have, want) for k, want, have in zip(keys, left, right, strict=True) if _differs(want, have)]
+
+
+_MANAGED = operator.itemgetter(*catalog.MANAGED_FIELDS)
+"""The managed fields' values of an essence, in display order (KeyError when one is missing)."""
 
 
 def _differs(want: Any, have: Any) -> bool:

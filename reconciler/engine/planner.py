@@ -228,6 +228,7 @@ def _change_for(
     if m.renamed_from is not None:
         field_changes.insert(0, FieldChange(field="name", before=have.name, after=want.name))
     effective = _effective(want, have)
+    cost_before = warm_cost(have.fields, prices)
     common: dict[str, Any] = dict(
         name=want.name,
         id=have.id,
@@ -238,8 +239,8 @@ def _change_for(
         sensitive_fields=sorted(want.sensitive_fields),
         live_fingerprint=have.fingerprint,
         source=source,
-        monthly_cost_before=warm_cost(have.fields, prices),
-        monthly_cost_after=warm_cost(effective, prices),
+        monthly_cost_before=cost_before,
+        monthly_cost_after=warm_cost(effective, prices) if changed else cost_before,  # no diff: the same fields
     )
     if any(d.field == "workflow_id" for d in changed):
         if want.protect:
