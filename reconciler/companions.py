@@ -49,4 +49,4 @@ def companion_of(name: str) -> Companion | None:
 
 def is_reserved(name: str) -> bool:
     """Whether ``name`` ends with a suffix ComfyOps reserves for its companions (a manifest may not use it)."""
-    return any(name.endswith(suffix) for suffix in RESERVED_SUFFIXES)
+    return name.endswith(RESERVED_SUFFIXES)
