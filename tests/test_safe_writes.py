@@ -25,9 +25,8 @@ NOT_FILES = {
 }
 RAW_CALLS = {"os.replace", "os.rename", "os.renames", "tempfile.mkstemp", "tempfile.NamedTemporaryFile",
              "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "shutil.copytree", "os.mkfifo"}
-SAFE_CALLERS = ("workspace.", "safewrite.")
-"""Writes through these are safe: ``safewrite`` (``fmt``, ``import``: a file keeps its mode) delegates to
-``workspace.write_bytes``."""
+SAFE_CALLERS = ("workspace.",)
+"""Writes through this are safe (it is the safe writer)."""
 WRITE_METHODS = {"write_text", "write_bytes", "touch", "symlink_to", "hardlink_to"}
 
 

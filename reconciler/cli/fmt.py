@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import safewrite
+from reconciler import workspace
 from reconciler.cli import output
 from reconciler.cli.manifests import remember_files
 from reconciler.errors import ReconcilerError
@@ -79,8 +79,8 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> int:
 def _write(file: Path, shown: str, text: str) -> bool:
     """Write the formatted ``text``; False (with the reason printed) when it cannot be written safely."""
     try:
-        safewrite.write_text(file, text)
-    except safewrite.UnsafeWriteTarget as exc:
+        workspace.write_text(file, text, user_file=True)
+    except workspace.UnsafePath as exc:
         output.current().error(f"{shown}: not formatted: {exc}", "format the file the link points to, by its own path")
         return False
     except OSError as exc:
