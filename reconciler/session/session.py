@@ -22,6 +22,7 @@ from reconciler import workspace
 from reconciler.catalog import DEFAULT_API_URL
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ReconcilerError
+from reconciler.followup import Invocation
 
 if TYPE_CHECKING:
     from reconciler.runcomfy.client import RunComfyClient
@@ -109,6 +110,10 @@ class Session:
         if self.api_url:
             return ["--api-url", _without_userinfo(self.api_url)]
         return []
+
+    def invocation(self) -> Invocation:
+        """What a follow-up command must repeat of this one (global options, ``-f``, ``--env``), for hints."""
+        return Invocation(tuple(self.global_args()), self.invoked_files, self.invoked_environment)
 
     registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
