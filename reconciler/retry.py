@@ -30,11 +30,6 @@ class RetryPolicy:
         if self.max_attempts < 1 or self.base < 0 or self.factor < 1 or self.cap < 0:
             raise ValueError(f"invalid retry policy: {self!r}")
 
-    @property
-    def backoffs(self) -> tuple[float, ...]:
-        """The backoff ceilings before each retry, as data; its length is the number of retries."""
-        return tuple(min(self.cap, self.base * self.factor**n) for n in range(self.max_attempts - 1))
-
     def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
         """Full-jitter delay after failed attempt ``attempt`` (1-based): ``rng() * ceiling``."""
         ceiling = min(self.cap, self.base * self.factor ** (attempt - 1))

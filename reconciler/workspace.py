@@ -28,7 +28,7 @@ target is refused with an error naming it (:class:`UnsafePath`): never written t
 replaced either (the fail-closed choice: a planted link is a sign of tampering someone should see).
 :func:`write_text` and :func:`write_bytes` write a temporary file in the same folder and rename it over
 the target, so a reader never sees half a file (a user's own file, ``user_file``, keeps its mode, or gets the
-one the umask gives); :func:`append_line` and :func:`append_text` append with
+one the umask gives); :func:`append_text` appends with
 ``O_NOFOLLOW`` (the history); :func:`create_exclusive` creates a file only if nothing is there, link or
 not (run outputs); :func:`open_lock` creates the lock exclusively, or opens the one there without
 following a link. Each refuses a folder on the way that is a link, from ``inside`` (the workspace root,
@@ -289,11 +289,6 @@ def append_text(path: Path, text: str, *, inside: Path | None = None, make_folde
         _write_all(fd, text.encode("utf-8"))
     finally:
         os.close(fd)
-
-
-def append_line(path: Path, line: str, *, inside: Path | None = None) -> None:
-    """Append ``line`` (a newline added) to ``path`` in one write, creating it; never through a link."""
-    append_text(path, line.rstrip("\n") + "\n", inside=inside)
 
 
 def create_exclusive(path: Path, data: str | bytes = "", *, inside: Path | None = None) -> bool:

@@ -21,12 +21,12 @@ import importlib
 import logging
 import sys
 import traceback
-from typing import Any
+from typing import IO, Any, cast
 
 import click
 
 from reconciler import __version__, workspace
-from reconciler.cli.output import Output, output_of
+from reconciler.cli.output import CURRENT_STDERR, Output, output_of
 from reconciler.errors import ReconcilerError
 from reconciler.render import safe
 from reconciler.session.session import Session
@@ -143,7 +143,7 @@ def _configure_logging(verbose: int) -> None:
     ours.propagate = True
     ours.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
     if not any(getattr(h, "comfyops", False) for h in ours.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = logging.StreamHandler(CURRENT_STDERR)
         handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
         handler.comfyops = True  # type: ignore[attr-defined]
         ours.addHandler(handler)
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
 
         line = quiet.summary_line()
         if line:
-            click.echo(line, err=True)
+            output_of(app).note(line)
 
 
 def _run(app: Session, args: list[str], verbose: bool) -> None:
@@ -215,11 +215,11 @@ def _run(app: Session, args: list[str], verbose: bool) -> None:
         out.error("interrupted")
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        exc.show(file=cast(IO[Any], out.stderr))
         if isinstance(exc, click.NoSuchOption):
             hint = moved_globals_hint(exc.option_name, args)
             if hint:
-                click.echo(f"hint: {hint}", err=True)
+                out.note(f"hint: {hint}")
         sys.exit(1 if exc.exit_code == 2 else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -233,7 +233,7 @@ def _run(app: Session, args: list[str], verbose: bool) -> None:
         sys.exit(1)
     except Exception as exc:  # a bug: say so in one line, never a traceback unless asked
         if verbose:
-            traceback.print_exc()
+            traceback.print_exc(file=out.stderr)
         out.error(
             f"unexpected error: {type(exc).__name__}: {exc}",
             "this is a bug in comfyops; re-run with -v for the traceback and report it",

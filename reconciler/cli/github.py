@@ -134,7 +134,7 @@ def issue(title: str, body_file: Path, labels: tuple[str, ...], close_if_empty: 
             body = fit.fit(body.replace("\r\n", "\n"), comments.COMMENT_LIMIT, notice)
         if body.strip():
             for name in labels_.ensure(client, repository=settings.repository, names=labels):
-                click.echo(f"Created the label {name!r}")
+                output.echo(f"Created the label {name!r}")
         note = issues.IN_SYNC_COMMENT + (f" ({settings.run_url})" if settings.run_url else "")
         result = issues.sync(
             client,

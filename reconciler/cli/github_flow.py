@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from reconciler import workspace
+from reconciler.cli import output
 from reconciler.github import artifacts, checks
 from reconciler.github.client import repo_path
 from reconciler.github.errors import GitHubError, scrub
@@ -60,7 +61,7 @@ def download(name: str, filename: str, out: Path, branch: str | None, repo: str 
             artifacts.download(client, repository=settings.repository, artifact=found), filename
         )
     workspace.write_bytes(out, content)
-    click.echo(
+    output.echo(
         f"Downloaded {filename} of artifact {name} (run {found.run_id} on {branch}, commit {found.head_sha[:12]}, "
         f"uploaded {found.created_at}) to {out}"
     )
@@ -131,7 +132,7 @@ def check(
             output_=checks.output(scrub(title, secrets), scrub(summary, secrets), scrub(text, secrets), where=where),
             details_url=details_url or settings.run_url,
         )
-    click.echo(f"{result.action.capitalize()} check run {result.check_run_id} ({name}): {result.url or head_sha[:12]}")
+    output.echo(f"{result.action.capitalize()} check run {result.check_run_id} ({name}): {result.url or head_sha[:12]}")
     _outputs(action=result.action, check_run_id=str(result.check_run_id), check_url=result.url)
 
 

@@ -7,7 +7,6 @@ combined apply and smoke report, and the exit code to stop with when the smoke t
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from reconciler import readfile
@@ -21,7 +20,6 @@ from reconciler.session import apply as applying
 from reconciler.session import applyjournal
 from reconciler.session.planning import connect
 from reconciler.session.session import Session
-from reconciler.smoke import progress as smoke_progress
 
 
 def _target(entry: applyjournal.Entry) -> str:
@@ -42,9 +40,7 @@ def finish(app: Session, desired: DesiredState, journal_path: Path, fmt: str, co
     if not pending(journal_path):
         return None
     client = connect(app, desired, register_workflows=register_workflows)
-    finished, others = applying.finish_interrupted(
-        app, desired, client, journal_path, lambda names: smoke_progress.make_progress(sys.stderr, names)
-    )
+    finished, others = applying.finish_interrupted(app, desired, client, journal_path)
     for other in others:
         output.current().note(
             f"note: {journal_path} also records an interrupted apply against {_target(other)} "

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -28,7 +29,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def plan_options(func: F) -> F:
-    """The options plan and apply share."""
+    """The options plan and apply share: ``--target``, ``--allow-replace``, ``--allow-empty`` and ``--candidate``
+    reach the command as one ``options`` value (:class:`~reconciler.engine.planner.PlanOptions`), beside
+    ``show_unmanaged``."""
+
+    command = func
+
+    @functools.wraps(command)
+    def gathered(*args: Any, targets: tuple[str, ...], allow_replace: bool, allow_empty: bool, candidate: bool,
+                 **kwargs: Any) -> Any:
+        options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty,
+                                      candidate=candidate)
+        return command(*args, options=options, **kwargs)
+
+    func = cast(F, gathered)
     func = click.option(
         "--target",
         "targets",
@@ -75,10 +89,7 @@ def plan_options(func: F) -> F:
 def command(
     app: Session,
     files: tuple[str, ...],
-    targets: tuple[str, ...],
-    allow_replace: bool,
-    allow_empty: bool,
-    candidate: bool,
+    options: planner.PlanOptions,
     show_unmanaged: bool,
     fmt: str,
     out: Path | None,
@@ -93,9 +104,6 @@ def command(
     snapshot`): no token is read and no call is made, and the plan says how old the snapshot is.
     """
     desired = load_desired(files)
-    options = planner.PlanOptions(
-        targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
-    )
     taken = read_snapshot(live_snapshot, desired, max_snapshot_age) if live_snapshot is not None else None
     made = make_plan(app, desired, options, snapshot=taken)
     if taken is not None:

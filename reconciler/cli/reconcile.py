@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +37,6 @@ from reconciler.session import metrics as metrics_mod
 from reconciler.session.observing import apply_command
 from reconciler.session.planning import Planned, connect, secrets_of, with_policy
 from reconciler.session.session import Session
-from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
 
@@ -222,7 +220,7 @@ class _Runner:
     def _smoke(self, desired: DesiredState, client: RunComfyClient, names: list[str]) -> SmokeReport:
         """Smoke-test the named deployments that declare ``spec.smoke``, counting results in the metrics."""
         chosen = [d for d in desired.deployments if d.name in names and d.smoke is not None]
-        progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
+        progress = self.app.out.progress([d.name for d in chosen])
         report = runner.run_smoke(desired, chosen, client=client, progress=progress)
         self.metrics.record_smoke(_label(desired.environment_name), report)
         if report.interrupted:

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from reconciler import workspace
+from reconciler.cli import output
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.engine import snapshot
 from reconciler.engine.plan import SnapshotSource
@@ -64,7 +65,7 @@ def command(app: Session, files: tuple[str, ...], out: Path) -> int:
     workspace.write_text(out, text)
     taken = snapshot.decode(text)
     where = f" ({desired.environment_name})" if desired.environment_name else ""
-    click.echo(
+    output.echo(
         f"Wrote a snapshot of {len(deployments)} deployment{'s' if len(deployments) != 1 else ''}{where} "
         f"from {app.endpoint} to {out} ({taken.checksum[:19]})",
         err=True,

@@ -79,7 +79,7 @@ def _as_json(files: tuple[str, ...], chosen: str | None) -> int:
             deployments=len(state.deployments) if state is not None else None,
             presets=len(state.presets) if state is not None else None,
         ))
-    click.echo(validation_json(verdicts), nl=False)
+    output.echo(validation_json(verdicts), nl=False)
     return 0 if all(v.valid for v in verdicts) else 1
 
 

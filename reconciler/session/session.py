@@ -1,9 +1,10 @@
 """The Session: what one command's use cases share: the global options and the one API client.
 
-Effectful shell, and no printing: what a session has to say (a note, located problems) goes to the
-command's output object, given as ``out`` (:class:`Reporter`). The client is built here and only here
-(``RunComfyClient`` over one ``httpx.Client``), against the real API or against the embedded emulator
-(``--emulator``), which runs on a loopback port owned by this process for as long as the command runs.
+Effectful shell, and no printing: what a session has to say (a note, located problems, a progress
+display) goes to the command's output object, given as ``out`` (:class:`Reporter`). The client is built
+here and only here (``RunComfyClient`` over one ``httpx.Client``), against the real API or against the
+embedded emulator (``--emulator``), which runs on a loopback port owned by this process for as long as
+the command runs.
 
 A session has one client configuration (:class:`ClientConfig`), frozen by the first request: asking
 again with the same configuration returns the same client, asking with a different one is a bug
@@ -26,6 +27,7 @@ from reconciler.followup import Invocation
 
 if TYPE_CHECKING:
     from reconciler.runcomfy.client import RunComfyClient
+    from reconciler.smoke.progress import Progress
 
 TOKEN_ENV = "RUNCOMFY_API_TOKEN"
 EMULATOR_TOKEN = "emulator-token"  # the embedded emulator accepts any bearer token; this one is not secret
@@ -61,6 +63,10 @@ class Reporter(Protocol):
 
     def learn(self, secrets: Iterable[str]) -> None:
         """Mask ``secrets`` in everything printed from now on (a use case found more than the manifests hold)."""
+
+    def progress(self, names: Sequence[str], *, live: bool | None = None) -> Progress:
+        """A display of smoke tests (or a waited request) as they go: live on a terminal (or when ``live``
+        says so), else one line per change."""
 
 
 class ClientConfigConflict(RuntimeError):

@@ -84,7 +84,7 @@ def test_a_fifo_at_the_target_is_refused_without_blocking(tmp_path: Path) -> Non
     fifo = tmp_path / "history.jsonl"
     os.mkfifo(fifo)
     with pytest.raises(workspace.UnsafePath, match="FIFO"):
-        workspace.append_line(fifo, "x")
+        workspace.append_text(fifo, "x\n")
     with pytest.raises(workspace.UnsafePath, match="FIFO"):
         workspace.write_text(fifo, "x")
 
@@ -114,15 +114,15 @@ def test_a_write_into_a_linked_folder_is_refused(tmp_path: Path) -> None:
 
 def test_append_adds_lines_and_never_follows_a_link(tmp_path: Path) -> None:
     history = tmp_path / ".comfyops" / "history.jsonl"
-    workspace.append_line(history, '{"a": 1}')
-    workspace.append_line(history, '{"b": 2}\n')
+    workspace.append_text(history, '{"a": 1}\n')
+    workspace.append_text(history, '{"b": 2}\n')
     assert history.read_text(encoding="utf-8") == '{"a": 1}\n{"b": 2}\n'
     victim = tmp_path / "victim"
     victim.write_text("", encoding="utf-8")
     linked = tmp_path / ".comfyops" / "linked.jsonl"
     linked.symlink_to(victim)
     with pytest.raises(workspace.UnsafePath, match=r"linked\.jsonl"):
-        workspace.append_line(linked, "x")
+        workspace.append_text(linked, "x\n")
     assert victim.read_text(encoding="utf-8") == ""
 
 
