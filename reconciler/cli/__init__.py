@@ -21,6 +21,7 @@ import importlib
 import logging
 import sys
 import traceback
+from pathlib import Path
 from typing import IO, Any, cast
 
 import click
@@ -29,7 +30,7 @@ from reconciler import __version__, workspace
 from reconciler.cli.output import CURRENT_STDERR, Output, output_of
 from reconciler.errors import ReconcilerError
 from reconciler.render import safe
-from reconciler.session.session import Session
+from reconciler.session.session import EmbeddedApi, Session
 
 COMMAND_MODULES = (
     "validate",
@@ -114,12 +115,19 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
     """
     _configure_logging(verbose)
     if ctx.obj is None:
-        ctx.obj = Session(out=Output())
+        ctx.obj = Session(out=Output(), start_emulator=embedded_emulator)
     app: Session = ctx.obj
     app.api_url, app.emulator, app.no_color, app.verbose = api_url, emulator, no_color, verbose
     from_env = ctx.get_parameter_source("api_url") is click.core.ParameterSource.ENVIRONMENT
     app.api_url_source = "from RUNCOMFY_API_URL" if from_env else "from --api-url"
     ctx.call_on_close(app.close)
+
+
+def embedded_emulator(state: Path, read_only: bool) -> EmbeddedApi:
+    """The embedded emulator over ``state`` for ``--emulator`` (imported only when a command connects)."""
+    from reconciler.emulator.embedded import EmbeddedEmulator
+
+    return EmbeddedEmulator(state, read_only=read_only)
 
 
 class _SafeFormatter(logging.Formatter):
@@ -192,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     _tune_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    app = Session(out=Output(), argv=tuple(args))
+    app = Session(out=Output(), argv=tuple(args), start_emulator=embedded_emulator)
     try:
         _run(app, args, verbose)
     finally:

@@ -17,6 +17,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import workspace
@@ -26,6 +27,8 @@ from reconciler.errors import ReconcilerError
 from reconciler.followup import Invocation
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from reconciler.runcomfy.client import RunComfyClient
     from reconciler.smoke.progress import Progress
 
@@ -69,6 +72,29 @@ class Reporter(Protocol):
         says so), else one line per change."""
 
 
+class EmbeddedApi(Protocol):
+    """The embedded emulator as a session uses it (started by entering it, stopped on exit)."""
+
+    @property
+    def base_url(self) -> str:
+        """Where a client reaches it (a loopback port)."""
+
+    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> bool:
+        """Register a workflow version (as ``--emulator`` does for the manifests' files); whether it was new."""
+
+    def __enter__(self) -> EmbeddedApi:
+        """Start serving."""
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None, /) -> None:
+        """Stop serving."""
+
+
+EmulatorStarter = Callable[[Path, bool], EmbeddedApi]
+"""Makes the embedded emulator over a state folder (``read_only``: leave it untouched). The command line
+passes it in (:mod:`reconciler.emulator` is imported only by ``cli`` and tests, ARCHITECTURE §2)."""
+
+
 class ClientConfigConflict(RuntimeError):
     """A second request for the session's client asked for a different configuration (a bug in a use case)."""
 
@@ -108,6 +134,8 @@ class Session:
     """The running command's ``-f`` paths as typed, for follow-up hints."""
     invoked_environment: str | None = None
     """The running command's ``--env`` (or ``COMFYOPS_ENV``), for follow-up hints."""
+    start_emulator: EmulatorStarter | None = None
+    """How ``--emulator`` starts the embedded emulator (given by the command line)."""
 
     def global_args(self) -> list[str]:
         """The global options a follow-up command needs to reach the same API: ``--emulator`` or ``--api-url``."""
@@ -125,7 +153,7 @@ class Session:
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _config: ClientConfig | None = None
-    _emulator: Any = None
+    _emulator: EmbeddedApi | None = None
     api_observer: Callable[[str, str, int], None] | None = None
     """Told of every API response (method, path, code) by the client built here: reconcile's metrics."""
     endpoint: str = ""
@@ -155,17 +183,18 @@ class Session:
         from reconciler.runcomfy.http import build_http_client, token_problem, url_problem
 
         if self.emulator:
-            from reconciler.emulator.embedded import EmbeddedEmulator
-
+            if self.start_emulator is None:
+                raise RuntimeError("this session was given no way to start the embedded emulator (start_emulator)")
             state = workspace.emulator_state(config.manifests)
             if not workspace.emulator_state_configured() and not (state / "state.json").exists():
                 self.out.note(f"note: no emulator state in {state} yet; starting an empty emulator")
             self.endpoint = self.endpoint_for(manifests=config.manifests)
-            self._emulator = self._stack.enter_context(EmbeddedEmulator(state, read_only=config.read_only))
+            emulator = self._stack.enter_context(self.start_emulator(state, config.read_only))
             for (workflow_id, version), graph in config.workflows.items():
-                if self._emulator.register_workflow(workflow_id, version, dict(graph)):
+                if emulator.register_workflow(workflow_id, version, dict(graph)):
                     self.registered.append((workflow_id, version))
-            base_url, token = self._emulator.base_url, EMULATOR_TOKEN
+            self._emulator = emulator
+            base_url, token = emulator.base_url, EMULATOR_TOKEN
         else:
             base_url, source = self._api_base(config.api_url, config.environment)
             problem = url_problem(base_url)
@@ -197,11 +226,12 @@ class Session:
         return RunComfyClient(http, limiter=limiter, queue_api_version=config.queue_api_version)
 
     def fresh(self) -> Session:
-        """A new session with the same global options, reporter and API observer, and no client yet (a watch
-        makes one per pass: the manifests, and so the client configuration, may change between passes)."""
+        """A new session with the same global options, reporter, API observer and emulator starter, and no client
+        yet (a watch makes one per pass: the manifests, and so the client configuration, may change between
+        passes)."""
         return Session(out=self.out, api_url=self.api_url, api_url_source=self.api_url_source,
                        emulator=self.emulator, no_color=self.no_color, verbose=self.verbose,
-                       api_observer=self.api_observer)
+                       api_observer=self.api_observer, start_emulator=self.start_emulator)
 
     def _api_base(self, api_url: str | None, environment: str | None) -> tuple[str, str]:
         """The base URL the client uses, and where it came from (for errors)."""
