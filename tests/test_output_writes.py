@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import reconciler
+from support.ast_names import dotted
 
 PACKAGE = Path(reconciler.__file__).parent
 CHECKED = ("cli", "session")
@@ -35,23 +36,15 @@ FROM_IMPORTS = {"sys": {"stdout", "stderr", "__stdout__", "__stderr__"},
                 "builtins": {"print"}}
 
 
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return "?"
-
-
 def _offence(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Attribute) and _dotted(node) in STREAMS:
-        return _dotted(node)
+    if isinstance(node, ast.Attribute) and dotted(node) in STREAMS:
+        return dotted(node)
     if isinstance(node, ast.ImportFrom) and node.module in FROM_IMPORTS:
         names = {alias.name for alias in node.names} & FROM_IMPORTS[node.module]
         return f"from {node.module} import {', '.join(sorted(names))}" if names else None
     if not isinstance(node, ast.Call):
         return None
-    name = _dotted(node.func)
+    name = dotted(node.func)
     if name in PRINTING_CALLS:
         return f"{name}()"
     last = name.rsplit(".", 1)[-1]
