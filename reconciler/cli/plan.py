@@ -13,12 +13,12 @@ from reconciler.cli import output
 from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
-from reconciler.cli.snapshot import max_age_option, read_snapshot, source_of
+from reconciler.cli.snapshot import max_age_option, read_snapshot
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planner
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
 from reconciler.render import markdown, render_plan
-from reconciler.session import planfiles
+from reconciler.session import planfiles, snapshots
 from reconciler.session.planning import make_plan, with_policy
 from reconciler.session.session import Session
 
@@ -107,7 +107,7 @@ def command(
     taken = read_snapshot(live_snapshot, desired, max_snapshot_age) if live_snapshot is not None else None
     made = make_plan(app, desired, options, snapshot=taken)
     if taken is not None:
-        made.plan = made.plan.model_copy(update={"snapshot": source_of(taken)})
+        made.plan = made.plan.model_copy(update={"snapshot": snapshots.source_of(taken)})
     planned = with_policy(app, made)
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
                        show_unmanaged=show_unmanaged)

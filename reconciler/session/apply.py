@@ -268,13 +268,15 @@ class Finished:
 
 
 def finish_interrupted(
-    app: Session, desired: DesiredState, client: RunComfyClient, journal_path: Path,
+    app: Session, desired: DesiredState, journal_path: Path, *, register_workflows: bool = True,
 ) -> tuple[Finished | None, list[applyjournal.Entry]]:
     """Finish the job an ``apply --smoke`` against this target left in the journal (killed before its smoke
     tests or rollbacks were done): smoke-test what it changed, roll back failures if it was asked to, and
     remove its entry. Returns what was done (None when nothing was left) and the entries of other targets,
-    which are left alone. Call it holding the apply lock, after ``client`` is built (so the endpoint is known).
+    which are left alone. Call it holding the apply lock, when the journal is there: it connects first (so
+    the endpoint the entries are kept by is known; ``register_workflows`` as for a plan).
     """
+    client = connect(app, desired, register_workflows=register_workflows)
     entry, others = applyjournal.pending(journal_path, app.endpoint, desired.environment_name)
     if entry is None:
         return None, others
