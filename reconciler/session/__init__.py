@@ -16,5 +16,9 @@ render.
 - :mod:`.lookup`: a live deployment by name or id, for the live-operation commands.
 - :mod:`.request_queue`, :mod:`.request_list`: one request's queue endpoints; the local request history.
 - :mod:`.instances`, :mod:`.freeing`: ComfyUI on a live instance (``proxy``), freeing its memory (``free``).
+- :mod:`.snapshots`: live state saved for a plan without a token, and read back checked.
+- :mod:`.reconciling`: reconcile's passes (with :mod:`.reconcile`, one pass), their metrics and notifications.
+- :mod:`.publishing`: the GitHub comment, issue, artifact download and check run.
+- :mod:`.formatting`: manifests rewritten into the canonical layout (``fmt``).
 - :mod:`.recording`: the request history as the use cases record into it.
 """
