@@ -95,3 +95,14 @@ def test_a_climb_is_caught() -> None:
     assert not upward_imports("reconciler.cli.x", "from reconciler.session import apply\n")
     type_only = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from reconciler.cli import x\n"
     assert not upward_imports("reconciler.session.x", type_only)
+
+
+def test_use_cases_never_import_click() -> None:
+    """session/ returns reports and takes values: option parsing and usage errors are the command line's."""
+    offenders = []
+    for path in sorted((PACKAGE / "session").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}:{node.lineno}" for n in names if n == "click" or n.startswith("click.")]
+    assert offenders == []
