@@ -232,10 +232,10 @@ def user_file_mode(path: Path) -> int:
     try:
         return stat.S_IMODE(os.lstat(path).st_mode)
     except FileNotFoundError:
-        return 0o666 & ~current_umask()
+        return 0o666 & ~_current_umask()
 
 
-def current_umask() -> int:
+def _current_umask() -> int:
     """The process's umask (read by setting and restoring it; comfyops writes files from one thread)."""
     mask = os.umask(0o022)
     os.umask(mask)

@@ -85,8 +85,8 @@ class EmbeddedApi(Protocol):
     def __enter__(self) -> EmbeddedApi:
         """Start serving."""
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None, /) -> None:
+    def __exit__(self, _kind: type[BaseException] | None, _error: BaseException | None,
+                 _trace: TracebackType | None, /) -> None:
         """Stop serving."""
 
 
@@ -153,7 +153,6 @@ class Session:
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _config: ClientConfig | None = None
-    _emulator: EmbeddedApi | None = None
     api_observer: Callable[[str, str, int], None] | None = None
     """Told of every API response (method, path, code) by the client built here: reconcile's metrics."""
     endpoint: str = ""
@@ -193,7 +192,6 @@ class Session:
             for (workflow_id, version), graph in config.workflows.items():
                 if emulator.register_workflow(workflow_id, version, dict(graph)):
                     self.registered.append((workflow_id, version))
-            self._emulator = emulator
             base_url, token = emulator.base_url, EMULATOR_TOKEN
         else:
             base_url, source = self._api_base(config.api_url, config.environment)
