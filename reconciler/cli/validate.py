@@ -34,11 +34,15 @@ from reconciler.session.policycheck import policy_problems, refuse_broken_polici
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: every problem with file, line, column, field, message and hint, for editors and CI.")
 @summary_option
-def command(files: tuple[str, ...], print_manifests: bool, fmt: str, summary: bool) -> int:
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Neither replay a saved result nor save this one (.comfyops/validate-cache/).")
+def command(files: tuple[str, ...], print_manifests: bool, fmt: str, summary: bool, no_cache: bool) -> int:
     """Check manifests offline: schema, references, limits, and overrides against workflow files.
 
-    With Environment documents and no --env, every environment is checked.
+    With Environment documents and no --env, every environment is checked. A run whose inputs (files,
+    folders, environment variables, options) are unchanged since a saved one replays its result.
     """
+    del no_cache  # the result cache runs around the command line (reconciler.entry), before click
     chosen = selected_environment()
     if print_manifests:
         _print(files, chosen)
