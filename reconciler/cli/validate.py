@@ -21,7 +21,8 @@ from reconciler.cli.summary import publish, summary_option
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest.desired import DesiredState
-from reconciler.manifest.load import LoadResult
+from reconciler.manifest.load import LoadResult, ReadManifests
+from reconciler.manifest.model import SettingsDocument
 from reconciler.render import manifests as printing
 from reconciler.render.validation import validation_markdown
 from reconciler.session.policycheck import policy_problems, refuse_broken_policies
@@ -95,6 +96,10 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
         verdicts.append(line)
 
     read = read_files(files)  # parsed once, however many environments are then resolved from it
+    if _names_policies(read):
+        from reconciler.policy import rego
+
+        rego.prestart()  # the Rego worker loads while the environments are resolved
     if chosen is not None:
         state = load_desired(files, chosen, read=read)
         refuse_broken_policies(output.diagnostics, state)
@@ -121,6 +126,11 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
         raise DiagnosticsError(
             unique, f"manifests are invalid in {', '.join(invalid)}: {count} problem{'s' if count != 1 else ''}"
         )
+
+
+def _names_policies(read: ReadManifests) -> bool:
+    """Whether a Settings document names Rego policies (the check will then run)."""
+    return any(isinstance(p.model, SettingsDocument) and p.model.spec.policy.paths for p in read.parsed)
 
 
 def _policy_problems(results: dict[str, LoadResult]) -> dict[str, list[Diagnostic]]:
