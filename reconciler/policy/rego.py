@@ -5,8 +5,9 @@ timeout so a policy can never hang a command. A caller that knows policies are c
 the manifests name some) may :func:`prestart` the worker: its interpreter and regopy then load while the
 caller still resolves the manifests, and the next evaluation hands it its request.
 
-rego-cpp reports a syntax error as an S-expression naming the file and a byte offset, a compile error as a ``-- file:line:col`` block on its log, and an
-evaluation error not at all (only "not ok"); each becomes a Diagnostic with the best position known.
+rego-cpp reports a syntax error as an S-expression naming the file and a byte offset, a compile error as
+a ``-- file:line:col`` block on its log, and an evaluation error not at all (only "not ok"); each becomes
+a Diagnostic with the best position known.
 """
 
 from __future__ import annotations
