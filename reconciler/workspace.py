@@ -41,7 +41,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Final
@@ -209,6 +208,8 @@ def write_bytes(path: Path, data: bytes, *, inside: Path | None = None, mode: in
     _refuse_links(path, inside)
     path.parent.mkdir(parents=True, exist_ok=True)
     _refuse_links(path, inside)
+    import tempfile  # only when writing: validate's saved results are read without it
+
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -15,12 +15,14 @@ import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import workspace
 from reconciler.resultcache import inputs
 from reconciler.resultcache.key import FORMAT, value_digest
-from reconciler.resultcache.recorder import Recorder
+
+if TYPE_CHECKING:
+    from reconciler.resultcache.recorder import Recorder
 
 ENTRY_LIMIT = 8 * 1024 * 1024
 """Largest saved result (bytes of JSON); a run printing more is not saved."""
@@ -59,6 +61,8 @@ def replay(key: str) -> int | None:
 def run_and_save(key: str, full_run: Callable[[], object]) -> None:
     """Run ``full_run`` (the command line, which exits) under a :class:`Recorder`, and save its result
     under ``key`` when the recorder has no doubt and the exit code is one of :data:`SAVED_EXIT_CODES`."""
+    from reconciler.resultcache.recorder import Recorder  # a replay never needs it
+
     recorder = Recorder()
     code: object = None
     recorder.start()
