@@ -60,13 +60,22 @@ def replay(key: str) -> int | None:
 
 def run_and_save(key: str, full_run: Callable[[], object]) -> None:
     """Run ``full_run`` (the command line, which exits) under a :class:`Recorder`, and save its result
-    under ``key`` when the recorder has no doubt and the exit code is one of :data:`SAVED_EXIT_CODES`."""
+    under ``key`` when the recorder has no doubt and the exit code is one of :data:`SAVED_EXIT_CODES`.
+
+    When the result saved before (now stale: an input changed) needed the Rego worker, it is started at
+    once (``rego.prestart``): it loads while the manifests are read, as they most likely still name
+    policies (the edit-and-validate loop of a pre-commit hook or an editor)."""
     from reconciler.resultcache.recorder import Recorder  # a replay never needs it
 
+    stale = _load(entry_path(key))
     recorder = Recorder()
     code: object = None
     recorder.start()
     try:
+        if stale is not None and stale.get("policy_worker") is True:
+            from reconciler.policy import rego
+
+            rego.prestart()
         full_run()
         code = 0
     except SystemExit as exc:
@@ -84,7 +93,7 @@ def save(key: str, recorder: Recorder, code: int) -> bool:
         return False
     try:
         entry = {"format": FORMAT, "key": key, "inputs": recorder.inputs(), "output": recorder.output,
-                 "exit": code}
+                 "exit": code, "policy_worker": recorder.started_policy_worker}
         text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
         if len(text) > ENTRY_LIMIT:
             return False

@@ -32,6 +32,7 @@ _DOUBTFUL_EVENTS = frozenset({
     "os.forkpty", "os.putenv", "os.unsetenv", "socket.connect", "socket.bind", "shutil.copyfile",
     "shutil.rmtree", "shutil.move",
 })
+_WATCHED = frozenset({"open", "os.listdir", "os.scandir", "subprocess.Popen", *_DOUBTFUL_EVENTS})
 _CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth")
 
 _PLATFORM_MODULE = os.path.join(os.path.dirname(os.__file__), "platform.py")
@@ -50,6 +51,7 @@ class Recorder:
         self.env: dict[str, str] = {}
         self.output: list[list[Any]] = []
         self.doubts: list[str] = []
+        self.started_policy_worker = False
         self._busy = False
         self._roots = _installed_roots()
         self._saved: tuple[Any, ...] = ()
@@ -113,7 +115,9 @@ class Recorder:
             self._on_listing(args[0])
         elif event == "subprocess.Popen":
             command = list(args[1]) if isinstance(args[1], (list, tuple)) else [args[1]]
-            if command != [sys.executable, "-m", POLICY_WORKER] and not _by_platform():
+            if command == [sys.executable, "-m", POLICY_WORKER]:
+                self.started_policy_worker = True
+            elif not _by_platform():
                 self.doubt(f"started {command!r}")
         elif event in _DOUBTFUL_EVENTS and not _by_import_system():
             self.doubt(f"{event} {args!r}")
@@ -121,13 +125,13 @@ class Recorder:
     def _on_open(self, path: Any, flags: Any) -> None:
         if isinstance(path, int):
             return  # a descriptor already open (a pipe, or a file whose open was an event of its own)
-        if not isinstance(path, (str, bytes, os.PathLike)) or _by_import_system():
+        if not isinstance(path, (str, bytes, os.PathLike)):
             if not _by_import_system():
                 self.doubt(f"opened {path!r}")
             return
         name = _absolute(path)
-        if name in _NOT_INPUTS or self._is_code(name):
-            return
+        if name in _NOT_INPUTS or self._is_code(name) or _by_import_system():
+            return  # installed code (most opens, told by the path alone), or the import system's own reads
         if isinstance(flags, int) and flags & _WRITE_FLAGS:
             self.doubt(f"wrote {name}")
             return
@@ -194,12 +198,13 @@ class Recorder:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
-    """The process's audit hook: hands the events of a watched run to its recorder, never raises."""
-    if not _current:
+    """The process's audit hook: hands the events of a watched run to its recorder, never raises.
+
+    Called for every audit event of the process (thousands per run), so its first test is one set lookup."""
+    if event not in _WATCHED or not _current:
         return
     recorder = _current[-1]
-    if recorder._busy or (event not in ("open", "os.listdir", "os.scandir", "subprocess.Popen")
-                          and event not in _DOUBTFUL_EVENTS):
+    if recorder._busy:
         return
     recorder._busy = True
     try:
