@@ -25,19 +25,13 @@ class Unreadable(Exception):
 
 
 def kind(mode: int) -> str:
-    """One word for what a ``st_mode`` is."""
-    if stat.S_ISREG(mode):
-        return "file"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISLNK(mode):
-        return "link"
-    return "other"
+    """The type of a ``st_mode`` as ``ls -l`` shows it: ``-`` a file, ``d`` a folder, ``l`` a link, ..."""
+    return stat.filemode(mode)[0]
 
 
 def path_kind(path: str, *, follow: bool) -> str:
-    """What is at ``path`` (``file``, ``dir``, ``link``, ``other`` or ``missing``), as ``os.stat`` (or
-    ``os.lstat`` without ``follow``) sees it."""
+    """What is at ``path`` (its :func:`kind`, or ``missing``), as ``os.stat`` (or ``os.lstat`` without
+    ``follow``) sees it."""
     try:
         info = os.stat(path) if follow else os.lstat(path)
     except OSError as exc:
@@ -88,9 +82,5 @@ def folder_state(path: str) -> str:
 
 
 def _entry_kind(entry: os.DirEntry[str]) -> str:
-    """An entry's kind without following links."""
-    if entry.is_symlink():
-        return "link"
-    if entry.is_dir(follow_symlinks=False):
-        return "dir"
-    return "file" if entry.is_file(follow_symlinks=False) else "other"
+    """An entry's :func:`kind`, without following links."""
+    return kind(entry.stat(follow_symlinks=False).st_mode)
