@@ -35,6 +35,7 @@ _DOUBTFUL_EVENTS = frozenset({
 _WATCHED = frozenset({"open", "os.listdir", "os.scandir", "subprocess.Popen", *_DOUBTFUL_EVENTS})
 _CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth")
 
+_METADATA = os.path.join("importlib", "metadata")
 _PLATFORM_MODULE = os.path.join(os.path.dirname(os.__file__), "platform.py")
 
 _current: list[Recorder] = []
@@ -220,7 +221,7 @@ def _by_import_system() -> bool:
     frame = sys._getframe(1)
     while frame is not None:
         name = frame.f_code.co_filename
-        if name.startswith(("<frozen importlib", "<frozen zipimport")) or "importlib/metadata" in name:
+        if name.startswith(("<frozen importlib", "<frozen zipimport")) or _METADATA in name:
             return True
         frame = frame.f_back  # type: ignore[assignment]
     return False
