@@ -111,7 +111,7 @@ def _unchanged(recorded: dict[str, Any]) -> bool:
         if value_digest(name, os.environ.get(name)) != digest:
             return False
     for spec, kind in recorded["paths"].items():
-        if inputs.path_kind(spec[2:], follow=spec.startswith("S")) != kind:
+        if inputs.spec_state(spec) != kind:
             return False
     for path, listing in recorded["folders"].items():
         if inputs.folder_state(path) != listing:

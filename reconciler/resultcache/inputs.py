@@ -41,6 +41,25 @@ def path_kind(path: str, *, follow: bool) -> str:
     return kind(info.st_mode)
 
 
+def link_state(path: str) -> str:
+    """Where the link at ``path`` points (``-> target``), ``missing``, or ``error <errno>`` (not a link)."""
+    try:
+        return "-> " + os.fsdecode(os.readlink(path))
+    except OSError as exc:
+        if exc.errno in _ABSENT:
+            return "missing"
+        return f"error {exc.errno}"
+
+
+def spec_state(spec: str) -> str:
+    """The state now of one checked path, as the recorder writes it: ``S:``/``L:`` its kind (following
+    links or not), ``R:`` where the link points."""
+    path = spec[2:]
+    if spec.startswith("R:"):
+        return link_state(path)
+    return path_kind(path, follow=spec.startswith("S:"))
+
+
 def file_state(path: str) -> list[object]:
     """A file read by the run: whether it is a link, and (following it) its size and content hash; or
     ``["missing"]`` when nothing is there. Anything but a regular file is :class:`Unreadable`."""

@@ -67,6 +67,7 @@ def primary_key(argv: Sequence[str]) -> str:
         __version__,
         sys.version,
         sys.executable,
+        tuple(sys.orig_argv),  # how Python was started: -W, -X, -O...
         tuple(sys.path),
         code_fingerprint(),
         tuple(argv),

@@ -62,8 +62,9 @@ class Recorder:
         if not _hooked:
             sys.addaudithook(_hook)
             _hooked.append(True)
-        self._saved = (os.stat, os.lstat, os.environ, sys.stdout, sys.stderr, sys.stdin)
+        self._saved = (os.stat, os.lstat, os.readlink, os.environ, sys.stdout, sys.stderr, sys.stdin)
         real_stat, real_lstat = os.stat, os.lstat
+        os.readlink = self._readlink_wrapper(os.readlink)
         os.stat = self._stat_wrapper(real_stat, follow=True)
         os.lstat = self._stat_wrapper(real_lstat, follow=False)
         os.environ = _RecordingEnviron(os.environ, self)  # noqa: B003 - same variables, read through a recorder
@@ -77,7 +78,7 @@ class Recorder:
         if self in _current:
             _current.remove(self)
         if self._saved:
-            os.stat, os.lstat, os.environ, sys.stdout, sys.stderr, sys.stdin = self._saved
+            os.stat, os.lstat, os.readlink, os.environ, sys.stdout, sys.stderr, sys.stdin = self._saved
             self._saved = ()
 
     def doubt(self, why: str) -> None:
@@ -100,7 +101,7 @@ class Recorder:
                 raise inputs.Unreadable(f"{path} changed during the run")
         paths = {}
         for spec, seen_kind in self.paths.items():
-            now = inputs.path_kind(spec[2:], follow=spec.startswith("S"))
+            now = inputs.spec_state(spec)
             if now != seen_kind:
                 raise inputs.Unreadable(f"{spec[2:]} changed during the run")
             paths[spec] = now
@@ -174,6 +175,23 @@ class Recorder:
             followed = kwargs.get("follow_symlinks", True) and follow
             self._note_path("S:" if followed else "L:", path, inputs.kind(result.st_mode))
             return result
+
+        return recorded
+
+    def _readlink_wrapper(self, real: Any) -> Any:
+        def recorded(path: Any, *args: Any, **kwargs: Any) -> Any:
+            if self._busy or args or kwargs:
+                return real(path, *args, **kwargs)
+            try:
+                target = real(path)
+            except (FileNotFoundError, NotADirectoryError):
+                self._note_path("R:", path, "missing")
+                raise
+            except OSError as exc:  # EINVAL: not a link (realpath asks every part of a path)
+                self._note_path("R:", path, f"error {exc.errno}")
+                raise
+            self._note_path("R:", path, "-> " + os.fsdecode(target))
+            return target
 
         return recorded
 
