@@ -1,9 +1,10 @@
 """Watching one full run of ``validate``: what it reads, what it prints, and whether it can be trusted.
 
-Effectful (an audit hook for the whole process, ``os.stat``/``os.lstat`` and ``os.environ`` wrapped,
-``sys.stdout``/``sys.stderr`` teed, all for the run only). Python's audit events name every file opened
-and every folder listed, whoever does it; the wrappers add the paths whose existence or kind is checked
-and the environment variables looked up. The import system's own reads (modules, ``.pyc`` files,
+Effectful (an audit hook for the whole process, ``os.stat``/``os.lstat``/``os.readlink`` and
+``os.environ`` wrapped, ``sys.stdout``/``sys.stderr`` teed, all for the run only). Python's audit events
+name every file opened and every folder listed, whoever does it; the wrappers add the paths whose
+existence or kind is checked, where the links followed point, and the environment variables looked up.
+(Audit events carry no ``dir_fd``; comfyops opens nothing relative to a folder descriptor.) The import system's own reads (modules, ``.pyc`` files,
 installed distributions' metadata) are not inputs: the key's code fingerprint covers them.
 
 Anything the recorder cannot attribute to a path, or that a validation must not do (a write, a child
