@@ -4,8 +4,9 @@ Effectful (an audit hook for the whole process, ``os.stat``/``os.lstat``/``os.re
 ``os.environ`` wrapped, ``sys.stdout``/``sys.stderr`` teed, all for the run only). Python's audit events
 name every file opened and every folder listed, whoever does it; the wrappers add the paths whose
 existence or kind is checked, where the links followed point, and the environment variables looked up.
-(Audit events carry no ``dir_fd``; comfyops opens nothing relative to a folder descriptor.) The import system's own reads (modules, ``.pyc`` files,
-installed distributions' metadata) are not inputs: the key's code fingerprint covers them.
+(Audit events carry no ``dir_fd``; comfyops opens nothing relative to a folder descriptor.) The import
+system's own reads (modules, ``.pyc`` files, installed distributions' metadata) are not inputs: the key's
+code fingerprint covers them.
 
 Anything the recorder cannot attribute to a path, or that a validation must not do (a write, a child
 process other than the policy worker, a network connection, reading stdin, changing directory or the
