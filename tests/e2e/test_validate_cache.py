@@ -246,3 +246,16 @@ def test_a_replay_imports_neither_click_nor_pydantic_nor_yaml_nor_the_manifest_c
     assert first.stdout.splitlines()[-1].startswith("0 ['click', 'pydantic', 'yaml']"), first.stdout
     again = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True)
     assert again.stdout.splitlines()[-1] == "0 [] []", again.stdout
+
+
+def test_a_run_that_writes_a_step_summary_is_never_saved_nor_replayed(repo: Path, tmp_path: Path) -> None:
+    assert comfyops(repo, "validate", "-f", ".").code == 0
+    mark(repo)
+    summary = tmp_path / "summary.md"
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    first = comfyops(repo, "validate", "-f", ".", env=env)
+    assert first.code == 0 and not replayed(first), first
+    assert summary.read_text(encoding="utf-8").count("ComfyOps validate") == 1
+    assert len(saved(repo)) == 1  # the run that wrote the summary saved nothing
+    again = comfyops(repo, "validate", "-f", ".", env=env)
+    assert again == first and summary.read_text(encoding="utf-8").count("ComfyOps validate") == 2
