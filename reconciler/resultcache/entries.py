@@ -44,11 +44,14 @@ def replay(key: str) -> int | None:
     entry = _load(entry_path(key))
     if entry is None or entry.get("format") != FORMAT or entry.get("key") != key:
         return None
+    output, code = entry.get("output"), entry.get("exit")
+    if not (isinstance(output, list) and all(_is_chunk(chunk) for chunk in output)):
+        return None
+    if type(code) is not int or code not in SAVED_EXIT_CODES:
+        return None
     try:
         if not _unchanged(entry["inputs"]):
             return None
-        output = [(int(fd), str(text)) for fd, text in entry["output"] if fd in (1, 2)]
-        code = int(entry["exit"])
     except (inputs.Unreadable, KeyError, TypeError, ValueError, AttributeError):
         return None
     for fd, text in output:
@@ -103,6 +106,11 @@ def save(key: str, recorder: Recorder, code: int) -> bool:
     except (OSError, inputs.Unreadable, ValueError, TypeError):
         return False
     return True
+
+
+def _is_chunk(chunk: object) -> bool:
+    """Whether ``chunk`` is one saved piece of output: ``[1 or 2, text]``."""
+    return isinstance(chunk, list) and len(chunk) == 2 and chunk[0] in (1, 2) and isinstance(chunk[1], str)
 
 
 def _unchanged(recorded: dict[str, Any]) -> bool:
