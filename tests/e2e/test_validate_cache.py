@@ -191,9 +191,12 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(repo: Path) -> None:
     entry.write_bytes(b'{"format": 1, "key": "x", "inputs": [1, 2')
     assert comfyops(repo, "validate", "-f", ".") == cold
     json.loads(entry.read_text(encoding="utf-8"))  # a full run saved a whole entry again
-    entry.write_text(json.dumps({**json.loads(entry.read_text(encoding="utf-8")), "inputs": {"files": 7}}),
-                     encoding="utf-8")
-    assert comfyops(repo, "validate", "-f", ".") == cold
+    mark(repo)
+    for damage in ({"inputs": {"files": 7}}, {"output": [[3, "nowhere"]]}, {"exit": "0"}, {"exit": True},
+                   {"output": [[1, "ok" + MARK + "\n"], [2]]}):
+        entry.write_text(json.dumps({**json.loads(entry.read_text(encoding="utf-8")), **damage}), encoding="utf-8")
+        assert comfyops(repo, "validate", "-f", ".") == cold, damage
+        mark(repo)  # the full run saved a good entry again
 
 
 def test_a_linked_cache_file_or_folder_is_never_followed(repo: Path, tmp_path: Path) -> None:
