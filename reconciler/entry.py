@@ -36,8 +36,12 @@ def main() -> None:
         if cacheable(args):
             from reconciler.resultcache import entries
 
-            key = primary_key(args)
-            code = entries.replay(key)
+            code = None
+            try:
+                key = primary_key(args)
+                code = entries.replay(key)
+            except Exception:  # any doubt about the cache (even a bug in it) means a full run without it
+                key = None
             if code is not None:
                 raise SystemExit(code)
         from reconciler.cli import main as run_cli

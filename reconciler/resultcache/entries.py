@@ -73,7 +73,12 @@ def run_and_save(key: str, full_run: Callable[[], object]) -> None:
     stale = _load(entry_path(key))
     recorder = Recorder()
     code: object = None
-    recorder.start()
+    try:
+        recorder.start()
+    except Exception:  # cannot watch the run: run it unwatched, save nothing
+        recorder.stop()
+        full_run()
+        return
     try:
         if stale is not None and stale.get("policy_worker") is True:
             from reconciler.policy import rego
@@ -103,7 +108,7 @@ def save(key: str, recorder: Recorder, code: int) -> bool:
         path = entry_path(key)
         workspace.write_text(path, text, inside=workspace.root())
         _prune(path.parent)
-    except (OSError, inputs.Unreadable, ValueError, TypeError):
+    except Exception:  # a result that cannot be saved is simply not saved (not even a bug here is an error)
         return False
     return True
 
@@ -144,7 +149,7 @@ def _load(path: Path) -> dict[str, Any] | None:
         with os.fdopen(fd, "rb", closefd=False) as handle:
             data = handle.read(ENTRY_LIMIT + 1)
         entry = json.loads(data.decode("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deep
         return None
     finally:
         os.close(fd)

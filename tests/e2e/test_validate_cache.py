@@ -199,6 +199,20 @@ def test_a_corrupt_cache_file_is_ignored_and_replaced(repo: Path) -> None:
         mark(repo)  # the full run saved a good entry again
 
 
+def test_a_cache_that_cannot_be_written_changes_nothing_the_user_sees(repo: Path) -> None:
+    cold = comfyops(repo, "validate", "-f", ".", "--no-cache")
+    (repo / ".comfyops").mkdir()
+    (repo / CACHE).write_text("a file where the cache folder goes", encoding="utf-8")
+    assert comfyops(repo, "validate", "-f", ".") == cold
+    assert comfyops(repo, "validate", "-f", ".") == cold
+    (repo / CACHE).unlink()
+    assert comfyops(repo, "validate", "-f", ".") == cold
+    (entry,) = saved(repo)
+    entry.write_text("[" * 100_000, encoding="utf-8")  # nested deeper than Python's JSON parser goes
+    assert comfyops(repo, "validate", "-f", ".") == cold
+    json.loads(entry.read_text(encoding="utf-8"))  # and replaced by a good one
+
+
 def test_a_linked_cache_file_or_folder_is_never_followed(repo: Path, tmp_path: Path) -> None:
     comfyops(repo, "validate", "-f", ".")
     mark(repo)
