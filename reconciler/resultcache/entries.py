@@ -70,6 +70,9 @@ def run_and_save(key: str, full_run: Callable[[], object]) -> None:
     policies (the edit-and-validate loop of a pre-commit hook or an editor)."""
     from reconciler.resultcache.recorder import Recorder  # a replay never needs it
 
+    if sys.stdout is None or sys.stderr is None:  # nowhere to print (pythonw): nothing to save either
+        full_run()
+        return
     stale = _load(entry_path(key))
     recorder = Recorder()
     code: object = None
