@@ -5,7 +5,7 @@ The key covers what decides the output but is not an input file: the comfyops ve
 the installed code (every file of the ``reconciler`` package, so an editable install that changes
 invalidates, and the folders of installed distributions, so installing or removing one does), the
 Python interpreter, the full command line as given, the working directory, the output settings (each
-stream's encoding and whether it is a terminal) and the interpreter's and terminal's environment.
+stream's encoding, whether it is a terminal and how wide) and the interpreter's and terminal's environment.
 Everything else a run reads is recorded during the run (:mod:`.recorder`) and checked on reuse.
 """
 
@@ -113,10 +113,12 @@ def _tree(folder: str, relative: str) -> list[str]:
 
 
 def _stream_settings(stream: object) -> tuple[object, ...]:
-    """What decides how text printed to ``stream`` comes out: its encoding and whether it is a terminal."""
+    """What decides how text printed to ``stream`` comes out: its encoding, whether it is a terminal, and
+    then the terminal's width (click wraps usage messages to it)."""
     isatty = getattr(stream, "isatty", None)
     try:
         tty = bool(isatty()) if isatty is not None else None
+        width = os.get_terminal_size(stream.fileno()).columns if tty else None  # type: ignore[attr-defined]
     except (OSError, ValueError):
-        tty = None
-    return (stream is None, tty, getattr(stream, "encoding", None), getattr(stream, "errors", None))
+        tty, width = None, None
+    return (stream is None, tty, width, getattr(stream, "encoding", None), getattr(stream, "errors", None))
