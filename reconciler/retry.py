@@ -8,7 +8,6 @@ are passed in.
 
 from __future__ import annotations
 
-import email.utils
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +62,8 @@ def http_date(value: str | None) -> datetime | None:
     """Parse an HTTP-date header (e.g. ``Date``) to an aware datetime; None if absent or malformed."""
     if not value:
         return None
+    import email.utils  # here, not at the top: the email package is slow to import and most commands need none
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

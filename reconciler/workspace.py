@@ -13,6 +13,7 @@ object_info cache          ``.comfyops/cache/``              ``COMFYOPS_CACHE_DI
 apply lock                 ``.comfyops/apply.lock``          (none: it guards the working copy)
 apply journal              ``.comfyops/apply-journal.json``  (none: it belongs with the lock)
 reconcile's seen records   ``.comfyops/reconcile/``          ``COMFYOPS_RECONCILE_STATE``
+validate's saved results   ``.comfyops/validate-cache/``     ``validate --no-cache`` (not used)
 =========================  ================================  =====================================
 
 One rule says where ``.comfyops/`` is (:func:`root`): at the root of the git working copy that holds the
@@ -41,7 +42,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Final
@@ -59,6 +59,7 @@ CACHE_DIR: Final[str] = "cache"
 OUTPUTS_DIR: Final[str] = "outputs"
 LOCK_FILE: Final[str] = "apply.lock"
 RECONCILE_DIR: Final[str] = "reconcile"
+VALIDATE_CACHE_DIR: Final[str] = "validate-cache"
 _NOFOLLOW: Final[int] = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC: Final[int] = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK: Final[int] = getattr(os, "O_NONBLOCK", 0)
@@ -145,6 +146,13 @@ def reconcile_state(start: Path | None = None) -> Path:
     return Path(configured) if configured else root(start) / DIR_NAME / RECONCILE_DIR
 
 
+def validate_cache() -> Path:
+    """Where ``validate`` saves its results for reuse (``.comfyops/validate-cache/``), as an absolute path.
+
+    Beside the working copy's other state, found from the working directory like the history and cache."""
+    return root() / DIR_NAME / VALIDATE_CACHE_DIR
+
+
 def apply_lock(start: Path | None = None) -> Path:
     """The working copy's apply lock (one apply at a time), as an absolute path."""
     return root(start) / DIR_NAME / LOCK_FILE
@@ -206,6 +214,8 @@ def write_bytes(path: Path, data: bytes, *, inside: Path | None = None, mode: in
     _refuse_links(path, inside)
     if user_file:
         mode = user_file_mode(path)
+    import tempfile  # only when writing: validate's saved results are read without it
+
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -45,6 +45,7 @@ EFFECTFUL_PACKAGES: dict[str, str] = {
     "policy": "Rego evaluated by regopy in a child process",
     "history": "the request history file",
     "smoke": "submits and polls requests",
+    "resultcache": "validate's saved results: records a run's reads, replays its output, writes .comfyops/",
 }
 EFFECTFUL_TOP_LEVEL: dict[str, str] = {
     "reconciler.__main__": "runs the command line",

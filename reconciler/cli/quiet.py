@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 
-from reconciler.runcomfy.retry import FINAL_TAG, RETRY_TAG
-
 
 class RetryTally(logging.Handler):
     """Counts retried attempts, drops the give-up record, and prints other warnings and errors as they come."""
@@ -25,6 +23,8 @@ class RetryTally(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Count a retry, drop a give-up, print anything else (its message, as Python's default would)."""
+        from reconciler.runcomfy.retry import FINAL_TAG, RETRY_TAG  # here: a command that logs nothing skips it
+
         failure = getattr(record, RETRY_TAG, None)
         if failure is not None:
             self.retried += 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -333,6 +332,8 @@ class PolicySettings(_Strict):
 
 
 def _valid_cron(value: str) -> str:
+    from croniter import croniter  # only when a window is declared: importing it runs `file` on Python
+
     if not croniter.is_valid(value):
         raise ValueError(f"{value!r} is not a cron expression (minute hour day-of-month month day-of-week)")
     return value

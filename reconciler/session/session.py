@@ -24,11 +24,11 @@ from reconciler import workspace
 from reconciler.catalog import DEFAULT_API_URL
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ReconcilerError
-from reconciler.followup import Invocation
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from reconciler.followup import Invocation
     from reconciler.runcomfy.client import RunComfyClient
     from reconciler.smoke.progress import Progress
 
@@ -147,6 +147,8 @@ class Session:
 
     def invocation(self) -> Invocation:
         """What a follow-up command must repeat of this one (global options, ``-f``, ``--env``), for hints."""
+        from reconciler.followup import Invocation
+
         return Invocation(tuple(self.global_args()), self.invoked_files, self.invoked_environment)
 
     registered: list[tuple[str, str]] = field(default_factory=list)
