@@ -17,7 +17,8 @@ from reconciler.cli.snapshot import max_age_option, read_snapshot
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planner
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
-from reconciler.render import markdown, render_plan
+from reconciler.render import plan as plan_report
+from reconciler.render import render_plan
 from reconciler.session import planfiles, snapshots
 from reconciler.session.planning import make_plan, with_policy
 from reconciler.session.session import Session
@@ -112,7 +113,7 @@ def command(
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
                        show_unmanaged=show_unmanaged)
     output.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
+    publish(summary, lambda: plan_report.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
                                                            show_unmanaged=show_unmanaged))
     if out is not None:
         planfiles.save(planned.plan, out)

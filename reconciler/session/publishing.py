@@ -20,7 +20,8 @@ from reconciler.github import artifacts, checks, comments, fit, identity, issues
 from reconciler.github import labels as labels_
 from reconciler.github.client import GitHubClient, GitHubSettings, build_http_client, repo_path, settings_from_env
 from reconciler.github.errors import GitHubError, scrub
-from reconciler.render import markdown, style
+from reconciler.render import plan as plan_report
+from reconciler.render import style
 from reconciler.session import planfiles
 
 
@@ -140,8 +141,8 @@ def plan_check(plan_file: Path) -> CheckReport:
     return CheckReport(
         title=style.summary_sentence(plan.summary),
         conclusion="failure" if plan.policy is not None and plan.policy.denied else "success",
-        summary=markdown.render_plan_brief(plan, max_chars=checks.OUTPUT_LIMIT),
-        text=markdown.render_plan_markdown(plan, max_chars=10 * checks.OUTPUT_LIMIT),
+        summary=plan_report.render_plan_brief(plan, max_chars=checks.OUTPUT_LIMIT),
+        text=plan_report.render_plan_markdown(plan, max_chars=10 * checks.OUTPUT_LIMIT),
     )
 
 
