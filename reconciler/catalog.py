@@ -9,7 +9,7 @@ Source: ``shared/runcomfy-api/REFERENCE.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, Literal, get_args
 
 HARDWARE_SKUS: Final[tuple[str, ...]] = (
     "TURING_16",
@@ -57,7 +57,7 @@ MAX_INSTANCES_RANGE: Final[tuple[int, int]] = (1, 60)
 MIN_QUEUE_SIZE: Final[int] = 1
 MIN_KEEP_WARM_SECONDS: Final[int] = 0
 
-MANAGED_FIELDS: Final[tuple[str, ...]] = (
+ManagedField = Literal[
     "workflow_id",
     "workflow_version",
     "hardware",
@@ -66,30 +66,23 @@ MANAGED_FIELDS: Final[tuple[str, ...]] = (
     "queue_size",
     "keep_warm_duration_in_seconds",
     "is_enabled",
-)
+]
+"""A deployment field a manifest declares and the plan diffs (the type; :data:`MANAGED_FIELDS` the values)."""
+
+MANAGED_FIELDS: Final[tuple[str, ...]] = get_args(ManagedField)
 """Deployment fields a manifest declares and the plan diffs, in display order."""
 
-PATCHABLE_FIELDS: Final[frozenset[str]] = frozenset(
-    {
-        "name",
-        "workflow_version",
-        "hardware",
-        "min_instances",
-        "max_instances",
-        "queue_size",
-        "keep_warm_duration_in_seconds",
-        "is_enabled",
-    }
-)
-"""Fields a PATCH may carry; ``workflow_id`` is create-only (a new workflow is a new deployment)."""
+CREATE_ONLY_FIELDS: Final[frozenset[str]] = frozenset({"workflow_id"})
+"""Fields only a create sets: a new workflow is a new deployment."""
+
+PATCHABLE_FIELDS: Final[frozenset[str]] = frozenset({"name", *MANAGED_FIELDS}) - CREATE_ONLY_FIELDS
+"""Fields a PATCH may carry: the name and every managed field but the create-only ``workflow_id``."""
 
 SAVED_VERSIONS_PER_WORKFLOW: Final[int] = 3
 """RunComfy keeps this many saved versions per workflow; a Cloud Save removes the oldest one no deployment uses."""
 
 CREATE_FIELDS: Final[tuple[str, ...]] = tuple(f for f in MANAGED_FIELDS if f != "is_enabled")
 """Fields of the create body besides ``name``; ``is_enabled`` is not one of them (PATCH it after)."""
-
-CREATE_ONLY_FIELDS: Final[frozenset[str]] = frozenset({"workflow_id"})
 
 ERROR_UNAUTHORIZED: Final[int] = 401001
 ERROR_FORBIDDEN: Final[int] = 403003

@@ -8,7 +8,6 @@ are passed in.
 
 from __future__ import annotations
 
-import email.utils
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,11 +28,6 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1 or self.base < 0 or self.factor < 1 or self.cap < 0:
             raise ValueError(f"invalid retry policy: {self!r}")
-
-    @property
-    def backoffs(self) -> tuple[float, ...]:
-        """The backoff ceilings before each retry, as data; its length is the number of retries."""
-        return tuple(min(self.cap, self.base * self.factor**n) for n in range(self.max_attempts - 1))
 
     def backoff(self, attempt: int, rng: Callable[[], float]) -> float:
         """Full-jitter delay after failed attempt ``attempt`` (1-based): ``rng() * ceiling``."""
@@ -68,6 +62,8 @@ def http_date(value: str | None) -> datetime | None:
     """Parse an HTTP-date header (e.g. ``Date``) to an aware datetime; None if absent or malformed."""
     if not value:
         return None
+    import email.utils  # here, not at the top: the email package is slow to import and most commands need none
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -13,6 +13,7 @@ object_info cache          ``.comfyops/cache/``              ``COMFYOPS_CACHE_DI
 apply lock                 ``.comfyops/apply.lock``          (none: it guards the working copy)
 apply journal              ``.comfyops/apply-journal.json``  (none: it belongs with the lock)
 reconcile's seen records   ``.comfyops/reconcile/``          ``COMFYOPS_RECONCILE_STATE``
+validate's saved results   ``.comfyops/validate-cache/``     ``validate --no-cache`` (not used)
 =========================  ================================  =====================================
 
 One rule says where ``.comfyops/`` is (:func:`root`): at the root of the git working copy that holds the
@@ -27,7 +28,8 @@ writes goes through this module (a test greps ``reconciler/`` for writes anywher
 target is refused with an error naming it (:class:`UnsafePath`): never written through, and never silently
 replaced either (the fail-closed choice: a planted link is a sign of tampering someone should see).
 :func:`write_text` and :func:`write_bytes` write a temporary file in the same folder and rename it over
-the target, so a reader never sees half a file; :func:`append_line` and :func:`append_text` append with
+the target, so a reader never sees half a file (a user's own file, ``user_file``, keeps its mode, or gets the
+one the umask gives); :func:`append_text` appends with
 ``O_NOFOLLOW`` (the history); :func:`create_exclusive` creates a file only if nothing is there, link or
 not (run outputs); :func:`open_lock` creates the lock exclusively, or opens the one there without
 following a link. Each refuses a folder on the way that is a link, from ``inside`` (the workspace root,
@@ -40,7 +42,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Final
@@ -58,6 +59,7 @@ CACHE_DIR: Final[str] = "cache"
 OUTPUTS_DIR: Final[str] = "outputs"
 LOCK_FILE: Final[str] = "apply.lock"
 RECONCILE_DIR: Final[str] = "reconcile"
+VALIDATE_CACHE_DIR: Final[str] = "validate-cache"
 _NOFOLLOW: Final[int] = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC: Final[int] = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK: Final[int] = getattr(os, "O_NONBLOCK", 0)
@@ -144,6 +146,13 @@ def reconcile_state(start: Path | None = None) -> Path:
     return Path(configured) if configured else root(start) / DIR_NAME / RECONCILE_DIR
 
 
+def validate_cache() -> Path:
+    """Where ``validate`` saves its results for reuse (``.comfyops/validate-cache/``), as an absolute path.
+
+    Beside the working copy's other state, found from the working directory like the history and cache."""
+    return root() / DIR_NAME / VALIDATE_CACHE_DIR
+
+
 def apply_lock(start: Path | None = None) -> Path:
     """The working copy's apply lock (one apply at a time), as an absolute path."""
     return root(start) / DIR_NAME / LOCK_FILE
@@ -190,16 +199,23 @@ def _refuse_links(path: Path, inside: Path | None) -> None:
             raise UnsafePath(f"refusing to write {path}: {current} is a link")
 
 
-def write_bytes(path: Path, data: bytes, *, inside: Path | None = None, mode: int | None = None) -> None:
+def write_bytes(path: Path, data: bytes, *, inside: Path | None = None, mode: int | None = None,
+                user_file: bool = False) -> None:
     """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then renamed over it.
 
     A link at ``path`` is refused (:class:`UnsafePath`), never written through nor replaced; folders are
     created as needed. ``inside`` (e.g. the workspace root) also refuses a folder on the way that is a link.
-    ``mode`` sets the file's permissions (otherwise the temporary file's: readable by its owner only).
+    ``mode`` sets the file's permissions (otherwise the temporary file's: readable by its owner only);
+    ``user_file`` (a manifest ``fmt`` rewrites, a file ``import`` writes) gives the mode :func:`user_file_mode`
+    gives instead. On any failure no temporary file is left and ``path`` is unchanged.
     """
     _refuse_links(path, inside)
     path.parent.mkdir(parents=True, exist_ok=True)
     _refuse_links(path, inside)
+    if user_file:
+        mode = user_file_mode(path)
+    import tempfile  # only when writing: validate's saved results are read without it
+
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -215,9 +231,25 @@ def write_bytes(path: Path, data: bytes, *, inside: Path | None = None, mode: in
         raise
 
 
-def write_text(path: Path, text: str, *, inside: Path | None = None) -> None:
-    """:func:`write_bytes` of ``text`` as UTF-8."""
-    write_bytes(path, text.encode("utf-8"), inside=inside)
+def write_text(path: Path, text: str, *, inside: Path | None = None, user_file: bool = False) -> None:
+    """:func:`write_bytes` of ``text`` as UTF-8 (``user_file``: the user's own file, see there)."""
+    write_bytes(path, text.encode("utf-8"), inside=inside, user_file=user_file)
+
+
+def user_file_mode(path: Path) -> int:
+    """The mode a user's file written at ``path`` gets: an existing file keeps its own; a new one gets what the
+    umask gives an ordinary new file (``0o666 & ~umask``: 0644 under the usual 022), not ``mkstemp``'s 0600."""
+    try:
+        return stat.S_IMODE(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    """The process's umask (read by setting and restoring it; comfyops writes files from one thread)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def remove(path: Path) -> bool:
@@ -267,11 +299,6 @@ def append_text(path: Path, text: str, *, inside: Path | None = None, make_folde
         _write_all(fd, text.encode("utf-8"))
     finally:
         os.close(fd)
-
-
-def append_line(path: Path, line: str, *, inside: Path | None = None) -> None:
-    """Append ``line`` (a newline added) to ``path`` in one write, creating it; never through a link."""
-    append_text(path, line.rstrip("\n") + "\n", inside=inside)
 
 
 def create_exclusive(path: Path, data: str | bytes = "", *, inside: Path | None = None) -> bool:

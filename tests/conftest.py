@@ -5,6 +5,8 @@
   ``COMFYOPS_EMULATOR_STATE`` and ``COMFYOPS_CACHE_DIR`` under ``tmp_path``, and no real token.
 - The whole suite (``python -m pytest``, no paths: the README's command) runs on every core with
   pytest-xdist, one test file per worker; naming files or folders runs them in this one process.
+- Hypothesis properties are bounded by their example counts, never by a wall clock: on a loaded
+  2-core machine a 200 ms per-example deadline or the "too slow" health check fails tests that are right.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("steady", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("steady")
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -45,6 +45,7 @@ EFFECTFUL_PACKAGES: dict[str, str] = {
     "policy": "Rego evaluated by regopy in a child process",
     "history": "the request history file",
     "smoke": "submits and polls requests",
+    "resultcache": "validate's saved results: records a run's reads, replays its output, writes .comfyops/",
 }
 EFFECTFUL_TOP_LEVEL: dict[str, str] = {
     "reconciler.__main__": "runs the command line",
@@ -52,7 +53,6 @@ EFFECTFUL_TOP_LEVEL: dict[str, str] = {
     "reconciler.interrupts": "signal handlers that write to stderr and exit",
     "reconciler.readfile": "reads the files users point us at (see INPUT_READERS)",
     "reconciler.workspace": "where .comfyops/ is (environment, file system), and safe writes into it",
-    "reconciler.safewrite": "whole-or-nothing writes of the user's files (fmt, import): umask mode, never via a link",
 }
 """Top-level modules that are not pure; every other top-level module is checked as pure."""
 

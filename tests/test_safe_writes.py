@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import reconciler
+from support.ast_names import dotted
 
 PACKAGE = Path(reconciler.__file__).parent
 SAFE_WRITER = PACKAGE / "workspace.py"
@@ -25,18 +26,9 @@ NOT_FILES = {
 }
 RAW_CALLS = {"os.replace", "os.rename", "os.renames", "tempfile.mkstemp", "tempfile.NamedTemporaryFile",
              "shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "shutil.copytree", "os.mkfifo"}
-SAFE_CALLERS = ("workspace.", "safewrite.")
-"""Writes through these are safe: ``safewrite`` (``fmt``, ``import``: a file keeps its mode) delegates to
-``workspace.write_bytes``."""
+SAFE_CALLERS = ("workspace.",)
+"""Writes through this are safe (it is the safe writer)."""
 WRITE_METHODS = {"write_text", "write_bytes", "touch", "symlink_to", "hardlink_to"}
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return "?"
 
 
 def _writes(call: ast.Call, position: int) -> bool:
@@ -51,7 +43,7 @@ FUNCTIONS_OPENING = {"open", "io.open", "os.fdopen", "gzip.open", "codecs.open",
 
 
 def _is_raw_write(call: ast.Call) -> bool:
-    name = _dotted(call.func)
+    name = dotted(call.func)
     last = name.rsplit(".", 1)[-1]
     if name == "os.open":
         return any(flag in ast.unparse(call) for flag in ("O_WRONLY", "O_RDWR", "O_CREAT"))
@@ -62,7 +54,7 @@ def _is_raw_write(call: ast.Call) -> bool:
 
 def raw_writes(source: str) -> list[tuple[int, str]]:
     """(line, what) for every raw file write in ``source``."""
-    return [(node.lineno, _dotted(node.func)) for node in ast.walk(ast.parse(source))
+    return [(node.lineno, dotted(node.func)) for node in ast.walk(ast.parse(source))
             if isinstance(node, ast.Call) and _is_raw_write(node)]
 
 

@@ -21,15 +21,16 @@ import importlib
 import logging
 import sys
 import traceback
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, cast
 
 import click
 
 from reconciler import __version__, workspace
-from reconciler.cli.output import Output, output_of
+from reconciler.cli.output import CURRENT_STDERR, Output, output_of
 from reconciler.errors import ReconcilerError
 from reconciler.render import safe
-from reconciler.session.session import Session
+from reconciler.session.session import EmbeddedApi, Session
 
 COMMAND_MODULES = (
     "validate",
@@ -114,12 +115,19 @@ def cli(ctx: click.Context, api_url: str | None, emulator: bool, no_color: bool,
     """
     _configure_logging(verbose)
     if ctx.obj is None:
-        ctx.obj = Session(out=Output())
+        ctx.obj = Session(out=Output(), start_emulator=embedded_emulator)
     app: Session = ctx.obj
     app.api_url, app.emulator, app.no_color, app.verbose = api_url, emulator, no_color, verbose
     from_env = ctx.get_parameter_source("api_url") is click.core.ParameterSource.ENVIRONMENT
     app.api_url_source = "from RUNCOMFY_API_URL" if from_env else "from --api-url"
     ctx.call_on_close(app.close)
+
+
+def embedded_emulator(state: Path, read_only: bool) -> EmbeddedApi:
+    """The embedded emulator over ``state`` for ``--emulator`` (imported only when a command connects)."""
+    from reconciler.emulator.embedded import EmbeddedEmulator
+
+    return EmbeddedEmulator(state, read_only=read_only)
 
 
 class _SafeFormatter(logging.Formatter):
@@ -143,7 +151,7 @@ def _configure_logging(verbose: int) -> None:
     ours.propagate = True
     ours.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
     if not any(getattr(h, "comfyops", False) for h in ours.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = logging.StreamHandler(CURRENT_STDERR)
         handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
         handler.comfyops = True  # type: ignore[attr-defined]
         ours.addHandler(handler)
@@ -192,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     _tune_gc()
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "-v" in args or "--verbose" in args
-    app = Session(out=Output(), argv=tuple(args))
+    app = Session(out=Output(), argv=tuple(args), start_emulator=embedded_emulator)
     try:
         _run(app, args, verbose)
     finally:
@@ -200,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
 
         line = quiet.summary_line()
         if line:
-            click.echo(line, err=True)
+            output_of(app).note(line)
 
 
 def _run(app: Session, args: list[str], verbose: bool) -> None:
@@ -215,11 +223,11 @@ def _run(app: Session, args: list[str], verbose: bool) -> None:
         out.error("interrupted")
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        exc.show(file=cast(IO[Any], out.stderr))
         if isinstance(exc, click.NoSuchOption):
             hint = moved_globals_hint(exc.option_name, args)
             if hint:
-                click.echo(f"hint: {hint}", err=True)
+                out.note(f"hint: {hint}")
         sys.exit(1 if exc.exit_code == 2 else exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -233,7 +241,7 @@ def _run(app: Session, args: list[str], verbose: bool) -> None:
         sys.exit(1)
     except Exception as exc:  # a bug: say so in one line, never a traceback unless asked
         if verbose:
-            traceback.print_exc()
+            traceback.print_exc(file=out.stderr)
         out.error(
             f"unexpected error: {type(exc).__name__}: {exc}",
             "this is a bug in comfyops; re-run with -v for the traceback and report it",

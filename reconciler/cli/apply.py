@@ -22,7 +22,6 @@ from reconciler.engine import planner
 from reconciler.engine.plan import ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome
 from reconciler.errors import ReconcilerError
-from reconciler.manifest.desired import secret_strings
 from reconciler.render import render_apply, render_plan, safe
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.session import apply as applying
@@ -30,7 +29,6 @@ from reconciler.session import applylock, planfiles
 from reconciler.session.planning import Planned, make_plan, refuse_denied, with_policy
 from reconciler.session.policycheck import refuse_broken_policies
 from reconciler.session.session import Session
-from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke.report import SmokeReport
 
 
@@ -97,10 +95,7 @@ def command(
     app: Session,
     plan_file: Path | None,
     files: tuple[str, ...],
-    targets: tuple[str, ...],
-    allow_replace: bool,
-    allow_empty: bool,
-    candidate: bool,
+    options: planner.PlanOptions,
     show_unmanaged: bool,
     auto_approve: bool,
     fail_fast: bool,
@@ -114,80 +109,96 @@ def command(
 
     One apply at a time per working copy (.comfyops/apply.lock); see "Concurrent runs" in the README.
     """
-    if rollback_on_smoke_failure and not smoke:
+    _refuse_combinations(plan_file, options, smoke=smoke, rollback=rollback_on_smoke_failure, html_file=html_file)
+    color = use_color(no_color_flag=app.no_color)
+    journal_path = workspace.apply_journal(_working_copy(files, plan_file))
+    if plan_file is not None:
+        planned = _saved_plan(app, plan_file, files, options, journal_path, fmt, color)
+    else:
+        planned = _new_plan(app, files, options, journal_path, fmt, color, show_unmanaged)
+    if isinstance(planned, int):  # stopped: an interrupted apply's smoke test failed, or Ctrl-C
+        return planned
+    if applying.needs_confirmation(planned, saved=plan_file is not None, auto_approve=auto_approve):
+        _confirm()
+    if planned.plan.is_empty:
+        if plan_file is not None:
+            output.echo("No changes to apply.", err=fmt != "text")
+        publish(summary, _NO_CHANGES)
+        return 0
+    run = applying.ApplyOptions(fail_fast=fail_fast, smoke=smoke, rollback_on_smoke_failure=rollback_on_smoke_failure,
+                                keep_outputs=html_file is not None, journal_path=journal_path)
+    applied = applying.apply_plan(app, planned, run, hooks=_ProgressHooks())
+    _show(applied, fmt, color, html_file, summary, plan_printed=plan_file is None and fmt == "text",
+          rollback_asked=rollback_on_smoke_failure or applied.rolled_out)
+    applying.notify(app, planned, applied, files)
+    if applied.interrupted:
+        return 130
+    return 1 if applied.failed else 0
+
+
+def _refuse_combinations(plan_file: Path | None, options: planner.PlanOptions, *, smoke: bool, rollback: bool,
+                         html_file: Path | None) -> None:
+    """Refuse options that do not go together, before anything is read."""
+    if rollback and not smoke:
         raise click.UsageError("--rollback-on-smoke-failure needs --smoke")
     if html_file is not None and not smoke:
         raise click.UsageError("--html needs --smoke (it shows the smoke tests' pictures)")
-    if plan_file is not None and targets:
+    if plan_file is not None and options.targets:
         raise click.UsageError(
             "--target cannot be combined with a saved plan: it applies exactly what it shows "
             "(make a targeted plan with `plan --target NAME --out FILE`)"
         )
-    if plan_file is not None and candidate:
+    if plan_file is not None and options.candidate:
         raise click.UsageError(
             "--candidate cannot be combined with a saved plan: it applies exactly what it shows "
             "(make the plan with `plan --candidate --out FILE`)"
         )
-    color = use_color(no_color_flag=app.no_color)
-    journal_path = workspace.apply_journal(_working_copy(files, plan_file))
-    if plan_file is not None:
-        if interrupted.pending(journal_path):
-            saved = planfiles.load(plan_file)
-            stop = interrupted.finish(
-                app, load_desired(files or tuple(saved.manifest_files), saved.environment), journal_path, fmt, color
-            )
-            if stop is not None:
-                return stop
-        planned = applying.saved_plan(
-            app, plan_file, lambda recorded, environment: load_desired(files or recorded, environment),
-            allow_replace, selected_environment(),
-        )
-    else:
-        desired = load_desired(files)
-        refuse_broken_policies(app.out.diagnostics, desired)  # before the first side effect (registrations)
+
+
+def _saved_plan(app: Session, plan_file: Path, files: tuple[str, ...], options: planner.PlanOptions,
+                journal_path: Path, fmt: str, color: bool) -> Planned | int:
+    """The saved plan, still current (after finishing an interrupted apply); an exit code to stop with."""
+    if interrupted.pending(journal_path):
+        saved = planfiles.load(plan_file)
+        desired = load_desired(files or tuple(saved.manifest_files), saved.environment)
         stop = interrupted.finish(app, desired, journal_path, fmt, color)
         if stop is not None:
             return stop
-        options = planner.PlanOptions(
-            targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
-        )
-        planned = with_policy(app, make_plan(app, desired, options, read_only=False))
-        output.echo(render_plan(planned.plan, "text", color=color, show_unmanaged=show_unmanaged), nl=False,
-                    err=fmt != "text")
-        refuse_denied(planned.plan)
-        if planned.plan.is_empty:
-            publish(summary, _NO_CHANGES)
-            return 0
-        if not auto_approve:
-            _confirm()
-    if planned.plan.is_empty:
-        output.echo("No changes to apply.", err=fmt != "text")
-        publish(summary, _NO_CHANGES)
-        return 0
-    applied = applying.apply_plan(
-        app, planned, hooks=_ProgressHooks(), fail_fast=fail_fast, smoke=smoke,
-        rollback_on_smoke_failure=rollback_on_smoke_failure,
-        smoke_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
-        keep_outputs=html_file is not None, journal_path=journal_path,
+    return applying.saved_plan(
+        app, plan_file, lambda recorded, environment: load_desired(files or recorded, environment),
+        options.allow_replace, selected_environment(),
     )
+
+
+def _new_plan(app: Session, files: tuple[str, ...], options: planner.PlanOptions, journal_path: Path, fmt: str,
+              color: bool, show_unmanaged: bool) -> Planned | int:
+    """A new plan, shown (on stderr unless the report is text) and refused when policy denies it, after
+    finishing an interrupted apply; an exit code to stop with."""
+    desired = load_desired(files)
+    refuse_broken_policies(app.out.diagnostics, desired)  # before the first side effect (registrations)
+    stop = interrupted.finish(app, desired, journal_path, fmt, color)
+    if stop is not None:
+        return stop
+    planned = with_policy(app, make_plan(app, desired, options, read_only=False))
+    output.echo(render_plan(planned.plan, "text", color=color, show_unmanaged=show_unmanaged), nl=False,
+                err=fmt != "text")
+    refuse_denied(planned.plan)
+    return planned
+
+
+def _show(applied: applying.Applied, fmt: str, color: bool, html_file: Path | None, summary: bool, *,
+          plan_printed: bool, rollback_asked: bool) -> None:
+    """Print the apply (and smoke) report, write the gallery, publish the job summary."""
     report, smoke_report = applied.report, applied.smoke
-    shown = _named_once(report, smoke_report, plan_printed=plan_file is None and fmt == "text")
+    shown = _named_once(report, smoke_report, plan_printed=plan_printed)
     if smoke_report is None:
         text = render_apply(shown[0], fmt, color=color and fmt == "text")
         output.echo(text, nl=not text.endswith("\n"))
     else:
-        combined = render_apply_smoke(
-            *shown, fmt, color=color and fmt == "text",
-            rollback_asked=rollback_on_smoke_failure or applied.rolled_out,
-        )
-        output.echo(combined, nl=False)
+        output.echo(render_apply_smoke(*shown, fmt, color=color and fmt == "text", rollback_asked=rollback_asked),
+                    nl=False)
     note = "" if smoke_report is None else gallery.write_or_warn(html_file, [smoke_report])
-    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_on_smoke_failure or applied.rolled_out)
-            + (f"\n{note}\n" if note else ""))
-    _notify(planned, report, smoke_report, files)
-    if applied.interrupted:
-        return 130
-    return 1 if applied.failed else 0
+    publish(summary, lambda: _summary_markdown(report, smoke_report, rollback_asked) + (f"\n{note}\n" if note else ""))
 
 
 def _named_once(report: ApplyReport, smoke_report: SmokeReport | None,
@@ -197,18 +208,6 @@ def _named_once(report: ApplyReport, smoke_report: SmokeReport | None,
     if not plan_printed:
         return report, smoke
     return report.model_copy(update={"environment": None}), dataclasses.replace(smoke, environment=None)
-
-
-def _notify(planned: Planned, report: ApplyReport, smoke_report: SmokeReport | None, files: tuple[str, ...]) -> None:
-    """Send apply_failed / smoke_failed / rolled_back messages (Settings.notify); a failed send only warns."""
-    from reconciler.session import notify, pause
-
-    desired = planned.desired
-    for warning in notify.notify_apply(
-        desired.settings.notify, secret_strings(desired), pause.manifest_folder(files or tuple(desired.files)),
-        environment=planned.plan.environment, report=report, smoke=smoke_report,
-    ):
-        output.echo(f"warning: {warning}", err=True)
 
 
 _NO_CHANGES = "## ComfyOps apply\n\n**No changes.** Live deployments already match the manifests.\n"
@@ -237,7 +236,7 @@ def _confirm() -> None:
         answer = line.strip()
         output.echo(f"{PROMPT}: {answer} (read from standard input)", err=True)
     else:
-        answer = click.prompt(PROMPT, default="", show_default=False, err=True)
+        answer = output.current().ask(PROMPT)
     if answer.strip() != "yes":
         raise ReconcilerError("apply cancelled: nothing was changed")
 

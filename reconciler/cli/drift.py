@@ -8,7 +8,6 @@ beside the drift without changing the exit code.
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
 
 import click
@@ -20,7 +19,6 @@ from reconciler.cli.summary import publish, summary_option
 from reconciler.render.drift import FORMATS, render_drift
 from reconciler.session import observing
 from reconciler.session.session import Session
-from reconciler.smoke import progress as smoke_progress
 
 
 @click.command("drift")
@@ -48,9 +46,7 @@ def command(app: Session, files: tuple[str, ...], fmt: str, target_patterns: tup
     desired = load_desired(files)
     checked_at = datetime.now(UTC).isoformat(timespec="seconds")
     report = observing.drift_report(
-        app, desired, target_patterns, files=files, smoke=smoke, checked_at=checked_at,
-        make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
-    )
+        app, desired, target_patterns, files=files, smoke=smoke, checked_at=checked_at)
     color = fmt == "text" and use_color(no_color_flag=app.no_color)
     text = render_drift(report, fmt, color=color)
     output.echo(text, nl=not text.endswith("\n"))

@@ -72,6 +72,16 @@ def _parse_registration(spec: str) -> tuple[str, str, dict[str, Any]]:
     return workflow_id, version, graph
 
 
+STATE_OPTION = click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="State directory (default: COMFYOPS_EMULATOR_STATE or .comfyops/emulator).",
+)
+"""``--state DIR``: the emulator state folder ``serve`` and ``reset`` use."""
+
+
 @click.group(name="emulator")
 def command() -> None:
     """Run a local RunComfy Serverless API emulator, or reset its state."""
@@ -80,13 +90,7 @@ def command() -> None:
 @command.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8189, show_default=True, type=int, help="Port to listen on.")
-@click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="State directory (default: COMFYOPS_EMULATOR_STATE or .comfyops/emulator).",
-)
+@STATE_OPTION
 @click.option(
     "--register-workflow",
     "registrations",
@@ -167,13 +171,7 @@ def serve(
 
 
 @command.command()
-@click.option(
-    "--state",
-    "state_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="State directory (default: COMFYOPS_EMULATOR_STATE or .comfyops/emulator).",
-)
+@STATE_OPTION
 def reset(state_dir: Path | None) -> None:
     """Forget every deployment, workflow, request, setting and fault in the emulator's state."""
     from reconciler.emulator.state import CorruptState, EmulatorState

@@ -1,26 +1,23 @@
 """``comfyops fmt [-f PATH]... [--check] [--diff]``: rewrite manifests into the canonical layout.
 
-Effectful shell: finds the manifest files as every command does (``-f`` files or folders; in a
-folder only files with an ``apiVersion: comfyops/...`` document), formats each with
-:func:`reconciler.manifest.fmt.format_text`, and writes the changed ones whole (temporary file and
+The use case is :mod:`reconciler.session.formatting`: it finds the manifest files as every command does
+(``-f`` files or folders; in a folder only files with an ``apiVersion: comfyops/...`` document), formats
+each with :func:`reconciler.manifest.fmt.format_text`, and writes the changed ones whole (temporary file and
 rename, never through a symlink, mode kept). ``--check`` writes nothing and exits 1 when a file would
-change, listing it; ``--diff`` prints what changes as a unified diff. Like ``terraform fmt``, it prints
-the name of every file it changed.
+change, listing it; ``--diff`` prints what changes as a unified diff. Like ``terraform fmt``, it prints the
+name of every file it changed.
 """
 
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 
 import click
 
-from reconciler import safewrite
 from reconciler.cli import output
 from reconciler.cli.manifests import remember_files
 from reconciler.errors import ReconcilerError
-from reconciler.manifest import files, source
-from reconciler.render import safe
+from reconciler.session import formatting
 
 
 @click.command("fmt")
@@ -31,41 +28,15 @@ from reconciler.render import safe
 def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> int:
     """Rewrite manifests in the canonical layout: key order as import writes it, two-space indentation,
     double quotes; comments kept, meaning never changed."""
-    from reconciler.manifest.fmt import FormatRefused, format_text, is_manifest
-
-    collected = files.collect_all(paths or (".",))
+    collected = formatting.collect(paths)
     output.diagnostics(collected.problems)
     failed = len(collected.problems)
     changed: list[str] = []
-    for file in collected.files:
-        shown = safe.terminal(files.display_path(file))
-        text, problems = source.read_text(file, shown)
-        if text is None:
-            output.diagnostics(problems)
-            failed += 1
-            continue
-        if file not in collected.explicit and not is_manifest(text):
-            continue
-        try:
-            formatted = format_text(text, shown)
-        except FormatRefused as refused:
-            output.current().error(str(refused))
-            failed += 1
-            continue
-        if formatted == text:
-            continue
-        changed.append(shown)
-        if show_diff:
-            diff = difflib.unified_diff(text.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                                        f"{shown} (as written)", f"{shown} (formatted)")
-            output.echo("".join(diff), nl=False)
-        if check:
-            output.echo(shown if not show_diff else f"would reformat {shown}", err=show_diff)
-            continue
-        if _write(file, shown, formatted):
-            output.echo(shown)
-        else:
-            failed += 1
+    for done in formatting.format_files(collected, write=not check):
+        failed += done.failed
+        _say(done, show_diff=show_diff, check=check)
+        if done.result in (formatting.Result.CHANGED, formatting.Result.NOT_WRITTEN):
+            changed.append(done.shown)
     if failed:
         raise ReconcilerError(f"fmt: {failed} file{'s' if failed != 1 else ''} could not be formatted "
                               "(see above); the others were handled")
@@ -76,14 +47,24 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> int:
     return 0
 
 
-def _write(file: Path, shown: str, text: str) -> bool:
-    """Write the formatted ``text``; False (with the reason printed) when it cannot be written safely."""
-    try:
-        safewrite.write_text(file, text)
-    except safewrite.UnsafeWriteTarget as exc:
-        output.current().error(f"{shown}: not formatted: {exc}", "format the file the link points to, by its own path")
-        return False
-    except OSError as exc:
-        output.current().error(f"could not write {shown}: {exc.strerror or exc}")
-        return False
-    return True
+def _say(done: formatting.FileFormatted, *, show_diff: bool, check: bool) -> None:
+    """Say what happened to one file: its problems, its diff (``--diff``), its name when it changed."""
+    out = output.current()
+    if done.result is formatting.Result.UNREADABLE:
+        out.diagnostics(done.problems)
+    elif done.result is formatting.Result.REFUSED:
+        out.error(done.reason)
+    if done.result not in (formatting.Result.CHANGED, formatting.Result.NOT_WRITTEN):
+        return
+    if show_diff:
+        diff = difflib.unified_diff(done.before.splitlines(keepends=True), done.after.splitlines(keepends=True),
+                                    f"{done.shown} (as written)", f"{done.shown} (formatted)")
+        out.echo("".join(diff), nl=False)
+    if check:
+        out.echo(done.shown if not show_diff else f"would reformat {done.shown}", err=show_diff)
+    elif done.through_link:
+        out.error(f"{done.shown}: not formatted: {done.reason}", "format the file the link points to, by its own path")
+    elif done.result is formatting.Result.NOT_WRITTEN:
+        out.error(f"could not write {done.shown}: {done.reason}")
+    else:
+        out.echo(done.shown)

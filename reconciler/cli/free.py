@@ -1,78 +1,22 @@
 """``comfyops free DEPLOYMENT [INSTANCE_ID]``: unload models and free GPU memory on a live instance.
 
-Effectful shell. POSTs ComfyUI's ``api/free`` through the instance proxy: ``--unload-models`` and
-``--free-memory`` map to the body's ``unload_models`` / ``free_memory`` (neither given: both).
-Without INSTANCE_ID the instance is the most recently active one in the request history that may
-still be warm (its last request finished less than the deployment's keep-warm ago, or is still
-running); the deployment's newest unfinished requests are re-read first. The API lists no
+The use case is :mod:`reconciler.session.freeing`: it POSTs ComfyUI's ``api/free`` through the instance
+proxy, ``--unload-models`` and ``--free-memory`` mapping to the body's ``unload_models`` / ``free_memory``
+(neither given: both). Without INSTANCE_ID the instance is the most recently active one in the request
+history that may still be warm (its last request finished less than the deployment's keep-warm ago, or is
+still running); the deployment's newest unfinished requests are re-read first. The API lists no
 instances, so they are known only through requests ComfyOps submitted here.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
-from reconciler import catalog
 from reconciler.cli import output
-from reconciler.cli.instances import fresh_instance_hint, on_instance
 from reconciler.cli.manifests import settings_of, settings_option
-from reconciler.errors import ReconcilerError
-from reconciler.history.entry import Entry, for_deployment, warm_instance
 from reconciler.render import safe
-from reconciler.runcomfy import wire
-from reconciler.runcomfy.client import RunComfyClient
-from reconciler.session.lookup import client_for, find_live
-from reconciler.session.recording import api_label, refresh_entries, store
+from reconciler.session.freeing import free
 from reconciler.session.session import Session
-
-REFRESH_LIMIT = 5
-"""Unfinished requests of the deployment re-read before choosing an instance (newest first)."""
-
-
-def _ago(then: datetime | None, now: datetime) -> str:
-    if then is None:
-        return "at an unknown time"
-    seconds = max(0, int((now - then).total_seconds()))
-    if seconds < 120:
-        return f"{seconds}s ago"
-    return f"{seconds // 60}m ago" if seconds < 7200 else f"{seconds // 3600}h ago"
-
-
-def pick_instance(entries: list[Entry], deployment: wire.Deployment, now: datetime) -> tuple[str, str]:
-    """The instance to free from the history, and a note saying where it came from; an error if none."""
-    keep_warm = deployment.keep_warm_duration_in_seconds
-    keep_warm = catalog.DEFAULT_KEEP_WARM_SECONDS if keep_warm is None else keep_warm
-    found = warm_instance(entries, deployment.id, keep_warm_seconds=keep_warm, now=now)
-    if found is not None:
-        note = (f"Using instance {found.instance_id} from request {found.entry.request_id} "
-                f"(last active {_ago(found.entry.last_active(), now)}; keep-warm {keep_warm}s).")
-        return found.instance_id, note
-    known = [e for e in for_deployment(entries, deployment.id) if e.instance_id]
-    if known:
-        last = max(known, key=lambda e: e.last_active() or now)
-        detail = (f"The last one, {last.instance_id} (request {last.request_id}), was last active "
-                  f"{_ago(last.last_active(), now)} and keep-warm is {keep_warm}s, so it has shut down.\n")
-    else:
-        detail = "The history has no request of it that ran on an instance.\n"
-    raise ReconcilerError(
-        f"no instance of {deployment.name} in the request history may still be warm",
-        f"{detail}Pass INSTANCE_ID, or {fresh_instance_hint(deployment)}",
-    )
-
-
-def _fresh_history(app: Session, client: RunComfyClient, live: wire.Deployment) -> list[Entry]:
-    """This API's history, with the deployment's newest unfinished requests re-read (their instance
-    and end are known only by asking: a ``run`` without ``--wait`` never learnt them)."""
-    history = store()
-    entries = [e for e in history.read().entries if e.api == api_label(app)]
-    unfinished = [e for e in for_deployment(entries, live.id) if not e.is_terminal][-REFRESH_LIMIT:]
-    if not unfinished:
-        return entries
-    problems: dict[str, str] = {}
-    fresh = {e.request_id: e for e in refresh_entries(client, history, unfinished, problems)}
-    return [fresh.get(e.request_id, e) for e in entries]
 
 
 @click.command("free")
@@ -91,16 +35,9 @@ def command(app: Session, deployment: str, instance_id: str | None, unload_model
       comfyops free media-sdxl-txt2img
       comfyops free media-sdxl-txt2img INSTANCE_ID --unload-models
     """
-    if not unload_models and not free_memory:
-        unload_models = free_memory = True
-    client = client_for(app, settings_of(files))
-    live = find_live(client, deployment)
-    if instance_id is None:
-        instance_id, note = pick_instance(_fresh_history(app, client, live), live, datetime.now(UTC))
-        output.echo(safe.terminal(note), err=True)
-    chosen = instance_id
-    on_instance(live, chosen, "api/free", lambda: client.free_instance(
-        live.id, chosen, unload_models=unload_models, free_memory=free_memory))
-    done = [what for what, on in (("models unloaded", unload_models), ("memory freed", free_memory)) if on]
-    output.echo(f"Freed instance {safe.terminal(chosen)} of {safe.terminal(live.name)}: {', '.join(done)}.")
+    freed = free(app, settings_of(files), deployment, instance_id, unload_models=unload_models,
+                 free_memory=free_memory)
+    done = [what for what, on in (("models unloaded", freed.unload_models), ("memory freed", freed.free_memory)) if on]
+    output.echo(f"Freed instance {safe.terminal(freed.instance_id)} of {safe.terminal(freed.live.name)}: "
+                f"{', '.join(done)}.")
     return 0

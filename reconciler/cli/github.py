@@ -1,27 +1,22 @@
 """``comfyops github comment|issue``: the sticky pull-request comment and the one-issue-per-title drift issue.
 
-Effectful shell. The GitHub client is built here, once per command, from ``GITHUB_TOKEN``,
-``GITHUB_REPOSITORY`` (or ``--repo``) and ``GITHUB_API_URL``; the work is in ``reconciler.github``.
-Each command prints one line saying what it did and, on GitHub Actions, writes the same facts to
-``$GITHUB_OUTPUT`` for later steps.
+The use cases are :mod:`reconciler.session.publishing` (which builds the GitHub client, once per command,
+from ``GITHUB_TOKEN``, ``GITHUB_REPOSITORY`` (or ``--repo``) and ``GITHUB_API_URL``). Each command prints
+one line saying what it did and, on GitHub Actions, writes the same facts to ``$GITHUB_OUTPUT`` for later
+steps.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from reconciler import workspace
 from reconciler.cli import output
-from reconciler.github import comments, fit, identity, issues
-from reconciler.github import labels as labels_
-from reconciler.github.client import GitHubClient, GitHubSettings, build_http_client, settings_from_env
-from reconciler.github.errors import GitHubError, scrub
+from reconciler.github import comments
+from reconciler.github.errors import GitHubError
+from reconciler.session import publishing
 
 _REPO_OPTION = click.option("--repo", metavar="OWNER/NAME", help="The repository (default: $GITHUB_REPOSITORY).")
 _BODY_OPTION = click.option(
@@ -77,29 +72,19 @@ def comment(
     """Create or update the one ComfyOps comment for MARKER on a pull request."""
     if (pull_request is None) == (commit is None):
         raise click.UsageError("give exactly one of --pr N and --commit SHA")
-    comments.marker_line(marker)  # a bad marker fails before any call
-    text = _read_body(body_file)
-    with _client(repo) as (settings, client):
-        where = full_report or _job_summary(settings)
-        body = comments.compose(scrub(text, (settings.token,)), marker=marker, where=where)
-        if pull_request is None:
-            assert commit is not None
-            found = comments.pull_requests_of_commit(client, repository=settings.repository, sha=commit)
-            if not found:
-                output.echo(f"No pull request contains commit {commit[:12]}; nothing to comment on.", err=True)
-                _outputs(action="none")
-                return
-            pull_request = found[0]
-        result = comments.upsert(
-            client, repository=settings.repository, pull_request=pull_request, body=body, marker=marker,
-            author=identity.token_login(client, os.environ),
-        )
+    result = publishing.comment(_read_body(body_file), repo=repo, pull_request=pull_request, commit=commit,
+                                marker=marker, full_report=full_report)
+    if result is None:
+        assert commit is not None
+        output.echo(f"No pull request contains commit {commit[:12]}; nothing to comment on.", err=True)
+        publishing.step_outputs(action="none")
+        return
     verb = {"created": "Created", "updated": "Updated", "unchanged": "Unchanged:"}[result.action]
     output.echo(
         f"{verb} comment {result.comment_id} ({marker}) on pull request #{result.pull_request}"
         + (f": {result.url}" if result.url else "")
     )
-    _outputs(
+    publishing.step_outputs(
         action=result.action,
         comment_id=str(result.comment_id),
         comment_url=result.url,
@@ -123,29 +108,11 @@ def issue(title: str, body_file: Path, labels: tuple[str, ...], close_if_empty: 
     """Open, update, reopen or close the one issue titled TITLE (for the drift report)."""
     if not title.strip():
         raise click.UsageError("--title must not be empty")
-    text = _read_body(body_file)
-    with _client(repo) as (settings, client):
-        body = scrub(text, (settings.token,))
-        if body.strip():
-            notice = (
-                f"> [!NOTE]\n> This report was cut to fit GitHub's {comments.COMMENT_LIMIT:,}-character "
-                f"limit. The full report is in {_job_summary(settings)}."
-            )
-            body = fit.fit(body.replace("\r\n", "\n"), comments.COMMENT_LIMIT, notice)
-        if body.strip():
-            for name in labels_.ensure(client, repository=settings.repository, names=labels):
-                click.echo(f"Created the label {name!r}")
-        note = issues.IN_SYNC_COMMENT + (f" ({settings.run_url})" if settings.run_url else "")
-        result = issues.sync(
-            client,
-            repository=settings.repository,
-            title=title.strip(),
-            body=body,
-            author=identity.token_login(client, os.environ),
-            labels=labels,
-            close_if_empty=close_if_empty,
-            closing_note=note,
-        )
+    synced = publishing.issue(_read_body(body_file), repo=repo, title=title.strip(), labels=labels,
+                              close_if_empty=close_if_empty)
+    for name in synced.labels_created:
+        output.echo(f"Created the label {name!r}")
+    result = synced.result
     messages = {
         "opened": "Opened issue #{n}",
         "updated": "Updated issue #{n}",
@@ -158,14 +125,7 @@ def issue(title: str, body_file: Path, labels: tuple[str, ...], close_if_empty: 
     else:
         line = messages[result.action].format(n=result.number)
         output.echo(line + (f": {result.url}" if result.url and result.action != "closed" else ""))
-    _outputs(action=result.action, issue_number=str(result.number or ""), issue_url=result.url)
-
-
-@contextmanager
-def _client(repo: str | None) -> Iterator[tuple[GitHubSettings, GitHubClient]]:
-    settings = settings_from_env(os.environ, repo=repo)
-    with build_http_client(settings) as http:
-        yield settings, GitHubClient(http)
+    publishing.step_outputs(action=result.action, issue_number=str(result.number or ""), issue_url=result.url)
 
 
 def _read_body(path: Path) -> str:
@@ -181,18 +141,6 @@ def _read_body(path: Path) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise GitHubError(f"{path}: cannot read the body: {reason}") from None
-
-
-def _job_summary(settings: GitHubSettings) -> str:
-    return f"the [job summary]({settings.run_url})" if settings.run_url else "the job summary"
-
-
-def _outputs(**values: str) -> None:
-    target = os.environ.get("GITHUB_OUTPUT", "").strip()
-    if not target:
-        return
-    lines = (f"{key.replace('_', '-')}={' '.join(value.splitlines())}\n" for key, value in values.items())
-    workspace.append_text(Path(target), "".join(lines), make_folders=False)
 
 
 def _register_flow_commands() -> None:

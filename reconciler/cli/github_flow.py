@@ -1,6 +1,6 @@
 """``comfyops github download|check``: the snapshot a pull-request plan reads, and the plan as a check run.
 
-Effectful shell, beside ``cli.github`` (whose client and ``$GITHUB_OUTPUT`` helpers it uses):
+Beside ``cli.github``; the use cases are :mod:`reconciler.session.publishing`:
 
 - ``download`` fetches the newest artifact of that name uploaded by a run on the default branch
   (:mod:`reconciler.github.artifacts`) with the job's read-only token (``actions: read``) and writes
@@ -15,12 +15,9 @@ from pathlib import Path
 
 import click
 
-from reconciler import workspace
-from reconciler.github import artifacts, checks
-from reconciler.github.client import repo_path
-from reconciler.github.errors import GitHubError, scrub
-from reconciler.render import markdown, style
-from reconciler.session import planfiles
+from reconciler.cli import output
+from reconciler.github import checks
+from reconciler.session import publishing
 
 _REPO_OPTION = click.option("--repo", metavar="OWNER/NAME", help="The repository (default: $GITHUB_REPOSITORY).")
 
@@ -42,29 +39,14 @@ def download(name: str, filename: str, out: Path, branch: str | None, repo: str 
     Needs `actions: read`. Artifacts of pull-request runs, other branches and forks are never taken:
     their workflow is not the reviewed one.
     """
-    from reconciler.cli.github import _client, _outputs
-
-    with _client(repo) as (settings, client):
-        if not branch:
-            info = client.get(repo_path(settings.repository), permission="contents: read")
-            branch = str(info.get("default_branch") or "") if isinstance(info, dict) else ""
-            if not branch:
-                raise GitHubError("cannot tell the repository's default branch (hint: pass --branch main)")
-        found = artifacts.newest(client, repository=settings.repository, name=name, branch=branch)
-        if found is None:
-            raise GitHubError(
-                f"no artifact {name!r} from a run on {branch} (hint: run the workflow that uploads it on {branch}, "
-                "e.g. the drift workflow with `Run workflow`; artifacts expire after their retention days)"
-            )
-        content = artifacts.extract(
-            artifacts.download(client, repository=settings.repository, artifact=found), filename
-        )
-    workspace.write_bytes(out, content)
-    click.echo(
-        f"Downloaded {filename} of artifact {name} (run {found.run_id} on {branch}, commit {found.head_sha[:12]}, "
-        f"uploaded {found.created_at}) to {out}"
+    done = publishing.download(repo=repo, name=name, filename=filename, out=out, branch=branch)
+    found = done.artifact
+    output.echo(
+        f"Downloaded {filename} of artifact {name} (run {found.run_id} on {done.branch}, "
+        f"commit {found.head_sha[:12]}, uploaded {found.created_at}) to {out}"
     )
-    _outputs(artifact_id=str(found.id), run_id=str(found.run_id), head_sha=found.head_sha, created_at=found.created_at)
+    publishing.step_outputs(artifact_id=str(found.id), run_id=str(found.run_id), head_sha=found.head_sha,
+                            created_at=found.created_at)
 
 
 @click.command("check")
@@ -104,35 +86,21 @@ def check(
 
     With --plan the conclusion is `failure` when a policy denies the plan, else `success`.
     """
-    from reconciler.cli.github import _client, _outputs, _read_body
+    from reconciler.cli.github import _read_body
 
     if (plan_file is None) == (body_file is None):
         raise click.UsageError("give exactly one of --plan FILE and --body-file FILE")
     if body_file is not None and (not title or not conclusion):
         raise click.UsageError("--body-file needs --title and --conclusion")
     if plan_file is not None:
-        plan = planfiles.load(plan_file)
-        title = style.summary_sentence(plan.summary)
-        conclusion = "failure" if plan.policy is not None and plan.policy.denied else "success"
-        summary = markdown.render_plan_brief(plan, max_chars=checks.OUTPUT_LIMIT)
-        text = markdown.render_plan_markdown(plan, max_chars=10 * checks.OUTPUT_LIMIT)
+        report = publishing.plan_check(plan_file)
     else:
         assert body_file is not None and title is not None and conclusion is not None
-        summary = text = _read_body(body_file)
-    with _client(repo) as (settings, client):
-        secrets = (settings.token,)
-        where = f"the plan artifact of [this run]({settings.run_url})" if settings.run_url else "the plan artifact"
-        result = checks.upsert(
-            client,
-            repository=settings.repository,
-            name=name,
-            head_sha=head_sha,
-            conclusion=conclusion,
-            output_=checks.output(scrub(title, secrets), scrub(summary, secrets), scrub(text, secrets), where=where),
-            details_url=details_url or settings.run_url,
-        )
-    click.echo(f"{result.action.capitalize()} check run {result.check_run_id} ({name}): {result.url or head_sha[:12]}")
-    _outputs(action=result.action, check_run_id=str(result.check_run_id), check_url=result.url)
+        body = _read_body(body_file)
+        report = publishing.CheckReport(title=title, conclusion=conclusion, summary=body, text=body)
+    result = publishing.check(report, repo=repo, name=name, head_sha=head_sha, details_url=details_url)
+    output.echo(f"{result.action.capitalize()} check run {result.check_run_id} ({name}): {result.url or head_sha[:12]}")
+    publishing.step_outputs(action=result.action, check_run_id=str(result.check_run_id), check_url=result.url)
 
 
 def register(group: click.Group) -> None:

@@ -7,7 +7,6 @@ combined apply and smoke report, and the exit code to stop with when the smoke t
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from reconciler import readfile
@@ -19,9 +18,7 @@ from reconciler.render import safe
 from reconciler.render.apply_smoke import render_apply_smoke
 from reconciler.session import apply as applying
 from reconciler.session import applyjournal
-from reconciler.session.planning import connect
 from reconciler.session.session import Session
-from reconciler.smoke import progress as smoke_progress
 
 
 def _target(entry: applyjournal.Entry) -> str:
@@ -41,10 +38,7 @@ def finish(app: Session, desired: DesiredState, journal_path: Path, fmt: str, co
     go on. The report goes to stdout when it decides the exit code, else (``fmt`` not text) to stderr."""
     if not pending(journal_path):
         return None
-    client = connect(app, desired, register_workflows=register_workflows)
-    finished, others = applying.finish_interrupted(
-        app, desired, client, journal_path, lambda names: smoke_progress.make_progress(sys.stderr, names)
-    )
+    finished, others = applying.finish_interrupted(app, desired, journal_path, register_workflows=register_workflows)
     for other in others:
         output.current().note(
             f"note: {journal_path} also records an interrupted apply against {_target(other)} "

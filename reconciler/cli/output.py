@@ -3,14 +3,19 @@
 Effectful (stdout/stderr only). Renderers return strings; a command prints them through its one
 :class:`Output`, which replaces every secret it has learnt (:class:`reconciler.secrets.Masker`; the
 manifests' secrets are learnt as they are loaded) on the way out, so a new command cannot forget to
-mask. The session's notes and located problems come here too (it is the session's ``Reporter``).
+mask. The session's notes, located problems and progress displays come here too (it is the session's
+``Reporter``), and so do the displays that write in pieces (smoke progress, ``-v`` logging, click's usage
+errors, the confirmation prompt): :attr:`Output.stderr` is the command's stderr as a masked text stream.
+This module is the only one in ``cli/`` and ``session/`` that touches stdout or stderr (a test checks).
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,6 +24,9 @@ from reconciler.github import annotations as workflow_commands
 from reconciler.render import safe
 from reconciler.secrets import SENSITIVE, Masker, longest_first
 from reconciler.session.session import Session
+
+if TYPE_CHECKING:
+    from reconciler.smoke.progress import Progress
 
 
 def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
@@ -30,11 +38,39 @@ def use_color(*, no_color_flag: bool, stream: object = None) -> bool:
     return bool(isatty and isatty())
 
 
+class MaskedStderr(io.TextIOBase):
+    """Stderr as a text stream whose every write goes through an output object (masked): for what writes in
+    pieces (a live progress block, a logging handler, click's usage errors)."""
+
+    def __init__(self, owner: Callable[[], Output]) -> None:
+        super().__init__()
+        self._owner = owner
+
+    def writable(self) -> bool:
+        """A stream to write to."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Print ``text`` to stderr as it is (no newline added), masked."""
+        self._owner().echo(text, nl=False, err=True)
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush stderr."""
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        """Whether stderr is a terminal (a live progress display redraws in place only there)."""
+        isatty = getattr(sys.stderr, "isatty", None)
+        return bool(isatty and isatty())
+
+
 class Output:
-    """Everything one command prints: its report on stdout, notes and problems on stderr, all masked."""
+    """Everything one command prints: its report on stdout, notes, problems and progress on stderr, all masked."""
 
     def __init__(self) -> None:
         self.masker = Masker()
+        self.stderr = MaskedStderr(lambda: self)
 
     def learn(self, secrets: Iterable[str]) -> None:
         """Mask ``secrets`` in everything printed from now on."""
@@ -60,6 +96,17 @@ class Output:
     def note(self, text: str) -> None:
         """Print one line of progress or advice to stderr."""
         self.echo(text, err=True)
+
+    def progress(self, names: Sequence[str], *, live: bool | None = None) -> Progress:
+        """A display of smoke tests (or a waited request) as they go, on stderr: a live block on a terminal
+        (or when ``live`` says so), else one line per change."""
+        from reconciler.smoke import progress
+
+        return progress.make_progress(self.stderr, names, live=live)
+
+    def ask(self, prompt: str) -> str:
+        """Ask ``prompt`` on the terminal (on stderr) and return the typed answer ('' for none)."""
+        return str(click.prompt(prompt, default="", show_default=False, err=True))
 
     def error(self, summary: str, detail: str = "") -> None:
         """Print an expected failure as ``error: summary`` plus an optional indented detail, each line made safe.
@@ -92,6 +139,10 @@ def current() -> Output:
     ctx = click.get_current_context(silent=True)
     app = ctx.find_object(Session) if ctx is not None else None
     return output_of(app) if app is not None else Output()
+
+
+CURRENT_STDERR = MaskedStderr(current)
+"""Stderr through the running command's output object, for process-wide writers (logging handlers)."""
 
 
 def echo(text: str | bytes = "", *, nl: bool = True, err: bool = False) -> None:

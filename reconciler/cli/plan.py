@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -12,12 +13,13 @@ from reconciler.cli import output
 from reconciler.cli.followups import followup
 from reconciler.cli.manifests import files_option, load_desired
 from reconciler.cli.output import use_color
-from reconciler.cli.snapshot import max_age_option, read_snapshot, source_of
+from reconciler.cli.snapshot import max_age_option, read_snapshot
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planner
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
-from reconciler.render import markdown, render_plan
-from reconciler.session import planfiles
+from reconciler.render import plan as plan_report
+from reconciler.render import render_plan
+from reconciler.session import planfiles, snapshots
 from reconciler.session.planning import make_plan, with_policy
 from reconciler.session.session import Session
 
@@ -28,7 +30,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def plan_options(func: F) -> F:
-    """The options plan and apply share."""
+    """The options plan and apply share: ``--target``, ``--allow-replace``, ``--allow-empty`` and ``--candidate``
+    reach the command as one ``options`` value (:class:`~reconciler.engine.planner.PlanOptions`), beside
+    ``show_unmanaged``."""
+
+    command = func
+
+    @functools.wraps(command)
+    def gathered(*args: Any, targets: tuple[str, ...], allow_replace: bool, allow_empty: bool, candidate: bool,
+                 **kwargs: Any) -> Any:
+        options = planner.PlanOptions(targets=targets, allow_replace=allow_replace, allow_empty=allow_empty,
+                                      candidate=candidate)
+        return command(*args, options=options, **kwargs)
+
+    func = cast(F, gathered)
     func = click.option(
         "--target",
         "targets",
@@ -75,10 +90,7 @@ def plan_options(func: F) -> F:
 def command(
     app: Session,
     files: tuple[str, ...],
-    targets: tuple[str, ...],
-    allow_replace: bool,
-    allow_empty: bool,
-    candidate: bool,
+    options: planner.PlanOptions,
     show_unmanaged: bool,
     fmt: str,
     out: Path | None,
@@ -93,18 +105,15 @@ def command(
     snapshot`): no token is read and no call is made, and the plan says how old the snapshot is.
     """
     desired = load_desired(files)
-    options = planner.PlanOptions(
-        targets=targets, allow_replace=allow_replace, allow_empty=allow_empty, candidate=candidate
-    )
     taken = read_snapshot(live_snapshot, desired, max_snapshot_age) if live_snapshot is not None else None
     made = make_plan(app, desired, options, snapshot=taken)
     if taken is not None:
-        made.plan = made.plan.model_copy(update={"snapshot": source_of(taken)})
+        made.plan = made.plan.model_copy(update={"snapshot": snapshots.source_of(taken)})
     planned = with_policy(app, made)
     text = render_plan(planned.plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
                        show_unmanaged=show_unmanaged)
     output.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
+    publish(summary, lambda: plan_report.render_plan_markdown(planned.plan, max_chars=STEP_SUMMARY_LIMIT // 2,
                                                            show_unmanaged=show_unmanaged))
     if out is not None:
         planfiles.save(planned.plan, out)

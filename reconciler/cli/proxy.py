@@ -1,11 +1,12 @@
 """``comfyops proxy DEPLOYMENT INSTANCE_ID PATH``: call a ComfyUI backend route on a live instance.
 
-Effectful shell. Sends ``POST /prod/v2/deployments/{id}/instances/{instance}/proxy/{PATH}`` (POST
-is the documented proxy method; ``--method GET`` for a route that only answers GET), with
-``--data`` as the JSON body (``{}`` without it), and prints ComfyUI's answer on stdout: JSON
-pretty-printed, text as is, binary as bytes, nothing for an empty body (the status goes to stderr).
-A POST is sent once: a proxied ``api/prompt`` must not run twice, so only calls that surely did not
-land are retried; a GET is retried like any read. PATH may carry a query (``view?filename=x.png``).
+The use case is :func:`reconciler.session.instances.proxy_call`. It sends ``POST
+/prod/v2/deployments/{id}/instances/{instance}/proxy/{PATH}`` (POST is the documented proxy method; ``--method
+GET`` for a route that only answers GET), with ``--data`` as the JSON body (``{}`` without it), and prints
+ComfyUI's answer on stdout: JSON pretty-printed, text as is, binary as bytes, nothing for an empty body (the
+status goes to stderr). A POST is sent once: a proxied ``api/prompt`` must not run twice, so only calls that
+surely did not land are retried; a GET is retried like any read. PATH may carry a query
+(``view?filename=x.png``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import Any
 import click
 
 from reconciler.cli import output
-from reconciler.cli.instances import on_instance
 from reconciler.cli.manifests import settings_of, settings_option
 from reconciler.runcomfy import wire
-from reconciler.session.lookup import client_for, find_live
+from reconciler.session.instances import proxy_call
 from reconciler.session.session import Session
 
 
@@ -72,12 +72,5 @@ def command(app: Session, deployment: str, instance_id: str, path: str, data: st
     body = parse_data(data)
     if method.upper() == "GET" and body is not None:
         raise click.BadParameter("a GET sends no body; drop --data or use --method POST", param_hint="--data")
-    if method.upper() == "POST" and body is None:
-        body = {}  # the documented calls always carry a JSON body; ComfyUI reads {} as "no options"
-    client = client_for(app, settings_of(files))
-    live = find_live(client, deployment)
-    answer = on_instance(live, instance_id, path,
-                         lambda: client.proxy(live.id, instance_id, path, json=body, method=method.upper(),
-                                              idempotent=method.upper() == "GET"))
-    show(answer)
+    show(proxy_call(app, settings_of(files), deployment, instance_id, path, body=body, method=method.upper()))
     return 0

@@ -1,18 +1,15 @@
 """Quiet by default: without ``-v``, retried API attempts are folded into one line at the end.
 
-Effectful shell (a logging handler writing to stderr). The client logs every failed attempt it
-retries; ``-v`` shows each one. Without it, :func:`install` puts a handler on the ``reconciler``
-logger that counts those records (tagged ``comfyops_retry`` by the client) and prints every other
-warning as it comes; :func:`summary_line` is the one line ``main`` prints when the command ends,
-whether it then succeeded or failed.
+Effectful shell (a logging handler writing to stderr, through the running command's output object).
+The client logs every failed attempt it retries; ``-v`` shows each one. Without it, :func:`install`
+puts a handler on the ``reconciler`` logger that counts those records (tagged ``comfyops_retry`` by the
+client) and prints every other warning as it comes; :func:`summary_line` is the one line ``main``
+prints when the command ends, whether it then succeeded or failed.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
-
-from reconciler.runcomfy.retry import FINAL_TAG, RETRY_TAG
 
 
 class RetryTally(logging.Handler):
@@ -26,14 +23,17 @@ class RetryTally(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Count a retry, drop a give-up, print anything else (its message, as Python's default would)."""
+        from reconciler.runcomfy.retry import FINAL_TAG, RETRY_TAG  # here: a command that logs nothing skips it
+
         failure = getattr(record, RETRY_TAG, None)
         if failure is not None:
             self.retried += 1
             self.last = str(failure)
         elif not getattr(record, FINAL_TAG, False):
+            from reconciler.cli import output
             from reconciler.render import safe
 
-            sys.stderr.write(safe.terminal(record.getMessage()) + "\n")
+            output.current().note(safe.terminal(record.getMessage()))
 
     def summary(self) -> str:
         """``note: 2 failed API attempts were retried (last: ...); -v shows each attempt``, or ``""``."""

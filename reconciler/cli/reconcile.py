@@ -1,16 +1,14 @@
 """``comfyops reconcile``: one pass (or ``--watch``), report or heal drift; ``pause`` / ``resume`` self-heal.
 
-Effectful shell: parses options, loads the manifests each pass, builds the one client (with the metrics hook),
-calls ``session.reconcile.run_pass``, renders, records metrics, sends notifications, sets the exit code:
-0 in sync or healed, 2 drift left unhealed, 1 error.
+Effectful shell: parses options, loads the manifests each pass, runs it (:mod:`reconciler.session.reconciling`:
+a session of its own, the pass, its metrics and notifications), renders, and sets the exit code: 0 in sync or
+healed, 2 drift left unhealed, 1 error.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,27 +18,19 @@ from types import FrameType
 
 import click
 
-from reconciler import workspace
 from reconciler.cli import output
 from reconciler.cli.apply import _ProgressHooks
 from reconciler.cli.manifests import files_option, load_desired, load_result, selected_environment
 from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
-from reconciler.engine.plan import Plan
-from reconciler.engine.reconcile import PassResult, ReconcileReport
+from reconciler.engine.reconcile import PassResult
 from reconciler.errors import ReconcilerError
 from reconciler.manifest import environments
-from reconciler.manifest.desired import DesiredState, secret_strings
-from reconciler.render.reconcile import FORMATS, headline, message, render_reconcile
-from reconciler.runcomfy.client import RunComfyClient
-from reconciler.session import applylock, notify, pause, reconcile, watch
+from reconciler.manifest.desired import secret_strings
+from reconciler.render.reconcile import FORMATS, headline, render_reconcile
+from reconciler.session import applylock, pause, reconciling, watch
 from reconciler.session import metrics as metrics_mod
-from reconciler.session.observing import apply_command
-from reconciler.session.planning import Planned, connect, secrets_of, with_policy
 from reconciler.session.session import Session
-from reconciler.smoke import progress as smoke_progress
-from reconciler.smoke import runner
-from reconciler.smoke.report import SmokeReport
 
 
 def _duration(_ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -102,7 +92,9 @@ def command(ctx: click.Context, files: tuple[str, ...], fmt: str, watch: bool, i
     app: Session = ctx.obj
     metrics = metrics_mod.Metrics()
     app.api_observer = metrics.observer()
-    runner = _Runner(app, files, fmt, metrics, metrics_file, pushgateway, smoke, summary)
+    passes = reconciling.Passes(app, files, metrics, hooks=_ProgressHooks(), smoke=smoke, metrics_file=metrics_file,
+                                pushgateway=pushgateway)
+    runner = _Runner(passes, fmt, summary)
     if not watch:
         return runner.one(1)
     return _watch(runner, interval, metrics, metrics_addr)
@@ -146,128 +138,44 @@ def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
 
 
 class _Runner:
-    """One pass at a time: load, reconcile, render, metrics, notifications; the pass's exit code."""
+    """One pass at a time: load the manifests, run the pass (:class:`~reconciler.session.reconciling.Passes`),
+    render it, count it, notify; the pass's exit code."""
 
-    def __init__(self, app: Session, files: tuple[str, ...], fmt: str, metrics: metrics_mod.Metrics,
-                 metrics_file: Path | None, pushgateway: str | None, smoke: bool, summary: bool) -> None:
-        self.app, self.files, self.fmt, self.metrics = app, files, fmt, metrics
-        self.metrics_file, self.pushgateway, self.smoke, self.summary = metrics_file, pushgateway, smoke, summary
-        self.folder = pause.manifest_folder(files)
-        self.last_sent: dict[str, str] = {}
+    def __init__(self, passes: reconciling.Passes, fmt: str, summary: bool) -> None:
+        self.passes, self.fmt, self.summary = passes, fmt, summary
 
     def one(self, number: int) -> int:
         started = time.monotonic()
-        label = _label(selected_environment())
+        passes = self.passes
+        label = reconciling.label(selected_environment())
         try:
-            desired = load_desired(self.files)
-            label = _label(desired.environment_name)
-            report = self._pass(desired)
+            desired = load_desired(passes.files)
+            label = reconciling.label(desired.environment_name)
+            report = passes.run(desired)
         except ReconcilerError as exc:
-            self.metrics.record_pass(label, PassResult.ERROR.value, time.monotonic() - started)
-            self._export(label)
+            passes.metrics.record_pass(label, PassResult.ERROR.value, time.monotonic() - started)
+            passes.export(label)
             if number == 1 and not self._watching():
                 raise
             output.current().error(f"pass {number}: {exc.summary}", exc.detail)
             return 1
-        self.metrics.record_pass(label, report.result.value, time.monotonic() - started)
+        passes.metrics.record_pass(label, report.result.value, time.monotonic() - started)
         for heal in report.heals:
             if heal.result in ("healed", "failed"):
-                self.metrics.record_heal(label, heal.name, heal.result == "healed")
-        secrets = secret_strings(desired)
-        color = self.fmt == "text" and use_color(no_color_flag=self.app.no_color)
-        output.current().learn(secrets)
+                passes.metrics.record_heal(label, heal.name, heal.result == "healed")
+        color = self.fmt == "text" and use_color(no_color_flag=passes.app.no_color)
+        output.current().learn(secret_strings(desired))
         text = render_reconcile(report, self.fmt, color=color)
         output.echo(text, nl=not text.endswith("\n"))
         output.echo(f"pass {number}: {headline(report)}", err=True)
         publish(self.summary, lambda: render_reconcile(report, "markdown"))
-        self._notify(desired, report)
-        self._export(label)
+        passes.notify(desired, report)
+        passes.export(label)
         return report.exit_code
 
     def _watching(self) -> bool:
         ctx = click.get_current_context(silent=True)
         return bool(ctx is not None and ctx.params.get("watch"))
-
-    def _pass(self, desired: DesiredState) -> ReconcileReport:
-        """One pass, on a session of its own: a watch re-reads the manifests, whose settings may change."""
-        session = self.app.fresh()
-        try:
-            return self._pass_with(session, desired)
-        finally:
-            session.close()
-
-    def _pass_with(self, session: Session, desired: DesiredState) -> ReconcileReport:
-        heal_mode = desired.settings.drift.mode == "heal"
-        client = connect(session, desired, register_workflows=heal_mode, read_only=not heal_mode)
-        seen = workspace.reconcile_state(self.folder) / f"seen-{desired.environment_name or 'default'}.json"
-        inputs = reconcile.PassInputs(
-            now=datetime.now(UTC),
-            pause=pause.effective(pause.read(pause.pause_file(self.folder)), desired.environment_name),
-            seen_file=seen,
-            commit=notify.commit_of(self.folder),
-            apply_command=apply_command(self.app, self.files, desired.environment_name),
-            check_policy=lambda plan: _with_policy(session, plan, desired, client),
-            secrets=secrets_of(desired),
-            hooks=_ProgressHooks(),
-            smoke=(lambda names: self._smoke(desired, client, names)) if self.smoke else None,
-        )
-        outcome = reconcile.run_pass(desired, client, inputs)
-        output.diagnostics(outcome.warnings)
-        hardware = {d.name: str(d.fields.get("hardware", "")) for d in desired.deployments}
-        hardware.update({d.name: str(d.fields.get("hardware", "")) for d in outcome.live})
-        self.metrics.record_drift(_label(desired.environment_name), outcome.report.drift, hardware,
-                                  outcome.report.healed)
-        return outcome.report
-
-    def _smoke(self, desired: DesiredState, client: RunComfyClient, names: list[str]) -> SmokeReport:
-        """Smoke-test the named deployments that declare ``spec.smoke``, counting results in the metrics."""
-        chosen = [d for d in desired.deployments if d.name in names and d.smoke is not None]
-        progress = smoke_progress.make_progress(sys.stderr, [d.name for d in chosen])
-        report = runner.run_smoke(desired, chosen, client=client, progress=progress)
-        self.metrics.record_smoke(_label(desired.environment_name), report)
-        if report.interrupted:
-            raise KeyboardInterrupt
-        return report
-
-    def _notify(self, desired: DesiredState, report: ReconcileReport) -> None:
-        """Send the pass's events; in a watch, the same drift is announced once, not every pass."""
-        notifier = notify.Notifier(desired.settings.notify, secret_strings(desired))
-        events = {PassResult.DRIFT: "drift_detected", PassResult.HEALED: "healed",
-                  PassResult.HEAL_FAILED: "heal_failed", PassResult.SMOKE_FAILED: "smoke_failed"}
-        event = events.get(report.result)
-        if event is None:
-            self.last_sent.clear()
-            return
-        key = json.dumps([report.drift.to_dict()["fields"], report.unhealed, [h.name for h in report.failed]])
-        if self.last_sent.get(event) == key:
-            return
-        self.last_sent = {event: key}
-        title, body = message(report, event)
-        for warning in notifier.send(event, title, body):
-            output.echo(f"warning: {warning}", err=True)
-
-    def _export(self, environment: str) -> None:
-        if self.metrics_file is not None:
-            try:
-                metrics_mod.write_textfile(self.metrics, self.metrics_file)
-            except OSError as exc:
-                output.echo(f"warning: cannot write --metrics-file {self.metrics_file}: {exc}", err=True)
-        if self.pushgateway:
-            try:
-                metrics_mod.push(self.metrics, self.pushgateway, environment)
-            except (OSError, ValueError) as exc:
-                output.echo(f"warning: cannot push metrics to the Pushgateway: {type(exc).__name__}: {exc}",
-                           err=True)
-
-
-def _label(environment: str | None) -> str:
-    """The ``environment`` label of the metrics: the environment's name, ``default`` without Environments."""
-    return environment or "default"
-
-
-def _with_policy(session: Session, plan: Plan, desired: DesiredState, client: RunComfyClient) -> Plan:
-    """The heal plan with its Rego results, exactly as plan and apply evaluate them."""
-    return with_policy(session, Planned(plan=plan, desired=desired, live=[], client=client)).plan
 
 
 @command.command("pause")

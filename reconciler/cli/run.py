@@ -11,7 +11,6 @@ prints one JSON document for scripts.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from reconciler.cli.manifests import files_option, load_desired
 from reconciler.render import safe
 from reconciler.session import running
 from reconciler.session.session import Session
-from reconciler.smoke.progress import LineProgress
 
 
 def parse_set(text: str) -> tuple[str, str, Any]:
@@ -63,7 +61,7 @@ def command(app: Session, deployment: str, files: tuple[str, ...], preset: str |
     if fmt == "text":
         output.echo(safe.terminal(f"Submitted request {rid} to {live.name} ({live.id})."))
     if wait:
-        summary.update(running.wait(app, submission, timeout=timeout, out=out, progress=LineProgress(sys.stderr)))
+        summary.update(running.wait(app, submission, timeout=timeout, out=out))
         if fmt == "text":
             output.echo(_describe(summary))
     if fmt == "json":

@@ -12,7 +12,8 @@ from reconciler.cli.output import use_color
 from reconciler.cli.summary import publish, summary_option
 from reconciler.engine import planfile
 from reconciler.github.summary import STEP_SUMMARY_LIMIT
-from reconciler.render import markdown, render_plan
+from reconciler.render import plan as plan_report
+from reconciler.render import render_plan
 from reconciler.session import planfiles
 from reconciler.session.session import Session
 
@@ -36,10 +37,10 @@ def command(app: Session, plan_file: Path, fmt: str, brief: bool, show_unmanaged
     plan = planfiles.load(plan_file)
     planfile.check_environment(plan, plan_file, selected_environment())
     if brief:
-        text = markdown.render_plan_brief(plan)
+        text = plan_report.render_plan_brief(plan)
     else:
         text = render_plan(plan, fmt, color=fmt == "text" and use_color(no_color_flag=app.no_color),
                            show_unmanaged=show_unmanaged)
     output.echo(text, nl=not text.endswith("\n"))
-    publish(summary, lambda: markdown.render_plan_markdown(plan, max_chars=STEP_SUMMARY_LIMIT // 2,
+    publish(summary, lambda: plan_report.render_plan_markdown(plan, max_chars=STEP_SUMMARY_LIMIT // 2,
                                                            show_unmanaged=show_unmanaged))

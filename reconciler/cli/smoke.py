@@ -10,7 +10,6 @@ cancelled first).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -25,7 +24,6 @@ from reconciler.manifest.desired import DesiredState
 from reconciler.render import smoke as smoke_render
 from reconciler.session import applylock, smoking
 from reconciler.session.session import Session
-from reconciler.smoke import progress as smoke_progress
 from reconciler.smoke import runner
 from reconciler.smoke.report import SmokeReport
 
@@ -87,7 +85,6 @@ def command(app: Session, files: tuple[str, ...], targets: tuple[str, ...], juni
         output.echo("No selected deployment's spec.smoke.expect names a golden (similar_to); nothing to record.",
                     err=True)
     report = smoking.smoke_test(app, desired, chosen, concurrency=concurrency, update_goldens=update_goldens,
-                                make_progress=lambda names: smoke_progress.make_progress(sys.stderr, names),
                                 keep_outputs=html_file is not None)
     text = smoke_render.render(report, fmt)
     output.echo(text, nl=not text.endswith("\n"))

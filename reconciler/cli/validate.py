@@ -21,7 +21,8 @@ from reconciler.cli.summary import publish, summary_option
 from reconciler.diagnostics import Diagnostic
 from reconciler.errors import DiagnosticsError, ReconcilerError
 from reconciler.manifest.desired import DesiredState
-from reconciler.manifest.load import LoadResult
+from reconciler.manifest.load import LoadResult, ReadManifests
+from reconciler.manifest.model import SettingsDocument
 from reconciler.render import manifests as printing
 from reconciler.render.validation import validation_markdown
 from reconciler.session.policycheck import policy_problems, refuse_broken_policies
@@ -34,11 +35,15 @@ from reconciler.session.policycheck import policy_problems, refuse_broken_polici
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: every problem with file, line, column, field, message and hint, for editors and CI.")
 @summary_option
-def command(files: tuple[str, ...], print_manifests: bool, fmt: str, summary: bool) -> int:
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Neither replay a saved result nor save this one (.comfyops/validate-cache/).")
+def command(files: tuple[str, ...], print_manifests: bool, fmt: str, summary: bool, no_cache: bool) -> int:
     """Check manifests offline: schema, references, limits, and overrides against workflow files.
 
-    With Environment documents and no --env, every environment is checked.
+    With Environment documents and no --env, every environment is checked. A run whose inputs (files,
+    folders, environment variables, options) are unchanged since a saved one replays its result.
     """
+    del no_cache  # the result cache runs around the command line (reconciler.entry), before click
     chosen = selected_environment()
     if print_manifests:
         _print(files, chosen)
@@ -79,7 +84,7 @@ def _as_json(files: tuple[str, ...], chosen: str | None) -> int:
             deployments=len(state.deployments) if state is not None else None,
             presets=len(state.presets) if state is not None else None,
         ))
-    click.echo(validation_json(verdicts), nl=False)
+    output.echo(validation_json(verdicts), nl=False)
     return 0 if all(v.valid for v in verdicts) else 1
 
 
@@ -91,6 +96,10 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
         verdicts.append(line)
 
     read = read_files(files)  # parsed once, however many environments are then resolved from it
+    if _names_policies(read):
+        from reconciler.policy import rego
+
+        rego.prestart()  # the Rego worker loads while the environments are resolved
     if chosen is not None:
         state = load_desired(files, chosen, read=read)
         refuse_broken_policies(output.diagnostics, state)
@@ -117,6 +126,11 @@ def _validate(files: tuple[str, ...], chosen: str | None, verdicts: list[str]) -
         raise DiagnosticsError(
             unique, f"manifests are invalid in {', '.join(invalid)}: {count} problem{'s' if count != 1 else ''}"
         )
+
+
+def _names_policies(read: ReadManifests) -> bool:
+    """Whether a Settings document names Rego policies (the check will then run)."""
+    return any(isinstance(p.model, SettingsDocument) and p.model.spec.policy.paths for p in read.parsed)
 
 
 def _policy_problems(results: dict[str, LoadResult]) -> dict[str, list[Diagnostic]]:

@@ -214,14 +214,6 @@ class EmulatorState:
             data["config"].update(checked)
             return dict(data["config"])
 
-    def take_failure(self) -> bool:
-        """Consume one ``fail_next_runs`` credit: True if the next run should fail."""
-        with self.transaction() as data:
-            if data["config"].get("fail_next_runs", 0) > 0:
-                data["config"]["fail_next_runs"] -= 1
-                return True
-            return False
-
     def counts(self) -> dict[str, int]:
         """How many deployments (live), workflow versions and requests the state holds."""
         with self.read() as data:

@@ -25,10 +25,11 @@ from typing import Any, Final
 
 from reconciler import __version__
 from reconciler.engine import live
+from reconciler.secrets import SENSITIVE, longest_first, mask
 
 KIND: Final[str] = "comfyops-live-snapshot"
 FORMAT_VERSION: Final[int] = 1
-SCRUBBED: Final[str] = "(sensitive value)"
+SCRUBBED: Final[str] = SENSITIVE
 _DROPPED_KEYS: Final[frozenset[str]] = frozenset({"object_info_url"})
 
 
@@ -57,15 +58,14 @@ class Snapshot:
         return max(0, int((now - self.taken_at).total_seconds()))
 
 
-def scrub(value: Any, secrets: Iterable[str]) -> Any:
-    """``value`` (JSON data) with every secret replaced in every string, and signed-URL keys dropped."""
-    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+def scrub(value: Any, values: Iterable[str]) -> Any:
+    """``value`` (JSON data) with every secret in ``values`` masked in every string, and signed-URL keys
+    dropped."""
+    ordered = longest_first(values)
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            for secret in ordered:
-                item = item.replace(secret, SCRUBBED)
-            return item
+            return mask(item, ordered)
         if isinstance(item, Mapping):
             return {walk(str(k)): walk(v) for k, v in item.items() if k not in _DROPPED_KEYS}
         if isinstance(item, list | tuple):

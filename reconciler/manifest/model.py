@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -40,17 +39,7 @@ NAME_RULE = (
 Hardware = Literal["TURING_16", "AMPERE_24", "AMPERE_48", "ADA_48_PLUS", "AMPERE_80", "ADA_80_PLUS", "HOPPER_141"]
 assert set(Hardware.__args__) == set(catalog.HARDWARE_SKUS)  # type: ignore[attr-defined]
 
-ManagedField = Literal[
-    "workflow_id",
-    "workflow_version",
-    "hardware",
-    "min_instances",
-    "max_instances",
-    "queue_size",
-    "keep_warm_duration_in_seconds",
-    "is_enabled",
-]
-assert ManagedField.__args__ == catalog.MANAGED_FIELDS  # type: ignore[attr-defined]
+ManagedField = catalog.ManagedField
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 NodeId = Annotated[str, StringConstraints(min_length=1)]
 VariableName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -343,6 +332,8 @@ class PolicySettings(_Strict):
 
 
 def _valid_cron(value: str) -> str:
+    from croniter import croniter  # only when a window is declared: importing it runs `file` on Python
+
     if not croniter.is_valid(value):
         raise ValueError(f"{value!r} is not a cron expression (minute hour day-of-month month day-of-week)")
     return value

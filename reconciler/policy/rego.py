@@ -1,13 +1,18 @@
 """Running Rego queries through the worker process, and turning rego-cpp's errors into located problems.
 
 Effectful: starts ``python -m reconciler.policy.worker`` once per evaluation (about 50 ms), with a
-timeout so a policy can never hang a command. rego-cpp reports a syntax error as an S-expression
-naming the file and a byte offset, a compile error as a ``-- file:line:col`` block on its log, and an
-evaluation error not at all (only "not ok"); each becomes a Diagnostic with the best position known.
+timeout so a policy can never hang a command. A caller that knows policies are coming (``validate``, once
+the manifests name some) may :func:`prestart` the worker: its interpreter and regopy then load while the
+caller still resolves the manifests, and the next evaluation hands it its request.
+
+rego-cpp reports a syntax error as an S-expression naming the file and a byte offset, a compile error as
+a ``-- file:line:col`` block on its log, and an evaluation error not at all (only "not ok"); each becomes
+a Diagnostic with the best position known.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import subprocess
@@ -41,18 +46,49 @@ class Answer:
     problem: Diagnostic | None = None
 
 
+WORKER = [sys.executable, "-m", "reconciler.policy.worker"]
+_started: list[subprocess.Popen[str]] = []
+_exit_hook: list[bool] = []
+
+
+def prestart() -> None:
+    """Start the worker now, for the next :func:`run`; one left unused is stopped when the process exits."""
+    if not _started:
+        if not _exit_hook:
+            atexit.register(_stop_unused)
+            _exit_hook.append(True)
+        _started.append(_spawn())
+
+
+def _spawn() -> subprocess.Popen[str]:
+    return subprocess.Popen(WORKER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _stop_unused() -> None:
+    while _started:
+        process = _started.pop()
+        process.kill()
+        process.communicate()
+
+
+def _answer_of(request: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """Send ``request`` to a worker (the prestarted one, else a new one) and wait for its answer."""
+    process = _started.pop() if _started else _spawn()
+    try:
+        out, err = process.communicate(json.dumps(request), timeout=TIMEOUT_SECONDS)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
 def run(modules: list[Module], input_document: Any, queries: list[str]) -> tuple[list[Answer], list[Diagnostic]]:
     """Evaluate ``queries`` over ``modules`` and ``input_document``; problems that stop every query come second."""
     request = {"modules": [[m.name, m.source] for m in modules], "input": input_document, "queries": queries}
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "reconciler.policy.worker"],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
+        done = _answer_of(request)
     except subprocess.TimeoutExpired:
         where = Location(modules[0].name) if modules else None
         return [], [Diagnostic(f"policy evaluation did not finish in {TIMEOUT_SECONDS} s", where, "",

@@ -20,7 +20,12 @@ from typing import Any
 
 
 def main() -> None:
-    """Answer one request from stdin on the original stdout; rego-cpp's own output goes to stderr."""
+    """Answer one request from stdin on the original stdout; rego-cpp's own output goes to stderr.
+
+    regopy is imported before the request is read: a worker started ahead of its request (``rego.prestart``)
+    loads it meanwhile."""
+    import regopy  # noqa: F401
+
     answer_fd = os.dup(1)
     os.dup2(2, 1)
     request = json.loads(sys.stdin.read())

@@ -7,7 +7,7 @@ Drift reports and the status table have their own modules (``render.drift``, ``r
 smoke gallery is ``render.gallery`` (HTML from Jinja2 templates in ``render/templates/``).
 
 Only ``json`` is a stable contract (it follows ``format_version``). Text and Markdown wording may
-change, except the summary sentences documented in ``render.text``.
+change, except the summary sentences documented in ``render.plan`` and ``render.apply``.
 """
 
 from __future__ import annotations
@@ -29,24 +29,24 @@ def render_plan(plan: Plan, fmt: str, *, color: bool = False, show_unmanaged: bo
 
     Text and Markdown count the unmanaged deployments left alone; ``show_unmanaged`` lists them (JSON
     always lists them all)."""
-    from reconciler.render import json, markdown, text
+    from reconciler.render import plan as plan_report
 
     renderers: dict[str, Callable[[Plan], str]] = {
-        "text": lambda p: text.render_plan_text(p, color=color, show_unmanaged=show_unmanaged),
-        "json": json.render_plan_json,
-        "markdown": lambda p: markdown.render_plan_markdown(p, show_unmanaged=show_unmanaged),
+        "text": lambda p: plan_report.render_plan_text(p, color=color, show_unmanaged=show_unmanaged),
+        "json": plan_report.render_plan_json,
+        "markdown": lambda p: plan_report.render_plan_markdown(p, show_unmanaged=show_unmanaged),
     }
     return _pick(renderers, fmt)(plan)
 
 
 def render_apply(report: ApplyReport, fmt: str, *, color: bool = False) -> str:
     """``report`` in format ``fmt`` (``text``, ``json`` or ``markdown``); ``color`` affects text only."""
-    from reconciler.render import json, markdown, text
+    from reconciler.render import apply as apply_report
 
     renderers: dict[str, Callable[[ApplyReport], str]] = {
-        "text": lambda r: text.render_apply_text(r, color=color),
-        "json": json.render_apply_json,
-        "markdown": markdown.render_apply_markdown,
+        "text": lambda r: apply_report.render_apply_text(r, color=color),
+        "json": apply_report.render_apply_json,
+        "markdown": apply_report.render_apply_markdown,
     }
     return _pick(renderers, fmt)(report)
 

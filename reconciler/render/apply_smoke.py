@@ -12,7 +12,8 @@ import dataclasses
 import json
 
 from reconciler.engine.report import ApplyReport
-from reconciler.render import markdown, safe, style, text
+from reconciler.render import apply as apply_report
+from reconciler.render import safe, style
 from reconciler.render import smoke as smoke_render
 from reconciler.smoke.report import SmokeReport
 
@@ -31,7 +32,7 @@ def render_apply_smoke(
     notes = [(o.name, o.rollback) for o in report.changes if o.rollback]
     closing = sentence(report, smoke, rollback_asked=rollback_asked)
     if fmt == "markdown":
-        parts = [markdown.render_apply_markdown(applied).rstrip("\n"), smoke_render.markdown(smoke).rstrip("\n")]
+        parts = [apply_report.render_apply_markdown(applied).rstrip("\n"), smoke_render.markdown(smoke).rstrip("\n")]
         if report.rollouts:
             parts.append("\n".join(["### Rollout", "", *(f"- {safe.md_text(note)}" for note in report.rollouts)]))
         if notes:
@@ -42,7 +43,7 @@ def render_apply_smoke(
     environment = report.environment or smoke.environment
     parts = [
         style.paint(f"Environment: {safe.terminal(environment)}", "bold", color=color) if environment else "",
-        text.render_apply_text(applied, color=color, sentence=False).rstrip("\n"),
+        apply_report.render_apply_text(applied, color=color, sentence=False).rstrip("\n"),
         smoke_render.text(dataclasses.replace(smoke, environment=None)).rstrip("\n"),
     ]
     if report.rollouts:

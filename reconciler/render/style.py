@@ -19,10 +19,14 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from reconciler.engine.plan import Action, Plan, ReplaceStrategy, ResourceChange, Summary
+from reconciler.render import safe
 from reconciler.secrets import SENSITIVE, mask
 
 NO_CHANGES = "No changes. Live deployments match the manifests."
 UNMANAGED_NOTE = "not managed by these manifests; left alone"
+INDENT = "      "  # a change's detail lines under its headline, in terminal text
+DEFAULT_MAX_CHARS = 60_000  # a Markdown report's size: under GitHub's 65,536-character comment limit
+SHOW_HINT = "run `comfyops show` on the plan artifact for the full plan"
 
 
 def unmanaged_count(count: int) -> str:
@@ -206,3 +210,10 @@ def where(change: ResourceChange, secrets: list[str]) -> str:
     if change.source:
         return f"{change.source}: {reason}" if reason else change.source
     return reason
+
+
+def markdown_heading(what: str, environment: str | None, title: str | None) -> str:
+    """``## title``: the operator's own ``--title`` (its Markdown kept, on one line), else ``what: environment``."""
+    if title:
+        return f"## {safe.terminal(title)}"
+    return f"## {what}" + (f": {safe.md_text(environment)}" if environment is not None else "")

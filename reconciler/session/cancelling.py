@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconciler.followup import Invocation
 from reconciler.manifest.desired import DesiredState
 from reconciler.render import safe
 from reconciler.session.session import Session
@@ -26,7 +25,7 @@ def cancel_command(app: Session, desired: DesiredState) -> Callable[[str, str], 
 
     def command(deployment_id: str, request_id: str) -> str:
         words = ("request", "cancel", deployment_id, request_id)
-        return prefix + Invocation(tuple(app.global_args()), app.invoked_files, app.invoked_environment).command(*words)
+        return prefix + app.invocation().command(*words)
 
     return command
 

@@ -1,7 +1,7 @@
 """The import use case: manifests (and workflows) written for deployments that already exist in RunComfy.
 
 Effectful: one list call (``includes=payload`` with ``--with-workflows``), the object_info of each
-imported workflow when its URL is reachable, and atomic file writes (:func:`reconciler.safewrite.write_text`:
+imported workflow when its URL is reachable, and atomic file writes (:func:`reconciler.workspace.write_text`:
 a temporary name, then a rename: never a partial file). Existing files are never overwritten without
 ``force``; without it nothing is written and the error names every file it would overwrite. The texts
 come from the pure :mod:`reconciler.engine.importer`.
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler import safewrite
+from reconciler import workspace
 from reconciler.engine import importer
 from reconciler.engine.importer import ImportedDeployment
 from reconciler.engine.live import LiveDeployment
@@ -125,7 +125,7 @@ def _object_info(app: Session, deployment: LiveDeployment, client: RunComfyClien
 def _atomic_write(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     try:
-        safewrite.write_text(path, text)
+        workspace.write_text(path, text, user_file=True)
     except OSError as exc:
         raise ReconcilerError(
             f"could not write {display_path(path)}: {exc.strerror or exc}",

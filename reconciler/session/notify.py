@@ -18,12 +18,11 @@ from pathlib import Path
 
 import apprise
 
+from reconciler import secrets
 from reconciler.engine.report import ApplyReport
 from reconciler.manifest.model import NotifySettings
 from reconciler.render.reconcile import apply_messages
 from reconciler.smoke.report import SmokeReport
-
-SENSITIVE = "(sensitive value)"
 
 _APPRISE_LOG = logging.getLogger("apprise")
 _APPRISE_LOG.propagate = False  # its messages can quote a service URL (a token): we report by scheme and position
@@ -48,7 +47,7 @@ class Notifier:
         warnings for sends that did not succeed."""
         if not self.wants(event):
             return []
-        title, body = self._scrub(title), self._scrub(body)
+        title, body = secrets.mask(title, self.secrets), secrets.mask(body, self.secrets)
         timeout = self.settings.timeout_seconds
         sends = [_Send(url, title, body, timeout) for url in self.settings.urls]
         deadline = time.monotonic() + timeout
@@ -57,12 +56,6 @@ class Notifier:
         self.sent.append(event)
         return [f"notify: {event} to URL #{index} ({_scheme(send.url)}://): {send.problem(timeout)}"
                 for index, send in enumerate(sends, start=1) if send.problem(timeout)]
-
-    def _scrub(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, SENSITIVE)
-        return text
 
 
 class _Send:

@@ -8,7 +8,6 @@ under one name, a pinned id that does not exist) still fail, as in plan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.engine import drift, planner, status, targets
@@ -23,7 +22,6 @@ from reconciler.session import cancelling, observe
 from reconciler.session.planning import connect
 from reconciler.session.session import Session
 from reconciler.smoke import runner
-from reconciler.smoke.progress import Progress
 from reconciler.smoke.report import SmokeReport
 
 _APPLY_ONLY_FIELDS = frozenset({"spec.protect", "spec.workflow_version"})
@@ -70,11 +68,11 @@ def observe_plan(
 
 def drift_report(
     app: Session, desired: DesiredState, target_patterns: tuple[str, ...], *, files: tuple[str, ...], smoke: bool,
-    checked_at: str, make_progress: Callable[[list[str]], Progress],
+    checked_at: str,
 ) -> drift.DriftReport:
     """The drift use case: desired vs live, read-only; with ``smoke``, the smoke tests' results too."""
     observed = observe_plan(app, desired, target_patterns, will_smoke=smoke)
-    smoke_data = _smoke(app, observed, target_patterns, make_progress).to_dict() if smoke else None
+    smoke_data = _smoke(app, observed, target_patterns).to_dict() if smoke else None
     return drift.build_drift(
         observed.plan, observed.live, checked_at=checked_at,
         apply_command=apply_command(app, files, desired.environment_name),
@@ -83,7 +81,7 @@ def drift_report(
 
 
 def _smoke(
-    app: Session, observed: Observed, target_patterns: tuple[str, ...], make_progress: Callable[[list[str]], Progress]
+    app: Session, observed: Observed, target_patterns: tuple[str, ...]
 ) -> SmokeReport:
     """Smoke-test the declared deployments with ``spec.smoke`` (targeted ones only), on the records
     the drift check already read, so no second list call is made."""
@@ -93,7 +91,7 @@ def _smoke(
     ]
     cancel = cancelling.cancel_command(app, observed.desired)
     report = runner.run_smoke(observed.desired, chosen, client=observed.client,
-                              progress=make_progress([d.name for d in chosen]), live=observed.records,
+                              progress=app.out.progress([d.name for d in chosen]), live=observed.records,
                               cancel_command=cancel)
     cancelling.report_still_running(app, report, cancel)
     if report.interrupted:

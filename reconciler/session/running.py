@@ -113,13 +113,12 @@ def submit(app: Session, desired: DesiredState, deployment: str, merged: Resolve
     return Submission(live=live, request_id=rid, journal=recorder, client=client)
 
 
-def wait(
-    app: Session, submission: Submission, *, timeout: float, out: Path | None, progress: Progress
-) -> dict[str, Any]:
-    """Poll the request to its end (cancel it on ``timeout`` or Ctrl-C), download its outputs into ``out``
-    (default ``.comfyops/outputs/<request id>``), record the outcome; a summary for the report."""
+def wait(app: Session, submission: Submission, *, timeout: float, out: Path | None) -> dict[str, Any]:
+    """Poll the request to its end (cancel it on ``timeout`` or Ctrl-C; each status change is a line of the
+    output object's progress display), download its outputs into ``out`` (default
+    ``.comfyops/outputs/<request id>``), record the outcome; a summary for the report."""
     summary = _wait(app, submission.client, submission.live.id, submission.request_id, timeout=timeout, out=out,
-                    progress=progress)
+                    progress=app.out.progress((), live=False))
     ended = summary["status"] if summary["status"] in ("succeeded", "failed", "cancelled") else None
     submission.journal.finished(request_id=submission.request_id, outcome=ended,
                                 instance_id=summary.get("instance_id"))

@@ -1,9 +1,10 @@
 """The Session: what one command's use cases share: the global options and the one API client.
 
-Effectful shell, and no printing: what a session has to say (a note, located problems) goes to the
-command's output object, given as ``out`` (:class:`Reporter`). The client is built here and only here
-(``RunComfyClient`` over one ``httpx.Client``), against the real API or against the embedded emulator
-(``--emulator``), which runs on a loopback port owned by this process for as long as the command runs.
+Effectful shell, and no printing: what a session has to say (a note, located problems, a progress
+display) goes to the command's output object, given as ``out`` (:class:`Reporter`). The client is built
+here and only here (``RunComfyClient`` over one ``httpx.Client``), against the real API or against the
+embedded emulator (``--emulator``), which runs on a loopback port owned by this process for as long as
+the command runs.
 
 A session has one client configuration (:class:`ClientConfig`), frozen by the first request: asking
 again with the same configuration returns the same client, asking with a different one is a bug
@@ -16,6 +17,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler import workspace
@@ -24,7 +26,11 @@ from reconciler.diagnostics import Diagnostic
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
+    from reconciler.followup import Invocation
     from reconciler.runcomfy.client import RunComfyClient
+    from reconciler.smoke.progress import Progress
 
 TOKEN_ENV = "RUNCOMFY_API_TOKEN"
 EMULATOR_TOKEN = "emulator-token"  # the embedded emulator accepts any bearer token; this one is not secret
@@ -60,6 +66,33 @@ class Reporter(Protocol):
 
     def learn(self, secrets: Iterable[str]) -> None:
         """Mask ``secrets`` in everything printed from now on (a use case found more than the manifests hold)."""
+
+    def progress(self, names: Sequence[str], *, live: bool | None = None) -> Progress:
+        """A display of smoke tests (or a waited request) as they go: live on a terminal (or when ``live``
+        says so), else one line per change."""
+
+
+class EmbeddedApi(Protocol):
+    """The embedded emulator as a session uses it (started by entering it, stopped on exit)."""
+
+    @property
+    def base_url(self) -> str:
+        """Where a client reaches it (a loopback port)."""
+
+    def register_workflow(self, workflow_id: str, version: str, graph: dict[str, Any]) -> bool:
+        """Register a workflow version (as ``--emulator`` does for the manifests' files); whether it was new."""
+
+    def __enter__(self) -> EmbeddedApi:
+        """Start serving."""
+
+    def __exit__(self, _kind: type[BaseException] | None, _error: BaseException | None,
+                 _trace: TracebackType | None, /) -> None:
+        """Stop serving."""
+
+
+EmulatorStarter = Callable[[Path, bool], EmbeddedApi]
+"""Makes the embedded emulator over a state folder (``read_only``: leave it untouched). The command line
+passes it in (:mod:`reconciler.emulator` is imported only by ``cli`` and tests, ARCHITECTURE §2)."""
 
 
 class ClientConfigConflict(RuntimeError):
@@ -101,6 +134,8 @@ class Session:
     """The running command's ``-f`` paths as typed, for follow-up hints."""
     invoked_environment: str | None = None
     """The running command's ``--env`` (or ``COMFYOPS_ENV``), for follow-up hints."""
+    start_emulator: EmulatorStarter | None = None
+    """How ``--emulator`` starts the embedded emulator (given by the command line)."""
 
     def global_args(self) -> list[str]:
         """The global options a follow-up command needs to reach the same API: ``--emulator`` or ``--api-url``."""
@@ -110,11 +145,16 @@ class Session:
             return ["--api-url", _without_userinfo(self.api_url)]
         return []
 
+    def invocation(self) -> Invocation:
+        """What a follow-up command must repeat of this one (global options, ``-f``, ``--env``), for hints."""
+        from reconciler.followup import Invocation
+
+        return Invocation(tuple(self.global_args()), self.invoked_files, self.invoked_environment)
+
     registered: list[tuple[str, str]] = field(default_factory=list)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: RunComfyClient | None = None
     _config: ClientConfig | None = None
-    _emulator: Any = None
     api_observer: Callable[[str, str, int], None] | None = None
     """Told of every API response (method, path, code) by the client built here: reconcile's metrics."""
     endpoint: str = ""
@@ -144,17 +184,17 @@ class Session:
         from reconciler.runcomfy.http import build_http_client, token_problem, url_problem
 
         if self.emulator:
-            from reconciler.emulator.embedded import EmbeddedEmulator
-
+            if self.start_emulator is None:
+                raise RuntimeError("this session was given no way to start the embedded emulator (start_emulator)")
             state = workspace.emulator_state(config.manifests)
             if not workspace.emulator_state_configured() and not (state / "state.json").exists():
                 self.out.note(f"note: no emulator state in {state} yet; starting an empty emulator")
             self.endpoint = self.endpoint_for(manifests=config.manifests)
-            self._emulator = self._stack.enter_context(EmbeddedEmulator(state, read_only=config.read_only))
+            emulator = self._stack.enter_context(self.start_emulator(state, config.read_only))
             for (workflow_id, version), graph in config.workflows.items():
-                if self._emulator.register_workflow(workflow_id, version, dict(graph)):
+                if emulator.register_workflow(workflow_id, version, dict(graph)):
                     self.registered.append((workflow_id, version))
-            base_url, token = self._emulator.base_url, EMULATOR_TOKEN
+            base_url, token = emulator.base_url, EMULATOR_TOKEN
         else:
             base_url, source = self._api_base(config.api_url, config.environment)
             problem = url_problem(base_url)
@@ -186,11 +226,12 @@ class Session:
         return RunComfyClient(http, limiter=limiter, queue_api_version=config.queue_api_version)
 
     def fresh(self) -> Session:
-        """A new session with the same global options, reporter and API observer, and no client yet (a watch
-        makes one per pass: the manifests, and so the client configuration, may change between passes)."""
+        """A new session with the same global options, reporter, API observer and emulator starter, and no client
+        yet (a watch makes one per pass: the manifests, and so the client configuration, may change between
+        passes)."""
         return Session(out=self.out, api_url=self.api_url, api_url_source=self.api_url_source,
                        emulator=self.emulator, no_color=self.no_color, verbose=self.verbose,
-                       api_observer=self.api_observer)
+                       api_observer=self.api_observer, start_emulator=self.start_emulator)
 
     def _api_base(self, api_url: str | None, environment: str | None) -> tuple[str, str]:
         """The base URL the client uses, and where it came from (for errors)."""

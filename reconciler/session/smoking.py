@@ -1,13 +1,12 @@
 """The smoke use case: the deployments to smoke-test, run through the session's client, as one report.
 
 Effectful (submits and polls requests, records them in the history); no printing: progress goes to the
-display the command passes in, problems to the session's output.
+session's output object (``app.out.progress``), problems to it too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 from reconciler.engine import targets as target_patterns
 from reconciler.errors import DiagnosticsError
@@ -17,11 +16,7 @@ from reconciler.session.planning import connect
 from reconciler.session.recording import journal
 from reconciler.session.session import Session
 from reconciler.smoke import runner
-from reconciler.smoke.progress import Progress
 from reconciler.smoke.report import SmokeReport
-
-SmokeProgressFactory = Callable[[list[str]], Progress]
-"""Makes the smoke progress display for the deployments about to be tested."""
 
 
 def select(app: Session, desired: DesiredState, targets: tuple[str, ...]) -> list[DesiredDeployment]:
@@ -38,7 +33,7 @@ def select(app: Session, desired: DesiredState, targets: tuple[str, ...]) -> lis
 
 def smoke_test(
     app: Session, desired: DesiredState, chosen: list[DesiredDeployment], *, concurrency: int | None,
-    make_progress: SmokeProgressFactory, update_goldens: bool = False, keep_outputs: bool = False,
+    update_goldens: bool = False, keep_outputs: bool = False,
 ) -> SmokeReport:
     """Smoke-test ``chosen`` through the session's client, recording each request in the history (and, with
     ``update_goldens``, each output's golden instead of comparing with it; with ``keep_outputs``, each run's
@@ -46,7 +41,7 @@ def smoke_test(
     client = connect(app, desired)
     cancel = cancelling.cancel_command(app, desired)
     report = runner.run_smoke(desired, chosen, client=client, concurrency=concurrency,
-                              progress=make_progress([d.name for d in chosen]), journal=journal(app, "smoke"),
+                              progress=app.out.progress([d.name for d in chosen]), journal=journal(app, "smoke"),
                               update_goldens=update_goldens, cancel_command=cancel, keep_outputs=keep_outputs)
     cancelling.report_still_running(app, report, cancel)
     return dataclasses.replace(report, environment=desired.environment_name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol, TextIO
+from typing import Protocol
 
 from reconciler.render import safe
 
@@ -25,6 +25,16 @@ class Progress(Protocol):
 
     def close(self) -> None:
         """The run is over: draw the final state and stop refreshing."""
+
+
+class Stream(Protocol):
+    """Where a display writes: a text stream (the command's masked stderr)."""
+
+    def write(self, text: str, /) -> int:
+        """Write ``text`` as it is."""
+
+    def flush(self) -> None:
+        """Push what was written out."""
 
 
 class NullProgress:
@@ -66,7 +76,7 @@ class _Rows:
 class LineProgress:
     """One plain line per phase change: ``[   3.2s] name: running``."""
 
-    def __init__(self, stream: TextIO, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, stream: Stream, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._stream = stream
         self._clock = clock
         self._start = clock()
@@ -95,7 +105,7 @@ class LiveProgress:
     """A block of one line per deployment, redrawn in place with elapsed times."""
 
     def __init__(
-        self, stream: TextIO, names: Sequence[str], *, clock: Callable[[], float] = time.monotonic,
+        self, stream: Stream, names: Sequence[str], *, clock: Callable[[], float] = time.monotonic,
         interval: float = 0.5,
     ) -> None:
         self._stream = stream
@@ -147,7 +157,7 @@ class LiveProgress:
             self._drawn = len(lines)
 
 
-def make_progress(stream: TextIO, names: Sequence[str], *, live: bool | None = None) -> Progress:
+def make_progress(stream: Stream, names: Sequence[str], *, live: bool | None = None) -> Progress:
     """A live view when ``stream`` is a terminal (or ``live`` says so), else plain lines."""
     if live is None:
         isatty = getattr(stream, "isatty", None)

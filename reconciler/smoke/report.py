@@ -4,7 +4,7 @@ Pure, frozen values. Four states (STYLE.md C.20, with ``skipped`` for "not run")
 (a check ran and was false, including a timeout); ``error`` (the test could not be evaluated: the API
 refused or failed, a download failed); ``skipped`` (not deployed, paused, interrupted before it
 started). Every non-passing result carries a one-line ``reason``. Callers such as ``apply --smoke``
-read :meth:`SmokeReport.status_of` per deployment name; renderers read everything else.
+read :meth:`SmokeReport.by_name` and :meth:`SmokeReport.named`; renderers read everything else.
 """
 
 from __future__ import annotations
@@ -164,11 +164,6 @@ class SmokeReport:
     notes: tuple[str, ...] = field(default=())
     environment: str | None = None
     """The Environment the tests ran in (``--env``), named by every renderer."""
-
-    def status_of(self, name: str) -> SmokeStatus | None:
-        """The status of deployment ``name``'s smoke test, or None if it was not part of the run."""
-        found = self.by_name().get(name)
-        return None if found is None else found.status
 
     def by_name(self) -> Mapping[str, DeploymentResult]:
         """Results keyed by deployment name."""

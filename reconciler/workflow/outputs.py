@@ -73,10 +73,6 @@ VHS_FORMATS: Final[Mapping[str, str]] = {
 }
 """VHS_VideoCombine's ``format`` input -> the extension of the file it writes."""
 
-PICTURE_EXTENSIONS: Final = frozenset({"png", "webp", "gif", "mp4", "webm"})
-"""Extensions whose files have pictures a golden can be compared with."""
-
-
 def saver(class_type: str) -> Saver | None:
     """The saver a node class is, or None when it is not a known output node."""
     found = SAVERS.get(class_type)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ def test_a_fifo_at_the_target_is_refused_without_blocking(tmp_path: Path) -> Non
     fifo = tmp_path / "history.jsonl"
     os.mkfifo(fifo)
     with pytest.raises(workspace.UnsafePath, match="FIFO"):
-        workspace.append_line(fifo, "x")
+        workspace.append_text(fifo, "x\n")
     with pytest.raises(workspace.UnsafePath, match="FIFO"):
         workspace.write_text(fifo, "x")
 
@@ -113,15 +114,15 @@ def test_a_write_into_a_linked_folder_is_refused(tmp_path: Path) -> None:
 
 def test_append_adds_lines_and_never_follows_a_link(tmp_path: Path) -> None:
     history = tmp_path / ".comfyops" / "history.jsonl"
-    workspace.append_line(history, '{"a": 1}')
-    workspace.append_line(history, '{"b": 2}\n')
+    workspace.append_text(history, '{"a": 1}\n')
+    workspace.append_text(history, '{"b": 2}\n')
     assert history.read_text(encoding="utf-8") == '{"a": 1}\n{"b": 2}\n'
     victim = tmp_path / "victim"
     victim.write_text("", encoding="utf-8")
     linked = tmp_path / ".comfyops" / "linked.jsonl"
     linked.symlink_to(victim)
     with pytest.raises(workspace.UnsafePath, match=r"linked\.jsonl"):
-        workspace.append_line(linked, "x")
+        workspace.append_text(linked, "x\n")
     assert victim.read_text(encoding="utf-8") == ""
 
 
@@ -144,3 +145,36 @@ def test_a_linked_comfyops_folder_is_refused_for_the_lock(tmp_path: Path) -> Non
     with pytest.raises(workspace.UnsafePath, match=r"\.comfyops is a link"):
         workspace.open_lock(tmp_path / "repo" / ".comfyops" / "apply.lock", inside=tmp_path / "repo")
     assert list(elsewhere.iterdir()) == []
+
+
+# Whole-or-nothing writes of the user's own files (fmt, import) honour the umask (issue 23 §4, §5).
+@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_user_file_gets_the_mode_the_umask_gives(tmp_path: Path, mask: int, expected: int) -> None:
+    old = os.umask(mask)
+    try:
+        workspace.write_text(tmp_path / "a.yaml", "x: 1\n", user_file=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.yaml").stat().st_mode) == expected
+    assert (tmp_path / "a.yaml").read_text() == "x: 1\n"
+
+
+def test_an_existing_user_file_keeps_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / "a.yaml"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    workspace.write_text(target, "new\n", user_file=True)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert target.read_text() == "new\n"
+
+
+def test_a_user_file_symlink_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("keep\n")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(outside)
+    with pytest.raises(workspace.UnsafePath):
+        workspace.write_text(link, "changed\n", user_file=True)
+    assert outside.read_text() == "keep\n"
+    assert link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.yaml", "outside.yaml"]

@@ -28,7 +28,8 @@ def test_help_lists_every_command() -> None:
     assert cli.list_commands(ctx) == sorted(command_name(m) for m in COMMAND_MODULES)
 
 
-def test_validate_imports_neither_the_http_stack_nor_the_differ_nor_the_emulator() -> None:
+def test_validate_imports_neither_the_http_stack_nor_the_differ_nor_the_emulator_nor_croniter() -> None:
+    """croniter runs `file` on the interpreter when imported: only manifests that declare windows need it."""
     probe = (
         "import sys\n"
         "from reconciler.cli import main\n"
@@ -38,7 +39,7 @@ def test_validate_imports_neither_the_http_stack_nor_the_differ_nor_the_emulator
         "    pass\n"
         "import json\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('httpx', 'deepdiff', 'starlette', 'uvicorn', 'regopy'))))\n"
+        "('httpx', 'deepdiff', 'starlette', 'uvicorn', 'regopy', 'croniter'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert json.loads(out.splitlines()[-1]) == []

@@ -44,3 +44,18 @@ def test_a_commands_output_masks_every_line_it_prints(capsys):
     assert captured.out == "before sk-abcdef\nvalue (sensitive value)\n"
     assert "sk-abcdef" not in captured.err
     assert captured.err.count("(sensitive value)") == 3
+
+
+def test_progress_displays_and_stream_writers_are_masked_too(capsys):
+    out = Output()
+    out.learn(["sk-abcdef"])
+    progress = out.progress(["media-a"], live=False)
+    progress.update("media-a", "running", "request sk-abcdef")
+    progress.close()
+    out.progress((), live=True).close()  # a live block on a non-terminal still goes through the object
+    out.stderr.write("logged sk-abcdef\n")
+    captured = capsys.readouterr()
+    assert "sk-abcdef" not in captured.err
+    assert "media-a: running request (sensitive value)" in captured.err
+    assert "logged (sensitive value)" in captured.err
+    assert captured.out == ""

@@ -9,7 +9,8 @@ import pytest
 
 from reconciler.engine.plan import Action, FieldChange, Plan, ReplaceStrategy, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
-from reconciler.render.markdown import render_apply_markdown, render_plan_markdown
+from reconciler.render.apply import render_apply_markdown
+from reconciler.render.plan import render_plan_markdown
 
 SUMMARY_2000 = "**Plan: 0 to create, 1000 to update, 500 to replace, 500 to delete.**"
 

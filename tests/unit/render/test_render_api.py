@@ -7,23 +7,23 @@ import pytest
 from reconciler import render
 from reconciler.engine.plan import Action, Plan, ResourceChange
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
-from reconciler.render import json, markdown, text
+from reconciler.render import apply, plan
 
 PLAN = Plan(changes=[ResourceChange(name="a", action=Action.CREATE, monthly_cost_after=3.0)])
 REPORT = ApplyReport(changes=[ChangeOutcome(name="a", action=Action.CREATE, outcome=Outcome.APPLIED, id="d")])
 
 
 def test_plan_dispatch_matches_the_format_modules() -> None:
-    assert render.render_plan(PLAN, "text") == text.render_plan_text(PLAN)
-    assert render.render_plan(PLAN, "text", color=True) == text.render_plan_text(PLAN, color=True)
-    assert render.render_plan(PLAN, "json") == json.render_plan_json(PLAN) == PLAN.to_json()
-    assert render.render_plan(PLAN, "markdown") == markdown.render_plan_markdown(PLAN)
+    assert render.render_plan(PLAN, "text") == plan.render_plan_text(PLAN)
+    assert render.render_plan(PLAN, "text", color=True) == plan.render_plan_text(PLAN, color=True)
+    assert render.render_plan(PLAN, "json") == plan.render_plan_json(PLAN) == PLAN.to_json()
+    assert render.render_plan(PLAN, "markdown") == plan.render_plan_markdown(PLAN)
 
 
 def test_apply_dispatch_matches_the_format_modules() -> None:
-    assert render.render_apply(REPORT, "text", color=True) == text.render_apply_text(REPORT, color=True)
-    assert render.render_apply(REPORT, "json") == json.render_apply_json(REPORT) == REPORT.to_json()
-    assert render.render_apply(REPORT, "markdown") == markdown.render_apply_markdown(REPORT)
+    assert render.render_apply(REPORT, "text", color=True) == apply.render_apply_text(REPORT, color=True)
+    assert render.render_apply(REPORT, "json") == apply.render_apply_json(REPORT) == REPORT.to_json()
+    assert render.render_apply(REPORT, "markdown") == apply.render_apply_markdown(REPORT)
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown"])

@@ -67,7 +67,7 @@ def test_junit_has_one_testcase_per_deployment_with_failure_error_and_skipped() 
 
 
 def test_report_helpers_for_apply() -> None:
-    assert REPORT.status_of("broken") is S.ERROR and REPORT.status_of("nope") is None
+    assert REPORT.by_name()["broken"].status is S.ERROR and "nope" not in REPORT.by_name()
     assert REPORT.named(S.FAIL) == ("bad|name",)
     assert not REPORT.ok and SmokeReport(()).ok and not SmokeReport((), interrupted=True).ok
 

@@ -15,7 +15,8 @@ from reconciler.engine.plan import (
     UnmanagedDeployment,
 )
 from reconciler.engine.report import ApplyReport, ChangeOutcome, Outcome
-from reconciler.render.text import render_apply_text, render_plan_text
+from reconciler.render.apply import render_apply_text
+from reconciler.render.plan import render_plan_text
 
 
 def change(name: str, action: Action, **kwargs: Any) -> ResourceChange:

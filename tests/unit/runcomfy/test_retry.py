@@ -27,11 +27,12 @@ def _limited(after: float | None = None) -> errors.ApiError:
 def test_default_policy_backoffs_are_data() -> None:
     policy = RetryPolicy()
     assert (policy.base, policy.factor, policy.cap, policy.max_attempts) == (0.5, 2.0, 30.0, 5)
-    assert policy.backoffs == (0.5, 1.0, 2.0, 4.0)
+    assert [policy.backoff(n, lambda: 1.0) for n in range(1, policy.max_attempts)] == [0.5, 1.0, 2.0, 4.0]
 
 
 def test_backoffs_are_capped() -> None:
-    assert RetryPolicy(base=10, factor=3, cap=30, max_attempts=4).backoffs == (10, 30, 30)
+    capped = RetryPolicy(base=10, factor=3, cap=30, max_attempts=4)
+    assert [capped.backoff(n, lambda: 1.0) for n in range(1, capped.max_attempts)] == [10, 30, 30]
 
 
 def test_full_jitter_scales_the_ceiling_by_rng() -> None:
