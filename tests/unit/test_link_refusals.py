@@ -54,10 +54,10 @@ def test_github_files_are_never_appended_through_a_link(
         if name == "GITHUB_STEP_SUMMARY":
             summary.append(link, "# plan\n")
         else:
-            from reconciler.cli import github
+            from reconciler.session import publishing
 
             monkeypatch.setenv("GITHUB_OUTPUT", str(link))
-            github._outputs(comment_url="x")
+            publishing.step_outputs(comment_url="x")
     assert victim.read_bytes() == VICTIM_BYTES and link.is_symlink()
 
 
