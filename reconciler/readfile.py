@@ -24,17 +24,25 @@ WORKFLOW_LIMIT = 16 * MIB
 """Largest workflow_api.json read (bytes)."""
 OBJECT_INFO_LIMIT = 64 * MIB
 """Largest object_info.json read, on disk or from the download cache (bytes)."""
+RECORD_LIMIT = 256 * MIB
+"""Largest saved plan, live snapshot, golden picture or record of our own under ``.comfyops/`` read (bytes):
+the size cap of an API answer, since a plan or snapshot of the largest account holds about as much."""
+SMALL_LIMIT = 16 * MIB
+"""Largest small file read: a pause file, a report body to post, a schema file to compare (bytes)."""
 
 
 class FileProblem(Exception):
     """A file that cannot be read: the one-line reason and a hint."""
 
-    def __init__(self, message: str, hint: str = "", line: int = 0, column: int = 0) -> None:
+    def __init__(self, message: str, hint: str = "", line: int = 0, column: int = 0, *, missing: bool = False
+                 ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.line = line
         self.column = column
+        self.missing = missing
+        """Nothing is at the path (callers that treat a missing file as empty, or say how to make it, ask)."""
 
 
 def kind_of(mode: int) -> str:
@@ -81,7 +89,7 @@ def read_bytes(path: Path, *, limit: int) -> bytes:
     except OSError as exc:
         if exc.errno == errno.EISDIR:
             raise FileProblem("not a regular file: it is a folder") from None
-        raise FileProblem(f"cannot read file: {os_error_message(exc)}") from None
+        raise FileProblem(f"cannot read file: {os_error_message(exc)}", missing=exc.errno == errno.ENOENT) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

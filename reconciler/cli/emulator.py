@@ -9,7 +9,6 @@ are seen by both. ``reset`` forgets everything in that directory.
 from __future__ import annotations
 
 import errno
-import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.cli import output
 from reconciler.errors import ReconcilerError
 
@@ -60,9 +59,9 @@ def _parse_registration(spec: str) -> tuple[str, str, dict[str, Any]]:
         raise click.BadParameter(f"{spec!r}: expected ID:VERSION:FILE", param_hint="--register-workflow")
     workflow_id, version, file = parts
     try:
-        graph = json.loads(Path(file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise click.BadParameter(f"{file}: {exc}", param_hint="--register-workflow") from None
+        graph = readfile.parse_json(readfile.read_text(Path(file), limit=readfile.WORKFLOW_LIMIT))
+    except readfile.FileProblem as exc:
+        raise click.BadParameter(f"{file}: {exc.message}", param_hint="--register-workflow") from None
     problems = graph_problems(graph)
     if problems:
         raise click.BadParameter(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import readfile
 from reconciler.cli import output
 from reconciler.github import comments
 from reconciler.github.errors import GitHubError
@@ -132,8 +133,10 @@ def _read_body(path: Path) -> str:
     try:
         if str(path) == "-":
             return sys.stdin.read()
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        return readfile.read_text(path, limit=readfile.SMALL_LIMIT)
+    except readfile.FileProblem as exc:
+        if not exc.missing:
+            raise GitHubError(f"{path}: cannot read the body: {exc.message}") from None
         raise GitHubError(
             f"{path}: no such file (hint: write the report there first, e.g. "
             "`comfyops plan --format markdown > plan.md`)"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.cli import output
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.schema import schema_files
@@ -21,7 +21,7 @@ def command(out_dir: Path, check: bool) -> None:
     wanted = schema_files()
     if check:
         stale = [name for name, text in sorted(wanted.items())
-                 if not (out_dir / name).is_file() or (out_dir / name).read_text(encoding="utf-8") != text]
+                 if not (out_dir / name).is_file() or _committed(out_dir / name) != text]
         if stale:
             raise ReconcilerError(
                 f"schemas in {out_dir}/ are stale: {', '.join(stale)}",
@@ -33,3 +33,11 @@ def command(out_dir: Path, check: bool) -> None:
     for name, text in sorted(wanted.items()):
         workspace.write_text(out_dir / name, text)
         output.echo(f"wrote {out_dir / name}")
+
+
+def _committed(path: Path) -> str | None:
+    """The schema file as committed (None when it cannot be read as text: then it is stale)."""
+    try:
+        return readfile.read_text(path, limit=readfile.SMALL_LIMIT)
+    except readfile.FileProblem:
+        return None

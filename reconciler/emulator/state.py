@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.catalog import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, SAVED_VERSIONS_PER_WORKFLOW
 from reconciler.errors import ReconcilerError
 
@@ -93,9 +93,10 @@ def _load(path: Path) -> dict[str, Any]:
     """The state saved at ``path``, or :class:`CorruptState` saying what is wrong and how to start over."""
     hint = f"fix or remove {path} (or run: comfyops emulator reset) to start from an empty emulator"
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:200]
+        loaded = json.loads(readfile.read_text(path, limit=readfile.RECORD_LIMIT))
+    except (readfile.FileProblem, ValueError, RecursionError) as exc:
+        reason = ("nested too deeply" if isinstance(exc, RecursionError)
+                  else exc.message if isinstance(exc, readfile.FileProblem) else str(exc).splitlines()[0][:200])
         raise CorruptState(f"the emulator state {path}: not readable JSON ({reason})", hint) from None
     if not isinstance(loaded, dict):
         raise CorruptState(f"the emulator state {path}: not a JSON object", hint)

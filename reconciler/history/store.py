@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.errors import ReconcilerError
 from reconciler.history.entry import Entry, from_json, latest
 
@@ -90,17 +90,20 @@ class HistoryStore:
         return next((e for e in self.read().entries if e.request_id == request_id), None)
 
     def _lines(self) -> list[str]:
-        try:
-            with open(self.path, encoding="utf-8", errors="replace") as handle:
-                return [line for line in handle if line.strip()]
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise ReconcilerError(f"cannot read the request history {self.path}: {exc.strerror or exc}") from exc
+        text = self._bytes().decode("utf-8", errors="replace")
+        return [line + "\n" for line in text.split("\n") if line.strip()]
 
     def _line_count(self) -> int:
-        with open(self.path, "rb") as handle:
-            return handle.read().count(b"\n")
+        return self._bytes().count(b"\n")
+
+    def _bytes(self) -> bytes:
+        """The history file as it is (empty when there is none); a FIFO, a folder or a huge file is an error."""
+        try:
+            return readfile.read_bytes(self.path, limit=readfile.RECORD_LIMIT)
+        except readfile.FileProblem as exc:
+            if exc.missing:
+                return b""
+            raise ReconcilerError(f"cannot read the request history {self.path}: {exc.message}") from None
 
     def _compact(self) -> None:
         kept = []

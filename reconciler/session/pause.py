@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.model import expiry_instant
 
@@ -68,11 +68,11 @@ def manifest_folder(files: tuple[str, ...]) -> Path:
 def read(path: Path) -> dict[str, Pause]:
     """Every pause in ``path`` by environment (empty when there is no file); an unreadable file is an error."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReconcilerError(f"{path}: cannot read the pause file ({exc})", _FIX) from None
+        text = readfile.read_text(path, limit=readfile.SMALL_LIMIT)
+    except readfile.FileProblem as exc:
+        if exc.missing:
+            return {}
+        raise ReconcilerError(f"{path}: cannot read the pause file ({exc.message})", _FIX) from None
     try:
         data = json.loads(text)
         return {name: _pause(name, entry) for name, entry in data["pauses"].items()}

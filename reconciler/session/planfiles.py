@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.engine.plan import Plan
 from reconciler.engine.planfile import parse
 from reconciler.errors import ReconcilerError
@@ -22,11 +22,11 @@ def save(plan: Plan, path: Path) -> None:
 def load(path: Path) -> Plan:
     """Read a saved plan, refusing files that are not plans or come from another format or major version."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ReconcilerError(f"{path}: no such plan file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
+        text = readfile.read_text(path, limit=readfile.RECORD_LIMIT)
+    except readfile.FileProblem as exc:
+        if exc.missing:
+            raise ReconcilerError(f"{path}: no such plan file") from None
         raise ReconcilerError(
-            f"{path}: not a comfyops plan file ({exc})", "create one with `comfyops plan --out FILE`"
-        ) from exc
+            f"{path}: not a comfyops plan file ({exc.message})", "create one with `comfyops plan --out FILE`"
+        ) from None
     return parse(text, path)

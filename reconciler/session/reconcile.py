@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.diagnostics import Diagnostic
 from reconciler.engine import drift, heal, planner
 from reconciler.engine.live import LiveDeployment
@@ -161,9 +161,9 @@ def _read_seen(path: Path | None) -> set[str]:
     if path is None:
         return set()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = readfile.parse_json(readfile.read_text(path, limit=readfile.RECORD_LIMIT))
         return {str(n) for n in data.get("seen", [])}
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (readfile.FileProblem, ValueError, AttributeError, TypeError):
         return set()
 
 

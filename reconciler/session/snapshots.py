@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.engine import snapshot
 from reconciler.engine.plan import SnapshotSource
 from reconciler.errors import ReconcilerError
@@ -60,14 +60,14 @@ def read(path: Path, desired: DesiredState, limit: float, max_age: str, *, now: 
     """The checked snapshot at ``path`` for ``desired``'s environment; refused when edited, foreign, or older
     than ``limit`` seconds (``max_age``: the limit as the user typed it, for the error)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        text = readfile.read_text(path, limit=readfile.RECORD_LIMIT)
+    except readfile.FileProblem as exc:
+        if not exc.missing:
+            raise ReconcilerError(f"{path}: cannot read the snapshot: {exc.message}") from None
         raise ReconcilerError(
             f"{path}: no such snapshot file",
             "download the newest snapshot first (`comfyops github download`), or write one with `comfyops snapshot`",
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReconcilerError(f"{path}: cannot read the snapshot: {exc}") from None
     try:
         taken = snapshot.decode(text)
     except snapshot.SnapshotError as exc:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from reconciler import workspace
+from reconciler import readfile, workspace
 from reconciler.manifest.desired import DesiredDeployment
 from reconciler.manifest.model import DEFAULT_MAX_HASH_DISTANCE, DEFAULT_MIN_SSIM, ChannelExpectation
 from reconciler.smoke import media
@@ -87,12 +87,12 @@ def _compare(name: str, base: GoldenCheck, data: bytes, artifacts: Path, request
     from reconciler.smoke import compare
 
     try:
-        golden = Path(base.golden).read_bytes()
-    except FileNotFoundError:
-        return _result(name, base, ERROR, f"no golden at {base.golden}; record one from a passing run with "
-                                          "comfyops smoke --update-goldens")
-    except OSError as exc:
-        return _result(name, base, ERROR, f"cannot read the golden {base.golden}: {exc.strerror or exc}")
+        golden = readfile.read_bytes(Path(base.golden), limit=readfile.RECORD_LIMIT)
+    except readfile.FileProblem as exc:
+        if exc.missing:
+            return _result(name, base, ERROR, f"no golden at {base.golden}; record one from a passing run with "
+                                              "comfyops smoke --update-goldens")
+        return _result(name, base, ERROR, f"cannot read the golden {base.golden}: {exc.message}")
     try:
         outcome = compare.compare(data, golden, max_hash_distance=base.max_hash_distance, min_ssim=base.min_ssim)
     except compare.DecodeError as exc:
