@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,14 @@ def repo(tmp_path: Path) -> Path:
     (root / ".git").mkdir()  # .comfyops/ stays in this folder
     shutil.copytree(EXAMPLES, root / "examples")
     return root
+
+
+@pytest.fixture
+def closed_url() -> Iterator[str]:
+    """A loopback URL on a port the OS gave us and nobody listens on: a call there is refused at once."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
 
 
 def _fifo(path: Path) -> Path:
@@ -61,10 +71,10 @@ def test_a_live_snapshot_that_is_a_fifo(repo: Path) -> None:
     _one_error_line(result, "snapshot.json")
 
 
-def test_a_report_body_that_is_a_fifo(repo: Path) -> None:
+def test_a_report_body_that_is_a_fifo(repo: Path, closed_url: str) -> None:
     _fifo(repo / "plan.md")
     result = _run(repo, "github", "comment", "--body-file", "plan.md", "--pr", "1", "--repo", "o/r",
-                  env={"GITHUB_TOKEN": "x", "GITHUB_API_URL": "http://127.0.0.1:9"})
+                  env={"GITHUB_TOKEN": "x", "GITHUB_API_URL": closed_url})
     _one_error_line(result, "plan.md")
 
 
